@@ -1,0 +1,302 @@
+import {
+  APPROVAL_SCOPES,
+  approvers,
+  bool,
+  conditions,
+  duration,
+  globs,
+  int,
+  list,
+  obj,
+  objectName,
+  observedGeneration,
+  oneOf,
+  PROTOCOLS,
+  ruleName,
+  secretKeyRef,
+  str,
+  stringSet,
+} from './common.ts';
+import type { CrdSource, Schema } from './json-schema.ts';
+
+export const ACTIONS = ['allow', 'deny', 'requireApproval'] as const;
+export const SQL_STATEMENT_KINDS = [
+  'read',
+  'write',
+  'ddl',
+  'privilege',
+  'dangerous',
+  'transaction',
+  'session',
+  'admin',
+  'unknown',
+] as const;
+export const MASKING_DETECTORS = ['email', 'cardNumber', 'nationalId', 'apiKey', 'jwt', 'privateKey'] as const;
+export const MASKING_STRATEGIES = ['redact', 'partial', 'hash', 'null'] as const;
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
+const KUBE_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy'] as const;
+
+/** Lower and upper bound of every approval TTL and window; CEL compares them as durations. */
+const MIN_TTL = '1m';
+const MAX_TTL = '24h';
+
+export const approvalSettings: Schema = obj(
+  'ApprovalSettings',
+  'Who must approve a held command, how many of them, how long the request waits, and what an approval covers.',
+  {
+    approvers: approvers('Who may approve. Requesters can never approve their own requests.'),
+    requiredApprovals: int('How many distinct approvers must approve.', { minimum: 1, maximum: 10, default: 1 }),
+    ttl: duration(`How long a request waits for approval before it expires, ${MIN_TTL} to ${MAX_TTL}.`, { default: '15m' }),
+    scope: oneOf(
+      'What an approval covers. once: this exact command, one execution; session: this command again in the same session; window: this command again by the same agent on the same target until the window closes.',
+      APPROVAL_SCOPES,
+      { default: 'once' },
+    ),
+    window: duration(`For scope window: how long the approval lasts after it is granted, ${MIN_TTL} to ${MAX_TTL}.`),
+  },
+  {
+    required: ['approvers'],
+    rules: [
+      {
+        rule: '(has(self.approvers.groups) && size(self.approvers.groups) > 0) || !has(self.requiredApprovals) || (has(self.approvers.users) && self.requiredApprovals <= size(self.approvers.users))',
+        message: 'requiredApprovals is more than the approver users can give: add users or an approver group, or lower requiredApprovals',
+      },
+      {
+        rule: `!has(self.ttl) || (duration(self.ttl) >= duration('${MIN_TTL}') && duration(self.ttl) <= duration('${MAX_TTL}'))`,
+        message: `ttl must be between ${MIN_TTL} and ${MAX_TTL}`,
+      },
+      {
+        rule: "(has(self.scope) && self.scope == 'window') == has(self.window)",
+        message: 'window is required for scope window, and only for it',
+      },
+      {
+        rule: `!has(self.window) || (duration(self.window) >= duration('${MIN_TTL}') && duration(self.window) <= duration('${MAX_TTL}'))`,
+        message: `window must be between ${MIN_TTL} and ${MAX_TTL}`,
+      },
+    ],
+  },
+);
+
+const sqlMatch = obj(
+  'SQLMatch',
+  'Matches SQL statements as the PostgreSQL parser sees them. Every field set must match; within a list, any entry.',
+  {
+    statementKinds: stringSet(
+      'What the statement does; a statement can be several kinds (a data-modifying CTE reads and writes). unknown is anything the classifier cannot place, including what does not parse.',
+      oneOf('A statement kind.', SQL_STATEMENT_KINDS),
+      SQL_STATEMENT_KINDS.length,
+    ),
+    commands: stringSet(
+      'Command tags, as PostgreSQL names them: SELECT, TRUNCATE, DROP TABLE, ALTER SYSTEM.',
+      str('A command tag.', { maxLength: 64, pattern: '^[A-Z]+( [A-Z]+)*$' }),
+      64,
+    ),
+    objects: globs('Tables, views and sequences touched, schema-qualified: public.orders, billing.*.'),
+    functions: globs('Functions called, schema-qualified when the statement says so: pg_terminate_backend, dblink*.'),
+    writesWithoutWhere: bool('Matches UPDATE and DELETE without a WHERE clause.'),
+  },
+);
+
+const sshMatch = obj('SSHMatch', 'Matches SSH channel requests. Every field set must match; within a list, any entry.', {
+  requestTypes: stringSet(
+    'exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: TCP forwarding.',
+    oneOf('A request type.', ['exec', 'shell', 'subsystem', 'port-forward']),
+    4,
+  ),
+  programs: globs('The program run by exec, as written or its base name: rm, /usr/bin/*, systemctl.'),
+  arguments: globs('The arguments of exec after the program, joined by single spaces: "-rf *", "restart *".', 64, 1024),
+  subsystems: globs('Subsystem names, for example sftp.'),
+});
+
+const httpMatch = obj('HTTPMatch', 'Matches HTTP requests. Every field set must match; within a list, any entry.', {
+  methods: stringSet('Request methods.', oneOf('A method.', HTTP_METHODS), HTTP_METHODS.length),
+  paths: globs('Request paths without the query string: /v1/users/*, /admin/**.', 64, 1024),
+});
+
+const kubernetesMatch = obj(
+  'KubernetesMatch',
+  'Matches Kubernetes API requests. Every field set must match; within a list, any entry. Use resource/subresource for subresources: pods/exec.',
+  {
+    verbs: stringSet('API verbs.', oneOf('A verb.', KUBE_VERBS), KUBE_VERBS.length),
+    apiGroups: stringSet('API groups; "" is the core group.', str('A group.', { maxLength: 253 }), 32),
+    resources: globs('Resources, lower-case plural, with an optional /subresource: secrets, deployments, pods/exec.'),
+    namespaces: globs('Namespaces; cluster-scoped requests have none.'),
+    names: globs('Object names.'),
+  },
+);
+
+const match = obj(
+  'RuleMatch',
+  'What a rule applies to: commands of one protocol. An empty match applies to every command.',
+  { sql: sqlMatch, ssh: sshMatch, http: httpMatch, kubernetes: kubernetesMatch },
+  {
+    rules: [
+      {
+        rule: '(has(self.sql) ? 1 : 0) + (has(self.ssh) ? 1 : 0) + (has(self.http) ? 1 : 0) + (has(self.kubernetes) ? 1 : 0) <= 1',
+        message: 'a rule matches one protocol: set at most one of sql, ssh, http, kubernetes',
+      },
+    ],
+  },
+);
+
+const rule = obj(
+  'PolicyRule',
+  'One rule. Rules are tried in order; the first that matches decides.',
+  {
+    name: ruleName('Rule name, unique in the policy; shown to agents and reviewers.'),
+    description: str('Why the rule exists, shown to reviewers.', { maxLength: 1024 }),
+    match,
+    action: oneOf('allow: forward; deny: refuse with an error naming the rule; requireApproval: hold until approved.', ACTIONS),
+    approval: approvalSettings,
+    message: str('Added to what the agent is told when the rule denies or holds a command.', { maxLength: 1024 }),
+  },
+  {
+    required: ['name', 'match', 'action'],
+    rules: [
+      {
+        rule: "!has(self.approval) || self.action == 'requireApproval'",
+        message: 'approval settings only apply to action requireApproval',
+      },
+    ],
+  },
+);
+
+const maskingRule = obj(
+  'MaskingRule',
+  'Masks response values before the agent sees them. A value is masked when any selector matches.',
+  {
+    name: ruleName('Rule name, unique in the policy; recorded with each masked value.'),
+    columns: globs('Column names in SQL results and keys in JSON responses, case-insensitive: email, *_email.'),
+    tableColumns: globs('Schema-qualified columns: public.customers.email, billing.*.card_number.'),
+    detectors: stringSet(
+      'Built-in value detectors: email, cardNumber (Luhn-checked), nationalId, apiKey, jwt, privateKey.',
+      oneOf('A detector.', MASKING_DETECTORS),
+      MASKING_DETECTORS.length,
+    ),
+    patterns: stringSet(
+      'Custom RE2 regular expressions a value must match (linear time; no backreferences or lookaround).',
+      str('An RE2 expression.', { minLength: 1, maxLength: 512 }),
+      16,
+    ),
+    strategy: oneOf(
+      'redact: replace with ****; partial: keep some characters; hash: keyed hash, the same input gives the same output so joins still work; null: SQL NULL or JSON null.',
+      MASKING_STRATEGIES,
+      { default: 'redact' },
+    ),
+    keepFirst: int('For partial: characters kept at the start.', { minimum: 0, maximum: 16 }),
+    keepLast: int('For partial: characters kept at the end.', { minimum: 0, maximum: 16 }),
+  },
+  {
+    required: ['name'],
+    rules: [
+      {
+        rule: 'has(self.columns) || has(self.tableColumns) || has(self.detectors) || has(self.patterns)',
+        message: 'a masking rule needs at least one of columns, tableColumns, detectors, patterns',
+      },
+      {
+        rule: "(has(self.strategy) && self.strategy == 'partial') == (has(self.keepFirst) || has(self.keepLast))",
+        message: 'keepFirst and keepLast are for strategy partial, which needs at least one of them',
+      },
+    ],
+  },
+);
+
+const selector = (title: string, what: string, extra: Record<string, Schema>): Schema =>
+  obj(title, `Which ${what} the policy applies to: those matching any field. Absent: all in the namespace.`, {
+    names: stringSet(`${what} names.`, objectName('A name.'), 64),
+    matchLabels: {
+      type: 'object',
+      description: `Labels the ${what} carry, all of them.`,
+      additionalProperties: { type: 'string', maxLength: 63 },
+      maxProperties: 16,
+    },
+    ...extra,
+  });
+
+const spec = obj(
+  'ApprovalPolicySpec',
+  'What agents may do on targets: ordered rules, a default, approval settings and masking.',
+  {
+    description: str('What the policy is for.', { maxLength: 1024 }),
+    mode: oneOf('enforce: act on decisions; audit: record what would have happened and allow.', ['enforce', 'audit'], {
+      default: 'enforce',
+    }),
+    identities: selector('IdentitySelector', 'AgentIdentities', {
+      groups: stringSet('Identity groups.', str('A group.', { maxLength: 63 }), 16),
+    }),
+    targets: selector('TargetSelector', 'Targets', {
+      types: stringSet('Target types.', oneOf('A type.', PROTOCOLS), PROTOCOLS.length),
+    }),
+    rules: { ...list('Rules, tried in order.', rule, 128), 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+    defaultAction: oneOf('What happens when no rule matches. When several policies apply, the strictest decision wins.', ACTIONS, {
+      default: 'deny',
+    }),
+    approval: approvalSettings,
+    masking: obj(
+      'MaskingSettings',
+      'Response masking for the targets this policy applies to.',
+      {
+        rules: {
+          ...list('Masking rules; all that match apply, the first decides the strategy.', maskingRule, 64),
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+        },
+        hashKeySecretRef: secretKeyRef('Key for strategy hash. Rotating it changes every hashed value.'),
+      },
+      {
+        rules: [
+          {
+            rule: "!has(self.rules) || !self.rules.exists(r, has(r.strategy) && r.strategy == 'hash') || has(self.hashKeySecretRef)",
+            message: 'strategy hash needs masking.hashKeySecretRef',
+          },
+        ],
+      },
+    ),
+  },
+  {
+    rules: [
+      {
+        rule: "!has(self.rules) || has(self.approval) || self.rules.all(r, r.action != 'requireApproval' || has(r.approval))",
+        message: 'a rule with action requireApproval needs approval settings: on the rule or in spec.approval',
+      },
+      {
+        rule: "!has(self.defaultAction) || self.defaultAction != 'requireApproval' || has(self.approval)",
+        message: 'defaultAction requireApproval needs spec.approval',
+      },
+    ],
+  },
+);
+
+const status = obj('ApprovalPolicyStatus', 'What the operator last observed about the policy.', {
+  observedGeneration: observedGeneration(),
+  ruleErrors: list(
+    'Problems found compiling the rules; sidecars never receive a policy with errors.',
+    obj('RuleError', 'One problem in one rule.', {
+      rule: str('Rule name.', { maxLength: 63 }),
+      field: str('Field path within the rule.', { maxLength: 256 }),
+      message: str('What is wrong and how to fix it.', { maxLength: 1024 }),
+    }),
+    64,
+  ),
+  conditions: conditions('Ready: every rule compiled and the policy is served to sidecars.'),
+});
+
+export const approvalPolicy: CrdSource = {
+  kind: 'ApprovalPolicy',
+  plural: 'approvalpolicies',
+  singular: 'approvalpolicy',
+  listKind: 'ApprovalPolicyList',
+  shortNames: ['apol'],
+  scope: 'Namespaced',
+  description:
+    'Decides, per command, whether agents may act on targets: allow, deny, or hold until humans approve; and which response fields are masked.',
+  spec,
+  status,
+  printerColumns: [
+    { name: 'Mode', type: 'string', jsonPath: '.spec.mode', description: 'enforce or audit.' },
+    { name: 'Default', type: 'string', jsonPath: '.spec.defaultAction', description: 'Action when no rule matches.' },
+    { name: 'Rules', type: 'string', jsonPath: '.spec.rules[*].name', description: 'Rule names, in order.', priority: 1 },
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Compiled and served.' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age.' },
+  ],
+};

@@ -1,0 +1,225 @@
+import { bool, conditions, int, obj, observedGeneration, oneOf, PROTOCOLS, secretKeyRef, secretRef, str, stringSet } from './common.ts';
+import type { CrdSource, Schema } from './json-schema.ts';
+
+const HOST = '^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$|^\\[[0-9A-Fa-f:.]+\\]$';
+
+const tls: Schema = obj(
+  'TargetTLS',
+  'How the sidecar secures its connection to the target.',
+  {
+    mode: oneOf(
+      'disable: plain TCP; require: TLS without verifying the server; verify-ca: verify the chain; verify-full: verify the chain and the host name. For https URLs only verify-ca and verify-full are allowed.',
+      ['disable', 'require', 'verify-ca', 'verify-full'],
+      { default: 'verify-full' },
+    ),
+    caBundle: str('PEM-encoded CA certificates that sign the server certificate. Empty means the system roots.', {
+      maxLength: 65536,
+    }),
+    caSecretRef: secretKeyRef('A Secret key holding PEM-encoded CA certificates, instead of caBundle.'),
+    serverName: str('Name to verify the server certificate against, when it differs from the host.', { maxLength: 253 }),
+  },
+  {
+    rules: [
+      { rule: '!(has(self.caBundle) && has(self.caSecretRef))', message: 'set caBundle or caSecretRef, not both' },
+      {
+        rule: "!has(self.mode) || self.mode != 'verify-ca' || has(self.caBundle) || has(self.caSecretRef)",
+        message: 'mode verify-ca needs the CA: set caBundle or caSecretRef',
+      },
+      {
+        rule: "!has(self.mode) || self.mode != 'disable' || (!has(self.caBundle) && !has(self.caSecretRef) && !has(self.serverName))",
+        message: 'mode disable takes no caBundle, caSecretRef or serverName',
+      },
+    ],
+  },
+);
+
+function hostPort(title: string, description: string, defaultPort: number, extra: Record<string, Schema>): Schema {
+  return obj(
+    title,
+    description,
+    {
+      host: str('DNS name or IP address of the server, as seen from the agent pod.', { minLength: 1, pattern: HOST }),
+      port: int('TCP port of the server.', { minimum: 1, maximum: 65535, default: defaultPort }),
+      ...extra,
+    },
+    { required: ['host'] },
+  );
+}
+
+const postgres = hostPort('PostgresEndpoint', 'Where the PostgreSQL server is. Credentials Secret keys: username, password.', 5432, {
+  database: str('Database the sidecar connects to. The agent may ask for another; the sidecar always uses this one.', {
+    minLength: 1,
+    maxLength: 63,
+  }),
+  tls,
+});
+postgres.required = ['host', 'database'];
+
+const ssh = hostPort(
+  'SSHEndpoint',
+  'Where the SSH server is. Credentials Secret keys: username, and privateKey (OpenSSH format) or password.',
+  22,
+  {
+    hostKeys: stringSet(
+      'Public host keys the server must present, in known_hosts format without the host name (for example "ssh-ed25519 AAAA..."). There is no trust on first use.',
+      str('One host key.', {
+        minLength: 16,
+        maxLength: 8192,
+        pattern: '^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|rsa-sha2-(256|512)) [A-Za-z0-9+/=]+( .*)?$',
+      }),
+      16,
+    ),
+  },
+);
+ssh.required = ['host', 'hostKeys'];
+ssh.properties!.hostKeys!.minItems = 1;
+
+const httpAuth = obj(
+  'HTTPAuth',
+  'How the sidecar authenticates to the HTTP service.',
+  {
+    type: oneOf(
+      'none; bearer: "Authorization: Bearer <token>" from Secret key token; basic: username and password keys; header: the value of key value in the header named by headerName.',
+      ['none', 'bearer', 'basic', 'header'],
+    ),
+    headerName: str('Header that carries the credential, for type header.', {
+      maxLength: 128,
+      pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+    }),
+  },
+  {
+    required: ['type'],
+    rules: [
+      { rule: "(self.type == 'header') == has(self.headerName)", message: 'headerName is required for type header, and only for it' },
+    ],
+  },
+);
+
+const http = obj(
+  'HTTPEndpoint',
+  'The HTTP service. The agent talks plain HTTP to the sidecar; the sidecar talks to this URL.',
+  {
+    url: str('Base URL of the service, http:// or https://, with an optional path prefix.', {
+      maxLength: 2048,
+      pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$',
+    }),
+    auth: httpAuth,
+    tls,
+  },
+  {
+    required: ['url'],
+    rules: [
+      {
+        rule: "!self.url.startsWith('http://') || !has(self.tls) || self.tls.mode == 'disable'",
+        message: 'an http:// URL cannot have TLS settings: use https:// or set tls.mode to disable',
+      },
+      {
+        rule: "!self.url.startsWith('https://') || !has(self.tls) || !has(self.tls.mode) || self.tls.mode in ['verify-ca', 'verify-full']",
+        message: 'an https:// URL is always verified: tls.mode must be verify-ca or verify-full',
+      },
+    ],
+  },
+);
+
+const kubernetes = obj(
+  'KubernetesEndpoint',
+  "A Kubernetes API server. Credentials Secret keys: token, or tls.crt and tls.key. The agent's tools get a KUBECONFIG that points at the sidecar.",
+  {
+    inCluster: bool('Use the API server of the cluster airlock runs in, with its CA.'),
+    server: str('URL of another API server, https:// only.', { maxLength: 2048, pattern: '^https://[^\\s/?#]+(/[^\\s?#]*)?$' }),
+    tls,
+  },
+  {
+    rules: [
+      {
+        rule: '(has(self.inCluster) && self.inCluster) != has(self.server)',
+        message: 'set exactly one of inCluster: true or server',
+      },
+    ],
+  },
+);
+
+const spec = obj(
+  'TargetSpec',
+  'A resource agents may reach, and how the sidecar reaches it on their behalf.',
+  {
+    type: oneOf('The protocol, which decides which endpoint field is set. Immutable.', PROTOCOLS),
+    description: str('What this target is, shown to reviewers.', { maxLength: 1024 }),
+    localPort: int(
+      'Port the sidecar listens on at 127.0.0.1 inside the agent pod. Unique among the targets of one pod; the sidecar keeps 15000-15099 for itself.',
+      { minimum: 1024, maximum: 65535 },
+    ),
+    postgres,
+    ssh,
+    http,
+    kubernetes,
+    credentialsSecretRef: secretRef(
+      'The Secret with the credentials for the target, in this namespace. Only the operator reads it; it is never mounted into agent pods. The keys each type needs are listed on its endpoint field.',
+    ),
+    maskingProfile: oneOf(
+      'Value detectors applied to every response from this target, on top of the policy rules. none; pii: e-mail addresses, card numbers (Luhn-checked), national IDs; secrets: API keys, tokens, JWTs, private keys; strict: pii and secrets.',
+      ['none', 'pii', 'secrets', 'strict'],
+      { default: 'none' },
+    ),
+    recording: obj('RecordingSettings', 'How sessions to this target are recorded.', {
+      onStoreFailure: oneOf(
+        'Block: stop forwarding traffic while records cannot be stored (fail closed). Continue: keep forwarding and count the lost records.',
+        ['Block', 'Continue'],
+        { default: 'Block' },
+      ),
+    }),
+  },
+  {
+    required: ['type', 'localPort'],
+    rules: [
+      ...PROTOCOLS.map((p) => ({
+        rule: `has(self.${p}) == (self.type == '${p}')`,
+        message: `spec.${p} is required when type is ${p}, and not allowed for any other type`,
+      })),
+      {
+        rule: 'self.localPort < 15000 || self.localPort > 15099',
+        message: 'localPort 15000-15099 is reserved for the sidecar; pick another port',
+      },
+      {
+        rule: "self.type == 'http' || has(self.credentialsSecretRef)",
+        message: 'credentialsSecretRef is required for postgres, ssh and kubernetes targets',
+      },
+      {
+        rule: "self.type != 'http' || !has(self.http.auth) || self.http.auth.type == 'none' || has(self.credentialsSecretRef)",
+        message: 'http.auth needs credentialsSecretRef unless its type is none',
+      },
+      { rule: 'self.type == oldSelf.type', message: 'type is immutable: create a new Target for another protocol' },
+    ],
+  },
+);
+
+const status = obj('TargetStatus', 'What the operator last observed about the target.', {
+  observedGeneration: observedGeneration(),
+  endpoint: str('The endpoint in one line, for display.', { maxLength: 2048 }),
+  conditions: conditions('Ready: the credentials Secret exists and has the keys the type needs.'),
+});
+
+export const target: CrdSource = {
+  kind: 'Target',
+  plural: 'targets',
+  singular: 'target',
+  listKind: 'TargetList',
+  shortNames: ['tgt'],
+  scope: 'Namespaced',
+  description:
+    'A resource agents may reach through the airlock sidecar: a PostgreSQL database, an SSH host, an HTTP service or a Kubernetes API.',
+  spec,
+  status,
+  printerColumns: [
+    { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'Protocol.' },
+    { name: 'Port', type: 'integer', jsonPath: '.spec.localPort', description: 'Sidecar port in the agent pod.' },
+    { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', description: 'Where the sidecar connects.' },
+    {
+      name: 'Ready',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+      description: 'Credentials present and complete.',
+    },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age.' },
+  ],
+};

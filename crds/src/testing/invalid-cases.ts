@@ -1,0 +1,317 @@
+/**
+ * Invalid airlock objects and what must be said about them. The unit tests check the offline
+ * validator against this table; the e2e tests send the same documents to a real API server, so
+ * the two cannot disagree unnoticed.
+ */
+import { exampleDocuments } from '../examples.ts';
+
+type Doc = Record<string, any>; // biome-ignore lint/suspicious/noExplicitAny: fixtures poke at arbitrary paths
+
+export interface InvalidCase {
+  name: string;
+  /** The example object the case starts from, by kind and name. */
+  base: { kind: string; name: string };
+  /** Edits the copy into the invalid document. */
+  edit: (doc: Doc) => void;
+  /** For transition rules: edits the valid stored object into the one that is refused. */
+  update?: boolean;
+  /** The status the case needs stored first (status is only written through /status). */
+  status?: (doc: Doc) => void;
+  /** Where the problem is, as the offline validator reports it. */
+  path: string;
+  /** Text both the offline validator and the API server must include. */
+  message: string;
+  /** Text the API server says instead, where its wording differs from ours. */
+  serverMessage?: string;
+}
+
+export function baseDocument(kind: string, name: string): Doc {
+  const found = exampleDocuments().find((e) => e.doc.kind === kind && (e.doc.metadata as Doc | undefined)?.name === name);
+  if (!found) throw new Error(`no example ${kind}/${name}`);
+  return structuredClone(found.doc);
+}
+
+const pg = { kind: 'Target', name: 'orders-db' };
+const ssh = { kind: 'Target', name: 'build-host' };
+const http = { kind: 'Target', name: 'payments-api' };
+const ci = { kind: 'AgentIdentity', name: 'ci-migrations' };
+const oidc = { kind: 'AgentIdentity', name: 'research-agent' };
+const policy = { kind: 'ApprovalPolicy', name: 'prod-databases' };
+const ar = { kind: 'ApprovalRequest', name: 'ci-migrations-d46efe53-7kq2x' };
+
+const review = (user: string, decision = 'Approve', reason?: string) => ({
+  user,
+  decision,
+  time: '2026-11-21T12:00:00Z',
+  ...(reason ? { reason } : {}),
+});
+
+export const INVALID_CASES: readonly InvalidCase[] = [
+  {
+    name: 'target type without its endpoint',
+    base: pg,
+    edit: (d) => delete d.spec.postgres,
+    path: 'spec',
+    message: 'spec.postgres is required when type is postgres',
+  },
+  {
+    name: 'target with the endpoint of another type',
+    base: ssh,
+    edit: (d) => (d.spec.postgres = { host: 'db', database: 'x' }),
+    path: 'spec',
+    message: 'spec.postgres is required when type is postgres, and not allowed for any other type',
+  },
+  {
+    name: 'target type unknown',
+    base: pg,
+    edit: (d) => (d.spec.type = 'mysql'),
+    path: 'spec.type',
+    message: 'must be one of: postgres, ssh, http, kubernetes',
+    serverMessage: 'Unsupported value: "mysql"',
+  },
+  {
+    name: 'target local port privileged',
+    base: pg,
+    edit: (d) => (d.spec.localPort = 80),
+    path: 'spec.localPort',
+    message: 'must be >= 1024',
+    serverMessage: 'should be greater than or equal to 1024',
+  },
+  {
+    name: 'target local port reserved for the sidecar',
+    base: pg,
+    edit: (d) => (d.spec.localPort = 15020),
+    path: 'spec',
+    message: 'localPort 15000-15099 is reserved for the sidecar',
+  },
+  {
+    name: 'ssh target without pinned host keys',
+    base: ssh,
+    edit: (d) => delete d.spec.ssh.hostKeys,
+    path: 'spec.ssh.hostKeys',
+    message: 'required field is missing',
+    serverMessage: 'spec.ssh.hostKeys: Required value',
+  },
+  {
+    name: 'http target with a non-http URL',
+    base: http,
+    edit: (d) => (d.spec.http.url = 'ftp://payments.internal.example.com'),
+    path: 'spec.http.url',
+    message: 'is not valid: Base URL of the service',
+    serverMessage: 'spec.http.url in body should match',
+  },
+  {
+    name: 'https URL with unverified TLS',
+    base: http,
+    edit: (d) => (d.spec.http.tls.mode = 'require'),
+    path: 'spec.http',
+    message: 'an https:// URL is always verified',
+  },
+  {
+    name: 'two sources for one CA',
+    base: pg,
+    edit: (d) => (d.spec.postgres.tls.caBundle = '-----BEGIN CERTIFICATE-----'),
+    path: 'spec.postgres.tls',
+    message: 'set caBundle or caSecretRef, not both',
+  },
+  {
+    name: 'verify-ca without a CA',
+    base: pg,
+    edit: (d) => {
+      d.spec.postgres.tls.mode = 'verify-ca';
+      delete d.spec.postgres.tls.caSecretRef;
+    },
+    path: 'spec.postgres.tls',
+    message: 'mode verify-ca needs the CA',
+  },
+  {
+    name: 'postgres target without credentials',
+    base: pg,
+    edit: (d) => delete d.spec.credentialsSecretRef,
+    path: 'spec',
+    message: 'credentialsSecretRef is required for postgres, ssh and kubernetes targets',
+  },
+  {
+    name: 'target type changed',
+    base: http,
+    update: true,
+    edit: (d) => {
+      d.spec.type = 'kubernetes';
+      delete d.spec.http;
+      d.spec.kubernetes = { inCluster: true };
+    },
+    path: 'spec',
+    message: 'type is immutable',
+  },
+  {
+    name: 'identity without a way to recognise the agent',
+    base: ci,
+    edit: (d) => delete d.spec.serviceAccountName,
+    path: 'spec',
+    message: 'an identity needs serviceAccountName (pod identity), oidc, or both',
+  },
+  {
+    name: 'OIDC issuer over plain http',
+    base: oidc,
+    edit: (d) => (d.spec.oidc.issuer = 'http://login.example.com'),
+    path: 'spec.oidc.issuer',
+    message: 'is not valid: Issuer URL; must equal the iss claim',
+    serverMessage: 'spec.oidc.issuer in body should match',
+  },
+  {
+    name: 'claim matcher with two conditions',
+    base: oidc,
+    edit: (d) => (d.spec.oidc.claims[0].pattern = 'dev-*'),
+    path: 'spec.oidc.claims[0]',
+    message: 'a claim matcher needs exactly one of equals or pattern',
+  },
+  {
+    name: 'identity lists a target twice',
+    base: ci,
+    edit: (d) => d.spec.targets.push('orders-db'),
+    path: 'spec.targets[2]',
+    message: 'duplicate entry "orders-db"',
+    serverMessage: 'Duplicate value: "orders-db"',
+  },
+  {
+    name: 'approval without approval settings',
+    base: policy,
+    edit: (d) => {
+      delete d.spec.approval;
+      d.spec.defaultAction = 'deny';
+    },
+    path: 'spec',
+    message: 'a rule with action requireApproval needs approval settings',
+  },
+  {
+    name: 'more approvals than approvers',
+    base: policy,
+    edit: (d) => (d.spec.rules[2].approval.approvers = { users: ['ana@example.com'] }),
+    path: 'spec.rules[2].approval',
+    message: 'requiredApprovals is more than the approver users can give',
+  },
+  {
+    name: 'approval TTL too long',
+    base: policy,
+    edit: (d) => (d.spec.approval.ttl = '48h'),
+    path: 'spec.approval',
+    message: 'ttl must be between 1m and 24h',
+  },
+  {
+    name: 'window scope without a window',
+    base: policy,
+    edit: (d) => (d.spec.approval.scope = 'window'),
+    path: 'spec.approval',
+    message: 'window is required for scope window, and only for it',
+  },
+  {
+    name: 'rule matching two protocols',
+    base: policy,
+    edit: (d) => (d.spec.rules[0].match.http = { methods: ['DELETE'] }),
+    path: 'spec.rules[0].match',
+    message: 'a rule matches one protocol',
+  },
+  {
+    name: 'approval settings on a deny rule',
+    base: policy,
+    edit: (d) => (d.spec.rules[0].approval = { approvers: { groups: ['db-owners'] } }),
+    path: 'spec.rules[0]',
+    message: 'approval settings only apply to action requireApproval',
+  },
+  {
+    name: 'hash masking without a key',
+    base: policy,
+    edit: (d) => delete d.spec.masking.hashKeySecretRef,
+    path: 'spec.masking',
+    message: 'strategy hash needs masking.hashKeySecretRef',
+  },
+  {
+    name: 'two rules with one name',
+    base: policy,
+    edit: (d) => (d.spec.rules[1].name = 'no-truncate'),
+    path: 'spec.rules[1]',
+    message: 'duplicate entry name="no-truncate"',
+    serverMessage: 'Duplicate value: map[string]interface {}{"name":"no-truncate"}',
+  },
+  {
+    name: 'misspelt field',
+    base: policy,
+    edit: (d) => {
+      d.spec.rules[0].acton = d.spec.rules[0].action;
+      delete d.spec.rules[0].action;
+    },
+    path: 'spec.rules[0].acton',
+    message: 'unknown field',
+    serverMessage: 'unknown field "spec.rules[0].acton"',
+  },
+  {
+    name: 'approval request digest not sha256',
+    base: ar,
+    edit: (d) => (d.spec.operation.digest = 'md5:abc'),
+    path: 'spec.operation.digest',
+    message: 'is not valid: sha256:<hex> over the exact bytes',
+    serverMessage: 'spec.operation.digest in body should match',
+  },
+  {
+    name: 'approval request spec changed',
+    base: ar,
+    update: true,
+    edit: (d) => (d.spec.operation.text = 'DROP TABLE public.orders'),
+    path: 'spec',
+    message: 'spec is immutable',
+  },
+  {
+    name: 'requester approves its own request',
+    base: ar,
+    update: true,
+    status: (d) => (d.status = { phase: 'Pending' }),
+    edit: (d) => (d.status.reviews = [review('system:serviceaccount:agents:ci-migrations')]),
+    path: '.status.reviews',
+    message: 'a requester cannot review its own request',
+  },
+  {
+    name: 'review removed',
+    base: ar,
+    update: true,
+    status: (d) => (d.status = { phase: 'Pending', reviews: [review('ana@example.com')] }),
+    edit: (d) => (d.status.reviews = []),
+    path: 'status',
+    message: 'reviews are append-only',
+  },
+  {
+    name: 'review changed',
+    base: ar,
+    update: true,
+    status: (d) => (d.status = { phase: 'Pending', reviews: [review('ana@example.com')] }),
+    edit: (d) => (d.status.reviews = [review('ana@example.com', 'Deny', 'changed my mind')]),
+    path: 'status',
+    message: 'reviews are append-only',
+  },
+  {
+    name: 'deny without a reason',
+    base: ar,
+    update: true,
+    status: (d) => (d.status = { phase: 'Pending' }),
+    edit: (d) => (d.status.reviews = [review('ana@example.com', 'Deny')]),
+    path: 'status.reviews[0]',
+    message: 'a Deny review needs a reason',
+  },
+  {
+    name: 'phase moved backwards',
+    base: ar,
+    update: true,
+    status: (d) => (d.status = { phase: 'Denied', reviews: [review('ana@example.com', 'Deny', 'no')] }),
+    edit: (d) => (d.status.phase = 'Pending'),
+    path: 'status',
+    message: 'phase can only move forward',
+  },
+  {
+    name: 'review after the decision',
+    base: ar,
+    update: true,
+    status: (d) => (d.status = { phase: 'Expired' }),
+    edit: (d) => (d.status.reviews = [review('ana@example.com')]),
+    path: 'status',
+    message: 'the request is already decided: reviews are closed',
+  },
+];
