@@ -13,7 +13,8 @@ export function objectSchema(source: CrdSource): Schema {
         description: 'APIVersion defines the versioned schema of this representation of an object.',
       },
       kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
-      metadata: { type: 'object', description: 'Standard object metadata.' },
+      // The API server allows no more than the type here (it owns metadata's schema).
+      metadata: { type: 'object' },
       spec: source.spec,
       status: source.status,
     },

@@ -1,0 +1,68 @@
+# airlock: every target runs with the pinned Node.js (installed into .tools/ by `make setup` when
+# the machine's Node is older) and the workspace's dependencies.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+TOOLS := $(CURDIR)/.tools
+export PATH := $(TOOLS)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+NODE_STAMP := $(TOOLS)/.node-$(shell cat .node-version)
+DEPS_STAMP := node_modules/.modules.yaml
+PACKAGE_JSONS := package.json pnpm-workspace.yaml $(wildcard */package.json)
+
+# Tests print TAP, so every run ends with its `# pass N` / `# fail N` summary.
+NODE_TEST := node --test --test-reporter=tap
+UNIT_TESTS := $(foreach p,crds operator sidecar kubectl-approve e2e,'$(p)/src/**/*.test.ts')
+E2E_TESTS := 'e2e/tests/**/*.test.ts'
+
+.PHONY: help setup binaries generate build typecheck lint format test test-unit e2e cluster clean
+
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(NODE_STAMP): .node-version package.json scripts/install-node.sh
+	bash scripts/install-node.sh
+	rm -f $(TOOLS)/.node-* && touch $@
+
+$(DEPS_STAMP): $(NODE_STAMP) $(PACKAGE_JSONS) pnpm-lock.yaml
+	pnpm install --frozen-lockfile
+	touch $@
+
+setup: $(DEPS_STAMP) ## install Node 24, pnpm and dependencies (idempotent)
+
+binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl (cached in ~/.cache/airlock)
+	node e2e/src/binaries-main.ts
+
+generate: setup ## write the CRD manifests and TS types from crds/schema
+	node crds/scripts/generate.ts
+
+build: setup ## check generated files and types (the code runs as TypeScript on Node 24)
+	node crds/scripts/generate.ts --check
+	tsc -p tsconfig.json
+
+typecheck: setup ## TypeScript, strict
+	tsc -p tsconfig.json
+
+lint: setup ## biome (lint and format check) and stale generated files
+	biome check .
+	node crds/scripts/generate.ts --check
+
+format: setup ## rewrite files in the house format
+	biome check --write .
+
+test-unit: setup ## unit tests: pure code, no external processes
+	$(NODE_TEST) $(UNIT_TESTS)
+
+e2e: setup binaries ## end-to-end tests on a real control plane
+	$(NODE_TEST) --test-concurrency=2 $(E2E_TESTS)
+
+test: lint typecheck ## everything: lint, types, unit, end-to-end
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory e2e
+
+cluster: setup binaries ## run a control plane with the airlock CRDs until Ctrl-C
+	node e2e/src/cluster-main.ts
+
+clean: ## remove dependencies and local tools (the binary cache in ~/.cache/airlock stays)
+	rm -rf node_modules */node_modules $(TOOLS)

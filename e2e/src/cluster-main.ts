@@ -1,0 +1,49 @@
+/**
+ * `make cluster`: starts a control plane with the airlock CRDs, prints how to reach it, and stops
+ * everything on Ctrl-C.
+ */
+import { join } from 'node:path';
+import { ControlPlane } from './control-plane.ts';
+import { TEST_USERS, type TestUserName } from './users.ts';
+
+const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
+const plane = await ControlPlane.start({ log });
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping`);
+  await plane.stop();
+  log('stopped; nothing left behind');
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+
+const crds = join(import.meta.dirname, '..', '..', 'crds', 'manifests');
+const applied = await plane.kubectl(['apply', '--server-side', '-f', crds]);
+if (applied.code !== 0) {
+  log(`applying the CRDs failed:\n${applied.stderr}`);
+  await stop('error');
+}
+await plane.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=airlock']);
+
+const users = (Object.keys(TEST_USERS) as TestUserName[])
+  .filter((u) => u !== 'controllerManager')
+  .map(
+    (u) => `  ${TEST_USERS[u].name.padEnd(22)} groups ${TEST_USERS[u].groups.join(',').padEnd(30)} KUBECONFIG=${plane.kubeconfigPath(u)}`,
+  )
+  .join('\n');
+process.stdout.write(`
+airlock test cluster: Kubernetes ${plane.binaries.kubernetesVersion} at ${plane.server}
+The airlock CRDs are installed. kubectl: ${plane.binaries.kubectl}
+
+  export KUBECONFIG=${plane.kubeconfigPath('admin')}
+  export PATH=${join(plane.binaries.kubectl, '..')}:$PATH
+  kubectl get airlock -A
+
+Users (static tokens):
+${users}
+
+Press Ctrl-C to stop; everything started is stopped and ${plane.dir} removed.
+`);

@@ -1,0 +1,4 @@
+export { type ControlPlaneBinaries, controlPlaneBinaries, ETCD_VERSION, KUBERNETES_VERSION } from './binaries.ts';
+export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
+export { HarnessError } from './errors.ts';
+export { TEST_USERS, type TestUser, type TestUserName } from './users.ts';
