@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { ControlPlane } from './control-plane.ts';
+import { installCrds } from './crds.ts';
 import { TEST_USERS, type TestUserName } from './users.ts';
 
 const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
@@ -20,13 +21,12 @@ const stop = async (signal: string) => {
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 
-const crds = join(import.meta.dirname, '..', '..', 'crds', 'manifests');
-const applied = await plane.kubectl(['apply', '--server-side', '-f', crds]);
-if (applied.code !== 0) {
-  log(`applying the CRDs failed:\n${applied.stderr}`);
+try {
+  await installCrds(plane);
+} catch (error) {
+  log((error as Error).message);
   await stop('error');
 }
-await plane.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=airlock']);
 
 const users = (Object.keys(TEST_USERS) as TestUserName[])
   .filter((u) => u !== 'controllerManager')

@@ -1,4 +1,6 @@
+export { apiError } from './api-error.ts';
 export { type ControlPlaneBinaries, controlPlaneBinaries, ETCD_VERSION, KUBERNETES_VERSION } from './binaries.ts';
 export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
+export { CRD_MANIFESTS, installCrds } from './crds.ts';
 export { HarnessError } from './errors.ts';
 export { TEST_USERS, type TestUser, type TestUserName } from './users.ts';

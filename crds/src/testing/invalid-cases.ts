@@ -24,6 +24,8 @@ export interface InvalidCase {
   message: string;
   /** Text the API server says instead, where its wording differs from ours. */
   serverMessage?: string;
+  /** HTTP status of the refusal: 422 Invalid, or 400 for what fails decoding (unknown fields). */
+  serverCode?: 400 | 422;
 }
 
 export function baseDocument(kind: string, name: string): Doc {
@@ -232,7 +234,7 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     edit: (d) => (d.spec.rules[1].name = 'no-truncate'),
     path: 'spec.rules[1]',
     message: 'duplicate entry name="no-truncate"',
-    serverMessage: 'Duplicate value: map[string]interface {}{"name":"no-truncate"}',
+    serverMessage: 'spec.rules[1]: Duplicate value: {"name":"no-truncate"}',
   },
   {
     name: 'misspelt field',
@@ -243,7 +245,8 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     },
     path: 'spec.rules[0].acton',
     message: 'unknown field',
-    serverMessage: 'unknown field "spec.rules[0].acton"',
+    serverMessage: 'strict decoding error: unknown field "spec.rules[0].acton"',
+    serverCode: 400,
   },
   {
     name: 'approval request digest not sha256',

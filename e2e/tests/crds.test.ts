@@ -1,0 +1,174 @@
+/**
+ * The airlock API on a real API server: the CRDs install, every example applies with kubectl and
+ * with the TypeScript client, the server itself refuses invalid objects with our messages, and
+ * kubectl shows what reviewers need.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { EXAMPLES_DIR, exampleDocuments, GROUP, SOURCES, VERSION } from '@airlock/crds';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import { baseDocument, INVALID_CASES } from '../../crds/src/testing/invalid-cases.ts';
+import { apiError, ControlPlane, installCrds } from '../src/index.ts';
+
+const log = (line: string) => process.stderr.write(`# ${line}\n`);
+const plural = (kind: string) => SOURCES.find((s) => s.kind === kind)!.plural;
+const isAirlock = (doc: Record<string, unknown>) => doc.apiVersion === `${GROUP}/${VERSION}`;
+
+let plane: ControlPlane;
+before(async () => {
+  plane = await ControlPlane.start({ log });
+  await installCrds(plane);
+});
+after(async () => plane?.stop());
+
+test('the CRDs are Established with their names accepted', async () => {
+  const api = plane.kubeConfig().makeApiClient(ApiextensionsV1Api);
+  const crds = await api.listCustomResourceDefinition({ labelSelector: 'app.kubernetes.io/part-of=airlock' });
+  assert.deepEqual(crds.items.map((c) => c.metadata?.name).sort(), SOURCES.map((s) => `${s.plural}.${GROUP}`).sort());
+  for (const crd of crds.items) {
+    for (const type of ['Established', 'NamesAccepted']) {
+      assert.equal(crd.status?.conditions?.find((c) => c.type === type)?.status, 'True', `${crd.metadata?.name} ${type}`);
+    }
+  }
+});
+
+describe('examples', () => {
+  test('apply with kubectl', async () => {
+    const ns = await plane.kubectl(['apply', '-f', `${EXAMPLES_DIR}/00-namespace.yaml`]);
+    assert.equal(ns.code, 0, ns.stderr);
+    const applied = await plane.kubectl(['apply', '-f', EXAMPLES_DIR]);
+    assert.equal(applied.code, 0, applied.stderr);
+    for (const { doc } of exampleDocuments().filter((e) => isAirlock(e.doc))) {
+      const name = (doc.metadata as { name: string }).name;
+      const got = await plane.kubectl(['get', '-n', 'agents', `${plural(String(doc.kind))}.${GROUP}`, name, '-o', 'name']);
+      assert.equal(got.code, 0, got.stderr);
+    }
+  });
+
+  test('apply with the TypeScript client', async () => {
+    const kc = plane.kubeConfig();
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'agents-ts' } } });
+    for (const { doc } of exampleDocuments()) {
+      if (doc.kind === 'Namespace') continue;
+      const body = structuredClone(doc) as KubernetesObject & { spec?: unknown };
+      body.metadata = { ...body.metadata, namespace: 'agents-ts' };
+      const created = await objects.create(body);
+      assert.ok(created.metadata?.uid, `${doc.kind} created`);
+      if (isAirlock(doc)) {
+        const read = (await objects.read({
+          apiVersion: body.apiVersion!,
+          kind: body.kind!,
+          metadata: { name: body.metadata.name!, namespace: 'agents-ts' },
+        })) as typeof body;
+        assertSubset(read.spec, body.spec, `${doc.kind}/${body.metadata.name}.spec`);
+      }
+    }
+  });
+});
+
+describe('the API server refuses invalid objects', () => {
+  const api = () => plane.kubeConfig().makeApiClient(CustomObjectsApi);
+  const expectRefusal = async (call: Promise<unknown>, expected: string, code = 422) => {
+    const error = await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const refused = apiError(error);
+    assert.ok(refused, `expected a refusal mentioning "${expected}", but the API server accepted it`);
+    assert.equal(refused.code, code, refused.message);
+    assert.ok(refused.message.includes(expected), `expected "${expected}" in: ${refused.message}`);
+  };
+
+  before(async () => {
+    await plane
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: 'invalid' } } });
+  });
+
+  INVALID_CASES.forEach((c, index) => {
+    test(c.name, async () => {
+      const base = baseDocument(c.base.kind, c.base.name);
+      base.metadata = { name: `case-${index}`, namespace: 'invalid' };
+      const ref = { group: GROUP, version: VERSION, namespace: 'invalid', plural: plural(c.base.kind) };
+      const expected = c.serverMessage ?? c.message;
+      if (!c.update) {
+        const body = structuredClone(base);
+        c.edit(body);
+        await expectRefusal(
+          api().createNamespacedCustomObject({ ...ref, body, dryRun: 'All', fieldValidation: 'Strict' }),
+          expected,
+          c.serverCode,
+        );
+        return;
+      }
+      delete base.status;
+      // biome-ignore lint/suspicious/noExplicitAny: a raw custom object, edited by path
+      let stored = (await api().createNamespacedCustomObject({ ...ref, body: base })) as Record<string, any>;
+      if (c.status) {
+        c.status(stored);
+        stored = await api().replaceNamespacedCustomObjectStatus({ ...ref, name: base.metadata.name, body: stored });
+      }
+      const changed = structuredClone(stored);
+      c.edit(changed);
+      const statusEdit = JSON.stringify(changed.spec) === JSON.stringify(stored.spec);
+      const call = statusEdit
+        ? api().replaceNamespacedCustomObjectStatus({ ...ref, name: base.metadata.name, body: changed })
+        : api().replaceNamespacedCustomObject({ ...ref, name: base.metadata.name, body: changed });
+      await expectRefusal(call, expected, c.serverCode);
+    });
+  });
+});
+
+describe('kubectl', () => {
+  test('get ar shows phase, requester, target, summary and approvals', async () => {
+    const api = plane.kubeConfig().makeApiClient(CustomObjectsApi);
+    const ref = { group: GROUP, version: VERSION, namespace: 'agents', plural: 'approvalrequests', name: 'ci-migrations-d46efe53-7kq2x' };
+    const stored = (await api.getNamespacedCustomObject(ref)) as Record<string, unknown>;
+    await api.replaceNamespacedCustomObjectStatus({ ...ref, body: { ...stored, status: { phase: 'Pending', approvals: '0/2' } } });
+    const out = await plane.kubectl(['get', 'ar', '-n', 'agents']);
+    assert.equal(out.code, 0, out.stderr);
+    const [header, row] = out.stdout.trimEnd().split('\n');
+    assert.deepEqual(header?.split(/\s{2,}/), ['NAME', 'PHASE', 'REQUESTER', 'TARGET', 'SUMMARY', 'APPROVALS', 'AGE']);
+    assert.deepEqual(row?.split(/\s{2,}/).slice(0, 6), [
+      'ci-migrations-d46efe53-7kq2x',
+      'Pending',
+      'ci-migrations',
+      'orders-db',
+      'DROP TABLE public.order_archive_2019',
+      '0/2',
+    ]);
+  });
+
+  test('get airlock lists every kind', async () => {
+    const out = await plane.kubectl(['get', 'airlock', '-n', 'agents', '-o', 'name']);
+    assert.equal(out.code, 0, out.stderr);
+    for (const source of SOURCES) assert.match(out.stdout, new RegExp(`^${source.singular}\\.${GROUP.replace('.', '\\.')}/`, 'm'));
+  });
+
+  test('short names resolve', async () => {
+    for (const source of SOURCES) {
+      for (const short of source.shortNames) {
+        const out = await plane.kubectl(['get', short, '-n', 'agents', '-o', 'name']);
+        assert.equal(out.code, 0, `${short}: ${out.stderr}`);
+        assert.match(out.stdout, new RegExp(`^${source.singular}\\.`, 'm'), short);
+      }
+    }
+  });
+
+  test('explain shows the field descriptions', async () => {
+    const out = await plane.kubectl(['explain', 'approvalrequest.spec.operation.digest']);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /sha256:<hex> over the exact bytes/);
+  });
+});
+
+/** Every field we sent came back unchanged (the server may add defaults). */
+function assertSubset(actual: unknown, expected: unknown, path: string): void {
+  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
+    for (const [k, v] of Object.entries(expected)) assertSubset((actual as Record<string, unknown>)?.[k], v, `${path}.${k}`);
+    return;
+  }
+  assert.deepEqual(actual, expected, path);
+}
