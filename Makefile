@@ -57,9 +57,9 @@ test-unit: setup ## unit tests: pure code, no external processes
 e2e: setup binaries ## end-to-end tests on a real control plane
 	$(NODE_TEST) --test-concurrency=2 $(E2E_TESTS)
 
-test: lint typecheck ## everything: lint, types, unit, end-to-end
-	$(MAKE) --no-print-directory test-unit
-	$(MAKE) --no-print-directory e2e
+# One test run, so it ends with one summary for everything.
+test: lint typecheck binaries ## everything: lint, types, unit, end-to-end
+	$(NODE_TEST) --test-concurrency=2 $(UNIT_TESTS) $(E2E_TESTS)
 
 cluster: setup binaries ## run a control plane with the airlock CRDs until Ctrl-C
 	node e2e/src/cluster-main.ts
