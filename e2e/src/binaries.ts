@@ -32,12 +32,10 @@ function requiredVersion(moduleDir: string, module: string): string {
   return match[1];
 }
 
-export const KUBERNETES_VERSION = requiredVersionLazy(KUBERNETES_MODULE, 'k8s.io/kubernetes');
-export const ETCD_VERSION = requiredVersionLazy(ETCD_MODULE, 'go.etcd.io/etcd/server/v3');
-
-function requiredVersionLazy(dir: string, module: string): () => string {
-  return () => requiredVersion(dir, module);
-}
+/** The pinned Kubernetes release, for example v1.35.4. */
+export const kubernetesVersion = (): string => requiredVersion(KUBERNETES_MODULE, 'k8s.io/kubernetes');
+/** The pinned etcd release. */
+export const etcdVersion = (): string => requiredVersion(ETCD_MODULE, 'go.etcd.io/etcd/server/v3');
 
 export function cacheRoot(): string {
   return process.env.AIRLOCK_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'airlock');
@@ -53,7 +51,7 @@ export async function controlPlaneBinaries(log: Log = () => {}): Promise<Control
     kubeApiserver: k8s['kube-apiserver'],
     kubeControllerManager: k8s['kube-controller-manager'],
     kubectl: k8s.kubectl,
-    kubernetesVersion: KUBERNETES_VERSION(),
+    kubernetesVersion: kubernetesVersion(),
   };
 }
 
@@ -83,7 +81,7 @@ async function fromAssets(assets: string, log: Log): Promise<ControlPlaneBinarie
 }
 
 async function kubernetesBinaries<N extends string>(names: N[], log: Log): Promise<Record<N, string>> {
-  const version = KUBERNETES_VERSION();
+  const version = kubernetesVersion();
   const dir = join(cacheRoot(), `k8s-${version}`);
   const paths = Object.fromEntries(names.map((n) => [n, join(dir, n)])) as Record<N, string>;
   const [major, minor] = version.replace(/^v/, '').split('.');
@@ -108,7 +106,7 @@ async function kubernetesBinaries<N extends string>(names: N[], log: Log): Promi
 }
 
 async function etcdBinary(log: Log): Promise<string> {
-  const version = ETCD_VERSION();
+  const version = etcdVersion();
   const dir = join(cacheRoot(), `etcd-${version}`);
   await buildOnce(
     dir,

@@ -1,5 +1,5 @@
 export { apiError } from './api-error.ts';
-export { type ControlPlaneBinaries, controlPlaneBinaries, ETCD_VERSION, KUBERNETES_VERSION } from './binaries.ts';
+export { type ControlPlaneBinaries, controlPlaneBinaries, etcdVersion, kubernetesVersion } from './binaries.ts';
 export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
 export { CRD_MANIFESTS, installCrds } from './crds.ts';
 export { HarnessError } from './errors.ts';

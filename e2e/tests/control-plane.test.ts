@@ -8,7 +8,7 @@ import { request } from 'node:https';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdmissionregistrationV1Api, AuthenticationV1Api, BatchV1Api, CoreV1Api, VersionApi } from '@kubernetes/client-node';
-import { apiError, ControlPlane, KUBERNETES_VERSION, TEST_USERS, type TestUserName } from '../src/index.ts';
+import { apiError, ControlPlane, kubernetesVersion, TEST_USERS, type TestUserName } from '../src/index.ts';
 
 let plane: ControlPlane;
 before(async () => {
@@ -29,7 +29,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 
 test('the API server reports the pinned version (>= 1.33)', async () => {
   const info = await plane.kubeConfig().makeApiClient(VersionApi).getCode();
-  assert.equal(info.gitVersion, KUBERNETES_VERSION());
+  assert.equal(info.gitVersion, kubernetesVersion());
   assert.ok(Number(info.major) === 1 && Number(info.minor) >= 33, `${info.major}.${info.minor}`);
   assert.equal(plane.binaries.kubernetesVersion, info.gitVersion);
 });
