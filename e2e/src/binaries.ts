@@ -191,7 +191,7 @@ function runGoBuild(args: string[], cwd: string, what: string, log: Log): Promis
     const child = spawn('go', args, {
       cwd,
       // Never switch toolchains (that would download one); modules come from the configured proxy.
-      env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
+      env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly -buildvcs=false' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let packages = 0;
