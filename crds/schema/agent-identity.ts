@@ -1,4 +1,19 @@
-import { bool, conditions, glob, int, list, obj, objectName, observedGeneration, oneOf, PROTOCOLS, str, stringSet } from './common.ts';
+import {
+  AGE_COLUMN,
+  bool,
+  conditions,
+  glob,
+  int,
+  list,
+  obj,
+  objectName,
+  observedGeneration,
+  oneOf,
+  PROTOCOLS,
+  readyColumn,
+  str,
+  stringSet,
+} from './common.ts';
 import type { CrdSource } from './json-schema.ts';
 
 const claimMatcher = obj(
@@ -129,7 +144,7 @@ export const agentIdentity: CrdSource = {
     { name: 'Service Account', type: 'string', jsonPath: '.spec.serviceAccountName', description: 'Pod identity.' },
     { name: 'Issuer', type: 'string', jsonPath: '.spec.oidc.issuer', description: 'OIDC issuer of tokens it presents.', priority: 1 },
     { name: 'Targets', type: 'string', jsonPath: '.spec.targets', description: 'Targets it may use.' },
-    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'All targets resolved.' },
-    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age.' },
+    readyColumn('All targets resolved.'),
+    AGE_COLUMN,
   ],
 };

@@ -1,4 +1,5 @@
 import {
+  AGE_COLUMN,
   APPROVAL_SCOPES,
   approvers,
   bool,
@@ -12,6 +13,7 @@ import {
   observedGeneration,
   oneOf,
   PROTOCOLS,
+  readyColumn,
   ruleName,
   secretKeyRef,
   str,
@@ -296,7 +298,7 @@ export const approvalPolicy: CrdSource = {
     { name: 'Mode', type: 'string', jsonPath: '.spec.mode', description: 'enforce or audit.' },
     { name: 'Default', type: 'string', jsonPath: '.spec.defaultAction', description: 'Action when no rule matches.' },
     { name: 'Rules', type: 'string', jsonPath: '.spec.rules[*].name', description: 'Rule names, in order.', priority: 1 },
-    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Compiled and served.' },
-    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age.' },
+    readyColumn('Compiled and served.'),
+    AGE_COLUMN,
   ],
 };

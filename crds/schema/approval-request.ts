@@ -1,4 +1,5 @@
 import {
+  AGE_COLUMN,
   APPROVAL_SCOPES,
   approvers,
   bool,
@@ -213,6 +214,6 @@ export const approvalRequest: CrdSource = {
       priority: 1,
     },
     { name: 'Rule', type: 'string', jsonPath: '.spec.policy.rule', description: 'Rule that asked for approval.', priority: 1 },
-    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age.' },
+    AGE_COLUMN,
   ],
 };

@@ -2,7 +2,7 @@
  * Building blocks shared by the four kinds. Bounds on every string and list are deliberate: the
  * API server estimates the cost of each CEL rule from them and refuses unbounded ones.
  */
-import type { Schema, ValidationRule } from './json-schema.ts';
+import type { PrinterColumn, Schema, ValidationRule } from './json-schema.ts';
 
 export const GROUP = 'airlock.dev';
 export const VERSION = 'v1alpha1';
@@ -173,3 +173,10 @@ export function approvers(description: string): Schema {
     },
   );
 }
+
+/** The Ready condition as a kubectl column. */
+export function readyColumn(description: string): PrinterColumn {
+  return { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description };
+}
+
+export const AGE_COLUMN: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age.' };

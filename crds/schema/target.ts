@@ -1,4 +1,17 @@
-import { bool, conditions, int, obj, observedGeneration, oneOf, PROTOCOLS, secretKeyRef, secretRef, str, stringSet } from './common.ts';
+import {
+  AGE_COLUMN,
+  bool,
+  conditions,
+  int,
+  obj,
+  observedGeneration,
+  oneOf,
+  PROTOCOLS,
+  secretKeyRef,
+  secretRef,
+  str,
+  stringSet,
+} from './common.ts';
 import type { CrdSource, Schema } from './json-schema.ts';
 
 const HOST = '^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$|^\\[[0-9A-Fa-f:.]+\\]$';
@@ -220,6 +233,6 @@ export const target: CrdSource = {
       jsonPath: '.status.conditions[?(@.type=="Ready")].status',
       description: 'Credentials present and complete.',
     },
-    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age.' },
+    AGE_COLUMN,
   ],
 };
