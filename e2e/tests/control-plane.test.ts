@@ -132,3 +132,11 @@ function get(url: string): Promise<string> {
     req.end();
   });
 }
+
+test('the API server restarts on the same port and keeps its data', async () => {
+  const core = plane.kubeConfig().makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'survives-restart' } } });
+  await plane.restartApiServer();
+  const ns = await core.readNamespace({ name: 'survives-restart' });
+  assert.equal(ns.metadata?.name, 'survives-restart');
+});
