@@ -1,0 +1,1 @@
+export * as pgProtocol from './pg/protocol/index.ts';

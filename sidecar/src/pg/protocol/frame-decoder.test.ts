@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import type { ProtocolError } from './errors.ts';
+import { type Frame, FrameDecoder } from './frame-decoder.ts';
+import { cstr, i32, startupMessage, typed, untyped } from './testing/wire.ts';
+
+const session = Buffer.concat([
+  startupMessage({ user: 'agent', database: 'orders' }),
+  typed('Q', cstr('SELECT 1')),
+  typed('P', cstr('s1'), cstr('SELECT $1'), Buffer.from([0, 0])),
+  typed('S'),
+  typed('X'),
+]);
+
+/** Decodes `input` delivered as the given chunks; the session turns typed after the startup frame. */
+function decodeChunks(chunks: Buffer[], options: { untyped?: boolean; maxFrameBytes?: number } = { untyped: true }): Frame[] {
+  const decoder = new FrameDecoder(options);
+  const frames: Frame[] = [];
+  for (const chunk of chunks) {
+    for (const frame of decoder.push(chunk)) {
+      frames.push(frame);
+      if (frame.code === 0) {
+        decoder.expectTyped();
+        frames.push(...decoder.drain());
+      }
+    }
+  }
+  assert.equal(decoder.buffered, 0, 'nothing left over');
+  return frames;
+}
+
+const summary = (frames: Frame[]) => frames.map((f) => `${f.code}:${f.raw.toString('hex')}`);
+
+describe('FrameDecoder', () => {
+  const whole = summary(decodeChunks([session]));
+
+  test('decodes a session in one chunk', () => {
+    assert.deepEqual(
+      decodeChunks([session]).map((f) => (f.code ? String.fromCharCode(f.code) : 'startup')),
+      ['startup', 'Q', 'P', 'S', 'X'],
+    );
+    assert.deepEqual(Buffer.concat(decodeChunks([session]).map((f) => f.raw)), session);
+  });
+
+  test('gives the same frames when the stream is split at every offset', () => {
+    for (let at = 0; at <= session.length; at++) {
+      assert.deepEqual(summary(decodeChunks([session.subarray(0, at), session.subarray(at)])), whole, `split at ${at}`);
+    }
+  });
+
+  test('gives the same frames byte by byte', () => {
+    const bytes = [...session].map((b) => Buffer.from([b]));
+    assert.deepEqual(summary(decodeChunks(bytes)), whole);
+  });
+
+  test('frames inside a chunk are views, not copies', () => {
+    const chunk = Buffer.concat([typed('Q', cstr('SELECT 1')), typed('S')]);
+    const [first] = new FrameDecoder().push(chunk);
+    assert.equal(first?.raw.buffer, chunk.buffer);
+  });
+
+  test('any typed frames, cut into any chunks, come out unchanged (property)', () => {
+    const frameArb = fc.record({
+      code: fc.integer({ min: 0x21, max: 0x7e }),
+      payload: fc.uint8Array({ maxLength: 300 }),
+    });
+    fc.assert(
+      fc.property(fc.array(frameArb, { maxLength: 12 }), fc.array(fc.nat({ max: 400 }), { maxLength: 20 }), (frames, cuts) => {
+        const stream = Buffer.concat(frames.map((f) => typed(String.fromCharCode(f.code), Buffer.from(f.payload))));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let last = 0;
+        for (const p of points) {
+          chunks.push(stream.subarray(last, p));
+          last = p;
+        }
+        chunks.push(stream.subarray(last));
+        const out = decodeChunks(chunks, {});
+        assert.equal(out.length, frames.length);
+        out.forEach((f, i) => {
+          assert.equal(f.code, frames[i]!.code);
+          assert.deepEqual(new Uint8Array(f.payload), frames[i]!.payload);
+        });
+      }),
+    );
+  });
+
+  test('a length below the header size is refused', () => {
+    assert.throws(
+      () => new FrameDecoder().push(Buffer.concat([Buffer.from('Q'), i32(3)])),
+      (e: ProtocolError) => e.code === 'FrameLengthInvalid',
+    );
+    assert.throws(
+      () => new FrameDecoder({ untyped: true }).push(i32(7)),
+      (e: ProtocolError) => e.code === 'FrameLengthInvalid',
+    );
+  });
+
+  test('a frame over the cap is refused from its header, before anything is buffered', () => {
+    const decoder = new FrameDecoder({ maxFrameBytes: 1024 });
+    assert.throws(
+      () => decoder.push(Buffer.concat([Buffer.from('Q'), i32(1025)])),
+      (e: ProtocolError) => e.code === 'FrameTooLarge' && /1025 bytes exceeds the limit of 1024/.test(e.message),
+    );
+    assert.equal(decoder.buffered, 0);
+  });
+
+  test('stops after a startup-phase frame until the session decides what comes next', () => {
+    const ssl = untyped(i32(80877103));
+    const decoder = new FrameDecoder({ untyped: true });
+    const frames = decoder.push(Buffer.concat([ssl, startupMessage({ user: 'a' })]));
+    assert.equal(frames.length, 1);
+    // Bytes after SSLRequest in the same read are what CVE-2021-23214 was about: the session sees them.
+    assert.ok(decoder.buffered > 0);
+    decoder.expectUntyped();
+    const next = decoder.drain();
+    assert.equal(next.length, 1);
+    assert.equal(next[0]?.code, 0);
+  });
+});
