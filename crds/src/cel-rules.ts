@@ -6,6 +6,7 @@
  */
 import { parse } from '@marcbachmann/cel-js';
 import type { Schema } from '../schema/json-schema.ts';
+import { isRecord } from './is-record.ts';
 import type { ValidationIssue } from './validation-issue.ts';
 
 type Compiled = ReturnType<typeof parse>;
@@ -91,8 +92,4 @@ export class CelRules {
 
 function join(path: string, fieldPath: string | undefined): string {
   return fieldPath ? `${path}${fieldPath}` : path;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -10,6 +10,7 @@ import type { CrdSource, Schema } from '../schema/json-schema.ts';
 import { CelRules } from './cel-rules.ts';
 import { objectSchema } from './crd-builder.ts';
 import type { AirlockKind, AirlockObject } from './generated/types.ts';
+import { isRecord } from './is-record.ts';
 import type { ValidationIssue } from './validation-issue.ts';
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
@@ -65,7 +66,7 @@ export class AirlockValidator {
       issues.push(...(entry.compiled.errors ?? []).map(describe));
     } else {
       // CEL rules assume the structure is right; the API server also runs them only then.
-      this.#cel.check(entry.schema, doc, old === undefined ? undefined : old, '', issues);
+      this.#cel.check(entry.schema, doc, old, '', issues);
     }
     const cleaned = issues.map((i) => ({ ...i, path: i.path.replace(/^\./, '') }));
     return cleaned.length === 0 ? { ok: true, value: doc as unknown as T } : { ok: false, issues: cleaned };
@@ -122,8 +123,4 @@ function firstSentence(text: unknown): string {
   if (typeof text !== 'string') return 'see the field description';
   const end = text.indexOf('. ');
   return end === -1 ? text.replace(/\.$/, '') : text.slice(0, end);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

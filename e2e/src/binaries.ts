@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from './errors.ts';
+import { isAlive } from './process-alive.ts';
 
 export interface ControlPlaneBinaries {
   etcd: string;
@@ -138,10 +139,10 @@ async function buildOnce(
   await acquireLock(lock, present, what, log);
   try {
     if (present()) return;
-    assertGo();
+    const go = goVersion();
     const out = mkdtempSync(join(dir, '.build-'));
     try {
-      await runGoBuild(args(out), cwd, what, log);
+      await runGoBuild(args(out), cwd, `${what} with ${go}`, log);
       for (const n of names) renameSync(join(out, n), join(dir, n));
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -172,7 +173,8 @@ async function acquireLock(lock: string, present: () => boolean, what: string, l
   }
 }
 
-function assertGo(): void {
+/** `go version`, or a clear error when there is no Go. */
+function goVersion(): string {
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.error || go.status !== 0) {
     throw new HarnessError(
@@ -180,13 +182,12 @@ function assertGo(): void {
       'cannot get the control-plane binaries: Go is not installed and KUBEBUILDER_ASSETS is not set. Install Go, or set KUBEBUILDER_ASSETS to a directory with etcd, kube-apiserver, kube-controller-manager and kubectl.',
     );
   }
+  return go.stdout.trim();
 }
 
 function runGoBuild(args: string[], cwd: string, what: string, log: Log): Promise<void> {
   const started = Date.now();
-  log(
-    `building ${what} with ${spawnSync('go', ['version'], { encoding: 'utf8' }).stdout.trim()} (first run only; cached in ${cacheRoot()})`,
-  );
+  log(`building ${what} (first run only; cached in ${cacheRoot()})`);
   return new Promise((resolve, reject) => {
     const child = spawn('go', args, {
       cwd,
@@ -226,14 +227,5 @@ function readFileSafe(path: string): string {
     return readFileSync(path, 'utf8');
   } catch {
     return '';
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

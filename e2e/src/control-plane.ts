@@ -132,14 +132,8 @@ export class ControlPlane {
   }
 
   /** The kubeconfig text for a test user. */
-  kubeconfig(user: TestUserName = 'admin', namespace?: string): string {
-    return kubeconfigYaml({
-      server: this.server,
-      caPem: this.caPem,
-      user: TEST_USERS[user].name,
-      token: this.#tokens[user],
-      ...(namespace ? { namespace } : {}),
-    });
+  kubeconfig(user: TestUserName = 'admin'): string {
+    return kubeconfigYaml({ server: this.server, caPem: this.caPem, user: TEST_USERS[user].name, token: this.#tokens[user] });
   }
 
   kubeconfigPath(user: TestUserName = 'admin'): string {
@@ -158,10 +152,10 @@ export class ControlPlane {
   }
 
   /** Runs the real kubectl as the user; never throws on a non-zero exit. */
-  kubectl(args: string[], opts: { user?: TestUserName; input?: string } = {}): Promise<KubectlResult> {
+  kubectl(args: string[], opts: { user?: TestUserName } = {}): Promise<KubectlResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.binaries.kubectl, ['--kubeconfig', this.kubeconfigPath(opts.user ?? 'admin'), ...args], {
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, KUBECONFIG: '' },
       });
       let stdout = '';
@@ -170,7 +164,6 @@ export class ControlPlane {
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.on('error', reject);
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      child.stdin.end(opts.input ?? '');
     });
   }
 
@@ -205,7 +198,7 @@ export class ControlPlane {
       '--unsafe-no-fsync=true',
       '--log-level=warn',
     ]);
-    await this.#waitUntil('etcd', proc.exited, async () => (await httpGet(`${client}/health`)).status === 200);
+    await this.#waitUntil('etcd', proc.exited, async () => (await httpStatus(`${client}/health`)) === 200);
   }
 
   async #startApiServer(): Promise<void> {
@@ -231,17 +224,16 @@ export class ControlPlane {
       '--enable-priority-and-fairness=false',
       '--profiling=false',
     ]);
-    await this.#waitUntil('kube-apiserver', proc.exited, async () => {
-      const res = await httpGet(`${this.server}/readyz`, this.caPem, this.#tokens.admin);
-      return res.status === 200;
-    });
+    await this.#waitUntil(
+      'kube-apiserver',
+      proc.exited,
+      async () => (await httpStatus(`${this.server}/readyz`, this.caPem, this.#tokens.admin)) === 200,
+    );
   }
 
   async #startControllerManager(): Promise<void> {
-    const kubeconfig = join(this.dir, 'kubeconfig-kcm.yaml');
-    writeFileSync(kubeconfig, this.kubeconfig('controllerManager'), { mode: 0o600 });
     const proc = this.#supervisor.start('kube-controller-manager', this.binaries.kubeControllerManager, [
-      `--kubeconfig=${kubeconfig}`,
+      `--kubeconfig=${this.kubeconfigPath('controllerManager')}`,
       `--controllers=${CONTROLLERS.join(',')}`,
       `--root-ca-file=${join(this.#paths.pki, 'ca.crt')}`,
       '--use-service-account-credentials=true',
@@ -249,10 +241,12 @@ export class ControlPlane {
       '--secure-port=0',
     ]);
     // The service-account controller creating `default` in `default` shows the controllers run.
-    await this.#waitUntil('kube-controller-manager', proc.exited, async () => {
-      const res = await httpGet(`${this.server}/api/v1/namespaces/default/serviceaccounts/default`, this.caPem, this.#tokens.admin);
-      return res.status === 200;
-    });
+    const defaultAccount = `${this.server}/api/v1/namespaces/default/serviceaccounts/default`;
+    await this.#waitUntil(
+      'kube-controller-manager',
+      proc.exited,
+      async () => (await httpStatus(defaultAccount, this.caPem, this.#tokens.admin)) === 200,
+    );
   }
 
   async #waitUntil(
@@ -287,7 +281,7 @@ export class ControlPlane {
   }
 }
 
-function httpGet(url: string, caPem?: string, token?: string): Promise<{ status: number; body: string }> {
+function httpStatus(url: string, caPem?: string, token?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
@@ -299,9 +293,8 @@ function httpGet(url: string, caPem?: string, token?: string): Promise<{ status:
         timeout: 5000,
       },
       (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));

@@ -1,7 +1,7 @@
 /** Kubeconfig files for the test users: one cluster, one user, one context each. */
 import { stringify } from 'yaml';
 
-export function kubeconfigYaml(opts: { server: string; caPem: string; user: string; token: string; namespace?: string }): string {
+export function kubeconfigYaml(opts: { server: string; caPem: string; user: string; token: string }): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -9,9 +9,7 @@ export function kubeconfigYaml(opts: { server: string; caPem: string; user: stri
       { name: 'airlock-e2e', cluster: { server: opts.server, 'certificate-authority-data': Buffer.from(opts.caPem).toString('base64') } },
     ],
     users: [{ name: opts.user, user: { token: opts.token } }],
-    contexts: [
-      { name: opts.user, context: { cluster: 'airlock-e2e', user: opts.user, ...(opts.namespace ? { namespace: opts.namespace } : {}) } },
-    ],
+    contexts: [{ name: opts.user, context: { cluster: 'airlock-e2e', user: opts.user } }],
     'current-context': opts.user,
   });
 }

@@ -7,19 +7,11 @@
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from './process-alive.ts';
 
 const pids = new Set<number>();
 const dirs = new Set<string>();
 let done = false;
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const signalGroup = (pid: number, signal: NodeJS.Signals): void => {
   for (const target of [-pid, pid]) {
@@ -33,8 +25,8 @@ const signalGroup = (pid: number, signal: NodeJS.Signals): void => {
 
 async function cleanUp(): Promise<void> {
   for (const pid of pids) signalGroup(pid, 'SIGTERM');
-  for (let i = 0; i < 50 && [...pids].some(alive); i++) await sleep(100);
-  for (const pid of pids) if (alive(pid)) signalGroup(pid, 'SIGKILL');
+  for (let i = 0; i < 50 && [...pids].some(isAlive); i++) await sleep(100);
+  for (const pid of pids) if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -4,20 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive } from '../src/process-alive.ts';
 
 const script = `
 import { ControlPlane } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'index.ts'))};
@@ -45,8 +37,7 @@ function startChild(mode: 'stop' | 'hang'): { child: ReturnType<typeof spawn>; f
 }
 
 /** PIDs of processes whose command line mentions the dir (etcd's data dir, the API server's certs). */
-async function processesUsing(dir: string): Promise<number[]> {
-  const { readdirSync, readFileSync } = await import('node:fs');
+function processesUsing(dir: string): number[] {
   return readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
@@ -65,17 +56,17 @@ test('stop() stops every process and removes the temp dir', { timeout: 180_000 }
   await new Promise((resolve) => child.on('exit', resolve));
   assert.ok(lines.includes('stopped'));
   assert.equal(existsSync(dir), false, `${dir} left behind`);
-  assert.deepEqual(await processesUsing(dir), []);
+  assert.deepEqual(processesUsing(dir), []);
 });
 
 test('a killed test process leaves nothing behind', { timeout: 180_000 }, async () => {
   const { child, first } = startChild('hang');
   const { dir } = await first;
-  const running = await processesUsing(dir);
+  const running = processesUsing(dir);
   assert.ok(running.length >= 3, `expected etcd, kube-apiserver and kube-controller-manager, found ${running.length}`);
   child.kill('SIGKILL');
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && (existsSync(dir) || running.some(alive))) await sleep(200);
-  assert.deepEqual(running.filter(alive), [], 'processes outlived the killed harness');
+  while (Date.now() < deadline && (existsSync(dir) || running.some(isAlive))) await sleep(200);
+  assert.deepEqual(running.filter(isAlive), [], 'processes outlived the killed harness');
   assert.equal(existsSync(dir), false, `${dir} left behind`);
 });

@@ -35,6 +35,7 @@ test('a client-node watch delivers events for more than 2 minutes through quiet 
   // client-node keeps this knob private; fail loudly if an upgrade renames it.
   const knob = watch as unknown as { requestTimeoutMs: number };
   assert.equal(typeof knob.requestTimeoutMs, 'number', 'client-node Watch no longer has requestTimeoutMs: revisit ADR 0003');
+  // WATCH_CLIENT_TIMEOUT_MS=30000 reproduces the library default, under which this test fails.
   knob.requestTimeoutMs = Number(process.env.WATCH_CLIENT_TIMEOUT_MS ?? CLIENT_INACTIVITY_MS);
   // Right after a CRD is established its watch cache may still be initializing and answers 429;
   // a controller retries that, and so do we, until the watch is open.

@@ -36,13 +36,6 @@ export class BufferReader {
     return value;
   }
 
-  uint16(): number {
-    this.#need(2);
-    const value = this.#buffer.readUInt16BE(this.#offset);
-    this.#offset += 2;
-    return value;
-  }
-
   int32(): number {
     this.#need(4);
     const value = this.#buffer.readInt32BE(this.#offset);
