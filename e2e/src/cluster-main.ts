@@ -10,13 +10,13 @@ import { TEST_USERS, type TestUserName } from './users.ts';
 const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
 const plane = await ControlPlane.start({ log });
 let stopping = false;
-const stop = async (signal: string) => {
+const stop = async (reason: string, exitCode = 0) => {
   if (stopping) return;
   stopping = true;
-  log(`${signal}: stopping`);
+  log(`${reason}: stopping`);
   await plane.stop();
   log('stopped; nothing left behind');
-  process.exit(0);
+  process.exit(exitCode);
 };
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -25,7 +25,7 @@ try {
   await installCrds(plane);
 } catch (error) {
   log((error as Error).message);
-  await stop('error');
+  await stop('error', 1);
 }
 
 const users = (Object.keys(TEST_USERS) as TestUserName[])
