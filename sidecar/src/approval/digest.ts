@@ -1,0 +1,34 @@
+/**
+ * The digest an approval is bound to: SHA-256 over the exact statement text, the bound parameter
+ * values (bytes and format), the target and the identity. Length-prefixed fields, so no two
+ * different inputs share an encoding. The sidecar releases a held command only when the digest of
+ * what it is about to send equals the approved one.
+ */
+import { createHash } from 'node:crypto';
+
+export interface DigestInput {
+  readonly text: string;
+  readonly parameters?: readonly { readonly value: Buffer | null; readonly format: 0 | 1 }[];
+  readonly target: { readonly namespace: string; readonly name: string };
+  readonly identity: { readonly namespace: string; readonly name: string };
+}
+
+export function operationDigest(input: DigestInput): string {
+  const hash = createHash('sha256');
+  const field = (bytes: Buffer): void => {
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64BE(BigInt(bytes.length));
+    hash.update(length).update(bytes);
+  };
+  field(Buffer.from('airlock-operation-v1'));
+  field(Buffer.from(`${input.target.namespace}/${input.target.name}`));
+  field(Buffer.from(`${input.identity.namespace}/${input.identity.name}`));
+  field(Buffer.from(input.text));
+  const parameters = input.parameters ?? [];
+  field(Buffer.from(String(parameters.length)));
+  for (const parameter of parameters) {
+    field(Buffer.from([parameter.value === null ? 2 : parameter.format]));
+    if (parameter.value !== null) field(parameter.value);
+  }
+  return `sha256:${hash.digest('hex')}`;
+}

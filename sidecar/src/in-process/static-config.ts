@@ -1,0 +1,25 @@
+/** A ConfigSource for tests and local runs: the config it was given, replaced with `set`. */
+import type { ConfigSource, SidecarConfig } from '../ports.ts';
+
+export class StaticConfigSource implements ConfigSource {
+  #config: SidecarConfig;
+  readonly #listeners = new Set<(config: SidecarConfig) => void>();
+
+  constructor(config: SidecarConfig) {
+    this.#config = config;
+  }
+
+  current(): SidecarConfig {
+    return this.#config;
+  }
+
+  set(config: SidecarConfig): void {
+    this.#config = config;
+    for (const listener of this.#listeners) listener(config);
+  }
+
+  subscribe(listener: (config: SidecarConfig) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}

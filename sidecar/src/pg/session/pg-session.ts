@@ -1,0 +1,637 @@
+/**
+ * One agent session: the agent's socket on one side, its own upstream connection on the other.
+ * Agent → upstream, every message is decoded, Query and Parse are decided, Execute of a held
+ * statement waits for approval, and only whole, allowed messages are forwarded (their original
+ * bytes). Upstream → agent, replies are matched to what was asked (InFlightQueue), rows are masked
+ * and results recorded. The decision itself lives in policy/decide.ts; this file moves bytes.
+ */
+import type { Socket } from 'node:net';
+import { serialize } from 'pg-protocol';
+import { ApprovalGrants } from '../../approval/grants.ts';
+import type { ApprovalOutcome, PendingApproval } from '../../ports.ts';
+import type { UpstreamConnection } from '../backend/upstream-connect.ts';
+import { type ColumnDescription, decodeBackend, encode } from '../protocol/backend-messages.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import type { Frame, FrameDecoder } from '../protocol/frame-decoder.ts';
+import { decodeFrontend, type FrontendMessage } from '../protocol/frontend-messages.ts';
+import { DENIED_PARSE, DENIED_QUERY, denialError, fatalError, REPLACEMENT_SQLSTATE, SQLSTATE } from './denials.ts';
+import { HeldCommand, type HoldResult } from './held-command.ts';
+import { type InFlight, InFlightQueue, type StatementResult } from './in-flight.ts';
+import type { PgSessionServices, RowMaskPlan } from './services.ts';
+import { SqlPreparedStatements } from './sql-prepared.ts';
+import { decideMessage, type MessageDecision } from './statement-decision.ts';
+
+interface PreparedInfo {
+  readonly sql: string;
+  readonly decision: MessageDecision;
+}
+
+interface PortalInfo {
+  readonly statement?: PreparedInfo;
+  readonly parameters: readonly { value: Buffer | null; format: 0 | 1 }[];
+  described: boolean;
+  plan: RowMaskPlan | null;
+}
+
+/** How many agent frames may wait behind a held or slow one before the agent's socket is paused. */
+const AGENT_QUEUE_HIGH_WATER = 256;
+
+export class PgSession {
+  readonly #agent: Socket;
+  readonly #upstream: Socket;
+  readonly #agentDecoder: FrameDecoder;
+  readonly #upstreamDecoder: FrameDecoder;
+  readonly #services: PgSessionServices;
+  readonly #inFlight = new InFlightQueue();
+  readonly #queue: Frame[] = [];
+  readonly #outUpstream: Buffer[] = [];
+  readonly #statements = new Map<string, PreparedInfo>();
+  readonly #portals = new Map<string, PortalInfo>();
+  readonly #sqlPrepared = new SqlPreparedStatements();
+  readonly #sessionGrants: ApprovalGrants;
+  readonly #releaseCancelKey: () => void;
+  readonly #upstreamKey: UpstreamConnection['backendKey'];
+  readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
+  #pumping = false;
+  #skipToSync = false;
+  #rowPlan: RowMaskPlan | null = null;
+  #rowStatement: StatementResult | undefined;
+  #holding: PendingApproval | undefined;
+  #statementIndex = 0;
+  #closing = false;
+  #bytesIn = 0;
+  #bytesOut = 0;
+
+  constructor(agent: Socket, agentDecoder: FrameDecoder, upstream: UpstreamConnection, services: PgSessionServices) {
+    this.#agent = agent;
+    this.#agentDecoder = agentDecoder;
+    this.#upstream = upstream.socket;
+    this.#upstreamDecoder = upstream.decoder;
+    this.#services = services;
+    this.#sessionGrants = new ApprovalGrants(services.clock);
+    this.#closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    const key = services.cancels.issue({ cancel: () => this.#cancel() });
+    this.#releaseCancelKey = key.release;
+    // What a real server says after authentication, with the sidecar's cancel key instead of the upstream's.
+    this.#writeAgent([
+      encode.authenticationOk(),
+      ...upstream.announcements,
+      encode.backendKeyData(key.processId, key.secretKey),
+      encode.readyForQuery(upstream.transactionStatus),
+    ]);
+    this.#upstreamKey = upstream.backendKey;
+  }
+
+  /** Cancel requests go upstream through this; set by the listener (it knows the target's transport). */
+  sendUpstreamCancel: ((key: NonNullable<UpstreamConnection['backendKey']>) => Promise<void>) | undefined;
+
+  /** Resolves when both sockets are closed. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /** Wires the sockets; `pending` are agent frames read during startup, `upstreamPending` upstream ones. */
+  start(pending: readonly Frame[], upstreamPending: readonly Frame[]): void {
+    this.#agent.on('data', (chunk: Buffer) => this.#onAgentData(chunk));
+    this.#agent.on('end', () => this.#close('the agent closed the connection'));
+    this.#agent.on('close', () => this.#close('the agent closed the connection'));
+    this.#agent.on('error', (error) => this.#close(`agent socket error: ${error.message}`));
+    this.#upstream.on('data', (chunk: Buffer) => this.#onUpstreamData(chunk));
+    this.#upstream.on('end', () => this.#upstreamLost('the target closed the connection'));
+    this.#upstream.on('close', () => this.#upstreamLost('the target closed the connection'));
+    this.#upstream.on('error', (error) => this.#upstreamLost(`the connection to the target failed: ${error.message}`));
+    if (upstreamPending.length > 0) this.#relayUpstream(upstreamPending, undefined);
+    if (pending.length > 0) this.#enqueue(pending);
+  }
+
+  // ---------------------------------------------------------------- agent → upstream
+
+  #onAgentData(chunk: Buffer): void {
+    this.#bytesIn += chunk.length;
+    this.#services.metrics.bytes('in', chunk.length);
+    let frames: Frame[];
+    try {
+      frames = this.#agentDecoder.push(chunk);
+    } catch (error) {
+      this.#protocolViolation(error as Error);
+      return;
+    }
+    this.#enqueue(frames);
+  }
+
+  #enqueue(frames: readonly Frame[]): void {
+    for (const frame of frames) this.#queue.push(frame);
+    if (this.#queue.length > AGENT_QUEUE_HIGH_WATER) this.#agent.pause();
+    if (!this.#pumping) void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      for (;;) {
+        const frame = this.#queue.shift();
+        if (!frame || this.#closing) break;
+        if (!this.#services.record.writable) {
+          this.#flushUpstream();
+          await this.#services.record.whenWritable();
+        }
+        const pending = this.#onFrontend(frame);
+        if (pending) {
+          this.#flushUpstream();
+          await pending;
+        }
+      }
+      this.#flushUpstream();
+      if (!this.#closing) this.#agent.resume();
+    } catch (error) {
+      this.#protocolViolation(error as Error);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #onFrontend(frame: Frame): Promise<void> | undefined {
+    // After a denial in the extended protocol the server skips to Sync; so does the sidecar, so
+    // that nothing behind the denied message is decided, held or forwarded.
+    if (this.#skipToSync && frame.code !== 0x53) return undefined;
+    const message = decodeFrontend(frame);
+    switch (message.type) {
+      case 'query':
+        return this.#query(message);
+      case 'parse':
+        this.#parse(message);
+        return undefined;
+      case 'bind':
+        this.#bind(message);
+        return undefined;
+      case 'describe':
+        if (message.target === 'portal') {
+          const portal = this.#portals.get(message.name);
+          if (portal) portal.described = true;
+        }
+        this.#forward(frame, { kind: 'describe', describes: message.target, portal: message.name });
+        return undefined;
+      case 'execute':
+        return this.#execute(message);
+      case 'close':
+        if (message.target === 'portal') this.#portals.delete(message.name);
+        else this.#statements.delete(message.name);
+        this.#forward(frame, { kind: 'close' });
+        return undefined;
+      case 'sync':
+        this.#skipToSync = false;
+        // An implicit transaction ends at Sync: unnamed portals do not survive it.
+        this.#portals.delete('');
+        this.#forward(frame, { kind: 'sync' });
+        return undefined;
+      case 'flush':
+      case 'copyData':
+      case 'copyDone':
+      case 'copyFail':
+        this.#outUpstream.push(frame.raw);
+        return undefined;
+      case 'functionCall':
+        this.#services.metrics.statement('deny', 'enforce');
+        this.#record({ type: 'decision', action: 'deny', effective: 'deny', reason: 'the function-call protocol message is denied' });
+        this.#deny(
+          'query',
+          denialError({
+            code: SQLSTATE.insufficientPrivilege,
+            message: 'the function-call message is not allowed through airlock: call the function in a SELECT',
+          }),
+        );
+        return undefined;
+      case 'terminate':
+        this.#outUpstream.push(frame.raw);
+        this.#flushUpstream();
+        this.#close('the agent terminated the session');
+        return undefined;
+      case 'password':
+        throw new ProtocolError('MessageMalformed', 'a password message outside authentication');
+    }
+  }
+
+  #query(message: Extract<FrontendMessage, { type: 'query' }>): Promise<void> | undefined {
+    const decision = this.#decide(message.sql, 'simple');
+    const statement = this.#newStatement();
+    const forward = (): void => {
+      for (const s of decision.statements) this.#sqlPrepared.remember(s);
+      this.#forward(message.frame, { kind: 'query', statement });
+    };
+    switch (decision.governing.action) {
+      case 'allow':
+        forward();
+        return undefined;
+      case 'deny':
+        this.#deny('query', this.#policyDenial(decision));
+        return undefined;
+      case 'requireApproval':
+        return this.#hold(message.sql, [], decision, forward, (error) => this.#deny('query', error));
+    }
+  }
+
+  #parse(message: Extract<FrontendMessage, { type: 'parse' }>): void {
+    const decision = this.#decide(message.sql, 'extended');
+    if (decision.governing.action === 'deny') {
+      this.#statements.delete(message.statement);
+      this.#deny('extended', this.#policyDenial(decision));
+      return;
+    }
+    // Parsing runs nothing; a statement that needs approval is held at Execute, with its parameters.
+    this.#statements.set(message.statement, { sql: message.sql, decision });
+    this.#forward(message.frame, { kind: 'parse' });
+  }
+
+  #bind(message: Extract<FrontendMessage, { type: 'bind' }>): void {
+    const statement = this.#statements.get(message.statement);
+    const formats = message.parameterFormats;
+    this.#portals.set(message.portal, {
+      ...(statement ? { statement } : {}),
+      parameters: message.parameters.map((value, i) => ({ value, format: (formats.length === 1 ? formats[0] : formats[i]) ?? 0 })),
+      described: false,
+      plan: null,
+    });
+    this.#forward(message.frame, { kind: 'bind', portal: message.portal });
+  }
+
+  #execute(message: Extract<FrontendMessage, { type: 'execute' }>): Promise<void> | undefined {
+    const portal = this.#portals.get(message.portal);
+    const prepared = portal?.statement;
+    if (!portal || !prepared) {
+      // The server would fail too (no such portal), but the sidecar must not be the one to guess.
+      this.#deny(
+        'extended',
+        denialError({
+          code: SQLSTATE.insufficientPrivilege,
+          message: `portal "${message.portal}" was not bound to a statement the sidecar has seen`,
+        }),
+      );
+      return undefined;
+    }
+    const statement = this.#newStatement();
+    const forward = (): void => {
+      for (const s of prepared.decision.statements) this.#sqlPrepared.remember(s);
+      if (this.#services.masker && !portal.described) {
+        // Execute sends no RowDescription; ask for it, so rows can be masked by column.
+        this.#forward(serialize.describe({ type: 'P', name: message.portal }), {
+          kind: 'describe',
+          describes: 'portal',
+          portal: message.portal,
+          internal: true,
+        });
+        portal.described = true;
+      }
+      this.#forward(message.frame, { kind: 'execute', portal: message.portal, statement });
+    };
+    if (prepared.decision.governing.action !== 'requireApproval') {
+      forward();
+      return undefined;
+    }
+    return this.#hold(prepared.sql, portal.parameters, prepared.decision, forward, (error) => this.#deny('extended', error));
+  }
+
+  #decide(text: string, protocol: 'simple' | 'extended'): MessageDecision {
+    const decision = decideMessage(text, this.#services, this.#sqlPrepared, this.#services.masker !== undefined);
+    this.#services.metrics.parseCache(decision.cached);
+    decision.statements.forEach((statement, i) => {
+      const d = decision.decisions[i]!;
+      this.#record({ type: 'statement', protocol, text: statement.text });
+      this.#record({
+        type: 'classification',
+        kinds: statement.kinds,
+        commands: statement.commands,
+        objects: statement.objects,
+        functions: statement.functions,
+        writesWithoutWhere: statement.writesWithoutWhere,
+        cached: decision.cached,
+        ...(statement.unknownReason ? { unknownReason: statement.unknownReason } : {}),
+      });
+      this.#record({
+        type: 'decision',
+        action: d.verdict?.action ?? d.action,
+        effective: d.action,
+        mode: d.verdict?.mode ?? 'audit',
+        ...(d.verdict ? { policy: d.verdict.policy, ...(d.verdict.rule ? { rule: d.verdict.rule } : {}) } : {}),
+        audit: d.audit.map((v) => ({ policy: v.policy, rule: v.rule, action: v.action })),
+        reason: d.reason,
+      });
+      this.#services.metrics.statement(d.action, d.verdict?.mode ?? 'audit');
+    });
+    return decision;
+  }
+
+  #policyDenial(decision: MessageDecision): Buffer {
+    const verdict = decision.governing.verdict;
+    return denialError({
+      code: decision.governing.reason.startsWith('COPY TO STDOUT') ? SQLSTATE.featureNotSupported : SQLSTATE.insufficientPrivilege,
+      message: decision.governing.reason,
+      ...(verdict?.message ? { hint: verdict.message } : {}),
+    });
+  }
+
+  async #hold(
+    text: string,
+    parameters: PortalInfo['parameters'],
+    decision: MessageDecision,
+    forward: () => void,
+    deny: (error: Buffer) => void,
+  ): Promise<void> {
+    const held = new HeldCommand(this.#services, {
+      sessionGrants: this.#sessionGrants,
+      text,
+      parameters,
+      decision,
+      sequence: this.#statementIndex,
+    });
+    const result: HoldResult = await held.run({
+      notify: (notice) => this.#writeAgent([notice]),
+      onPending: (pending) => {
+        this.#holding = pending;
+      },
+      closed: this.#closed,
+      record: (event) => this.#record(event),
+    });
+    this.#holding = undefined;
+    if (this.#closing) return;
+    if (result.release) {
+      forward();
+      const entry = this.#lastStatementEntry();
+      if (entry?.statement && result.report) {
+        const report = result.report;
+        entry.statement.onDone = (r) => void report(r).catch(() => undefined);
+      }
+      return;
+    }
+    deny(result.error);
+  }
+
+  #lastStatementEntry(): InFlight | undefined {
+    return this.#lastForwarded;
+  }
+
+  #lastForwarded: InFlight | undefined;
+
+  #newStatement(): StatementResult {
+    return { index: this.#statementIndex++, rows: 0, tags: [], maskedFields: 0 };
+  }
+
+  #forward(bytes: Buffer | Frame, entry: InFlight): void {
+    this.#outUpstream.push(Buffer.isBuffer(bytes) ? bytes : bytes.raw);
+    this.#inFlight.push(entry);
+    this.#lastForwarded = entry;
+  }
+
+  /** Replaces the denied message with one the upstream rejects; see denials.ts. */
+  #deny(protocol: 'query' | 'extended', error: Buffer): void {
+    if (protocol === 'query') {
+      this.#outUpstream.push(DENIED_QUERY);
+      this.#inFlight.push({ kind: 'query', denial: error });
+    } else {
+      this.#outUpstream.push(DENIED_PARSE);
+      this.#inFlight.push({ kind: 'parse', denial: error });
+      this.#skipToSync = true;
+    }
+  }
+
+  #flushUpstream(): void {
+    if (this.#outUpstream.length === 0 || this.#closing) return;
+    const bytes = this.#outUpstream.length === 1 ? this.#outUpstream[0]! : Buffer.concat(this.#outUpstream);
+    this.#outUpstream.length = 0;
+    if (!this.#upstream.write(bytes)) {
+      this.#agent.pause();
+      this.#upstream.once('drain', () => {
+        if (!this.#pumping && !this.#closing) this.#agent.resume();
+      });
+    }
+  }
+
+  #cancel(): void {
+    if (this.#holding) {
+      void this.#holding.withdraw('the agent cancelled the statement');
+      return;
+    }
+    const key = this.#upstreamKey;
+    if (key && this.sendUpstreamCancel) void this.sendUpstreamCancel(key).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- upstream → agent
+
+  #onUpstreamData(chunk: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = this.#upstreamDecoder.push(chunk);
+    } catch (error) {
+      this.#upstreamLost(`the target broke the protocol: ${(error as Error).message}`);
+      return;
+    }
+    this.#relayUpstream(frames, chunk);
+  }
+
+  #relayUpstream(frames: readonly Frame[], chunk: Buffer | undefined): void {
+    const out: Buffer[] = [];
+    let changed = chunk === undefined;
+    for (const frame of frames) {
+      const replacement = this.#onBackend(frame);
+      if (replacement === frame.raw) out.push(frame.raw);
+      else {
+        changed = true;
+        if (replacement) out.push(replacement);
+      }
+    }
+    // The common case — nothing masked, nothing rewritten, chunk made of whole frames — forwards
+    // the chunk as it came.
+    if (
+      !changed &&
+      chunk &&
+      this.#upstreamDecoder.buffered === 0 &&
+      frames.length > 0 &&
+      frames[0]!.raw.buffer === chunk.buffer &&
+      frames[0]!.raw.byteOffset === chunk.byteOffset
+    ) {
+      this.#writeAgent([chunk]);
+    } else if (out.length > 0) {
+      this.#writeAgent(out);
+    }
+  }
+
+  /** Returns the bytes to send the agent for this frame (the frame itself when unchanged), or undefined to drop it. */
+  #onBackend(frame: Frame): Buffer | undefined {
+    const head = this.#inFlight.head;
+    switch (frame.code) {
+      case 0x44: {
+        // D DataRow
+        if (this.#rowStatement) this.#rowStatement.rows++;
+        if (!this.#rowPlan) return frame.raw;
+        const masked = this.#rowPlan.maskRow(frame.raw);
+        if (masked.masked.length > 0 || masked.nulledBinary > 0) this.#countMasking(masked);
+        return masked.frame;
+      }
+      case 0x54: {
+        // T RowDescription
+        const message = decodeBackend(frame);
+        const columns = message.type === 'rowDescription' ? message.columns : [];
+        if (head?.kind === 'describe') {
+          this.#inFlight.shift();
+          if (head.describes === 'portal' && head.portal !== undefined) {
+            const portal = this.#portals.get(head.portal);
+            if (portal) portal.plan = this.#planFor(columns);
+          }
+          return head.internal ? undefined : frame.raw;
+        }
+        this.#rowPlan = this.#planFor(columns);
+        this.#rowStatement = head?.statement;
+        return frame.raw;
+      }
+      case 0x6e: // n NoData
+        if (head?.kind === 'describe') {
+          this.#inFlight.shift();
+          if (head.internal) return undefined;
+        }
+        return frame.raw;
+      case 0x31: // 1 ParseComplete
+      case 0x32: // 2 BindComplete
+      case 0x33: // 3 CloseComplete
+        this.#inFlight.shift();
+        return frame.raw;
+      case 0x43: // C CommandComplete
+      case 0x49: // I EmptyQueryResponse
+      case 0x73: {
+        // s PortalSuspended
+        if (frame.code === 0x43 && head?.statement) {
+          const message = decodeBackend(frame);
+          if (message.type === 'commandComplete') head.statement.tags.push(message.tag);
+        }
+        if (head?.kind === 'execute') {
+          this.#inFlight.shift();
+          if (head.statement) this.#finishStatement(head.statement);
+        }
+        this.#rowPlan = null;
+        this.#rowStatement = undefined;
+        return frame.raw;
+      }
+      case 0x45: {
+        // E ErrorResponse
+        const message = decodeBackend(frame);
+        const fields = message.type === 'errorResponse' ? message.fields : new Map<string, string>();
+        const out = head?.denial && fields.get('C') === REPLACEMENT_SQLSTATE ? head.denial : frame.raw;
+        if (head?.statement) head.statement.error = { code: fields.get('C') ?? '', message: fields.get('M') ?? '' };
+        this.#rowPlan = null;
+        if (head && head.kind !== 'query' && head.kind !== 'sync') {
+          for (const skipped of this.#inFlight.discardUntilSync()) if (skipped.statement) this.#finishStatement(skipped.statement);
+        }
+        return out;
+      }
+      case 0x5a: {
+        // Z ReadyForQuery
+        this.#inFlight.shift();
+        if (head?.kind === 'query' && head.statement) this.#finishStatement(head.statement);
+        this.#rowPlan = null;
+        this.#rowStatement = undefined;
+        return frame.raw;
+      }
+      case 0x4b: // K BackendKeyData after startup would leak the upstream key; a server does not send it.
+        return undefined;
+      default:
+        return frame.raw;
+    }
+  }
+
+  #planFor(columns: readonly ColumnDescription[]): RowMaskPlan | null {
+    const masker = this.#services.masker;
+    if (!masker) return null;
+    return masker.planFor(columns.map((c) => ({ name: c.name, typeOid: c.typeOid, format: c.format })));
+  }
+
+  #countMasking(result: ReturnType<RowMaskPlan['maskRow']>): void {
+    const byRule = new Map<string, number>();
+    for (const field of result.masked) byRule.set(field.rule, (byRule.get(field.rule) ?? 0) + 1);
+    for (const [rule, count] of byRule) this.#services.metrics.masked(rule, count);
+    if (result.nulledBinary > 0) this.#services.metrics.maskedBinaryNulled(result.nulledBinary);
+    if (this.#rowStatement) this.#rowStatement.maskedFields += result.masked.length + result.nulledBinary;
+  }
+
+  #finishStatement(statement: StatementResult): void {
+    this.#record({
+      type: 'result',
+      statementIndex: statement.index,
+      commandTags: statement.tags,
+      rows: statement.rows,
+      maskedFields: statement.maskedFields,
+      ...(statement.error ? { error: statement.error } : {}),
+    });
+    statement.onDone?.(statement);
+  }
+
+  // ---------------------------------------------------------------- both
+
+  #writeAgent(buffers: readonly Buffer[]): void {
+    if (this.#agent.destroyed) return;
+    const bytes = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers);
+    this.#bytesOut += bytes.length;
+    this.#services.metrics.bytes('out', bytes.length);
+    if (!this.#agent.write(bytes)) {
+      this.#upstream.pause();
+      this.#agent.once('drain', () => this.#upstream.resume());
+    }
+  }
+
+  #record(event: { readonly type: string } & Record<string, unknown>): void {
+    this.#services.record.record(event);
+  }
+
+  #protocolViolation(error: Error): void {
+    const code = error instanceof ProtocolError ? error.code : 'InternalError';
+    this.#services.metrics.error(code);
+    this.#services.logger.warn({ err: { code, message: error.message } }, 'agent protocol violation');
+    this.#record({ type: 'error', code, message: error.message });
+    // Nothing of the bad message went upstream: frames are forwarded only whole and decoded.
+    this.#writeAgent([fatalError(SQLSTATE.protocolViolation, `protocol violation: ${error.message}`)]);
+    this.#close(`protocol violation: ${error.message}`);
+  }
+
+  #upstreamLost(reason: string): void {
+    if (this.#closing) return;
+    const owed = this.#inFlight.clear();
+    this.#services.metrics.error('UpstreamLost');
+    this.#record({ type: 'error', code: 'UpstreamLost', message: reason, unanswered: owed.length });
+    const detail = owed.some((entry) => entry.kind === 'query' || entry.kind === 'execute')
+      ? 'A statement was in progress: it may or may not have run. The sidecar does not retry it.'
+      : undefined;
+    this.#writeAgent([
+      fatalError(SQLSTATE.connectionFailure, `lost the connection to target ${this.#services.target.name}: ${reason}`, detail),
+    ]);
+    this.#close(reason);
+  }
+
+  #close(reason: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#releaseCancelKey();
+    this.#queue.length = 0;
+    if (this.#holding) void this.#holding.withdraw(`the agent disconnected: ${reason}`);
+    this.#record({ type: 'session.close', reason, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut, statements: this.#statementIndex });
+    this.#agent.end();
+    this.#upstream.end();
+    const destroy = setTimeout(() => {
+      this.#agent.destroy();
+      this.#upstream.destroy();
+    }, 1000);
+    destroy.unref();
+    let open = 2;
+    const one = (): void => {
+      if (--open === 0) {
+        clearTimeout(destroy);
+        this.#resolveClosed();
+      }
+    };
+    if (this.#agent.closed) one();
+    else this.#agent.once('close', one);
+    if (this.#upstream.closed) one();
+    else this.#upstream.once('close', one);
+  }
+}
+
+export type { ApprovalOutcome };

@@ -1,0 +1,63 @@
+/**
+ * What a PostgreSQL session needs from the rest of the sidecar, as narrow structural types so the
+ * session can be driven in tests without the HTTP server, the metrics registry or the files.
+ */
+import type { Logger } from 'pino';
+import type { ApprovalGrants } from '../../approval/grants.ts';
+import type { CompiledPolicy } from '../../policy/decide.ts';
+import type { AgentPrincipal, ApprovalGate, TargetConfig } from '../../ports.ts';
+import type { BatchClassification } from '../../sql/classification.ts';
+import type { CancelRegistry } from '../cancel-registry.ts';
+
+export interface MaskColumn {
+  readonly name: string;
+  readonly schema?: string;
+  readonly table?: string;
+  readonly typeOid: number;
+  readonly format: 0 | 1;
+}
+
+export interface RowMaskPlan {
+  maskRow(frame: Buffer): { frame: Buffer; masked: readonly { column: string; rule: string }[]; nulledBinary: number };
+}
+
+export interface RowMasker {
+  planFor(columns: readonly MaskColumn[]): RowMaskPlan | null;
+}
+
+/** The session's record: one call per event, in order. */
+export interface SessionRecord {
+  record(event: { readonly type: string } & Record<string, unknown>): void;
+  /** False while the store cannot keep up and the target says Block: forward nothing until true. */
+  readonly writable: boolean;
+  whenWritable(): Promise<void>;
+}
+
+export interface SessionMetrics {
+  statement(decision: 'allow' | 'deny' | 'requireApproval', mode: 'enforce' | 'audit'): void;
+  approvalWait(outcome: string, seconds: number): void;
+  bytes(direction: 'in' | 'out', count: number): void;
+  masked(rule: string, count: number): void;
+  maskedBinaryNulled(count: number): void;
+  parseCache(hit: boolean): void;
+  error(code: string): void;
+}
+
+export interface PgSessionServices {
+  readonly sessionId: string;
+  readonly target: TargetConfig;
+  readonly principal: AgentPrincipal;
+  readonly policies: readonly CompiledPolicy[];
+  readonly classify: (text: string) => BatchClassification;
+  /** Absent when no masking rule or profile applies: rows are never inspected. */
+  readonly masker?: RowMasker;
+  readonly gate: ApprovalGate;
+  /** Window-scoped approvals, shared by the sessions of this identity and target. */
+  readonly windowGrants: ApprovalGrants;
+  readonly cancels: CancelRegistry;
+  readonly record: SessionRecord;
+  readonly metrics: SessionMetrics;
+  readonly logger: Logger;
+  readonly limits: { readonly maxStatementBytes: number };
+  readonly clock: () => number;
+}

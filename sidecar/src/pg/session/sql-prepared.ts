@@ -1,0 +1,36 @@
+/**
+ * SQL-level PREPARE / EXECUTE. `EXECUTE p` says nothing by itself; the session remembers what
+ * each `PREPARE p AS ...` it let through contains, and an EXECUTE is decided as that statement.
+ * An EXECUTE of a name this session did not prepare stays unknown, so it fails closed.
+ */
+import type { StatementClassification } from '../../sql/classification.ts';
+
+export class SqlPreparedStatements {
+  readonly #prepared = new Map<string, StatementClassification>();
+
+  resolve(statement: StatementClassification): StatementClassification {
+    if (statement.executes === undefined) return statement;
+    const inner = this.#prepared.get(statement.executes);
+    if (!inner) {
+      return {
+        ...statement,
+        kinds: ['unknown'],
+        unknownReason: `EXECUTE of ${statement.executes}, which this session did not PREPARE through airlock`,
+      };
+    }
+    const { unknownReason: _, prepares: __, ...rest } = inner;
+    return {
+      ...rest,
+      text: statement.text,
+      commands: ['EXECUTE', ...inner.commands.filter((command) => command !== 'PREPARE')],
+      executes: statement.executes,
+    };
+  }
+
+  /** After the statement went upstream. */
+  remember(statement: StatementClassification): void {
+    if (statement.prepares !== undefined) this.#prepared.set(statement.prepares, statement);
+    if (statement.deallocates === '*') this.#prepared.clear();
+    else if (statement.deallocates !== undefined) this.#prepared.delete(statement.deallocates);
+  }
+}

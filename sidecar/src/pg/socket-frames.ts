@@ -1,0 +1,94 @@
+/**
+ * Reads whole frames from a socket one at a time, for the short request/response exchanges of
+ * the startup phase. After startup the session takes the socket over (with `detach()`, which
+ * hands back whatever bytes were read but not yet consumed) and switches to event-driven relay.
+ */
+import type { Socket } from 'node:net';
+import type { Frame, FrameDecoder } from './protocol/frame-decoder.ts';
+
+export class SocketClosedError extends Error {
+  readonly code = 'SocketClosed';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SocketClosedError';
+  }
+}
+
+export class SocketFrames {
+  readonly decoder: FrameDecoder;
+  readonly #socket: Socket;
+  readonly #frames: Frame[] = [];
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  readonly #onData = (chunk: Buffer): void => {
+    try {
+      this.#frames.push(...this.decoder.push(chunk));
+    } catch (error) {
+      this.#failure = error as Error;
+    }
+    this.#wake?.();
+  };
+  readonly #onEnd = (): void => {
+    this.#failure ??= new SocketClosedError(`${this.#what} closed the connection`);
+    this.#wake?.();
+  };
+  readonly #onError = (error: Error): void => {
+    this.#failure ??= new SocketClosedError(`${this.#what}: ${error.message}`, { cause: error });
+    this.#wake?.();
+  };
+  readonly #what: string;
+
+  constructor(socket: Socket, decoder: FrameDecoder, what: string) {
+    this.#socket = socket;
+    this.decoder = decoder;
+    this.#what = what;
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('close', this.#onEnd);
+    socket.on('error', this.#onError);
+  }
+
+  /** The next frame; rejects when the peer closes, errs, breaks the protocol or the signal fires. */
+  async next(signal?: AbortSignal): Promise<Frame> {
+    for (;;) {
+      const frame = this.#frames.shift();
+      if (frame) return frame;
+      if (this.#failure) throw this.#failure;
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          signal?.removeEventListener('abort', done);
+          this.#wake = undefined;
+          resolve();
+        };
+        this.#wake = done;
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  /** After an untyped startup-phase frame was answered: decode what follows as typed or untyped frames. */
+  resume(next: 'typed' | 'untyped'): void {
+    if (next === 'typed') this.decoder.expectTyped();
+    else this.decoder.expectUntyped();
+    try {
+      this.#frames.push(...this.decoder.drain());
+    } catch (error) {
+      this.#failure = error as Error;
+    }
+  }
+
+  /** Frames already decoded but not consumed (after an untyped frame the decoder may stall; see FrameDecoder). */
+  takeBuffered(): Frame[] {
+    return this.#frames.splice(0);
+  }
+
+  /** Stops listening; the caller owns the socket from here. */
+  detach(): Frame[] {
+    this.#socket.off('data', this.#onData);
+    this.#socket.off('end', this.#onEnd);
+    this.#socket.off('close', this.#onEnd);
+    this.#socket.off('error', this.#onError);
+    return this.takeBuffered();
+  }
+}

@@ -1,0 +1,40 @@
+import type { SQLMatch } from '@airlock/crds';
+
+/** What a statement does, in the policy's words (ApprovalPolicy `match.sql.statementKinds`). */
+export type StatementKind = NonNullable<SQLMatch['statementKinds']>[number];
+
+/**
+ * What the classifier derived from one statement's parse tree. Pure data: the policy decision
+ * function reads it, the recorder writes it, the approval request shows it to reviewers.
+ */
+export interface StatementClassification {
+  /** The statement's own text (one statement of a multi-statement Query string), trimmed. */
+  readonly text: string;
+  /** Every kind that applies; a data-modifying CTE is both read and write. Never empty: a statement nothing else fits is `unknown`. */
+  readonly kinds: readonly StatementKind[];
+  /** PostgreSQL command tags: SELECT, INSERT, DROP TABLE, ALTER SYSTEM, ... (the outer statement first). */
+  readonly commands: readonly string[];
+  /** Relations touched, as written, lower-cased: `public.orders` or `orders` when unqualified. CTE names are not objects. */
+  readonly objects: readonly string[];
+  /** Functions called, as written, lower-cased: `pg_terminate_backend`, `pg_catalog.now`. */
+  readonly functions: readonly string[];
+  /** An UPDATE or DELETE (anywhere in the statement) has no WHERE clause. */
+  readonly writesWithoutWhere: boolean;
+  /** PREPARE name AS ...: the name it defines (its inner statement is classified in place). */
+  readonly prepares?: string;
+  /** EXECUTE name: the prepared statement it runs; the session resolves it to the PREPARE's classification. */
+  readonly executes?: string;
+  /** DEALLOCATE name (or ALL as `*`). */
+  readonly deallocates?: string;
+  /** Why the statement is `unknown`: the parser's error, or what the classifier did not recognise. */
+  readonly unknownReason?: string;
+}
+
+/** A Query message's text may hold several statements; each is classified and decided on its own. */
+export interface BatchClassification {
+  readonly statements: readonly StatementClassification[];
+  /** libpg-query fingerprint of the whole text (stable across literal values), for logs and metrics. */
+  readonly fingerprint?: string;
+  /** The classification came from the cache (the normalized text was seen before). */
+  readonly cached: boolean;
+}
