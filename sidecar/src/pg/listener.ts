@@ -145,6 +145,7 @@ export class PgListener {
       services.record.record({ type: 'session.close', reason: upstreamError.message, bytesIn: 0, bytesOut: 0, statements: 0 });
       logger.warn({ target: target.name, code: upstreamError.code, message: upstreamError.message }, 'upstream connection failed');
       socket.end(fatalError(upstreamError.sqlState, `cannot reach target ${target.name}: ${upstreamError.message}`));
+      await services.record.close().catch(() => undefined);
       return;
     }
     const session = new PgSession(socket, startup.frames.decoder, upstream, services);
@@ -154,7 +155,12 @@ export class PgListener {
       transport.end(serialize.cancel(key.processId, key.secretKey.readInt32BE(0)));
     };
     this.#options.onSessionCount?.(1);
-    void session.closed.then(() => this.#options.onSessionCount?.(-1));
+    void session.closed.then(async () => {
+      this.#options.onSessionCount?.(-1);
+      await services.record
+        .close()
+        .catch((error: Error) => logger.error({ err: { message: error.message }, sessionId }, 'recording could not be closed'));
+    });
     session.start(startup.frames.detach(), upstream.pending);
   }
 

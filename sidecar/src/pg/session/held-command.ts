@@ -10,6 +10,7 @@ import { operationDigest } from '../../approval/digest.ts';
 import { durationSeconds } from '../../approval/duration.ts';
 import type { ApprovalGrants } from '../../approval/grants.ts';
 import type { ApprovalOutcome, PendingApproval } from '../../ports.ts';
+import type { RecordedEvent } from '../../recording/events.ts';
 import { encode } from '../protocol/backend-messages.ts';
 import { denialError, SQLSTATE } from './denials.ts';
 import type { StatementResult } from './in-flight.ts';
@@ -28,7 +29,6 @@ export interface HeldCommandInput {
   readonly text: string;
   readonly parameters: readonly { readonly value: Buffer | null; readonly format: 0 | 1 }[];
   readonly decision: MessageDecision;
-  readonly sequence: number;
 }
 
 export interface HoldHooks {
@@ -36,7 +36,7 @@ export interface HoldHooks {
   onPending(pending: PendingApproval): void;
   /** Resolves when the agent's connection is gone. */
   readonly closed: Promise<void>;
-  record(event: { readonly type: string } & Record<string, unknown>): void;
+  record(event: RecordedEvent): void;
 }
 
 function summary(decision: MessageDecision): string {
@@ -65,8 +65,17 @@ export class HeldCommand {
       target: { namespace: target.namespace, name: target.name },
       identity: { namespace: principal.namespace, name: principal.identity },
     });
+    const statementIndex = decision.indexes[0] ?? 0;
     if (sessionGrants.covers(digest) || windowGrants.covers(digest)) {
-      hooks.record({ type: 'approval.reused', digest });
+      // An earlier approval with scope session or window covers exactly these bytes.
+      hooks.record({
+        type: 'approval.outcome',
+        statementIndex,
+        name: '(granted earlier)',
+        phase: 'Approved',
+        reason: 'covered by an earlier approval with scope session or window',
+        waitedSeconds: 0,
+      });
       return { release: true };
     }
     if (!verdict || !settings) {
@@ -96,7 +105,7 @@ export class HeldCommand {
           summary: summary(decision),
           digest,
           sessionID: this.#services.sessionId,
-          sequence: this.#input.sequence,
+          sequence: decision.indexes[0] ?? 0,
         },
         policy: { name: verdict.policy, ...(verdict.rule ? { rule: verdict.rule } : {}) },
         requiredApprovals: settings.requiredApprovals ?? 1,
@@ -108,7 +117,7 @@ export class HeldCommand {
     } catch (error) {
       // Fail closed: without the control plane nobody can approve, so nothing is released.
       this.#services.metrics.error('ApprovalGateUnavailable');
-      hooks.record({ type: 'error', code: 'ApprovalGateUnavailable', message: (error as Error).message });
+      hooks.record({ type: 'error', statementIndex, code: 'ApprovalGateUnavailable', message: (error as Error).message });
       return {
         release: false,
         error: denialError({
@@ -119,7 +128,7 @@ export class HeldCommand {
       };
     }
     const command = `kubectl approve ${pending.name} -n ${pending.namespace}`;
-    hooks.record({ type: 'approval.requested', name: pending.name, namespace: pending.namespace, digest });
+    hooks.record({ type: 'approval.requested', statementIndex, name: pending.name, namespace: pending.namespace, digest });
     hooks.onPending(pending);
     hooks.notify(
       encode.noticeResponse({
@@ -138,12 +147,28 @@ export class HeldCommand {
     const waited = (clock() - started) / 1000;
     if (outcome === undefined) {
       await pending.withdraw('the agent disconnected while the statement was held').catch(() => undefined);
-      hooks.record({ type: 'approval.outcome', name: pending.name, phase: 'Withdrawn', waitedSeconds: waited });
+      hooks.record({
+        type: 'approval.outcome',
+        statementIndex,
+        name: pending.name,
+        phase: 'Withdrawn',
+        reason: 'the agent disconnected',
+        waitedSeconds: waited,
+      });
       this.#services.metrics.approvalWait('Withdrawn', waited);
       return { release: false, error: Buffer.alloc(0) };
     }
     this.#services.metrics.approvalWait(outcome.phase, waited);
-    hooks.record({ type: 'approval.outcome', name: pending.name, waitedSeconds: waited, ...outcome });
+    hooks.record({
+      type: 'approval.outcome',
+      statementIndex,
+      name: pending.name,
+      phase: outcome.phase,
+      waitedSeconds: waited,
+      ...(outcome.phase === 'Approved' ? { reviewers: outcome.approvers } : {}),
+      ...(outcome.phase === 'Denied' ? { reviewers: [outcome.reviewer], reason: outcome.reason } : {}),
+      ...(outcome.phase === 'Withdrawn' ? { reason: outcome.reason } : {}),
+    });
     switch (outcome.phase) {
       case 'Approved': {
         if (settings.scope === 'session') sessionGrants.grant(digest, Number.POSITIVE_INFINITY);

@@ -22,11 +22,14 @@ export interface InFlight {
 }
 
 export interface StatementResult {
-  readonly index: number;
+  /** The statementIndex of each statement in the message; command tags arrive in the same order. */
+  readonly indexes: readonly number[];
   rows: number;
   tags: string[];
   error?: { code: string; message: string };
   maskedFields: number;
+  readonly maskedByRule: Map<string, number>;
+  nulledBinary: number;
   onDone?: (result: StatementResult) => void;
 }
 

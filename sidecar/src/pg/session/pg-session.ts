@@ -8,7 +8,8 @@
 import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import { ApprovalGrants } from '../../approval/grants.ts';
-import type { ApprovalOutcome, PendingApproval } from '../../ports.ts';
+import type { PendingApproval } from '../../ports.ts';
+import type { RecordedEvent } from '../../recording/events.ts';
 import type { UpstreamConnection } from '../backend/upstream-connect.ts';
 import { type ColumnDescription, decodeBackend, encode } from '../protocol/backend-messages.ts';
 import { ProtocolError } from '../protocol/errors.ts';
@@ -195,7 +196,14 @@ export class PgSession {
         return undefined;
       case 'functionCall':
         this.#services.metrics.statement('deny', 'enforce');
-        this.#record({ type: 'decision', action: 'deny', effective: 'deny', reason: 'the function-call protocol message is denied' });
+        this.#record({
+          type: 'decision',
+          statementIndex: this.#statementIndex++,
+          action: 'deny',
+          effective: 'deny',
+          mode: 'enforce',
+          reason: 'the function-call protocol message is denied',
+        });
         this.#deny(
           'query',
           denialError({
@@ -216,7 +224,7 @@ export class PgSession {
 
   #query(message: Extract<FrontendMessage, { type: 'query' }>): Promise<void> | undefined {
     const decision = this.#decide(message.sql, 'simple');
-    const statement = this.#newStatement();
+    const statement = this.#newStatement(decision);
     const forward = (): void => {
       for (const s of decision.statements) this.#sqlPrepared.remember(s);
       this.#forward(message.frame, { kind: 'query', statement });
@@ -271,7 +279,7 @@ export class PgSession {
       );
       return undefined;
     }
-    const statement = this.#newStatement();
+    const statement = this.#newStatement(prepared.decision);
     const forward = (): void => {
       for (const s of prepared.decision.statements) this.#sqlPrepared.remember(s);
       if (this.#services.masker && !portal.described) {
@@ -294,13 +302,21 @@ export class PgSession {
   }
 
   #decide(text: string, protocol: 'simple' | 'extended'): MessageDecision {
-    const decision = decideMessage(text, this.#services, this.#sqlPrepared, this.#services.masker !== undefined);
+    const decision = decideMessage(
+      text,
+      this.#services,
+      this.#sqlPrepared,
+      this.#services.masker !== undefined,
+      () => this.#statementIndex++,
+    );
     this.#services.metrics.parseCache(decision.cached);
     decision.statements.forEach((statement, i) => {
       const d = decision.decisions[i]!;
-      this.#record({ type: 'statement', protocol, text: statement.text });
+      const statementIndex = decision.indexes[i]!;
+      this.#record({ type: 'statement', statementIndex, flavour: protocol, text: statement.text });
       this.#record({
         type: 'classification',
+        statementIndex,
         kinds: statement.kinds,
         commands: statement.commands,
         objects: statement.objects,
@@ -309,16 +325,19 @@ export class PgSession {
         cached: decision.cached,
         ...(statement.unknownReason ? { unknownReason: statement.unknownReason } : {}),
       });
+      // In audit mode, what the policy said is the audit verdict; what happened is allow.
+      const said = d.verdict ?? d.audit[0];
+      const mode = d.verdict ? 'enforce' : said ? 'audit' : 'enforce';
       this.#record({
         type: 'decision',
-        action: d.verdict?.action ?? d.action,
+        statementIndex,
+        action: said?.action ?? d.action,
         effective: d.action,
-        mode: d.verdict?.mode ?? 'audit',
-        ...(d.verdict ? { policy: d.verdict.policy, ...(d.verdict.rule ? { rule: d.verdict.rule } : {}) } : {}),
-        audit: d.audit.map((v) => ({ policy: v.policy, rule: v.rule, action: v.action })),
+        mode,
+        ...(said ? { policy: `${this.#services.target.namespace}/${said.policy}`, rule: said.rule ?? 'default' } : {}),
         reason: d.reason,
       });
-      this.#services.metrics.statement(d.action, d.verdict?.mode ?? 'audit');
+      this.#services.metrics.statement(said?.action ?? d.action, mode);
     });
     return decision;
   }
@@ -344,7 +363,6 @@ export class PgSession {
       text,
       parameters,
       decision,
-      sequence: this.#statementIndex,
     });
     const result: HoldResult = await held.run({
       notify: (notice) => this.#writeAgent([notice]),
@@ -374,8 +392,8 @@ export class PgSession {
 
   #lastForwarded: InFlight | undefined;
 
-  #newStatement(): StatementResult {
-    return { index: this.#statementIndex++, rows: 0, tags: [], maskedFields: 0 };
+  #newStatement(decision: MessageDecision): StatementResult {
+    return { indexes: decision.indexes, rows: 0, tags: [], maskedFields: 0, maskedByRule: new Map(), nulledBinary: 0 };
   }
 
   #forward(bytes: Buffer | Frame, entry: InFlight): void {
@@ -546,22 +564,41 @@ export class PgSession {
   }
 
   #countMasking(result: ReturnType<RowMaskPlan['maskRow']>): void {
-    const byRule = new Map<string, number>();
-    for (const field of result.masked) byRule.set(field.rule, (byRule.get(field.rule) ?? 0) + 1);
-    for (const [rule, count] of byRule) this.#services.metrics.masked(rule, count);
-    if (result.nulledBinary > 0) this.#services.metrics.maskedBinaryNulled(result.nulledBinary);
-    if (this.#rowStatement) this.#rowStatement.maskedFields += result.masked.length + result.nulledBinary;
+    const statement = this.#rowStatement;
+    for (const field of result.masked) {
+      this.#services.metrics.masked(field.rule, 1);
+      if (statement) statement.maskedByRule.set(field.rule, (statement.maskedByRule.get(field.rule) ?? 0) + 1);
+    }
+    if (result.nulledBinary > 0) {
+      this.#services.metrics.maskedBinaryNulled(result.nulledBinary);
+      if (statement) statement.nulledBinary += result.nulledBinary;
+    }
+    if (statement) statement.maskedFields += result.masked.length + result.nulledBinary;
   }
 
   #finishStatement(statement: StatementResult): void {
-    this.#record({
-      type: 'result',
-      statementIndex: statement.index,
-      commandTags: statement.tags,
-      rows: statement.rows,
-      maskedFields: statement.maskedFields,
-      ...(statement.error ? { error: statement.error } : {}),
+    const last = statement.indexes.at(-1) ?? 0;
+    statement.tags.forEach((commandTag, i) => {
+      const rows = rowsOf(commandTag);
+      this.#record({ type: 'result', statementIndex: statement.indexes[i] ?? last, commandTag, ...(rows === undefined ? {} : { rows }) });
     });
+    if (statement.maskedFields > 0) {
+      this.#record({
+        type: 'masking',
+        statementIndex: statement.indexes[0] ?? last,
+        maskedByRule: Object.fromEntries(statement.maskedByRule),
+        nulledBinary: statement.nulledBinary,
+      });
+    }
+    if (statement.error) {
+      this.#record({
+        type: 'error',
+        statementIndex: statement.indexes[statement.tags.length] ?? last,
+        code: 'StatementFailed',
+        message: statement.error.message,
+        sqlstate: statement.error.code,
+      });
+    }
     statement.onDone?.(statement);
   }
 
@@ -578,7 +615,7 @@ export class PgSession {
     }
   }
 
-  #record(event: { readonly type: string } & Record<string, unknown>): void {
+  #record(event: RecordedEvent): void {
     this.#services.record.record(event);
   }
 
@@ -596,7 +633,7 @@ export class PgSession {
     if (this.#closing) return;
     const owed = this.#inFlight.clear();
     this.#services.metrics.error('UpstreamLost');
-    this.#record({ type: 'error', code: 'UpstreamLost', message: reason, unanswered: owed.length });
+    this.#record({ type: 'error', code: 'UpstreamLost', message: `${reason} (${owed.length} replies owed)` });
     const detail = owed.some((entry) => entry.kind === 'query' || entry.kind === 'execute')
       ? 'A statement was in progress: it may or may not have run. The sidecar does not retry it.'
       : undefined;
@@ -634,4 +671,8 @@ export class PgSession {
   }
 }
 
-export type { ApprovalOutcome };
+/** The row count in a CommandComplete tag: SELECT 3, INSERT 0 1, UPDATE 2, COPY 5. */
+function rowsOf(tag: string): number | undefined {
+  const match = /^(?:SELECT|INSERT \d+|UPDATE|DELETE|MERGE|COPY|FETCH|MOVE) (\d+)$/.exec(tag);
+  return match ? Number(match[1]) : undefined;
+}

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ApprovalGrants } from '../../approval/grants.ts';
 import type { CompiledPolicy } from '../../policy/decide.ts';
 import type { AgentPrincipal, ApprovalGate, TargetConfig } from '../../ports.ts';
+import type { RecordedEvent } from '../../recording/events.ts';
 import type { BatchClassification } from '../../sql/classification.ts';
 import type { CancelRegistry } from '../cancel-registry.ts';
 
@@ -27,10 +28,12 @@ export interface RowMasker {
 
 /** The session's record: one call per event, in order. */
 export interface SessionRecord {
-  record(event: { readonly type: string } & Record<string, unknown>): void;
+  record(event: RecordedEvent): void;
   /** False while the store cannot keep up and the target says Block: forward nothing until true. */
   readonly writable: boolean;
   whenWritable(): Promise<void>;
+  /** After session.close: flush what is buffered and release the sink. */
+  close(): Promise<void>;
 }
 
 export interface SessionMetrics {

@@ -14,6 +14,8 @@ export interface MessageDecision {
   /** The decision that governs the message: the first deny, else the first hold, else the first allow. */
   readonly governing: Decision;
   readonly cached: boolean;
+  /** statementIndex of each statement, assigned by the session. */
+  readonly indexes: readonly number[];
 }
 
 const TOO_LONG = (bytes: number, limit: number): StatementClassification => ({
@@ -31,6 +33,7 @@ export function decideMessage(
   services: PgSessionServices,
   prepared: SqlPreparedStatements,
   masking: boolean,
+  nextIndex: () => number,
 ): MessageDecision {
   const bytes = Buffer.byteLength(text);
   const limit = services.limits.maxStatementBytes;
@@ -50,7 +53,7 @@ export function decideMessage(
   const governing = decisions.find((d) => d.action === 'deny') ??
     decisions.find((d) => d.action === 'requireApproval') ??
     decisions[0] ?? { action: 'allow' as const, audit: [], failedClosed: false, reason: 'empty query' };
-  return { statements, decisions, governing, cached };
+  return { statements, decisions, governing, cached, indexes: statements.map(() => nextIndex()) };
 }
 
 /** COPY ... TO STDOUT sends rows as CopyData, where column masking cannot see them. */
