@@ -16,7 +16,7 @@ NODE_TEST := node --test --test-reporter=tap
 UNIT_TESTS := $(foreach p,crds operator sidecar kubectl-approve e2e,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
-.PHONY: help setup binaries generate build typecheck lint format test test-unit e2e cluster clean
+.PHONY: help setup system-packages binaries generate build typecheck lint format test test-unit e2e cluster clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,14 +51,17 @@ lint: setup ## biome (lint and format check) and stale generated files
 format: setup ## rewrite files in the house format
 	biome check --write .
 
-test-unit: setup ## unit tests: pure code, no external processes
+system-packages: ## install PostgreSQL and PgBouncer (Debian packages) for integration tests and benchmarks (idempotent)
+	bash scripts/install-system-packages.sh
+
+test-unit: setup system-packages ## tests next to the code: unit, and integration with real PostgreSQL
 	$(NODE_TEST) $(UNIT_TESTS)
 
-e2e: setup binaries ## end-to-end tests on a real control plane
+e2e: setup system-packages binaries ## end-to-end tests on a real control plane
 	$(NODE_TEST) --test-concurrency=2 $(E2E_TESTS)
 
 # One test run, so it ends with one summary for everything.
-test: lint typecheck binaries ## everything: lint, types, unit, end-to-end
+test: lint typecheck system-packages binaries ## everything: lint, types, unit, end-to-end
 	$(NODE_TEST) --test-concurrency=2 $(UNIT_TESTS) $(E2E_TESTS)
 
 cluster: setup binaries ## run a control plane with the airlock CRDs until Ctrl-C

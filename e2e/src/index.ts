@@ -3,4 +3,16 @@ export { type ControlPlaneBinaries, controlPlaneBinaries, etcdVersion, kubernete
 export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
 export { CRD_MANIFESTS, installCrds } from './crds.ts';
 export { HarnessError } from './errors.ts';
+export { PgBouncer, type PgBouncerOptions } from './pgbouncer.ts';
+export {
+  POSTGRES_TEST_USERS,
+  type PostgresCredentials,
+  PostgresServer,
+  type PostgresServerOptions,
+  type PostgresTestUser,
+  TEST_DATABASE,
+} from './postgres.ts';
+export { type PostgresBinaries, pgbouncerBinary, postgresBinaries } from './postgres-binaries.ts';
+export { type PsqlConnection, type PsqlOptions, type PsqlResult, runPsql } from './psql.ts';
+export type { RunAs } from './run-as.ts';
 export { TEST_USERS, type TestUser, type TestUserName } from './users.ts';

@@ -73,8 +73,13 @@ export class Supervisor {
     this.#processes.delete(name);
     const { child } = managed;
     if (child.exitCode === null && child.signalCode === null) {
+      // Waiting for the exit must keep the event loop alive (start() unref'd the child), and the
+      // grace timer must not once the process is gone: it would hold the caller for graceMs.
+      child.ref();
       signal(child, 'SIGTERM');
-      const timedOut = await Promise.race([managed.exited.then(() => false), sleep(graceMs).then(() => true)]);
+      const grace = new AbortController();
+      const timedOut = await Promise.race([managed.exited.then(() => false), sleep(graceMs, true, { signal: grace.signal })]);
+      grace.abort();
       if (timedOut) {
         signal(child, 'SIGKILL');
         await managed.exited;
