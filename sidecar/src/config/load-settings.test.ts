@@ -75,6 +75,6 @@ test('embedded Targets and ApprovalPolicies are checked against the CRD schema, 
 
 test('a postgres target without credentials is refused', () => {
   const doc = valid();
-  doc.controlPlane.static.credentials = {};
+  (doc.controlPlane.static as { credentials: Record<string, unknown> }).credentials = {};
   assert.deepEqual(issuesOf(doc), ['controlPlane.static.credentials.orders-db: required: credentials for postgres target orders-db']);
 });

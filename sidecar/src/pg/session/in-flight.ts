@@ -12,6 +12,11 @@ export interface InFlight {
   readonly kind: InFlightKind;
   /** Describe target, Bind/Execute portal name. */
   readonly portal?: string;
+  /**
+   * The portal as bound when this message was sent. A later Bind may reuse the name before this
+   * reply arrives, so replies are matched to the object, not the name.
+   */
+  readonly portalState?: { plan: unknown };
   readonly describes?: 'statement' | 'portal';
   /** The sidecar sent this message itself; its reply is not passed to the agent. */
   readonly internal?: boolean;

@@ -55,6 +55,10 @@ export class PgSession {
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
   #pumping = false;
+  #recordingDone = false;
+  #holdRunning: Promise<void> | undefined;
+  readonly #disconnected: Promise<void>;
+  #resolveDisconnected!: () => void;
   #skipToSync = false;
   #rowPlan: RowMaskPlan | null = null;
   #rowStatement: StatementResult | undefined;
@@ -73,6 +77,9 @@ export class PgSession {
     this.#sessionGrants = new ApprovalGrants(services.clock);
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
+    });
+    this.#disconnected = new Promise((resolve) => {
+      this.#resolveDisconnected = resolve;
     });
     const key = services.cancels.issue({ cancel: () => this.#cancel() });
     this.#releaseCancelKey = key.release;
@@ -172,8 +179,10 @@ export class PgSession {
         if (message.target === 'portal') {
           const portal = this.#portals.get(message.name);
           if (portal) portal.described = true;
+          this.#forward(frame, { kind: 'describe', describes: 'portal', portal: message.name, ...(portal ? { portalState: portal } : {}) });
+        } else {
+          this.#forward(frame, { kind: 'describe', describes: 'statement', portal: message.name });
         }
-        this.#forward(frame, { kind: 'describe', describes: message.target, portal: message.name });
         return undefined;
       case 'execute':
         return this.#execute(message);
@@ -288,11 +297,12 @@ export class PgSession {
           kind: 'describe',
           describes: 'portal',
           portal: message.portal,
+          portalState: portal,
           internal: true,
         });
         portal.described = true;
       }
-      this.#forward(message.frame, { kind: 'execute', portal: message.portal, statement });
+      this.#forward(message.frame, { kind: 'execute', portal: message.portal, portalState: portal, statement });
     };
     if (prepared.decision.governing.action !== 'requireApproval') {
       forward();
@@ -364,14 +374,17 @@ export class PgSession {
       parameters,
       decision,
     });
-    const result: HoldResult = await held.run({
+    const running = held.run({
       notify: (notice) => this.#writeAgent([notice]),
       onPending: (pending) => {
         this.#holding = pending;
       },
-      closed: this.#closed,
+      closed: this.#disconnected,
       record: (event) => this.#record(event),
     });
+    this.#holdRunning = running.then(() => undefined);
+    const result: HoldResult = await running;
+    this.#holdRunning = undefined;
     this.#holding = undefined;
     if (this.#closing) return;
     if (result.release) {
@@ -481,10 +494,14 @@ export class PgSession {
     switch (frame.code) {
       case 0x44: {
         // D DataRow
-        if (this.#rowStatement) this.#rowStatement.rows++;
-        if (!this.#rowPlan) return frame.raw;
-        const masked = this.#rowPlan.maskRow(frame.raw);
-        if (masked.masked.length > 0 || masked.nulledBinary > 0) this.#countMasking(masked);
+        // Execute sends no RowDescription: its rows follow the portal's (from Describe).
+        const executing = head?.kind === 'execute';
+        const statement = executing ? head.statement : this.#rowStatement;
+        if (statement) statement.rows++;
+        const plan = executing ? ((head.portalState as PortalInfo | undefined)?.plan ?? null) : this.#rowPlan;
+        if (!plan) return frame.raw;
+        const masked = plan.maskRow(frame.raw);
+        if (masked.masked.length > 0 || masked.nulledBinary > 0) this.#countMasking(masked, statement);
         return masked.frame;
       }
       case 0x54: {
@@ -493,10 +510,7 @@ export class PgSession {
         const columns = message.type === 'rowDescription' ? message.columns : [];
         if (head?.kind === 'describe') {
           this.#inFlight.shift();
-          if (head.describes === 'portal' && head.portal !== undefined) {
-            const portal = this.#portals.get(head.portal);
-            if (portal) portal.plan = this.#planFor(columns);
-          }
+          if (head.describes === 'portal' && head.portalState) head.portalState.plan = this.#planFor(columns);
           return head.internal ? undefined : frame.raw;
         }
         this.#rowPlan = this.#planFor(columns);
@@ -563,8 +577,7 @@ export class PgSession {
     return masker.planFor(columns.map((c) => ({ name: c.name, typeOid: c.typeOid, format: c.format })));
   }
 
-  #countMasking(result: ReturnType<RowMaskPlan['maskRow']>): void {
-    const statement = this.#rowStatement;
+  #countMasking(result: ReturnType<RowMaskPlan['maskRow']>, statement: StatementResult | undefined): void {
     for (const field of result.masked) {
       this.#services.metrics.masked(field.rule, 1);
       if (statement) statement.maskedByRule.set(field.rule, (statement.maskedByRule.get(field.rule) ?? 0) + 1);
@@ -616,6 +629,8 @@ export class PgSession {
   }
 
   #record(event: RecordedEvent): void {
+    // Late replies after session.close are not part of the session any more.
+    if (this.#recordingDone) return;
     this.#services.record.record(event);
   }
 
@@ -646,10 +661,15 @@ export class PgSession {
   #close(reason: string): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#resolveDisconnected();
     this.#releaseCancelKey();
     this.#queue.length = 0;
     if (this.#holding) void this.#holding.withdraw(`the agent disconnected: ${reason}`);
-    this.#record({ type: 'session.close', reason, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut, statements: this.#statementIndex });
+    // A held command records its outcome when the withdrawal settles; session.close comes last.
+    const recorded = (this.#holdRunning ?? Promise.resolve()).then(() => {
+      this.#record({ type: 'session.close', reason, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut, statements: this.#statementIndex });
+      this.#recordingDone = true;
+    });
     this.#agent.end();
     this.#upstream.end();
     const destroy = setTimeout(() => {
@@ -657,17 +677,12 @@ export class PgSession {
       this.#upstream.destroy();
     }, 1000);
     destroy.unref();
-    let open = 2;
-    const one = (): void => {
-      if (--open === 0) {
-        clearTimeout(destroy);
-        this.#resolveClosed();
-      }
-    };
-    if (this.#agent.closed) one();
-    else this.#agent.once('close', one);
-    if (this.#upstream.closed) one();
-    else this.#upstream.once('close', one);
+    const closedSocket = (socket: Socket): Promise<void> =>
+      socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+    void Promise.all([closedSocket(this.#agent), closedSocket(this.#upstream), recorded]).then(() => {
+      clearTimeout(destroy);
+      this.#resolveClosed();
+    });
   }
 }
 
