@@ -4,6 +4,8 @@ export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult
 export { CRD_MANIFESTS, installCrds } from './crds.ts';
 export { HarnessError } from './errors.ts';
 export { PgBouncer, type PgBouncerOptions } from './pgbouncer.ts';
+export { type CertificateAuthority, createCertificateAuthority, issueServingCertificate } from './pki.ts';
+export { freePort, isListening } from './ports.ts';
 export {
   POSTGRES_TEST_USERS,
   type PostgresCredentials,

@@ -1,1 +1,11 @@
+export { InProcessApprovalGate } from './approval/in-process-gate.ts';
+export { loadSettingsFile, parseSettings, SettingsError } from './config/load-settings.ts';
+export { StaticAuthenticator } from './in-process/static-authenticator.ts';
+export { StaticConfigSource } from './in-process/static-config.ts';
+export { StaticCredentialSource } from './in-process/static-credentials.ts';
 export * as pgProtocol from './pg/protocol/index.ts';
+export { type Action, compilePolicy, type Decision, decide } from './policy/decide.ts';
+export type * from './ports.ts';
+export { FileRecordingStore, verifyRecords } from './recording/index.ts';
+export { type RunningSidecar, type SidecarDeps, startSidecar } from './sidecar.ts';
+export { SqlClassifier } from './sql/classifier.ts';

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +15,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { serialize } from 'pg-protocol';
 import { verifyRecords } from '../recording/verify.ts';
 import { type ProxyFixture, startProxy } from './testing/proxy-fixture.ts';
+import { rawSession as rawSessionAt, sendCancel as sendCancelAt, sqlError, waitFor } from './testing/raw-session.ts';
 
 let server: PostgresServer;
 let proxy: ProxyFixture;
@@ -27,6 +27,9 @@ CREATE TABLE orders (id serial PRIMARY KEY, customer_id int, total numeric);
 INSERT INTO orders (customer_id, total) VALUES (1, 10.5), (2, 20);
 CREATE TABLE scratch (id int);
 `;
+
+const rawSession = () => rawSessionAt(proxy.port);
+const sendCancel = (processId: number, secretKey: number) => sendCancelAt(proxy.port, processId, secretKey);
 
 const client = async (): Promise<pg.Client> => {
   const c = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: 'agent', database: 'whatever' });
@@ -52,15 +55,6 @@ const directQuery = async (sql: string): Promise<pg.QueryResult> => {
   } finally {
     await c.end();
   }
-};
-
-const sqlError = async (promise: Promise<unknown>): Promise<{ code: string; message: string; hint?: string }> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: string; message: string; hint?: string };
-  }
-  assert.fail('expected the statement to fail');
 };
 
 before(async () => {
@@ -340,24 +334,6 @@ describe('cancel, pipelining, recording', () => {
 
 // ---------------------------------------------------------------- helpers
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function sendCancel(processId: number, secretKey: number): Promise<void> {
-  const socket = connect({ host: '127.0.0.1', port: proxy.port });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  socket.end(serialize.cancel(processId, secretKey));
-  await new Promise((resolve) => socket.once('close', resolve));
-}
-
 /** FunctionCall: function OID, no argument formats, no arguments, text result. */
 function functionCall(oid: number): Buffer {
   const message = Buffer.alloc(1 + 4 + 10);
@@ -365,45 +341,4 @@ function functionCall(oid: number): Buffer {
   message.writeInt32BE(4 + 10, 1);
   message.writeInt32BE(oid, 5);
   return message;
-}
-
-/** A hand-driven protocol session: startup, then exchange(bytes, readyCount) returns the replies' text. */
-async function rawSession() {
-  const socket = connect({ host: '127.0.0.1', port: proxy.port });
-  await new Promise<void>((resolve) => socket.once('connect', resolve));
-  let buffer = Buffer.alloc(0);
-  let waiter: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    waiter?.();
-  });
-  const types: string[] = [];
-  const readUntilReady = async (count: number): Promise<string> => {
-    let text = '';
-    let seen = 0;
-    types.length = 0;
-    for (;;) {
-      while (buffer.length >= 5 && buffer.length >= 1 + buffer.readInt32BE(1)) {
-        const length = buffer.readInt32BE(1);
-        const type = String.fromCharCode(buffer[0]!);
-        types.push(type);
-        text += buffer.subarray(5, 1 + length).toString('latin1');
-        buffer = buffer.subarray(1 + length);
-        if (type === 'Z' && ++seen === count) return text;
-      }
-      await new Promise<void>((resolve) => {
-        waiter = resolve;
-      });
-    }
-  };
-  socket.write(serialize.startup({ user: 'agent', database: 'x' }));
-  await readUntilReady(1);
-  return {
-    types,
-    exchange: async (bytes: Buffer, readyCount = 1) => {
-      socket.write(bytes);
-      return readUntilReady(readyCount);
-    },
-    close: () => socket.destroy(),
-  };
 }

@@ -56,13 +56,18 @@ export async function acceptAgent(
       frames.detach();
       return { kind: 'cancel', processId: message.processId, secretKey: message.secretKey };
     }
-    frames.resume('typed');
     const { target, authenticator } = options;
+    const needsToken = authenticator.requiresToken(target);
+    // After the StartupMessage (and the password, if one is asked for) frames may be as large as
+    // the configured limit; until then the small startup limit applies.
+    if (!needsToken) frames.decoder.setMaxFrameBytes(options.maxFrameBytes);
+    frames.resume('typed');
     const user = message.parameters.get('user') ?? '';
     let token: string | undefined;
-    if (authenticator.requiresToken(target)) {
+    if (needsToken) {
       socket.write(encode.authenticationCleartextPassword());
       const reply = decodeFrontend(await frames.next(options.signal));
+      frames.decoder.setMaxFrameBytes(options.maxFrameBytes);
       if (reply.type !== 'password') throw new ProtocolError('MessageMalformed', `expected a password message, got ${reply.type}`);
       token = reply.payload.subarray(0, Math.max(0, reply.payload.indexOf(0))).toString('utf8');
     }

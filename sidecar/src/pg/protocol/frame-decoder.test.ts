@@ -106,6 +106,18 @@ describe('FrameDecoder', () => {
     assert.equal(decoder.buffered, 0);
   });
 
+  test('a small startup cap can be raised for the frames after the startup', () => {
+    const decoder = new FrameDecoder({ untyped: true, maxFrameBytes: 100 });
+    const query = typed('Q', cstr('x'.repeat(500)));
+    assert.equal(decoder.push(Buffer.concat([startupMessage({ user: 'a' }), query])).length, 1);
+    decoder.setMaxFrameBytes(1024);
+    decoder.expectTyped();
+    assert.deepEqual(
+      decoder.drain().map((f) => f.raw),
+      [query],
+    );
+  });
+
   test('stops after a startup-phase frame until the session decides what comes next', () => {
     const ssl = untyped(i32(80877103));
     const decoder = new FrameDecoder({ untyped: true });

@@ -18,7 +18,7 @@ export interface Frame {
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 export class FrameDecoder {
-  readonly #maxFrameBytes: number;
+  #maxFrameBytes: number;
   #untyped: boolean;
   /** After a startup-phase frame we stop until the session says what comes next. */
   #stalled = false;
@@ -42,6 +42,11 @@ export class FrameDecoder {
   expectUntyped(): void {
     this.#untyped = true;
     this.#stalled = false;
+  }
+
+  /** Changes the frame size limit for what is decoded from now on (the startup phase uses a small one). */
+  setMaxFrameBytes(maxFrameBytes: number): void {
+    this.#maxFrameBytes = maxFrameBytes;
   }
 
   /** Frames already buffered, after `expectTyped` or `expectUntyped`. */
