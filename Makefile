@@ -16,7 +16,7 @@ NODE_TEST := node --test --test-reporter=tap
 UNIT_TESTS := $(foreach p,crds operator sidecar kubectl-approve e2e,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
-.PHONY: help setup system-packages binaries generate build typecheck lint format test test-unit e2e cluster clean
+.PHONY: help setup system-packages bench binaries generate build typecheck lint format test test-unit e2e cluster clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ format: setup ## rewrite files in the house format
 
 system-packages: ## install PostgreSQL and PgBouncer (Debian packages) for integration tests and benchmarks (idempotent)
 	bash scripts/install-system-packages.sh
+
+bench: setup system-packages ## pgbench side by side: direct, PgBouncer, sidecar (writes bench/RESULTS.md; minutes, not a test)
+	node bench/src/run.ts --seconds 10 --rounds 3
 
 test-unit: setup system-packages ## tests next to the code: unit, and integration with real PostgreSQL
 	$(NODE_TEST) $(UNIT_TESTS)
