@@ -1,0 +1,480 @@
+/**
+ * What a statement is by its own type: the kinds and command tag its top node implies. What its
+ * subtrees add (functions called, data-modifying CTEs, locking reads, EXECUTE) is in tree-facts.ts;
+ * classify-statement.ts joins the two.
+ *
+ * Command tags are PostgreSQL's names for the command (CreateCommandTag in tcop/utility.c, what
+ * event triggers see): "TRUNCATE TABLE", "DROP TABLE", "SELECT INTO", "CREATE TABLE AS". psql
+ * prints the same words, except that it prints "SELECT n" after SELECT INTO and CREATE TABLE AS.
+ * The policy matcher lets a pattern name a tag or its first words, so `TRUNCATE` matches
+ * "TRUNCATE TABLE" and `SELECT` matches "SELECT FOR UPDATE".
+ *
+ * Kind decisions that were not obvious, and why:
+ * - read means the statement's own result is data: SELECT, VALUES, TABLE, SHOW, FETCH, COPY TO,
+ *   EXPLAIN. INSERT ... SELECT is a write, not read+write: reading is how it writes.
+ * - TRUNCATE is write and ddl: it empties tables outside MVCC (concurrent snapshots see them empty),
+ *   takes ACCESS EXCLUSIVE like ALTER TABLE, skips DELETE triggers and needs its own privilege, so
+ *   a policy that gates DDL should gate it too.
+ * - SELECT INTO and CREATE TABLE AS are ddl and write (a new table, filled); WITH NO DATA is ddl.
+ * - EXPLAIN is read; EXPLAIN ANALYZE runs its statement, so it has that statement's kinds.
+ * - PREPARE has the kinds of the statement it prepares (the proxy decides at PREPARE time);
+ *   EXECUTE is left to the session, which knows what it prepared (see tree-facts.ts).
+ * - SHOW is read only: it changes nothing, it returns a setting like current_setting() does.
+ * - NOTIFY is session and write: listeners in other sessions act on it (queue workers, caches).
+ * - LOCK is write: its locks block other sessions until the transaction ends.
+ * - DO is write and dangerous: its body is code the classifier cannot see into (EXECUTE of built
+ *   strings), and it can do anything the role can, including what `dangerous` gates.
+ * - CALL is write: a procedure may write and even commit.
+ * - SET ROLE / SESSION AUTHORIZATION (and RESET, and DISCARD ALL, which resets the session
+ *   authorization) are privilege and session; so is session_replication_role, which switches off
+ *   triggers and foreign-key checks. Other SET/RESET are session; SET TRANSACTION is transaction.
+ * - ALTER SYSTEM is admin and dangerous (it rewrites the server's configuration); LOAD is admin
+ *   and dangerous (it loads a shared library into the server).
+ * - Extensions, languages, foreign servers and data wrappers, publications, subscriptions,
+ *   tablespaces, databases, event triggers are ddl and admin: cluster-level, mostly superuser.
+ *   CREATE/ALTER SUBSCRIPTION are dangerous too: the server connects out to what they name.
+ * - Ownership, row-level security, policies, security labels, user mappings, SECURITY DEFINER
+ *   functions and REASSIGN/DROP OWNED are ddl and privilege: they change who may do what.
+ * - CREATE FUNCTION in an untrusted language (C, internal, pl*u) is ddl and dangerous: its body
+ *   runs with the server's operating-system rights.
+ * - Two-phase commit (PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED) is transaction and admin: a
+ *   prepared transaction outlives the session and holds its locks until someone resolves it.
+ * - REFRESH MATERIALIZED VIEW is write: the view's rows are replaced.
+ */
+import type {
+  AlterTableCmd,
+  CopyStmt,
+  CreateFunctionStmt,
+  CreateTableAsStmt,
+  ExplainStmt,
+  LockClauseStrength,
+  SelectStmt,
+  TransactionStmtKind,
+  VariableSetStmt,
+} from 'libpg-query';
+import { type AstNode, nodeOf, nodesOf } from './ast-walk.ts';
+import type { StatementKind } from './classification.ts';
+import { objectTypeName } from './object-type-names.ts';
+
+export interface StatementShape {
+  readonly kinds: readonly StatementKind[];
+  /** The statement's tag first, then the tags of statements it runs (EXPLAIN ANALYZE, PREPARE, CREATE SCHEMA). */
+  readonly commands: readonly string[];
+  readonly prepares?: string;
+  readonly deallocates?: string;
+  readonly unknownReason?: string;
+}
+
+function shape(kinds: readonly StatementKind[], ...commands: string[]): StatementShape {
+  return { kinds, commands };
+}
+
+const DDL: readonly StatementKind[] = ['ddl'];
+const DDL_ADMIN: readonly StatementKind[] = ['ddl', 'admin'];
+const DDL_PRIVILEGE: readonly StatementKind[] = ['ddl', 'privilege'];
+const PRIVILEGE: readonly StatementKind[] = ['privilege'];
+
+export function describeStatement(node: AstNode): StatementShape {
+  switch (node.type) {
+    case 'SelectStmt':
+      return describeSelect(node.fields);
+    case 'InsertStmt':
+      return shape(['write'], 'INSERT');
+    case 'UpdateStmt':
+      return shape(['write'], 'UPDATE');
+    case 'DeleteStmt':
+      return shape(['write'], 'DELETE');
+    case 'MergeStmt':
+      return shape(['write'], 'MERGE');
+    case 'TruncateStmt':
+      return shape(['write', 'ddl'], 'TRUNCATE TABLE');
+    case 'CopyStmt':
+      return describeCopy(node.fields);
+    case 'ExplainStmt':
+      return describeExplain(node.fields);
+    case 'CreateTableAsStmt':
+      return describeCreateTableAs(node.fields);
+    case 'RefreshMatViewStmt':
+      return shape(['write'], 'REFRESH MATERIALIZED VIEW');
+    case 'DeclareCursorStmt':
+      return shape(['read'], 'DECLARE CURSOR');
+    case 'FetchStmt':
+      return shape(['read'], node.fields.ismove ? 'MOVE' : 'FETCH');
+    case 'ClosePortalStmt':
+      return shape(['session'], node.fields.portalname === undefined ? 'CLOSE CURSOR ALL' : 'CLOSE CURSOR');
+
+    case 'PrepareStmt': {
+      const inner = nodeOf(node.fields.query);
+      const prepared = inner ? describeStatement(inner) : unknown('PREPARE without a statement');
+      return { ...prepared, commands: ['PREPARE', ...prepared.commands], prepares: node.fields.name ?? '' };
+    }
+    case 'ExecuteStmt':
+      return shape([], 'EXECUTE');
+    case 'DeallocateStmt': {
+      const all = node.fields.isall === true || node.fields.name === undefined;
+      return { kinds: ['session'], commands: [all ? 'DEALLOCATE ALL' : 'DEALLOCATE'], deallocates: all ? '*' : node.fields.name };
+    }
+
+    case 'TransactionStmt':
+      return describeTransaction(node.fields.kind);
+    case 'ConstraintsSetStmt':
+      return shape(['transaction'], 'SET CONSTRAINTS');
+    case 'VariableSetStmt':
+      return describeSet(node.fields);
+    case 'VariableShowStmt':
+      return shape(['read'], 'SHOW');
+    case 'DiscardStmt':
+      if (node.fields.target === 'DISCARD_ALL') return { kinds: ['session', 'privilege'], commands: ['DISCARD ALL'], deallocates: '*' };
+      return shape(['session'], `DISCARD ${(node.fields.target ?? 'DISCARD_ALL').slice('DISCARD_'.length)}`);
+    case 'ListenStmt':
+      return shape(['session'], 'LISTEN');
+    case 'UnlistenStmt':
+      return shape(['session'], 'UNLISTEN');
+    case 'NotifyStmt':
+      return shape(['session', 'write'], 'NOTIFY');
+    case 'LockStmt':
+      return shape(['write'], 'LOCK TABLE');
+
+    case 'DoStmt':
+      return shape(['write', 'dangerous'], 'DO');
+    case 'CallStmt':
+      return shape(['write'], 'CALL');
+    case 'CreateFunctionStmt':
+      return describeCreateFunction(node.fields);
+    case 'AlterFunctionStmt':
+      return shape(
+        definesSecurityDefiner(node.fields.actions) ? DDL_PRIVILEGE : DDL,
+        `ALTER ${objectTypeName(node.fields.objtype)}`,
+      );
+
+    case 'GrantStmt':
+      return shape(PRIVILEGE, node.fields.is_grant ? 'GRANT' : 'REVOKE');
+    case 'GrantRoleStmt':
+      return shape(PRIVILEGE, node.fields.is_grant ? 'GRANT ROLE' : 'REVOKE ROLE');
+    case 'AlterDefaultPrivilegesStmt':
+      return shape(PRIVILEGE, 'ALTER DEFAULT PRIVILEGES');
+    case 'CreateRoleStmt':
+      return shape(PRIVILEGE, 'CREATE ROLE');
+    case 'AlterRoleStmt':
+    case 'AlterRoleSetStmt':
+      return shape(PRIVILEGE, 'ALTER ROLE');
+    case 'DropRoleStmt':
+      return shape(PRIVILEGE, 'DROP ROLE');
+    case 'ReassignOwnedStmt':
+      return shape(DDL_PRIVILEGE, 'REASSIGN OWNED');
+    case 'DropOwnedStmt':
+      return shape(DDL_PRIVILEGE, 'DROP OWNED');
+    case 'CreatePolicyStmt':
+      return shape(DDL_PRIVILEGE, 'CREATE POLICY');
+    case 'AlterPolicyStmt':
+      return shape(DDL_PRIVILEGE, 'ALTER POLICY');
+    case 'SecLabelStmt':
+      return shape(DDL_PRIVILEGE, 'SECURITY LABEL');
+    case 'AlterOwnerStmt':
+      return shape(DDL_PRIVILEGE, `ALTER ${objectTypeName(node.fields.objectType)}`);
+    case 'CreateUserMappingStmt':
+      return shape(DDL_PRIVILEGE, 'CREATE USER MAPPING');
+    case 'AlterUserMappingStmt':
+      return shape(DDL_PRIVILEGE, 'ALTER USER MAPPING');
+    case 'DropUserMappingStmt':
+      return shape(DDL_PRIVILEGE, 'DROP USER MAPPING');
+
+    case 'AlterSystemStmt':
+      return shape(['admin', 'dangerous'], 'ALTER SYSTEM');
+    case 'LoadStmt':
+      return shape(['admin', 'dangerous'], 'LOAD');
+    case 'VacuumStmt':
+      return shape(['admin'], node.fields.is_vacuumcmd ? 'VACUUM' : 'ANALYZE');
+    case 'ClusterStmt':
+      return shape(['admin'], 'CLUSTER');
+    case 'ReindexStmt':
+      return shape(['admin'], 'REINDEX');
+    case 'CheckPointStmt':
+      return shape(['admin'], 'CHECKPOINT');
+
+    case 'CreateExtensionStmt':
+      return shape(DDL_ADMIN, 'CREATE EXTENSION');
+    case 'AlterExtensionStmt':
+    case 'AlterExtensionContentsStmt':
+      return shape(DDL_ADMIN, 'ALTER EXTENSION');
+    case 'CreatePLangStmt':
+      return shape(DDL_ADMIN, 'CREATE LANGUAGE');
+    case 'CreateFdwStmt':
+      return shape(DDL_ADMIN, 'CREATE FOREIGN DATA WRAPPER');
+    case 'AlterFdwStmt':
+      return shape(DDL_ADMIN, 'ALTER FOREIGN DATA WRAPPER');
+    case 'CreateForeignServerStmt':
+      return shape(DDL_ADMIN, 'CREATE SERVER');
+    case 'AlterForeignServerStmt':
+      return shape(DDL_ADMIN, 'ALTER SERVER');
+    case 'CreatePublicationStmt':
+      return shape(DDL_ADMIN, 'CREATE PUBLICATION');
+    case 'AlterPublicationStmt':
+      return shape(DDL_ADMIN, 'ALTER PUBLICATION');
+    case 'CreateSubscriptionStmt':
+      return shape(['ddl', 'admin', 'dangerous'], 'CREATE SUBSCRIPTION');
+    case 'AlterSubscriptionStmt':
+      return shape(['ddl', 'admin', 'dangerous'], 'ALTER SUBSCRIPTION');
+    case 'DropSubscriptionStmt':
+      return shape(DDL_ADMIN, 'DROP SUBSCRIPTION');
+    case 'CreateTableSpaceStmt':
+      return shape(DDL_ADMIN, 'CREATE TABLESPACE');
+    case 'AlterTableSpaceOptionsStmt':
+      return shape(DDL_ADMIN, 'ALTER TABLESPACE');
+    case 'DropTableSpaceStmt':
+      return shape(DDL_ADMIN, 'DROP TABLESPACE');
+    case 'AlterTableMoveAllStmt':
+      return shape(DDL_ADMIN, `ALTER ${objectTypeName(node.fields.objtype)}`);
+    case 'CreatedbStmt':
+      return shape(DDL_ADMIN, 'CREATE DATABASE');
+    case 'AlterDatabaseStmt':
+    case 'AlterDatabaseSetStmt':
+    case 'AlterDatabaseRefreshCollStmt':
+      return shape(DDL_ADMIN, 'ALTER DATABASE');
+    case 'DropdbStmt':
+      return shape(DDL_ADMIN, 'DROP DATABASE');
+    case 'CreateEventTrigStmt':
+      return shape(DDL_ADMIN, 'CREATE EVENT TRIGGER');
+    case 'AlterEventTrigStmt':
+      return shape(DDL_ADMIN, 'ALTER EVENT TRIGGER');
+
+    case 'CreateStmt':
+      return shape(DDL, 'CREATE TABLE');
+    case 'CreateForeignTableStmt':
+      return shape(DDL, 'CREATE FOREIGN TABLE');
+    case 'ViewStmt':
+      return shape(DDL, 'CREATE VIEW');
+    case 'IndexStmt':
+      return shape(DDL, 'CREATE INDEX');
+    case 'CreateSeqStmt':
+      return shape(DDL, 'CREATE SEQUENCE');
+    case 'AlterSeqStmt':
+      return shape(DDL, 'ALTER SEQUENCE');
+    case 'CreateSchemaStmt':
+      return describeCreateSchema(node.fields.schemaElts, node.fields.authrole !== undefined);
+    case 'AlterTableStmt':
+      return shape(
+        nodesOf(node.fields.cmds).some((cmd) => cmd.type === 'AlterTableCmd' && changesAccess(cmd.fields)) ? DDL_PRIVILEGE : DDL,
+        `ALTER ${objectTypeName(node.fields.objtype)}`,
+      );
+    case 'RenameStmt': {
+      const { renameType, relationType } = node.fields;
+      const subObject = renameType === 'OBJECT_COLUMN' || renameType === 'OBJECT_ATTRIBUTE' || renameType === 'OBJECT_TABCONSTRAINT';
+      return shape(renameType === 'OBJECT_ROLE' ? DDL_PRIVILEGE : DDL, `ALTER ${objectTypeName(subObject ? relationType : renameType)}`);
+    }
+    case 'AlterObjectSchemaStmt':
+      return shape(DDL, `ALTER ${objectTypeName(node.fields.objectType)}`);
+    case 'AlterObjectDependsStmt':
+      return shape(DDL, `ALTER ${objectTypeName(node.fields.objectType)}`);
+    case 'DropStmt': {
+      const type = node.fields.removeType;
+      const kinds: readonly StatementKind[] =
+        type === 'OBJECT_POLICY'
+          ? DDL_PRIVILEGE
+          : type === 'OBJECT_EXTENSION' || type === 'OBJECT_EVENT_TRIGGER' || type === 'OBJECT_LANGUAGE'
+            ? DDL_ADMIN
+            : DDL;
+      return shape(kinds, `DROP ${objectTypeName(type)}`);
+    }
+    case 'CommentStmt':
+      return shape(DDL, 'COMMENT');
+    case 'CreateTrigStmt':
+      return shape(DDL, 'CREATE TRIGGER');
+    case 'RuleStmt':
+      return shape(DDL, 'CREATE RULE');
+    case 'DefineStmt':
+      return shape(DDL, `CREATE ${objectTypeName(node.fields.kind)}`);
+    case 'CompositeTypeStmt':
+    case 'CreateEnumStmt':
+    case 'CreateRangeStmt':
+      return shape(DDL, 'CREATE TYPE');
+    case 'AlterEnumStmt':
+    case 'AlterTypeStmt':
+      return shape(DDL, 'ALTER TYPE');
+    case 'CreateDomainStmt':
+      return shape(DDL, 'CREATE DOMAIN');
+    case 'AlterDomainStmt':
+      return shape(DDL, 'ALTER DOMAIN');
+    case 'CreateCastStmt':
+      return shape(DDL, 'CREATE CAST');
+    case 'CreateConversionStmt':
+      return shape(DDL, 'CREATE CONVERSION');
+    case 'CreateOpClassStmt':
+      return shape(DDL, 'CREATE OPERATOR CLASS');
+    case 'CreateOpFamilyStmt':
+      return shape(DDL, 'CREATE OPERATOR FAMILY');
+    case 'AlterOpFamilyStmt':
+      return shape(DDL, 'ALTER OPERATOR FAMILY');
+    case 'AlterOperatorStmt':
+      return shape(DDL, 'ALTER OPERATOR');
+    case 'CreateTransformStmt':
+      return shape(DDL, 'CREATE TRANSFORM');
+    case 'CreateAmStmt':
+      return shape(DDL, 'CREATE ACCESS METHOD');
+    case 'AlterTSDictionaryStmt':
+      return shape(DDL, 'ALTER TEXT SEARCH DICTIONARY');
+    case 'AlterTSConfigurationStmt':
+      return shape(DDL, 'ALTER TEXT SEARCH CONFIGURATION');
+    case 'CreateStatsStmt':
+      return shape(DDL, 'CREATE STATISTICS');
+    case 'AlterStatsStmt':
+      return shape(DDL, 'ALTER STATISTICS');
+    case 'AlterCollationStmt':
+      return shape(DDL, 'ALTER COLLATION');
+    case 'ImportForeignSchemaStmt':
+      return shape(DDL, 'IMPORT FOREIGN SCHEMA');
+
+    default:
+      return unknown(`${node.type} is not a statement the classifier knows`);
+  }
+}
+
+function unknown(reason: string): StatementShape {
+  return { kinds: ['unknown'], commands: [], unknownReason: reason };
+}
+
+const LOCK_TAGS: Readonly<Record<LockClauseStrength, string>> = {
+  LCS_NONE: 'SELECT',
+  LCS_FORKEYSHARE: 'SELECT FOR KEY SHARE',
+  LCS_FORSHARE: 'SELECT FOR SHARE',
+  LCS_FORNOKEYUPDATE: 'SELECT FOR NO KEY UPDATE',
+  LCS_FORUPDATE: 'SELECT FOR UPDATE',
+};
+const LOCK_ORDER: readonly LockClauseStrength[] = ['LCS_NONE', 'LCS_FORKEYSHARE', 'LCS_FORSHARE', 'LCS_FORNOKEYUPDATE', 'LCS_FORUPDATE'];
+
+function describeSelect(select: SelectStmt): StatementShape {
+  if (select.intoClause !== undefined) return shape(['ddl', 'write'], 'SELECT INTO');
+  // The tag names the strongest lock; the `write` a locking read also is comes from tree-facts.ts.
+  let strongest: LockClauseStrength = 'LCS_NONE';
+  for (const clause of nodesOf(select.lockingClause)) {
+    if (clause.type !== 'LockingClause') continue;
+    const strength = clause.fields.strength ?? 'LCS_NONE';
+    if (LOCK_ORDER.indexOf(strength) > LOCK_ORDER.indexOf(strongest)) strongest = strength;
+  }
+  return shape(['read'], LOCK_TAGS[strongest]);
+}
+
+function describeCopy(copy: CopyStmt): StatementShape {
+  const kinds: StatementKind[] = [copy.is_from ? 'write' : 'read'];
+  // A file or program on the server's side, with the server's rights; STDIN/STDOUT have no filename.
+  if (copy.is_program || copy.filename !== undefined) kinds.push('dangerous');
+  return shape(kinds, 'COPY');
+}
+
+/** EXPLAIN runs its statement only with ANALYZE; an ANALYZE option the classifier cannot read counts as on. */
+export function explainAnalyzes(explain: ExplainStmt): boolean {
+  for (const option of nodesOf(explain.options)) {
+    if (option.type !== 'DefElem' || option.fields.defname !== 'analyze') continue;
+    return !isFalse(option.fields.arg);
+  }
+  return false;
+}
+
+/** PostgreSQL's defGetBoolean: no argument is true; false, off and 0 are false. */
+function isFalse(arg: unknown): boolean {
+  const value = nodeOf(arg);
+  if (value === undefined) return false;
+  if (value.type === 'String') return ['false', 'off'].includes((value.fields.sval ?? '').toLowerCase());
+  if (value.type === 'Integer') return (value.fields.ival ?? 0) === 0;
+  if (value.type === 'Boolean') return value.fields.boolval !== true;
+  return false;
+}
+
+function describeExplain(explain: ExplainStmt): StatementShape {
+  const inner = nodeOf(explain.query);
+  if (inner === undefined || !explainAnalyzes(explain)) return shape(['read'], 'EXPLAIN');
+  const analyzed = describeStatement(inner);
+  return { ...analyzed, commands: ['EXPLAIN', ...analyzed.commands] };
+}
+
+function describeCreateTableAs(create: CreateTableAsStmt): StatementShape {
+  const tag = create.is_select_into
+    ? 'SELECT INTO'
+    : create.objtype === 'OBJECT_MATVIEW'
+      ? 'CREATE MATERIALIZED VIEW'
+      : 'CREATE TABLE AS';
+  return shape(create.into?.skipData ? DDL : ['ddl', 'write'], tag);
+}
+
+const TRANSACTION_TAGS: Readonly<Record<TransactionStmtKind, string>> = {
+  TRANS_STMT_BEGIN: 'BEGIN',
+  TRANS_STMT_START: 'START TRANSACTION',
+  TRANS_STMT_COMMIT: 'COMMIT',
+  TRANS_STMT_ROLLBACK: 'ROLLBACK',
+  TRANS_STMT_SAVEPOINT: 'SAVEPOINT',
+  TRANS_STMT_RELEASE: 'RELEASE',
+  TRANS_STMT_ROLLBACK_TO: 'ROLLBACK',
+  TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
+  TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
+  TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
+};
+
+function describeTransaction(kind: TransactionStmtKind | undefined): StatementShape {
+  if (kind === undefined) return unknown('TransactionStmt without a kind');
+  const twoPhase = kind === 'TRANS_STMT_PREPARE' || kind === 'TRANS_STMT_COMMIT_PREPARED' || kind === 'TRANS_STMT_ROLLBACK_PREPARED';
+  return shape(twoPhase ? ['transaction', 'admin'] : ['transaction'], TRANSACTION_TAGS[kind]);
+}
+
+/** Settings that change whose rights the session uses, or switch off enforcement. */
+const PRIVILEGE_SETTINGS = new Set(['role', 'session_authorization', 'session_replication_role']);
+
+function describeSet(set: VariableSetStmt): StatementShape {
+  const reset = set.kind === 'VAR_RESET' || set.kind === 'VAR_RESET_ALL';
+  const tag = reset ? 'RESET' : 'SET';
+  // RESET ALL leaves role and session_authorization alone (GUC_NO_RESET_ALL).
+  if (set.kind === 'VAR_RESET_ALL') return shape(['session'], tag);
+  const name = (set.name ?? '').toLowerCase();
+  if (PRIVILEGE_SETTINGS.has(name)) return shape(['privilege', 'session'], tag);
+  // SET TRANSACTION ..., SET TRANSACTION SNAPSHOT: this transaction only.
+  if (set.kind === 'VAR_SET_MULTI' && name.startsWith('transaction')) return shape(['transaction'], tag);
+  return shape(['session'], tag);
+}
+
+const UNTRUSTED_LANGUAGE = /^(c|internal|pl.*u)$/;
+
+function optionValue(options: readonly unknown[] | undefined, name: string): AstNode | undefined {
+  for (const option of nodesOf(options)) {
+    if (option.type === 'DefElem' && option.fields.defname === name) return nodeOf(option.fields.arg);
+  }
+  return undefined;
+}
+
+function definesSecurityDefiner(options: readonly unknown[] | undefined): boolean {
+  const security = optionValue(options, 'security');
+  return security?.type === 'Boolean' && security.fields.boolval === true;
+}
+
+function describeCreateFunction(create: CreateFunctionStmt): StatementShape {
+  const kinds: StatementKind[] = ['ddl'];
+  const language = optionValue(create.options, 'language');
+  if (language?.type === 'String' && UNTRUSTED_LANGUAGE.test((language.fields.sval ?? '').toLowerCase())) kinds.push('dangerous');
+  if (definesSecurityDefiner(create.options)) kinds.push('privilege');
+  return shape(kinds, create.is_procedure ? 'CREATE PROCEDURE' : 'CREATE FUNCTION');
+}
+
+function changesAccess(cmd: AlterTableCmd): boolean {
+  switch (cmd.subtype) {
+    case 'AT_ChangeOwner':
+    case 'AT_EnableRowSecurity':
+    case 'AT_DisableRowSecurity':
+    case 'AT_ForceRowSecurity':
+    case 'AT_NoForceRowSecurity':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** CREATE SCHEMA ... CREATE TABLE ... GRANT ...: each element is a statement of its own. */
+function describeCreateSchema(elements: readonly unknown[] | undefined, setsOwner: boolean): StatementShape {
+  const kinds = new Set<StatementKind>(setsOwner ? DDL_PRIVILEGE : DDL);
+  const commands = ['CREATE SCHEMA'];
+  let unknownReason: string | undefined;
+  for (const element of nodesOf(elements)) {
+    const inner = describeStatement(element);
+    for (const kind of inner.kinds) kinds.add(kind);
+    commands.push(...inner.commands);
+    unknownReason ??= inner.unknownReason;
+  }
+  return unknownReason === undefined ? { kinds: [...kinds], commands } : { kinds: [...kinds], commands, unknownReason };
+}
