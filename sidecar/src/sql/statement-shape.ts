@@ -142,10 +142,7 @@ export function describeStatement(node: AstNode): StatementShape {
     case 'CreateFunctionStmt':
       return describeCreateFunction(node.fields);
     case 'AlterFunctionStmt':
-      return shape(
-        definesSecurityDefiner(node.fields.actions) ? DDL_PRIVILEGE : DDL,
-        `ALTER ${objectTypeName(node.fields.objtype)}`,
-      );
+      return shape(definesSecurityDefiner(node.fields.actions) ? DDL_PRIVILEGE : DDL, `ALTER ${objectTypeName(node.fields.objtype)}`);
 
     case 'GrantStmt':
       return shape(PRIVILEGE, node.fields.is_grant ? 'GRANT' : 'REVOKE');
@@ -388,11 +385,7 @@ function describeExplain(explain: ExplainStmt): StatementShape {
 }
 
 function describeCreateTableAs(create: CreateTableAsStmt): StatementShape {
-  const tag = create.is_select_into
-    ? 'SELECT INTO'
-    : create.objtype === 'OBJECT_MATVIEW'
-      ? 'CREATE MATERIALIZED VIEW'
-      : 'CREATE TABLE AS';
+  const tag = create.is_select_into ? 'SELECT INTO' : create.objtype === 'OBJECT_MATVIEW' ? 'CREATE MATERIALIZED VIEW' : 'CREATE TABLE AS';
   return shape(create.into?.skipData ? DDL : ['ddl', 'write'], tag);
 }
 
