@@ -77,7 +77,8 @@ async function main(): Promise<void> {
     credentials: new StaticCredentialSource({ 'bench-db': cfg.credentials }),
     authenticator: new StaticAuthenticator(PRINCIPAL),
     gate,
-    recordings: new FileRecordingStore({ directory: recordingsDir, fsync: 'batch' }),
+    // AIRLOCK_BENCH_FSYNC=never isolates the cost of fdatasync per recording batch.
+    recordings: new FileRecordingStore({ directory: recordingsDir, fsync: process.env.AIRLOCK_BENCH_FSYNC === 'never' ? 'never' : 'batch' }),
     classify: (text) => sql.classify(text),
     logger: createLogger({ level: 'warn' }),
     listenHost: '127.0.0.1',
