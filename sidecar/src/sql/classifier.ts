@@ -18,13 +18,17 @@ import { nodeOf } from './ast-walk.ts';
 import type { BatchClassification, StatementClassification } from './classification.ts';
 import { classifyStatement, unknownStatement } from './classify-statement.ts';
 import { LruCache } from './lru-cache.ts';
+import { estimateNesting } from './nesting-estimate.ts';
 
 export interface SqlClassifierOptions {
   /** Entries in each of the two caches. Default 1000; 0 turns caching off. */
   readonly cacheSize?: number;
   /** Longer texts (in UTF-8 bytes) are `unknown` without being parsed. Default 1 MiB. */
   readonly maxLength?: number;
-  /** Longer texts are classified but not cached, so the cache's memory stays bounded. Default 64 KiB. */
+  /**
+   * Longer texts (in characters) are classified but not cached. With the default 8 Ki and 1000
+   * entries, the two caches hold at most about 32 MB of text.
+   */
   readonly maxCachedLength?: number;
 }
 
@@ -37,7 +41,18 @@ export interface ClassifierStats {
 
 const DEFAULT_CACHE_SIZE = 1000;
 const DEFAULT_MAX_LENGTH = 1024 * 1024;
-const DEFAULT_MAX_CACHED_LENGTH = 64 * 1024;
+const DEFAULT_MAX_CACHED_LENGTH = 8 * 1024;
+
+/**
+ * Nesting estimates (nesting-estimate.ts) above which libpg-query is not called. Measured with
+ * libpg-query 18.1.5 on Node 24, called from a shallow stack: normalize overflowed the JavaScript
+ * stack from 770 (384 chained NOTs; other shapes from 1535), parse from 11265 (5632 chained
+ * COLLATEs; sums of terms from 19455), fingerprint from 21506. The limits leave a factor of four
+ * for a deeper calling stack. Texts over the parse limit are `unknown`; texts over the normalize
+ * limit are classified, just not cached by normalized text.
+ */
+export const PARSE_NESTING_LIMIT = 2800;
+export const NORMALIZE_NESTING_LIMIT = 190;
 
 interface NormalizedEntry {
   readonly statement: StatementClassification;
@@ -55,6 +70,7 @@ export class SqlClassifier {
   readonly #byNormalizedText: LruCache<string, NormalizedEntry>;
   readonly #maxLength: number;
   readonly #maxCachedLength: number;
+  readonly #caching: boolean;
   #hits = 0;
   #misses = 0;
 
@@ -69,6 +85,7 @@ export class SqlClassifier {
     const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
     this.#byText = new LruCache(cacheSize);
     this.#byNormalizedText = new LruCache(cacheSize);
+    this.#caching = cacheSize > 0;
     this.#maxLength = positive('maxLength', options.maxLength ?? DEFAULT_MAX_LENGTH);
     this.#maxCachedLength = positive('maxCachedLength', options.maxCachedLength ?? DEFAULT_MAX_CACHED_LENGTH);
   }
@@ -93,7 +110,13 @@ export class SqlClassifier {
     if (bytes > this.#maxLength) {
       this.#misses++;
       const reason = `the statement text is over ${this.#maxLength} bytes, the most the classifier parses`;
-      return { statements: [unknownStatement(text.trim().slice(0, 200), reason)], cached: false };
+      return { statements: [unknownStatement(text.trim(), reason)], cached: false };
+    }
+
+    if (text.includes('\0')) {
+      // libpg-query reads a C string, so it would see only what precedes the NUL.
+      this.#misses++;
+      return { statements: [unknownStatement(text.trim(), 'the statement text contains a NUL character')], cached: false };
     }
 
     const cached = this.#byText.get(text);
@@ -102,7 +125,16 @@ export class SqlClassifier {
       return { ...cached, cached: true };
     }
 
-    const normalized = normalize(text);
+    const nesting = estimateNesting(text);
+    if (nesting > PARSE_NESTING_LIMIT) {
+      this.#misses++;
+      const reason = `the statement nests too deeply for the classifier to parse safely (estimate ${nesting}, limit ${PARSE_NESTING_LIMIT})`;
+      const batch = freeze({ statements: [unknownStatement(text.trim(), reason)], cached: false });
+      this.#remember(text, batch);
+      return batch;
+    }
+
+    const normalized = this.#caching && nesting <= NORMALIZE_NESTING_LIMIT ? normalize(text.trim()) : undefined;
     const reused = normalized === undefined ? undefined : this.#byNormalizedText.get(normalized);
     if (reused !== undefined) {
       this.#hits++;

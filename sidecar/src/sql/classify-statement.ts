@@ -49,7 +49,7 @@ export function classifyStatement(node: AstNode, text: string): AnalyzedStatemen
     ...(shape.deallocates !== undefined && { deallocates: shape.deallocates }),
     ...(unknownReason !== undefined && { unknownReason }),
   };
-  return { classification, dependsOnConstants: facts.dependsOnConstants };
+  return { classification, dependsOnConstants: facts.dependsOnConstants || shape.dependsOnConstants === true };
 }
 
 /** A statement that could not be parsed or classified at all. */

@@ -302,6 +302,12 @@ export const CORPUS: readonly CorpusEntry[] = [
     commands: ['SELECT'],
     functions: ['public.lower'],
   }),
+  one('a quoted name is case-sensitive: "Lower" is not lower', 'SELECT "Lower"(name) FROM users', {
+    kinds: ['read', 'write'],
+    commands: ['SELECT'],
+    objects: ['users'],
+    functions: ['lower'],
+  }),
   one('nextval writes', "SELECT nextval('orders_id_seq')", { kinds: ['read', 'write'], commands: ['SELECT'], functions: ['nextval'] }),
   one('advisory locks write', 'SELECT pg_advisory_lock(42)', {
     kinds: ['read', 'write'],

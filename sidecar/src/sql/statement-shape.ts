@@ -52,7 +52,7 @@ import type {
   TransactionStmtKind,
   VariableSetStmt,
 } from 'libpg-query';
-import { type AstNode, nodeOf, nodesOf } from './ast-walk.ts';
+import { type AstNode, type NodeType, nodeOf, nodesOf } from './ast-walk.ts';
 import type { StatementKind } from './classification.ts';
 import { objectTypeName } from './object-type-names.ts';
 
@@ -63,6 +63,12 @@ export interface StatementShape {
   readonly prepares?: string;
   readonly deallocates?: string;
   readonly unknownReason?: string;
+  /**
+   * A kind came from a literal's value (LANGUAGE 'plpython3u', EXPLAIN (ANALYZE 'off')).
+   * libpg-query's normalization replaces some of those, so such a result must not be reused for
+   * other literal values.
+   */
+  readonly dependsOnConstants?: boolean;
 }
 
 function shape(kinds: readonly StatementKind[], ...commands: string[]): StatementShape {
@@ -74,30 +80,109 @@ const DDL_ADMIN: readonly StatementKind[] = ['ddl', 'admin'];
 const DDL_PRIVILEGE: readonly StatementKind[] = ['ddl', 'privilege'];
 const PRIVILEGE: readonly StatementKind[] = ['privilege'];
 
+/** Statements whose kinds and tag follow from their type alone. */
+const FIXED: Partial<Readonly<Record<NodeType, readonly [readonly StatementKind[], string]>>> = {
+  InsertStmt: [['write'], 'INSERT'],
+  UpdateStmt: [['write'], 'UPDATE'],
+  DeleteStmt: [['write'], 'DELETE'],
+  MergeStmt: [['write'], 'MERGE'],
+  TruncateStmt: [['write', 'ddl'], 'TRUNCATE TABLE'],
+  RefreshMatViewStmt: [['write'], 'REFRESH MATERIALIZED VIEW'],
+  DeclareCursorStmt: [['read'], 'DECLARE CURSOR'],
+  ExecuteStmt: [[], 'EXECUTE'],
+  ConstraintsSetStmt: [['transaction'], 'SET CONSTRAINTS'],
+  VariableShowStmt: [['read'], 'SHOW'],
+  ListenStmt: [['session'], 'LISTEN'],
+  UnlistenStmt: [['session'], 'UNLISTEN'],
+  NotifyStmt: [['session', 'write'], 'NOTIFY'],
+  LockStmt: [['write'], 'LOCK TABLE'],
+  DoStmt: [['write', 'dangerous'], 'DO'],
+  CallStmt: [['write'], 'CALL'],
+  AlterDefaultPrivilegesStmt: [PRIVILEGE, 'ALTER DEFAULT PRIVILEGES'],
+  CreateRoleStmt: [PRIVILEGE, 'CREATE ROLE'],
+  AlterRoleStmt: [PRIVILEGE, 'ALTER ROLE'],
+  AlterRoleSetStmt: [PRIVILEGE, 'ALTER ROLE'],
+  DropRoleStmt: [PRIVILEGE, 'DROP ROLE'],
+  ReassignOwnedStmt: [DDL_PRIVILEGE, 'REASSIGN OWNED'],
+  DropOwnedStmt: [DDL_PRIVILEGE, 'DROP OWNED'],
+  CreatePolicyStmt: [DDL_PRIVILEGE, 'CREATE POLICY'],
+  AlterPolicyStmt: [DDL_PRIVILEGE, 'ALTER POLICY'],
+  SecLabelStmt: [DDL_PRIVILEGE, 'SECURITY LABEL'],
+  CreateUserMappingStmt: [DDL_PRIVILEGE, 'CREATE USER MAPPING'],
+  AlterUserMappingStmt: [DDL_PRIVILEGE, 'ALTER USER MAPPING'],
+  DropUserMappingStmt: [DDL_PRIVILEGE, 'DROP USER MAPPING'],
+  AlterSystemStmt: [['admin', 'dangerous'], 'ALTER SYSTEM'],
+  LoadStmt: [['admin', 'dangerous'], 'LOAD'],
+  ClusterStmt: [['admin'], 'CLUSTER'],
+  ReindexStmt: [['admin'], 'REINDEX'],
+  CheckPointStmt: [['admin'], 'CHECKPOINT'],
+  CreateExtensionStmt: [DDL_ADMIN, 'CREATE EXTENSION'],
+  AlterExtensionStmt: [DDL_ADMIN, 'ALTER EXTENSION'],
+  AlterExtensionContentsStmt: [DDL_ADMIN, 'ALTER EXTENSION'],
+  CreatePLangStmt: [DDL_ADMIN, 'CREATE LANGUAGE'],
+  CreateFdwStmt: [DDL_ADMIN, 'CREATE FOREIGN DATA WRAPPER'],
+  AlterFdwStmt: [DDL_ADMIN, 'ALTER FOREIGN DATA WRAPPER'],
+  CreateForeignServerStmt: [DDL_ADMIN, 'CREATE SERVER'],
+  AlterForeignServerStmt: [DDL_ADMIN, 'ALTER SERVER'],
+  CreatePublicationStmt: [DDL_ADMIN, 'CREATE PUBLICATION'],
+  AlterPublicationStmt: [DDL_ADMIN, 'ALTER PUBLICATION'],
+  CreateSubscriptionStmt: [['ddl', 'admin', 'dangerous'], 'CREATE SUBSCRIPTION'],
+  AlterSubscriptionStmt: [['ddl', 'admin', 'dangerous'], 'ALTER SUBSCRIPTION'],
+  DropSubscriptionStmt: [DDL_ADMIN, 'DROP SUBSCRIPTION'],
+  CreateTableSpaceStmt: [DDL_ADMIN, 'CREATE TABLESPACE'],
+  AlterTableSpaceOptionsStmt: [DDL_ADMIN, 'ALTER TABLESPACE'],
+  DropTableSpaceStmt: [DDL_ADMIN, 'DROP TABLESPACE'],
+  CreatedbStmt: [DDL_ADMIN, 'CREATE DATABASE'],
+  AlterDatabaseStmt: [DDL_ADMIN, 'ALTER DATABASE'],
+  AlterDatabaseSetStmt: [DDL_ADMIN, 'ALTER DATABASE'],
+  AlterDatabaseRefreshCollStmt: [DDL_ADMIN, 'ALTER DATABASE'],
+  DropdbStmt: [DDL_ADMIN, 'DROP DATABASE'],
+  CreateEventTrigStmt: [DDL_ADMIN, 'CREATE EVENT TRIGGER'],
+  AlterEventTrigStmt: [DDL_ADMIN, 'ALTER EVENT TRIGGER'],
+  CreateStmt: [DDL, 'CREATE TABLE'],
+  CreateForeignTableStmt: [DDL, 'CREATE FOREIGN TABLE'],
+  ViewStmt: [DDL, 'CREATE VIEW'],
+  IndexStmt: [DDL, 'CREATE INDEX'],
+  CreateSeqStmt: [DDL, 'CREATE SEQUENCE'],
+  AlterSeqStmt: [DDL, 'ALTER SEQUENCE'],
+  CommentStmt: [DDL, 'COMMENT'],
+  CreateTrigStmt: [DDL, 'CREATE TRIGGER'],
+  RuleStmt: [DDL, 'CREATE RULE'],
+  CompositeTypeStmt: [DDL, 'CREATE TYPE'],
+  CreateEnumStmt: [DDL, 'CREATE TYPE'],
+  CreateRangeStmt: [DDL, 'CREATE TYPE'],
+  AlterEnumStmt: [DDL, 'ALTER TYPE'],
+  AlterTypeStmt: [DDL, 'ALTER TYPE'],
+  CreateDomainStmt: [DDL, 'CREATE DOMAIN'],
+  AlterDomainStmt: [DDL, 'ALTER DOMAIN'],
+  CreateCastStmt: [DDL, 'CREATE CAST'],
+  CreateConversionStmt: [DDL, 'CREATE CONVERSION'],
+  CreateOpClassStmt: [DDL, 'CREATE OPERATOR CLASS'],
+  CreateOpFamilyStmt: [DDL, 'CREATE OPERATOR FAMILY'],
+  AlterOpFamilyStmt: [DDL, 'ALTER OPERATOR FAMILY'],
+  AlterOperatorStmt: [DDL, 'ALTER OPERATOR'],
+  CreateTransformStmt: [DDL, 'CREATE TRANSFORM'],
+  CreateAmStmt: [DDL, 'CREATE ACCESS METHOD'],
+  AlterTSDictionaryStmt: [DDL, 'ALTER TEXT SEARCH DICTIONARY'],
+  AlterTSConfigurationStmt: [DDL, 'ALTER TEXT SEARCH CONFIGURATION'],
+  CreateStatsStmt: [DDL, 'CREATE STATISTICS'],
+  AlterStatsStmt: [DDL, 'ALTER STATISTICS'],
+  AlterCollationStmt: [DDL, 'ALTER COLLATION'],
+  ImportForeignSchemaStmt: [DDL, 'IMPORT FOREIGN SCHEMA'],
+};
+
 export function describeStatement(node: AstNode): StatementShape {
+  const fixed = FIXED[node.type];
+  if (fixed !== undefined) return shape(fixed[0], fixed[1]);
   switch (node.type) {
     case 'SelectStmt':
       return describeSelect(node.fields);
-    case 'InsertStmt':
-      return shape(['write'], 'INSERT');
-    case 'UpdateStmt':
-      return shape(['write'], 'UPDATE');
-    case 'DeleteStmt':
-      return shape(['write'], 'DELETE');
-    case 'MergeStmt':
-      return shape(['write'], 'MERGE');
-    case 'TruncateStmt':
-      return shape(['write', 'ddl'], 'TRUNCATE TABLE');
     case 'CopyStmt':
       return describeCopy(node.fields);
     case 'ExplainStmt':
       return describeExplain(node.fields);
     case 'CreateTableAsStmt':
       return describeCreateTableAs(node.fields);
-    case 'RefreshMatViewStmt':
-      return shape(['write'], 'REFRESH MATERIALIZED VIEW');
-    case 'DeclareCursorStmt':
-      return shape(['read'], 'DECLARE CURSOR');
     case 'FetchStmt':
       return shape(['read'], node.fields.ismove ? 'MOVE' : 'FETCH');
     case 'ClosePortalStmt':
@@ -108,8 +193,6 @@ export function describeStatement(node: AstNode): StatementShape {
       const prepared = inner ? describeStatement(inner) : unknown('PREPARE without a statement');
       return { ...prepared, commands: ['PREPARE', ...prepared.commands], prepares: node.fields.name ?? '' };
     }
-    case 'ExecuteStmt':
-      return shape([], 'EXECUTE');
     case 'DeallocateStmt': {
       const all = node.fields.isall === true || node.fields.name === undefined;
       return { kinds: ['session'], commands: [all ? 'DEALLOCATE ALL' : 'DEALLOCATE'], deallocates: all ? '*' : node.fields.name };
@@ -117,28 +200,12 @@ export function describeStatement(node: AstNode): StatementShape {
 
     case 'TransactionStmt':
       return describeTransaction(node.fields.kind);
-    case 'ConstraintsSetStmt':
-      return shape(['transaction'], 'SET CONSTRAINTS');
     case 'VariableSetStmt':
       return describeSet(node.fields);
-    case 'VariableShowStmt':
-      return shape(['read'], 'SHOW');
     case 'DiscardStmt':
       if (node.fields.target === 'DISCARD_ALL') return { kinds: ['session', 'privilege'], commands: ['DISCARD ALL'], deallocates: '*' };
       return shape(['session'], `DISCARD ${(node.fields.target ?? 'DISCARD_ALL').slice('DISCARD_'.length)}`);
-    case 'ListenStmt':
-      return shape(['session'], 'LISTEN');
-    case 'UnlistenStmt':
-      return shape(['session'], 'UNLISTEN');
-    case 'NotifyStmt':
-      return shape(['session', 'write'], 'NOTIFY');
-    case 'LockStmt':
-      return shape(['write'], 'LOCK TABLE');
 
-    case 'DoStmt':
-      return shape(['write', 'dangerous'], 'DO');
-    case 'CallStmt':
-      return shape(['write'], 'CALL');
     case 'CreateFunctionStmt':
       return describeCreateFunction(node.fields);
     case 'AlterFunctionStmt':
@@ -148,105 +215,15 @@ export function describeStatement(node: AstNode): StatementShape {
       return shape(PRIVILEGE, node.fields.is_grant ? 'GRANT' : 'REVOKE');
     case 'GrantRoleStmt':
       return shape(PRIVILEGE, node.fields.is_grant ? 'GRANT ROLE' : 'REVOKE ROLE');
-    case 'AlterDefaultPrivilegesStmt':
-      return shape(PRIVILEGE, 'ALTER DEFAULT PRIVILEGES');
-    case 'CreateRoleStmt':
-      return shape(PRIVILEGE, 'CREATE ROLE');
-    case 'AlterRoleStmt':
-    case 'AlterRoleSetStmt':
-      return shape(PRIVILEGE, 'ALTER ROLE');
-    case 'DropRoleStmt':
-      return shape(PRIVILEGE, 'DROP ROLE');
-    case 'ReassignOwnedStmt':
-      return shape(DDL_PRIVILEGE, 'REASSIGN OWNED');
-    case 'DropOwnedStmt':
-      return shape(DDL_PRIVILEGE, 'DROP OWNED');
-    case 'CreatePolicyStmt':
-      return shape(DDL_PRIVILEGE, 'CREATE POLICY');
-    case 'AlterPolicyStmt':
-      return shape(DDL_PRIVILEGE, 'ALTER POLICY');
-    case 'SecLabelStmt':
-      return shape(DDL_PRIVILEGE, 'SECURITY LABEL');
     case 'AlterOwnerStmt':
       return shape(DDL_PRIVILEGE, `ALTER ${objectTypeName(node.fields.objectType)}`);
-    case 'CreateUserMappingStmt':
-      return shape(DDL_PRIVILEGE, 'CREATE USER MAPPING');
-    case 'AlterUserMappingStmt':
-      return shape(DDL_PRIVILEGE, 'ALTER USER MAPPING');
-    case 'DropUserMappingStmt':
-      return shape(DDL_PRIVILEGE, 'DROP USER MAPPING');
 
-    case 'AlterSystemStmt':
-      return shape(['admin', 'dangerous'], 'ALTER SYSTEM');
-    case 'LoadStmt':
-      return shape(['admin', 'dangerous'], 'LOAD');
     case 'VacuumStmt':
       return shape(['admin'], node.fields.is_vacuumcmd ? 'VACUUM' : 'ANALYZE');
-    case 'ClusterStmt':
-      return shape(['admin'], 'CLUSTER');
-    case 'ReindexStmt':
-      return shape(['admin'], 'REINDEX');
-    case 'CheckPointStmt':
-      return shape(['admin'], 'CHECKPOINT');
 
-    case 'CreateExtensionStmt':
-      return shape(DDL_ADMIN, 'CREATE EXTENSION');
-    case 'AlterExtensionStmt':
-    case 'AlterExtensionContentsStmt':
-      return shape(DDL_ADMIN, 'ALTER EXTENSION');
-    case 'CreatePLangStmt':
-      return shape(DDL_ADMIN, 'CREATE LANGUAGE');
-    case 'CreateFdwStmt':
-      return shape(DDL_ADMIN, 'CREATE FOREIGN DATA WRAPPER');
-    case 'AlterFdwStmt':
-      return shape(DDL_ADMIN, 'ALTER FOREIGN DATA WRAPPER');
-    case 'CreateForeignServerStmt':
-      return shape(DDL_ADMIN, 'CREATE SERVER');
-    case 'AlterForeignServerStmt':
-      return shape(DDL_ADMIN, 'ALTER SERVER');
-    case 'CreatePublicationStmt':
-      return shape(DDL_ADMIN, 'CREATE PUBLICATION');
-    case 'AlterPublicationStmt':
-      return shape(DDL_ADMIN, 'ALTER PUBLICATION');
-    case 'CreateSubscriptionStmt':
-      return shape(['ddl', 'admin', 'dangerous'], 'CREATE SUBSCRIPTION');
-    case 'AlterSubscriptionStmt':
-      return shape(['ddl', 'admin', 'dangerous'], 'ALTER SUBSCRIPTION');
-    case 'DropSubscriptionStmt':
-      return shape(DDL_ADMIN, 'DROP SUBSCRIPTION');
-    case 'CreateTableSpaceStmt':
-      return shape(DDL_ADMIN, 'CREATE TABLESPACE');
-    case 'AlterTableSpaceOptionsStmt':
-      return shape(DDL_ADMIN, 'ALTER TABLESPACE');
-    case 'DropTableSpaceStmt':
-      return shape(DDL_ADMIN, 'DROP TABLESPACE');
     case 'AlterTableMoveAllStmt':
       return shape(DDL_ADMIN, `ALTER ${objectTypeName(node.fields.objtype)}`);
-    case 'CreatedbStmt':
-      return shape(DDL_ADMIN, 'CREATE DATABASE');
-    case 'AlterDatabaseStmt':
-    case 'AlterDatabaseSetStmt':
-    case 'AlterDatabaseRefreshCollStmt':
-      return shape(DDL_ADMIN, 'ALTER DATABASE');
-    case 'DropdbStmt':
-      return shape(DDL_ADMIN, 'DROP DATABASE');
-    case 'CreateEventTrigStmt':
-      return shape(DDL_ADMIN, 'CREATE EVENT TRIGGER');
-    case 'AlterEventTrigStmt':
-      return shape(DDL_ADMIN, 'ALTER EVENT TRIGGER');
 
-    case 'CreateStmt':
-      return shape(DDL, 'CREATE TABLE');
-    case 'CreateForeignTableStmt':
-      return shape(DDL, 'CREATE FOREIGN TABLE');
-    case 'ViewStmt':
-      return shape(DDL, 'CREATE VIEW');
-    case 'IndexStmt':
-      return shape(DDL, 'CREATE INDEX');
-    case 'CreateSeqStmt':
-      return shape(DDL, 'CREATE SEQUENCE');
-    case 'AlterSeqStmt':
-      return shape(DDL, 'ALTER SEQUENCE');
     case 'CreateSchemaStmt':
       return describeCreateSchema(node.fields.schemaElts, node.fields.authrole !== undefined);
     case 'AlterTableStmt':
@@ -273,53 +250,8 @@ export function describeStatement(node: AstNode): StatementShape {
             : DDL;
       return shape(kinds, `DROP ${objectTypeName(type)}`);
     }
-    case 'CommentStmt':
-      return shape(DDL, 'COMMENT');
-    case 'CreateTrigStmt':
-      return shape(DDL, 'CREATE TRIGGER');
-    case 'RuleStmt':
-      return shape(DDL, 'CREATE RULE');
     case 'DefineStmt':
       return shape(DDL, `CREATE ${objectTypeName(node.fields.kind)}`);
-    case 'CompositeTypeStmt':
-    case 'CreateEnumStmt':
-    case 'CreateRangeStmt':
-      return shape(DDL, 'CREATE TYPE');
-    case 'AlterEnumStmt':
-    case 'AlterTypeStmt':
-      return shape(DDL, 'ALTER TYPE');
-    case 'CreateDomainStmt':
-      return shape(DDL, 'CREATE DOMAIN');
-    case 'AlterDomainStmt':
-      return shape(DDL, 'ALTER DOMAIN');
-    case 'CreateCastStmt':
-      return shape(DDL, 'CREATE CAST');
-    case 'CreateConversionStmt':
-      return shape(DDL, 'CREATE CONVERSION');
-    case 'CreateOpClassStmt':
-      return shape(DDL, 'CREATE OPERATOR CLASS');
-    case 'CreateOpFamilyStmt':
-      return shape(DDL, 'CREATE OPERATOR FAMILY');
-    case 'AlterOpFamilyStmt':
-      return shape(DDL, 'ALTER OPERATOR FAMILY');
-    case 'AlterOperatorStmt':
-      return shape(DDL, 'ALTER OPERATOR');
-    case 'CreateTransformStmt':
-      return shape(DDL, 'CREATE TRANSFORM');
-    case 'CreateAmStmt':
-      return shape(DDL, 'CREATE ACCESS METHOD');
-    case 'AlterTSDictionaryStmt':
-      return shape(DDL, 'ALTER TEXT SEARCH DICTIONARY');
-    case 'AlterTSConfigurationStmt':
-      return shape(DDL, 'ALTER TEXT SEARCH CONFIGURATION');
-    case 'CreateStatsStmt':
-      return shape(DDL, 'CREATE STATISTICS');
-    case 'AlterStatsStmt':
-      return shape(DDL, 'ALTER STATISTICS');
-    case 'AlterCollationStmt':
-      return shape(DDL, 'ALTER COLLATION');
-    case 'ImportForeignSchemaStmt':
-      return shape(DDL, 'IMPORT FOREIGN SCHEMA');
 
     default:
       return unknown(`${node.type} is not a statement the classifier knows`);
@@ -379,9 +311,14 @@ function isFalse(arg: unknown): boolean {
 
 function describeExplain(explain: ExplainStmt): StatementShape {
   const inner = nodeOf(explain.query);
-  if (inner === undefined || !explainAnalyzes(explain)) return shape(['read'], 'EXPLAIN');
+  const dependsOnConstants = optionValue(explain.options, 'analyze') !== undefined;
+  if (inner === undefined || !explainAnalyzes(explain)) return { ...shape(['read'], 'EXPLAIN'), dependsOnConstants };
   const analyzed = describeStatement(inner);
-  return { ...analyzed, commands: ['EXPLAIN', ...analyzed.commands] };
+  return {
+    ...analyzed,
+    commands: ['EXPLAIN', ...analyzed.commands],
+    dependsOnConstants: dependsOnConstants || analyzed.dependsOnConstants === true,
+  };
 }
 
 function describeCreateTableAs(create: CreateTableAsStmt): StatementShape {
@@ -442,7 +379,8 @@ function describeCreateFunction(create: CreateFunctionStmt): StatementShape {
   const language = optionValue(create.options, 'language');
   if (language?.type === 'String' && UNTRUSTED_LANGUAGE.test((language.fields.sval ?? '').toLowerCase())) kinds.push('dangerous');
   if (definesSecurityDefiner(create.options)) kinds.push('privilege');
-  return shape(kinds, create.is_procedure ? 'CREATE PROCEDURE' : 'CREATE FUNCTION');
+  // LANGUAGE 'plpython3u' is a literal, which normalization replaces.
+  return { ...shape(kinds, create.is_procedure ? 'CREATE PROCEDURE' : 'CREATE FUNCTION'), dependsOnConstants: language !== undefined };
 }
 
 function changesAccess(cmd: AlterTableCmd): boolean {
@@ -463,11 +401,14 @@ function describeCreateSchema(elements: readonly unknown[] | undefined, setsOwne
   const kinds = new Set<StatementKind>(setsOwner ? DDL_PRIVILEGE : DDL);
   const commands = ['CREATE SCHEMA'];
   let unknownReason: string | undefined;
+  let dependsOnConstants = false;
   for (const element of nodesOf(elements)) {
     const inner = describeStatement(element);
     for (const kind of inner.kinds) kinds.add(kind);
     commands.push(...inner.commands);
     unknownReason ??= inner.unknownReason;
+    dependsOnConstants ||= inner.dependsOnConstants === true;
   }
-  return unknownReason === undefined ? { kinds: [...kinds], commands } : { kinds: [...kinds], commands, unknownReason };
+  const described: StatementShape = { kinds: [...kinds], commands, dependsOnConstants };
+  return unknownReason === undefined ? described : { ...described, unknownReason };
 }

@@ -10,7 +10,9 @@
  *   Dangerous → `dangerous`; read-only built-in → nothing; anything else → `write`.
  * - The same goes for an operator that is not a built-in symbol (see builtin-operators.ts).
  * - INSERT/UPDATE/DELETE/MERGE anywhere (a data-modifying CTE, COPY (DELETE ... RETURNING) TO,
- *   a rule's actions) add `write` and their tag to the commands.
+ *   a rule's actions, a BEGIN ATOMIC function body) add `write` and their tag to the commands.
+ * - writesWithoutWhere: an UPDATE or DELETE whose WHERE is missing or reads no column (WHERE true,
+ *   WHERE 1 = 1, WHERE $1): such a clause keeps every row or none. WHERE CURRENT OF is a WHERE.
  * - A locking read (SELECT ... FOR UPDATE/SHARE, also in a subquery) adds `write`: PostgreSQL
  *   itself refuses it in read-only transactions and on standbys, it needs UPDATE privilege, it
  *   writes the row headers, and it blocks other sessions' writers until the transaction ends.
@@ -164,11 +166,13 @@ class FactCollector {
   #call(call: FuncCall): void {
     // EXTRACT(...), SUBSTRING(x FROM y), AT TIME ZONE, ...: the grammar picked a pg_catalog built-in.
     if (call.funcformat === 'COERCE_SQL_SYNTAX') return;
-    const parts = nameParts(call.funcname).map((part) => part.toLowerCase());
-    this.functions.add(parts.join('.'), call.location);
+    // As the parser folded them: unquoted names are lower case already, and a quoted "Lower" is
+    // somebody's function, not lower(). Only the listed name is lower-cased.
+    const parts = nameParts(call.funcname);
+    this.functions.add(parts.join('.').toLowerCase(), call.location);
     const name = parts.at(-1) ?? '';
     const builtIn = parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog');
-    if (isDangerousFunction(name)) this.kinds.add('dangerous');
+    if (isDangerousFunction(name.toLowerCase())) this.kinds.add('dangerous');
     else if (builtIn && name === 'set_config') this.#setConfig(call.args);
     else if (!builtIn || !isReadOnlyFunction(name)) this.kinds.add('write');
   }
@@ -189,7 +193,7 @@ class FactCollector {
     if (expr.kind !== 'AEXPR_OP' && expr.kind !== 'AEXPR_OP_ANY' && expr.kind !== 'AEXPR_OP_ALL') return;
     const parts = nameParts(expr.name);
     const symbol = parts.at(-1) ?? '';
-    const builtIn = parts.length === 1 || (parts.length === 2 && parts[0]?.toLowerCase() === 'pg_catalog');
+    const builtIn = parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog');
     if (!builtIn || !isBuiltinOperator(symbol)) this.kinds.add('write');
   }
 }

@@ -19,9 +19,13 @@ export class SqlPreparedStatements {
       };
     }
     const { unknownReason: _, prepares: __, ...rest } = inner;
+    // EXECUTE's own arguments can call functions: keep what they add to the prepared statement.
+    const own = statement.kinds.filter((kind) => kind !== 'unknown');
     return {
       ...rest,
       text: statement.text,
+      kinds: [...new Set([...inner.kinds, ...own])],
+      functions: [...new Set([...inner.functions, ...statement.functions])],
       commands: ['EXECUTE', ...inner.commands.filter((command) => command !== 'PREPARE')],
       executes: statement.executes,
     };

@@ -1,0 +1,2 @@
+export type { BatchClassification, StatementClassification, StatementKind } from './classification.ts';
+export { type ClassifierStats, SqlClassifier, type SqlClassifierOptions } from './classifier.ts';
