@@ -78,7 +78,10 @@ async function main(): Promise<void> {
     authenticator: new StaticAuthenticator(PRINCIPAL),
     gate,
     // AIRLOCK_BENCH_FSYNC=never isolates the cost of fdatasync per recording batch.
-    recordings: new FileRecordingStore({ directory: recordingsDir, fsync: process.env.AIRLOCK_BENCH_FSYNC === 'never' ? 'never' : 'batch' }),
+    recordings: new FileRecordingStore({
+      directory: recordingsDir,
+      fsync: process.env.AIRLOCK_BENCH_FSYNC === 'never' ? 'never' : 'batch',
+    }),
     classify: (text) => sql.classify(text),
     logger: createLogger({ level: 'warn' }),
     listenHost: '127.0.0.1',
