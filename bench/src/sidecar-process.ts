@@ -14,14 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { InProcessApprovalGate } from '../../sidecar/src/approval/in-process-gate.ts';
-import { StaticAuthenticator } from '../../sidecar/src/in-process/static-authenticator.ts';
-import { StaticConfigSource } from '../../sidecar/src/in-process/static-config.ts';
-import { StaticCredentialSource } from '../../sidecar/src/in-process/static-credentials.ts';
+import { startStaticSidecar } from '../../sidecar/src/in-process/static-sidecar.ts';
 import { createLogger } from '../../sidecar/src/observability/logger.ts';
 import type { AgentPrincipal, TargetConfig } from '../../sidecar/src/ports.ts';
-import { FileRecordingStore } from '../../sidecar/src/recording/file-sink.ts';
-import { startSidecar } from '../../sidecar/src/sidecar.ts';
 import { SqlClassifier } from '../../sidecar/src/sql/classifier.ts';
 import { BARE_POLICY, FULL_POLICY, MASKING_KEY } from './policies.ts';
 
@@ -66,27 +61,21 @@ async function main(): Promise<void> {
     },
   };
   const recordingsDir = mkdtempSync(join(tmpdir(), 'airlock-bench-recordings-'));
-  const gate = new InProcessApprovalGate();
-  const sidecar = await startSidecar({
-    config: new StaticConfigSource({
+  const { sidecar, close } = await startStaticSidecar({
+    config: {
       principal: PRINCIPAL,
       targets: [target],
       policies: [{ name: 'bench-policy', namespace: 'agents', spec: full ? FULL_POLICY : BARE_POLICY }],
       maskingKeys: full ? { 'masking-key/key': MASKING_KEY } : {},
-    }),
-    credentials: new StaticCredentialSource({ 'bench-db': cfg.credentials }),
-    authenticator: new StaticAuthenticator(PRINCIPAL),
-    gate,
+    },
+    credentials: { 'bench-db': cfg.credentials },
     // AIRLOCK_BENCH_FSYNC=never isolates the cost of fdatasync per recording batch.
-    recordings: new FileRecordingStore({
-      directory: recordingsDir,
-      fsync: process.env.AIRLOCK_BENCH_FSYNC === 'never' ? 'never' : 'batch',
-    }),
-    classify: (text) => sql.classify(text),
+    recordings: { directory: recordingsDir, fsync: process.env.AIRLOCK_BENCH_FSYNC === 'never' ? 'never' : 'batch' },
+    classifier: sql,
     logger: createLogger({ level: 'warn' }),
     listenHost: '127.0.0.1',
     ports: { 'bench-db': 0 },
-    limits: { maxFrameBytes: 16 * 1024 * 1024, maxStatementBytes: 1024 * 1024, connectTimeoutMs: 5000, startupTimeoutMs: 5000 },
+    limits: { connectTimeoutMs: 5000, startupTimeoutMs: 5000 },
   });
 
   const stats = (): SidecarStats => {
@@ -96,8 +85,7 @@ async function main(): Promise<void> {
   let closing: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
     closing ??= (async () => {
-      gate.close();
-      await sidecar.close();
+      await close();
       rmSync(recordingsDir, { recursive: true, force: true });
       process.exit(0);
     })();

@@ -12,13 +12,12 @@ import { request as httpRequest } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type ControlPlaneBinaries, controlPlaneBinaries, type Log } from './binaries.ts';
-import { HarnessError } from './errors.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { createCertificateAuthority, createServiceAccountKeyPair, issueServingCertificate } from './pki.ts';
 import { freePort } from './ports.ts';
+import { waitUntilReady } from './readiness.ts';
 import { Supervisor } from './supervisor.ts';
 import { TEST_USERS, type TestUserName } from './users.ts';
 
@@ -254,30 +253,14 @@ export class ControlPlane {
     exited: Promise<number | null>,
     ready: () => Promise<boolean>,
   ): Promise<void> {
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    let died: number | null | undefined;
-    void exited.then((code) => (died = code));
-    while (Date.now() < deadline) {
-      if (died !== undefined) {
-        throw new HarnessError(
-          'ComponentExited',
-          `${component} exited with ${died} while starting; its log ends:\n${this.logTail(component)}`,
-        );
-      }
-      try {
-        if (await ready()) {
-          this.#log(`${component} ready`);
-          return;
-        }
-      } catch {
-        // not listening yet
-      }
-      await sleep(200);
-    }
-    throw new HarnessError(
-      'ComponentNotReady',
-      `${component} was not ready after ${START_TIMEOUT_MS / 1000}s; its log ends:\n${this.logTail(component)}`,
-    );
+    await waitUntilReady(component, {
+      exited,
+      ready,
+      logTail: () => this.logTail(component),
+      timeoutMs: START_TIMEOUT_MS,
+      intervalMs: 200,
+    });
+    this.#log(`${component} ready`);
   }
 }
 

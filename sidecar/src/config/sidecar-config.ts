@@ -3,6 +3,8 @@
  * and the Targets and ApprovalPolicies it carries (static mode) against the real CRD schema,
  * CEL rules included, so a bad field is named the same way `kubectl apply` would name it.
  */
+import { DEFAULT_PG_LIMITS } from '../pg/listener.ts';
+
 export interface SidecarSettings {
   /** Listeners bind here: the pod's loopback. */
   readonly listenHost: string;
@@ -61,10 +63,10 @@ export const SETTINGS_SCHEMA = {
       additionalProperties: false,
       default: {},
       properties: {
-        maxFrameBytes: { ...int(1024, 1024 ** 3), default: 16 * 1024 * 1024 },
-        maxStatementBytes: { ...int(1024, 256 * 1024 * 1024), default: 1024 * 1024 },
-        connectTimeoutMs: { ...int(100, 600_000), default: 10_000 },
-        startupTimeoutMs: { ...int(100, 600_000), default: 30_000 },
+        maxFrameBytes: { ...int(1024, 1024 ** 3), default: DEFAULT_PG_LIMITS.maxFrameBytes },
+        maxStatementBytes: { ...int(1024, 256 * 1024 * 1024), default: DEFAULT_PG_LIMITS.maxStatementBytes },
+        connectTimeoutMs: { ...int(100, 600_000), default: DEFAULT_PG_LIMITS.connectTimeoutMs },
+        startupTimeoutMs: { ...int(100, 600_000), default: DEFAULT_PG_LIMITS.startupTimeoutMs },
       },
     },
     recording: {

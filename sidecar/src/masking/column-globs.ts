@@ -6,53 +6,9 @@
  * Compiled once per policy; evaluated once per RowDescription, never per row.
  */
 
-/** Takes a name already lower-cased with `toLowerCase()`. */
-export type NameMatcher = (lowerName: string) => boolean;
+import { compileGlob, type NameMatcher } from '../name-glob.ts';
 
-export function compileGlob(glob: string): NameMatcher {
-  const pattern = glob.toLowerCase();
-  const stars = pattern.split('*').length - 1;
-  if (!pattern.includes('?')) {
-    if (stars === 0) return (name) => name === pattern;
-    if (pattern === '*') return () => true;
-    if (stars === 1 && pattern.startsWith('*')) {
-      const suffix = pattern.slice(1);
-      return (name) => name.endsWith(suffix);
-    }
-    if (stars === 1 && pattern.endsWith('*')) {
-      const prefix = pattern.slice(0, -1);
-      return (name) => name.startsWith(prefix);
-    }
-  }
-  const glyphs = Array.from(pattern);
-  return (name) => wildcardMatch(glyphs, Array.from(name));
-}
-
-/**
- * Iterative wildcard matching, O(pattern × name) worst case, no recursion and no regex engine:
- * on a mismatch, go back to the last '*' and let it swallow one more character.
- */
-function wildcardMatch(pattern: readonly string[], name: readonly string[]): boolean {
-  let p = 0;
-  let n = 0;
-  let star = -1;
-  let starName = 0;
-  while (n < name.length) {
-    const c = pattern[p];
-    if (c === '?' || (c !== undefined && c !== '*' && c === name[n])) {
-      p++;
-      n++;
-    } else if (c === '*') {
-      star = p++;
-      starName = n;
-    } else if (star >= 0) {
-      p = star + 1;
-      n = ++starName;
-    } else return false;
-  }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
-}
+export { compileGlob, type NameMatcher };
 
 export interface TableColumnMatcher {
   readonly schema: NameMatcher;

@@ -26,6 +26,14 @@ export interface PgLimits {
   readonly startupTimeoutMs: number;
 }
 
+/** The limits when settings do not say otherwise (the settings schema's defaults). */
+export const DEFAULT_PG_LIMITS: PgLimits = {
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxStatementBytes: 1024 * 1024,
+  connectTimeoutMs: 10_000,
+  startupTimeoutMs: 30_000,
+};
+
 export interface PgListenerOptions {
   readonly target: TargetConfig;
   readonly host: string;

@@ -10,7 +10,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { PostgresServer } from '@airlock/e2e';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
-import { type ProxyFixture, startProxy } from './testing/proxy-fixture.ts';
+import { directQuery as directQueryOn, type ProxyFixture, startProxy } from './testing/proxy-fixture.ts';
 import { type BackendFrame, errorFields, RawConnection } from './testing/raw-session.ts';
 
 const MAX_FRAME_BYTES = 65_536;
@@ -22,15 +22,7 @@ let framed: ProxyFixture;
 /** maxStatementBytes 2 KiB. */
 let statements: ProxyFixture;
 
-const directQuery = async (sql: string): Promise<pg.QueryResult> => {
-  const c = new pg.Client({ connectionString: server.connectionString('scram_user') });
-  await c.connect();
-  try {
-    return await c.query(sql);
-  } finally {
-    await c.end();
-  }
-};
+const directQuery = (sql: string): Promise<pg.QueryResult> => directQueryOn(server, sql);
 
 before(async () => {
   server = await PostgresServer.start();

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { serialize } from 'pg-protocol';
 import { verifyRecords } from '../recording/verify.ts';
-import { type ProxyFixture, startProxy } from './testing/proxy-fixture.ts';
+import { directQuery as directQueryOn, type ProxyFixture, startProxy } from './testing/proxy-fixture.ts';
 import { rawSession as rawSessionAt, sendCancel as sendCancelAt, sqlError, waitFor } from './testing/raw-session.ts';
 
 let server: PostgresServer;
@@ -47,15 +47,7 @@ const psql = (sql: string, extra: string[] = []) =>
     sql,
   ]);
 
-const directQuery = async (sql: string): Promise<pg.QueryResult> => {
-  const c = new pg.Client({ connectionString: server.connectionString('scram_user') });
-  await c.connect();
-  try {
-    return await c.query(sql);
-  } finally {
-    await c.end();
-  }
-};
+const directQuery = (sql: string): Promise<pg.QueryResult> => directQueryOn(server, sql);
 
 before(async () => {
   server = await PostgresServer.start();

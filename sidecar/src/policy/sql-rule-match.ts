@@ -9,8 +9,8 @@
  * for allow rules, where an unqualified name only matches patterns for the `public` schema.
  */
 import type { PolicyRule, SQLMatch } from '@airlock/crds';
+import { compileGlob, type NameMatcher } from '../name-glob.ts';
 import type { StatementClassification } from '../sql/classification.ts';
-import { compileGlob, type GlobMatcher } from './glob.ts';
 
 export type StatementPredicate = (statement: StatementClassification) => boolean;
 
@@ -18,13 +18,12 @@ const ALWAYS: StatementPredicate = () => true;
 const NEVER: StatementPredicate = () => false;
 
 /** Matches schema-qualified patterns against names that may or may not be qualified. */
-function nameMatcher(patterns: readonly string[], lenientUnqualified: boolean): GlobMatcher {
+function nameMatcher(patterns: readonly string[], lenientUnqualified: boolean): NameMatcher {
   const compiled = patterns.map((pattern) => {
-    const lower = pattern.toLowerCase();
-    const dot = lower.lastIndexOf('.');
-    const whole = compileGlob(lower);
-    const schema = dot >= 0 ? compileGlob(lower.slice(0, dot)) : undefined;
-    const name = dot >= 0 ? compileGlob(lower.slice(dot + 1)) : whole;
+    const dot = pattern.lastIndexOf('.');
+    const whole = compileGlob(pattern);
+    const schema = dot >= 0 ? compileGlob(pattern.slice(0, dot)) : undefined;
+    const name = dot >= 0 ? compileGlob(pattern.slice(dot + 1)) : whole;
     return (value: string): boolean => {
       if (whole(value)) return true;
       if (value.includes('.') || schema === undefined) return false;
@@ -35,13 +34,13 @@ function nameMatcher(patterns: readonly string[], lenientUnqualified: boolean): 
 }
 
 /** A pattern names a command tag when equal, or a prefix of it: TRUNCATE matches "TRUNCATE TABLE". */
-function commandMatcher(patterns: readonly string[]): GlobMatcher {
+function commandMatcher(patterns: readonly string[]): NameMatcher {
   const compiled = patterns.map((pattern) => {
-    const upper = pattern.toUpperCase();
-    const glob = compileGlob(upper);
-    return (tag: string): boolean => tag === upper || tag.startsWith(`${upper} `) || glob(tag);
+    const lower = pattern.toLowerCase();
+    const glob = compileGlob(lower);
+    return (tag: string): boolean => tag === lower || tag.startsWith(`${lower} `) || glob(tag);
   });
-  return (tag) => compiled.some((match) => match(tag.toUpperCase()));
+  return (tag) => compiled.some((match) => match(tag));
 }
 
 export function compileSqlMatch(rule: Pick<PolicyRule, 'match' | 'action'>): StatementPredicate {
@@ -57,7 +56,7 @@ export function compileSqlMatch(rule: Pick<PolicyRule, 'match' | 'action'>): Sta
   }
   if (sql.commands?.length) {
     const matches = commandMatcher(sql.commands);
-    checks.push((s) => s.commands.some(matches));
+    checks.push((s) => s.commands.some((command) => matches(command.toLowerCase())));
   }
   if (sql.objects?.length) {
     const matches = nameMatcher(sql.objects, lenient);

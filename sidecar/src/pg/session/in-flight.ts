@@ -6,6 +6,8 @@
  * knows which statement a row or a command tag belongs to, which RowDescription applies to an
  * Execute, and which error it must rewrite — without guessing from timing.
  */
+import type { RowMaskPlan } from '../../masking/index.ts';
+
 export type InFlightKind = 'query' | 'parse' | 'bind' | 'describe' | 'execute' | 'close' | 'sync';
 
 export interface InFlight {
@@ -16,7 +18,7 @@ export interface InFlight {
    * The portal as bound when this message was sent. A later Bind may reuse the name before this
    * reply arrives, so replies are matched to the object, not the name.
    */
-  readonly portalState?: { plan: unknown };
+  readonly portalState?: { plan: RowMaskPlan | null };
   readonly describes?: 'statement' | 'portal';
   /** The sidecar sent this message itself; its reply is not passed to the agent. */
   readonly internal?: boolean;

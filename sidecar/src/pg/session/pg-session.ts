@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import { ApprovalGrants } from '../../approval/grants.ts';
+import type { RowMaskPlan } from '../../masking/index.ts';
 import type { PendingApproval } from '../../ports.ts';
 import type { RecordedEvent } from '../../recording/events.ts';
 import type { UpstreamConnection } from '../backend/upstream-connect.ts';
@@ -18,7 +19,7 @@ import { decodeFrontend, type FrontendMessage } from '../protocol/frontend-messa
 import { DENIED_PARSE, DENIED_QUERY, denialError, fatalError, REPLACEMENT_SQLSTATE, SQLSTATE } from './denials.ts';
 import { HeldCommand, type HoldResult } from './held-command.ts';
 import { type InFlight, InFlightQueue, type StatementResult } from './in-flight.ts';
-import type { PgSessionServices, RowMaskPlan } from './services.ts';
+import type { PgSessionServices } from './services.ts';
 import { SqlPreparedStatements } from './sql-prepared.ts';
 import { decideMessage, type MessageDecision } from './statement-decision.ts';
 
@@ -246,7 +247,7 @@ export class PgSession {
         this.#deny('query', this.#policyDenial(decision));
         return undefined;
       case 'requireApproval':
-        return this.#hold(message.sql, [], decision, forward, (error) => this.#deny('query', error));
+        return this.#hold(message.sql, [], decision, statement, forward, (error) => this.#deny('query', error));
     }
   }
 
@@ -308,7 +309,7 @@ export class PgSession {
       forward();
       return undefined;
     }
-    return this.#hold(prepared.sql, portal.parameters, prepared.decision, forward, (error) => this.#deny('extended', error));
+    return this.#hold(prepared.sql, portal.parameters, prepared.decision, statement, forward, (error) => this.#deny('extended', error));
   }
 
   #decide(text: string, protocol: 'simple' | 'extended'): MessageDecision {
@@ -365,6 +366,7 @@ export class PgSession {
     text: string,
     parameters: PortalInfo['parameters'],
     decision: MessageDecision,
+    statement: StatementResult,
     forward: () => void,
     deny: (error: Buffer) => void,
   ): Promise<void> {
@@ -388,22 +390,13 @@ export class PgSession {
     this.#holding = undefined;
     if (this.#closing) return;
     if (result.release) {
+      const report = result.report;
+      if (report) statement.onDone = (r) => void report(r).catch(() => undefined);
       forward();
-      const entry = this.#lastStatementEntry();
-      if (entry?.statement && result.report) {
-        const report = result.report;
-        entry.statement.onDone = (r) => void report(r).catch(() => undefined);
-      }
       return;
     }
     deny(result.error);
   }
-
-  #lastStatementEntry(): InFlight | undefined {
-    return this.#lastForwarded;
-  }
-
-  #lastForwarded: InFlight | undefined;
 
   #newStatement(decision: MessageDecision): StatementResult {
     return { indexes: decision.indexes, rows: 0, tags: [], maskedFields: 0, maskedByRule: new Map(), nulledBinary: 0 };
@@ -412,7 +405,6 @@ export class PgSession {
   #forward(bytes: Buffer | Frame, entry: InFlight): void {
     this.#outUpstream.push(Buffer.isBuffer(bytes) ? bytes : bytes.raw);
     this.#inFlight.push(entry);
-    this.#lastForwarded = entry;
   }
 
   /** Replaces the denied message with one the upstream rejects; see denials.ts. */
@@ -498,7 +490,7 @@ export class PgSession {
         const executing = head?.kind === 'execute';
         const statement = executing ? head.statement : this.#rowStatement;
         if (statement) statement.rows++;
-        const plan = executing ? ((head.portalState as PortalInfo | undefined)?.plan ?? null) : this.#rowPlan;
+        const plan = executing ? (head.portalState?.plan ?? null) : this.#rowPlan;
         if (!plan) return frame.raw;
         const masked = plan.maskRow(frame.raw);
         if (masked.masked.length > 0 || masked.nulledBinary > 0) this.#countMasking(masked, statement);

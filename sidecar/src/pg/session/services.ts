@@ -4,27 +4,12 @@
  */
 import type { Logger } from 'pino';
 import type { ApprovalGrants } from '../../approval/grants.ts';
+import type { Masker } from '../../masking/index.ts';
 import type { CompiledPolicy } from '../../policy/decide.ts';
 import type { AgentPrincipal, ApprovalGate, TargetConfig } from '../../ports.ts';
 import type { RecordedEvent } from '../../recording/events.ts';
 import type { BatchClassification } from '../../sql/classification.ts';
 import type { CancelRegistry } from '../cancel-registry.ts';
-
-export interface MaskColumn {
-  readonly name: string;
-  readonly schema?: string;
-  readonly table?: string;
-  readonly typeOid: number;
-  readonly format: 0 | 1;
-}
-
-export interface RowMaskPlan {
-  maskRow(frame: Buffer): { frame: Buffer; masked: readonly { column: string; rule: string }[]; nulledBinary: number };
-}
-
-export interface RowMasker {
-  planFor(columns: readonly MaskColumn[]): RowMaskPlan | null;
-}
 
 /** The session's record: one call per event, in order. */
 export interface SessionRecord {
@@ -53,7 +38,7 @@ export interface PgSessionServices {
   readonly policies: readonly CompiledPolicy[];
   readonly classify: (text: string) => BatchClassification;
   /** Absent when no masking rule or profile applies: rows are never inspected. */
-  readonly masker?: RowMasker;
+  readonly masker?: Masker;
   readonly gate: ApprovalGate;
   /** Window-scoped approvals, shared by the sessions of this identity and target. */
   readonly windowGrants: ApprovalGrants;

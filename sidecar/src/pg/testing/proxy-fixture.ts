@@ -8,14 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApprovalPolicySpec, TargetSpec } from '@airlock/crds';
 import type { PostgresServer } from '@airlock/e2e';
-import { InProcessApprovalGate } from '../../approval/in-process-gate.ts';
-import { StaticAuthenticator } from '../../in-process/static-authenticator.ts';
-import { StaticConfigSource } from '../../in-process/static-config.ts';
-import { StaticCredentialSource } from '../../in-process/static-credentials.ts';
+import pg from 'pg';
+import type { InProcessApprovalGate } from '../../approval/in-process-gate.ts';
+import { startStaticSidecar } from '../../in-process/static-sidecar.ts';
 import { createLogger } from '../../observability/logger.ts';
 import type { AgentPrincipal, PostgresCredentials, TargetConfig } from '../../ports.ts';
-import { FileRecordingStore } from '../../recording/file-sink.ts';
-import { type RunningSidecar, startSidecar } from '../../sidecar.ts';
+import type { RunningSidecar } from '../../sidecar.ts';
 import { SqlClassifier } from '../../sql/classifier.ts';
 
 export const PRINCIPAL: AgentPrincipal = {
@@ -85,31 +83,23 @@ export async function startProxy(server: PostgresServer, options: ProxyFixtureOp
     },
   };
   const recordingsDir = mkdtempSync(join(tmpdir(), 'airlock-recordings-'));
-  const gate = new InProcessApprovalGate();
-  const sidecar = await startSidecar({
-    config: new StaticConfigSource({
+  const { sidecar, gate, close } = await startStaticSidecar({
+    config: {
       principal: PRINCIPAL,
       targets: [target],
       policies: [{ name: 'test-policy', namespace: 'agents', spec: options.policy ?? TEST_POLICY }],
       maskingKeys: { 'masking-key/key': MASKING_KEY },
-    }),
-    credentials: new StaticCredentialSource({
+    },
+    credentials: {
       'orders-db': options.credentials ?? { username: server.users[user].user, password: server.users[user].password },
-    }),
-    authenticator: new StaticAuthenticator(PRINCIPAL, options.agentTokens),
-    gate,
-    recordings: new FileRecordingStore({ directory: recordingsDir, fsync: 'never' }),
-    classify: (text) => sql.classify(text),
+    },
+    ...(options.agentTokens ? { agentTokens: options.agentTokens } : {}),
+    recordings: { directory: recordingsDir, fsync: 'never' },
+    classifier: sql,
     logger: createLogger({ level: process.env.AIRLOCK_TEST_LOG === '1' ? 'debug' : 'silent' }),
     listenHost: '127.0.0.1',
     ports: { 'orders-db': 0 },
-    limits: {
-      maxFrameBytes: 16 * 1024 * 1024,
-      maxStatementBytes: 1024 * 1024,
-      connectTimeoutMs: 5000,
-      startupTimeoutMs: 5000,
-      ...options.limits,
-    },
+    limits: { connectTimeoutMs: 5000, startupTimeoutMs: 5000, ...options.limits },
     recorderOptions: { maxBatchDelayMs: 5 },
   });
   return {
@@ -119,9 +109,19 @@ export async function startProxy(server: PostgresServer, options: ProxyFixtureOp
     recordingsDir,
     target,
     close: async () => {
-      gate.close();
-      await sidecar.close();
+      await close();
       rmSync(recordingsDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One statement straight to the server as scram_user, bypassing the sidecar: setup and checks. */
+export async function directQuery(server: PostgresServer, sql: string): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: server.connectionString('scram_user') });
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
 }

@@ -1,0 +1,64 @@
+/**
+ * The sidecar wired with the in-process seams: a static config and credentials, agent tokens or
+ * pod identity, the in-process approval gate, JSONL recordings. main.ts (static mode), the test
+ * fixture and the benchmark all start it this way.
+ */
+import type { Logger } from 'pino';
+import { InProcessApprovalGate } from '../approval/in-process-gate.ts';
+import { DEFAULT_PG_LIMITS, type PgLimits } from '../pg/listener.ts';
+import type { AgentPrincipal, PostgresCredentials, SidecarConfig } from '../ports.ts';
+import { FileRecordingStore, type FsyncMode } from '../recording/file-sink.ts';
+import { type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
+import type { SqlClassifier } from '../sql/classifier.ts';
+import { StaticAuthenticator } from './static-authenticator.ts';
+import { StaticConfigSource } from './static-config.ts';
+import { StaticCredentialSource } from './static-credentials.ts';
+
+export interface StaticSidecarOptions {
+  readonly config: SidecarConfig;
+  readonly credentials: Readonly<Record<string, PostgresCredentials>>;
+  /** When set, agents must send one of these tokens as their password; otherwise pod identity. */
+  readonly agentTokens?: Readonly<Record<string, AgentPrincipal>>;
+  readonly recordings: { readonly directory: string; readonly fsync: FsyncMode };
+  readonly classifier: SqlClassifier;
+  readonly logger: Logger;
+  readonly listenHost: string;
+  readonly limits?: Partial<PgLimits>;
+  readonly ports?: SidecarDeps['ports'];
+  readonly health?: SidecarDeps['health'];
+  readonly recorderOptions?: SidecarDeps['recorderOptions'];
+}
+
+export interface StaticSidecar {
+  readonly sidecar: RunningSidecar;
+  readonly gate: InProcessApprovalGate;
+  /** Withdraws pending approvals, then stops the listeners. */
+  close(): Promise<void>;
+}
+
+export async function startStaticSidecar(options: StaticSidecarOptions): Promise<StaticSidecar> {
+  const gate = new InProcessApprovalGate();
+  const { classifier } = options;
+  const sidecar = await startSidecar({
+    config: new StaticConfigSource(options.config),
+    credentials: new StaticCredentialSource(options.credentials),
+    authenticator: new StaticAuthenticator(options.config.principal, options.agentTokens),
+    gate,
+    recordings: new FileRecordingStore(options.recordings),
+    classify: (text) => classifier.classify(text),
+    logger: options.logger,
+    listenHost: options.listenHost,
+    limits: { ...DEFAULT_PG_LIMITS, ...options.limits },
+    ...(options.ports ? { ports: options.ports } : {}),
+    ...(options.health ? { health: options.health } : {}),
+    ...(options.recorderOptions ? { recorderOptions: options.recorderOptions } : {}),
+  });
+  return {
+    sidecar,
+    gate,
+    close: async () => {
+      gate.close();
+      await sidecar.close();
+    },
+  };
+}
