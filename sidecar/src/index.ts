@@ -3,7 +3,9 @@ export { loadSettingsFile, parseSettings, SettingsError } from './config/load-se
 export { StaticAuthenticator } from './in-process/static-authenticator.ts';
 export { StaticConfigSource } from './in-process/static-config.ts';
 export { StaticCredentialSource } from './in-process/static-credentials.ts';
+export { compileMasking, type MaskingRuleError } from './masking/compile.ts';
 export * as pgProtocol from './pg/protocol/index.ts';
+export { policiesFor } from './policy/applicable.ts';
 export { type Action, compilePolicy, type Decision, decide } from './policy/decide.ts';
 export type * from './ports.ts';
 export { FileRecordingStore, verifyRecords } from './recording/index.ts';

@@ -1,0 +1,23 @@
+/** Labels, annotations and names the operator, its webhooks and the sidecar agree on. */
+export const LABELS = {
+  /** On a namespace: its pods may be agents (the platform admin opts the namespace in). */
+  namespaceInjection: 'airlock.dev/injection',
+  /** On a pod: this pod is an agent and gets the sidecar. */
+  podInject: 'airlock.dev/inject',
+} as const;
+export const LABEL_ENABLED = { namespace: 'enabled', pod: 'true' } as const;
+
+export const ANNOTATIONS = {
+  /** Names the AgentIdentity when several match the pod's service account. */
+  identity: 'airlock.dev/identity',
+  /** Comma-separated Target names, a subset of the identity's; absent means all of them. */
+  targets: 'airlock.dev/targets',
+  /** What the webhook injected (JSON); makes re-invocation idempotent and lets validation compare. */
+  injected: 'airlock.dev/injected',
+} as const;
+
+export const SIDECAR_CONTAINER = 'airlock-sidecar';
+export const TOKEN_VOLUME = 'airlock-token';
+export const TOKEN_MOUNT_PATH = '/var/run/secrets/airlock';
+/** Ports in the pod the sidecar keeps for itself (the Target CRD refuses them for localPort). */
+export const SIDECAR_HEALTH_PORT = 15021;
