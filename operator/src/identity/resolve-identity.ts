@@ -98,7 +98,7 @@ export function resolveTargets(pod: PodFacts, identity: AgentIdentity, targets: 
   for (const target of resolved) {
     const clash = ports.get(target.spec.localPort);
     if (clash) return fail('PortClash', `Targets ${clash} and ${target.metadata.name} both use localPort ${target.spec.localPort}`);
-    ports.set(target.spec.localPort, target.metadata.name);
+    ports.set(target.spec.localPort, target.metadata.name ?? '');
   }
   return { ok: true, value: resolved };
 }
