@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { GROUP } from '../schema/common.ts';
 import { SOURCES } from '../schema/index.ts';
+import { APPROVAL_REVIEWS_POLICY, approvalReviewsPolicy, approvalReviewsPolicyBinding } from './approval-reviews-policy.ts';
 import { customResourceDefinition } from './crd-builder.ts';
 import { generateTypes } from './typegen.ts';
 
@@ -16,6 +17,12 @@ export function generatedFiles(): Map<string, string> {
   for (const source of SOURCES) {
     files.set(`manifests/${GROUP}_${source.plural}.yaml`, YAML_HEADER + stringify(customResourceDefinition(source), { lineWidth: 0 }));
   }
+  // Shipped with the CRDs: the API is not safe to use without it (docs/adr/0008).
+  files.set(
+    `manifests/${APPROVAL_REVIEWS_POLICY}.yaml`,
+    YAML_HEADER.replace('crds/schema', 'crds/src/approval-reviews-policy.ts') +
+      [approvalReviewsPolicy(), approvalReviewsPolicyBinding()].map((o) => stringify(o, { lineWidth: 0 })).join('---\n'),
+  );
   files.set('src/generated/types.ts', generateTypes(SOURCES));
   return files;
 }

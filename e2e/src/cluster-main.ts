@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { ControlPlane } from './control-plane.ts';
 import { installCrds } from './crds.ts';
+import { type AirlockInstallation, installAirlock } from './install.ts';
 import { TEST_USERS, type TestUserName } from './users.ts';
 
 const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
@@ -21,8 +22,10 @@ const stop = async (reason: string, exitCode = 0) => {
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 
+let install: AirlockInstallation | undefined;
 try {
   await installCrds(plane);
+  install = await installAirlock(plane);
 } catch (error) {
   log((error as Error).message);
   await stop('error', 1);
@@ -36,7 +39,7 @@ const users = (Object.keys(TEST_USERS) as TestUserName[])
   .join('\n');
 process.stdout.write(`
 airlock test cluster: Kubernetes ${plane.binaries.kubernetesVersion} at ${plane.server}
-The airlock CRDs are installed. kubectl: ${plane.binaries.kubectl}
+The airlock CRDs, RBAC and admission policy are installed. kubectl: ${plane.binaries.kubectl}
 
   export KUBECONFIG=${plane.kubeconfigPath('admin')}
   export PATH=${join(plane.binaries.kubectl, '..')}:$PATH
@@ -44,6 +47,11 @@ The airlock CRDs are installed. kubectl: ${plane.binaries.kubectl}
 
 Users (static tokens):
 ${users}
+
+The operator's service account, ${install?.operator.username}:
+  KUBECONFIG=${install?.operator.kubeconfigPath}
+Reviewers need the airlock-reviewer role, for example:
+  kubectl create clusterrolebinding reviewers --clusterrole=airlock-reviewer --group=airlock-reviewers
 
 Press Ctrl-C to stop; everything started is stopped and ${plane.dir} removed.
 `);

@@ -28,6 +28,8 @@ export const CONTROLLERS = [
   'garbage-collector-controller',
   'root-ca-certificate-publisher-controller',
   'job-controller',
+  // Fills aggregated ClusterRoles (airlock-reviewer) from the roles labelled to join them.
+  'clusterrole-aggregation-controller',
   // Type-checks ValidatingAdmissionPolicies and reports problems in their status.
   'validatingadmissionpolicy-status-controller',
 ];
@@ -150,10 +152,14 @@ export class ControlPlane {
     return this.#tokens[user];
   }
 
-  /** Runs the real kubectl as the user; never throws on a non-zero exit. */
-  kubectl(args: string[], opts: { user?: TestUserName } = {}): Promise<KubectlResult> {
+  /**
+   * Runs the real kubectl as the user, or with the kubeconfig at kubeconfigPath (a service
+   * account's); never throws on a non-zero exit.
+   */
+  kubectl(args: string[], opts: { user?: TestUserName; kubeconfigPath?: string } = {}): Promise<KubectlResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binaries.kubectl, ['--kubeconfig', this.kubeconfigPath(opts.user ?? 'admin'), ...args], {
+      const kubeconfig = opts.kubeconfigPath ?? this.kubeconfigPath(opts.user ?? 'admin');
+      const child = spawn(this.binaries.kubectl, ['--kubeconfig', kubeconfig, ...args], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, KUBECONFIG: '' },
       });

@@ -37,11 +37,16 @@ export class Supervisor {
     this.#tell(`dir ${dir}`);
   }
 
-  start(name: string, command: string, args: string[]): ManagedProcess {
+  start(name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ManagedProcess {
     const logFile = join(this.#logDir, `${name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     // A process group of its own: we decide the stop order, and a Ctrl-C does not race us.
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     child.unref();

@@ -1,23 +1,38 @@
 /**
  * The airlock API on a real API server: the CRDs install, every example applies with kubectl and
  * with the TypeScript client, the server itself refuses invalid objects with our messages, and
- * kubectl shows what reviewers need.
+ * kubectl shows what reviewers need. The admission policy is installed too, so ApprovalRequests
+ * are created and decided by the operator's service account and reviewed by their reviewers, as
+ * in a real cluster (e2e/tests/segregation-of-duties.test.ts tests the policy itself).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { EXAMPLES_DIR, exampleDocuments, GROUP, SOURCES, VERSION } from '@airlock/crds';
+import { EXAMPLES_DIR, exampleDocuments, exampleFiles, GROUP, SOURCES, VERSION } from '@airlock/crds';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { baseDocument, INVALID_CASES } from '../../crds/src/testing/invalid-cases.ts';
-import { apiError, ControlPlane, installCrds } from '../src/index.ts';
+import {
+  type AirlockInstallation,
+  apiError,
+  ControlPlane,
+  installAirlock,
+  installCrds,
+  TEST_USERS,
+  type TestUserName,
+} from '../src/index.ts';
 
 const log = (line: string) => process.stderr.write(`# ${line}\n`);
 const plural = (kind: string) => SOURCES.find((s) => s.kind === kind)!.plural;
 const isAirlock = (doc: Record<string, unknown>) => doc.apiVersion === `${GROUP}/${VERSION}`;
 
 let plane: ControlPlane;
+let install: AirlockInstallation;
 before(async () => {
   plane = await ControlPlane.start({ log });
   await installCrds(plane);
+  install = await installAirlock(plane);
+  const reviewers = ['create', 'clusterrolebinding', 'reviewers', '--clusterrole=airlock-reviewer', '--group=airlock-reviewers'];
+  const bound = await plane.kubectl(reviewers);
+  assert.equal(bound.code, 0, bound.stderr);
 });
 after(async () => plane?.stop());
 
@@ -36,8 +51,12 @@ describe('examples', () => {
   test('apply with kubectl', async () => {
     const ns = await plane.kubectl(['apply', '-f', `${EXAMPLES_DIR}/00-namespace.yaml`]);
     assert.equal(ns.code, 0, ns.stderr);
-    const applied = await plane.kubectl(['apply', '-f', EXAMPLES_DIR]);
-    assert.equal(applied.code, 0, applied.stderr);
+    for (const file of exampleFiles()) {
+      // Only the operator creates ApprovalRequests.
+      const byOperator = exampleDocuments().some((e) => e.file === file && e.doc.kind === 'ApprovalRequest');
+      const applied = await plane.kubectl(['apply', '-f', file], byOperator ? { kubeconfigPath: install.operator.kubeconfigPath } : {});
+      assert.equal(applied.code, 0, applied.stderr);
+    }
     for (const { doc } of exampleDocuments().filter((e) => isAirlock(e.doc))) {
       const name = (doc.metadata as { name: string }).name;
       const got = await plane.kubectl(['get', '-n', 'agents', `${plural(String(doc.kind))}.${GROUP}`, name, '-o', 'name']);
@@ -48,12 +67,13 @@ describe('examples', () => {
   test('apply with the TypeScript client', async () => {
     const kc = plane.kubeConfig();
     const objects = KubernetesObjectApi.makeApiClient(kc);
+    const operatorObjects = KubernetesObjectApi.makeApiClient(install.operator.kubeConfig());
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'agents-ts' } } });
     for (const { doc } of exampleDocuments()) {
       if (doc.kind === 'Namespace') continue;
       const body = structuredClone(doc) as KubernetesObject & { spec?: unknown };
       body.metadata = { ...body.metadata, namespace: 'agents-ts' };
-      const created = await objects.create(body);
+      const created = await (doc.kind === 'ApprovalRequest' ? operatorObjects : objects).create(body);
       assert.ok(created.metadata?.uid, `${doc.kind} created`);
       if (isAirlock(doc)) {
         const read = (await objects.read({
@@ -104,11 +124,15 @@ describe('the API server refuses invalid objects', () => {
         return;
       }
       delete base.status;
+      const isRequest = c.base.kind === 'ApprovalRequest';
+      const creator = isRequest ? install.operator.kubeConfig().makeApiClient(CustomObjectsApi) : api();
       // biome-ignore lint/suspicious/noExplicitAny: a raw custom object, edited by path
-      let stored = (await api().createNamespacedCustomObject({ ...ref, body: base })) as Record<string, any>;
+      let stored = (await creator.createNamespacedCustomObject({ ...ref, body: base })) as Record<string, any>;
       if (c.status) {
         c.status(stored);
-        stored = await api().replaceNamespacedCustomObjectStatus({ ...ref, name: base.metadata.name, body: stored });
+        stored = isRequest
+          ? await storeRequestStatus(ref.namespace, base.metadata.name, stored.status)
+          : await api().replaceNamespacedCustomObjectStatus({ ...ref, name: base.metadata.name, body: stored });
       }
       const changed = structuredClone(stored);
       c.edit(changed);
@@ -123,10 +147,7 @@ describe('the API server refuses invalid objects', () => {
 
 describe('kubectl', () => {
   test('get ar shows phase, requester, target, summary and approvals', async () => {
-    const api = plane.kubeConfig().makeApiClient(CustomObjectsApi);
-    const ref = { group: GROUP, version: VERSION, namespace: 'agents', plural: 'approvalrequests', name: 'ci-migrations-d46efe53-7kq2x' };
-    const stored = (await api.getNamespacedCustomObject(ref)) as Record<string, unknown>;
-    await api.replaceNamespacedCustomObjectStatus({ ...ref, body: { ...stored, status: { phase: 'Pending', approvals: '0/2' } } });
+    await storeRequestStatus('agents', 'ci-migrations-d46efe53-7kq2x', { phase: 'Pending', approvals: '0/2' });
     const out = await plane.kubectl(['get', 'ar', '-n', 'agents']);
     assert.equal(out.code, 0, out.stderr);
     const [header, row] = out.stdout.trimEnd().split('\n');
@@ -163,6 +184,33 @@ describe('kubectl', () => {
     assert.match(out.stdout, /sha256:<hex> over the exact bytes/);
   });
 });
+
+/**
+ * Stores an ApprovalRequest status the way it comes about under the admission policy: the
+ * operator sets everything but reviews, each reviewer appends their own review while the request
+ * is Pending, then the operator moves the phase on.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a raw custom object
+async function storeRequestStatus(namespace: string, name: string, status: Record<string, any>): Promise<Record<string, any>> {
+  const { reviews = [], ...operatorFields } = status;
+  const write = async (patch: unknown, type: 'merge' | 'json', actor: { user: TestUserName } | { kubeconfigPath: string }) => {
+    const args = ['patch', `approvalrequests.${GROUP}`, name, '-n', namespace, '--subresource=status', `--type=${type}`];
+    const written = await plane.kubectl([...args, '-p', JSON.stringify(patch)], actor);
+    assert.equal(written.code, 0, written.stderr);
+  };
+  const operator = { kubeconfigPath: install.operator.kubeconfigPath };
+  await write({ status: reviews.length > 0 ? { ...operatorFields, phase: 'Pending' } : operatorFields }, 'merge', operator);
+  for (const [index, review] of reviews.entries()) {
+    const user = (Object.keys(TEST_USERS) as TestUserName[]).find((u) => TEST_USERS[u].name === review.user);
+    assert.ok(user, `${review.user} is not a test user: a review is stored only by the reviewer it names`);
+    const path = index === 0 ? '/status/reviews' : '/status/reviews/-';
+    await write([{ op: 'add', path, value: index === 0 ? [review] : review }], 'json', { user });
+  }
+  if (reviews.length > 0 && operatorFields.phase !== 'Pending') await write({ status: { phase: operatorFields.phase } }, 'merge', operator);
+  const ref = { group: GROUP, version: VERSION, namespace, plural: 'approvalrequests', name };
+  // biome-ignore lint/suspicious/noExplicitAny: a raw custom object
+  return (await plane.kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject(ref)) as Record<string, any>;
+}
 
 /** Every field we sent came back unchanged (the server may add defaults). */
 function assertSubset(actual: unknown, expected: unknown, path: string): void {

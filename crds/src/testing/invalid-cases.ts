@@ -42,8 +42,16 @@ const oidc = { kind: 'AgentIdentity', name: 'research-agent' };
 const policy = { kind: 'ApprovalPolicy', name: 'prod-databases' };
 const ar = { kind: 'ApprovalRequest', name: 'ci-migrations-d46efe53-7kq2x' };
 
+/**
+ * A test user of e2e/src/users.ts and an approver of the example request: with the admission
+ * policy installed, the e2e run can store a review only as the reviewer it names.
+ */
+const REVIEWER = 'alice@example.com';
+// The groups the API server authenticates for alice: the admission policy checks reviews carry them.
+const REVIEWER_GROUPS = ['db-owners', 'airlock-reviewers', 'system:authenticated'];
 const review = (user: string, decision = 'Approve', reason?: string) => ({
   user,
+  groups: REVIEWER_GROUPS,
   decision,
   time: '2026-11-21T12:00:00Z',
   ...(reason ? { reason } : {}),
@@ -277,7 +285,7 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     name: 'review removed',
     base: ar,
     update: true,
-    status: (d) => (d.status = { phase: 'Pending', reviews: [review('ana@example.com')] }),
+    status: (d) => (d.status = { phase: 'Pending', reviews: [review(REVIEWER)] }),
     edit: (d) => (d.status.reviews = []),
     path: 'status',
     message: 'reviews are append-only',
@@ -286,8 +294,8 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     name: 'review changed',
     base: ar,
     update: true,
-    status: (d) => (d.status = { phase: 'Pending', reviews: [review('ana@example.com')] }),
-    edit: (d) => (d.status.reviews = [review('ana@example.com', 'Deny', 'changed my mind')]),
+    status: (d) => (d.status = { phase: 'Pending', reviews: [review(REVIEWER)] }),
+    edit: (d) => (d.status.reviews = [review(REVIEWER, 'Deny', 'changed my mind')]),
     path: 'status',
     message: 'reviews are append-only',
   },
@@ -296,7 +304,7 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     base: ar,
     update: true,
     status: (d) => (d.status = { phase: 'Pending' }),
-    edit: (d) => (d.status.reviews = [review('ana@example.com', 'Deny')]),
+    edit: (d) => (d.status.reviews = [review(REVIEWER, 'Deny')]),
     path: 'status.reviews[0]',
     message: 'a Deny review needs a reason',
   },
@@ -304,7 +312,7 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     name: 'phase moved backwards',
     base: ar,
     update: true,
-    status: (d) => (d.status = { phase: 'Denied', reviews: [review('ana@example.com', 'Deny', 'no')] }),
+    status: (d) => (d.status = { phase: 'Denied', reviews: [review(REVIEWER, 'Deny', 'no')] }),
     edit: (d) => (d.status.phase = 'Pending'),
     path: 'status',
     message: 'phase can only move forward',
@@ -314,7 +322,7 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     base: ar,
     update: true,
     status: (d) => (d.status = { phase: 'Expired' }),
-    edit: (d) => (d.status.reviews = [review('ana@example.com')]),
+    edit: (d) => (d.status.reviews = [review(REVIEWER)]),
     path: 'status',
     message: 'the request is already decided: reviews are closed',
   },

@@ -4,7 +4,7 @@
  * status awkward and hide the Status body of errors; controllers need both.
  */
 import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { type Dispatcher, fetch } from 'undici';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -66,17 +66,41 @@ export interface KubeList<T> {
   items: T[];
 }
 
+export interface KubeClientOptions {
+  /** Field manager for writes (server-side apply and managedFields); default airlock-operator. */
+  readonly fieldManager?: string;
+  /** Upper bound for one request, so a half-dead API server cannot hang a caller; default 30 s. */
+  readonly requestTimeoutMs?: number;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
   readonly fieldManager: string;
   readonly server: string;
+  readonly #requestTimeoutMs: number;
+  /**
+   * client-node builds a new connection pool for every request it authenticates; one pool per
+   * client keeps connections alive between requests instead of a TLS handshake each time.
+   * Headers (tokens, which rotate) are still taken per request.
+   */
+  #dispatcher: Dispatcher | undefined;
 
-  constructor(kubeConfig: KubeConfig, options: { fieldManager?: string } = {}) {
+  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.kubeConfig = kubeConfig;
     this.server = cluster.server.replace(/\/$/, '');
     this.fieldManager = options.fieldManager ?? 'airlock-operator';
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  /** Closes the pooled connections; later requests open new ones. */
+  async close(): Promise<void> {
+    const dispatcher = this.#dispatcher;
+    this.#dispatcher = undefined;
+    await dispatcher?.close();
   }
 
   async request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: RequestOptions = {}): Promise<T> {
@@ -91,12 +115,14 @@ export class KubeClient {
       headers['content-type'] = method === 'PATCH' ? PATCH_CONTENT_TYPE[options.patchType ?? 'merge'] : 'application/json';
       body = JSON.stringify(options.body);
     }
+    this.#dispatcher ??= ctx.getDispatcher() as Dispatcher | undefined;
+    const timeout = AbortSignal.timeout(this.#requestTimeoutMs);
     const response = await fetch(url, {
       method,
       headers,
       ...(body !== undefined ? { body } : {}),
-      dispatcher: ctx.getDispatcher() as never,
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
     });
     const text = await response.text();
     let parsed: unknown = text;
@@ -125,16 +151,21 @@ export class KubeClient {
     return this.request<KubeList<T>>('GET', path, { query, ...(signal ? { signal } : {}) });
   }
 
-  create<T extends KubeObject>(path: string, body: T): Promise<T> {
-    return this.request<T>('POST', path, { body });
+  create<T extends KubeObject>(path: string, body: T, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('POST', path, { body, ...(signal ? { signal } : {}) });
   }
 
-  patch<T extends KubeObject>(path: string, body: unknown, patchType: PatchType = 'merge'): Promise<T> {
-    return this.request<T>('PATCH', path, { body, patchType });
+  /** PUT: replaces the object; with metadata.resourceVersion set, only if nobody changed it since. */
+  replace<T extends KubeObject>(path: string, body: T, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('PUT', path, { body, ...(signal ? { signal } : {}) });
   }
 
-  delete(path: string, body?: unknown): Promise<unknown> {
-    return this.request('DELETE', path, body === undefined ? {} : { body });
+  patch<T extends KubeObject>(path: string, body: unknown, patchType: PatchType = 'merge', signal?: AbortSignal): Promise<T> {
+    return this.request<T>('PATCH', path, { body, patchType, ...(signal ? { signal } : {}) });
+  }
+
+  delete(path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+    return this.request('DELETE', path, { ...(body === undefined ? {} : { body }), ...(signal ? { signal } : {}) });
   }
 }
 

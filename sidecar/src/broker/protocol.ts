@@ -17,6 +17,14 @@ export const BROKER_API = '/v1';
 export const HEARTBEAT_SECONDS = 15;
 /** The audience the projected token is minted for; the broker's TokenReview asks for it. */
 export const BROKER_AUDIENCE = 'airlock';
+/** The broker ends a stream after this long; the sidecar re-opens it and re-authenticates with its current token. */
+export const STREAM_MAX_SECONDS = 600;
+/** Largest request body the broker reads for recordings (413 TooLarge beyond); the sidecar splits batches below it. */
+export const MAX_RECORDING_BODY_BYTES = 32 * 1024 * 1024;
+/** What a recording batch aims for, so one post stays well under the limit. */
+export const RECORDING_BATCH_TARGET_BYTES = 4 * 1024 * 1024;
+/** Largest body of every other request: an ApprovalRequest must fit in etcd anyway. */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export const BROKER_PATHS = {
   /** GET: stream of ConfigStreamLine; the first line is the current config. */
@@ -64,7 +72,8 @@ export interface CreateApprovalResponse {
 
 export type OutcomeStreamLine =
   | { readonly type: 'pending'; readonly approvals: string }
-  | { readonly type: 'outcome'; readonly outcome: ApprovalOutcome }
+  /** `message` says why when the outcome is not a reviewer's (the request was deleted). */
+  | { readonly type: 'outcome'; readonly outcome: ApprovalOutcome; readonly message?: string }
   | { readonly type: 'heartbeat' };
 
 export interface WithdrawRequest {
@@ -78,6 +87,12 @@ export interface ExecutionReport {
 
 export interface RecordingBatch {
   readonly records: readonly StoredRecord[];
+  /**
+   * The sidecar gave records up before this batch (recording.onStoreFailure Continue): store it
+   * after a gap instead of refusing it as a broken chain. The stored file then shows the gap to the
+   * verifier, as a local file would.
+   */
+  readonly afterLoss?: boolean;
 }
 
 export interface RecordingAck {
@@ -98,4 +113,23 @@ export type BrokerErrorCode =
   | 'NotFound' // 404
   | 'CredentialsUnavailable' // 503: the Target's Secret is missing or lacks keys
   | 'Invalid' // 400: body does not match the protocol
+  | 'Conflict' // 409: the request's state does not allow this (already executed, a reused idempotency key)
+  | 'ChainBroken' // 409: the recording batch does not continue the stored hash chain
+  | 'TooLarge' // 413: the body is over the limit
   | 'Unavailable'; // 503: the API server or store cannot answer now; retry
+
+/** The HTTP status each error code travels with. */
+export const BROKER_ERROR_STATUS: Readonly<Record<BrokerErrorCode, number>> = {
+  Unauthenticated: 401,
+  NoIdentity: 403,
+  Forbidden: 403,
+  NotFound: 404,
+  CredentialsUnavailable: 503,
+  Invalid: 400,
+  Conflict: 409,
+  ChainBroken: 409,
+  TooLarge: 413,
+  Unavailable: 503,
+};
+
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';

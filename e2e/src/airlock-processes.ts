@@ -1,0 +1,194 @@
+/**
+ * The airlock processes of an end-to-end run: the operator as a real process (authenticated as
+ * its service account), and sidecars started from the container spec the webhook injected into a
+ * pod — its command, its env, its token mount — because there is no kubelet to start them.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HarnessError } from './errors.ts';
+import { freePort } from './ports.ts';
+import { waitUntilReady } from './readiness.ts';
+import { Supervisor } from './supervisor.ts';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+/** Where the sidecar image keeps the repository; the injected command names files under it. */
+const IMAGE_APP_ROOT = '/app/';
+
+export interface OperatorProcessOptions {
+  /** kubeconfig of the operator's service account. */
+  readonly kubeconfigPath: string;
+  readonly namespace: string;
+  readonly recordingsDirectory: string;
+  readonly retention?: string;
+  readonly logLevel?: string;
+  readonly extraArgs?: readonly string[];
+}
+
+export interface PodLike {
+  metadata?: { name?: string; namespace?: string; uid?: string };
+  spec?: { initContainers?: ContainerLike[]; containers?: ContainerLike[] };
+}
+
+interface ContainerLike {
+  name: string;
+  command?: string[];
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: 3000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One supervised process with a health port, restartable. */
+class HealthProcess {
+  readonly name: string;
+  readonly healthPort: number;
+  readonly #supervisor: Supervisor;
+  readonly #command: readonly string[];
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(supervisor: Supervisor, name: string, command: readonly string[], env: NodeJS.ProcessEnv, healthPort: number) {
+    this.#supervisor = supervisor;
+    this.name = name;
+    this.#command = command;
+    this.#env = env;
+    this.healthPort = healthPort;
+  }
+
+  async start(): Promise<void> {
+    const [program, ...args] = this.#command;
+    const proc = this.#supervisor.start(this.name, program!, args, { env: this.#env, cwd: REPO_ROOT });
+    await waitUntilReady(this.name, {
+      exited: proc.exited,
+      ready: async () => (await httpStatus(`http://127.0.0.1:${this.healthPort}/readyz`)) === 200,
+      logTail: () => this.logTail(),
+      timeoutMs: 90_000,
+      intervalMs: 200,
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.#supervisor.stop(this.name);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  logTail(lines = 40): string {
+    return this.#supervisor.logTail(this.name, lines);
+  }
+}
+
+export class AirlockProcesses {
+  readonly dir: string;
+  readonly #supervisor: Supervisor;
+  readonly #running: HealthProcess[] = [];
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'airlock-procs-'));
+    this.#supervisor = new Supervisor(join(this.dir, 'logs'));
+    this.#supervisor.ownDir(this.dir);
+  }
+
+  /** Starts `node operator/src/main.ts` on 127.0.0.1 with free ports; resolves once it is ready. */
+  async startOperator(
+    options: OperatorProcessOptions,
+  ): Promise<HealthProcess & { readonly ports: { webhook: number; broker: number; health: number } }> {
+    const ports = { webhook: await freePort(), broker: await freePort(), health: await freePort() };
+    const args = [
+      join(REPO_ROOT, 'operator', 'src', 'main.ts'),
+      `--kubeconfig=${options.kubeconfigPath}`,
+      `--namespace=${options.namespace}`,
+      '--identity=operator-e2e',
+      '--host=127.0.0.1',
+      `--webhook-port=${ports.webhook}`,
+      `--broker-port=${ports.broker}`,
+      `--health-port=${ports.health}`,
+      '--ip-address=127.0.0.1',
+      '--dns-name=localhost',
+      `--broker-url=https://127.0.0.1:${ports.broker}`,
+      `--recordings=${options.recordingsDirectory}`,
+      `--retention=${options.retention ?? '1h'}`,
+      `--log-level=${options.logLevel ?? 'info'}`,
+      ...(options.extraArgs ?? []),
+    ];
+    const proc = new HealthProcess(this.#supervisor, 'operator', [process.execPath, ...args], { ...process.env }, ports.health);
+    await proc.start();
+    this.#running.push(proc);
+    return Object.assign(proc, { ports });
+  }
+
+  /**
+   * Starts the injected sidecar container of `pod` as a local process: its command (with the
+   * image's /app/ mapped to this checkout), its env (downward-API fields resolved from the pod),
+   * and its projected token written where its volume mount says, mapped to a temp dir.
+   */
+  async startSidecarFromPod(pod: PodLike, token: string, options: { containerName?: string } = {}): Promise<HealthProcess> {
+    const name = options.containerName ?? 'airlock-sidecar';
+    const container = pod.spec?.initContainers?.find((c) => c.name === name) ?? pod.spec?.containers?.find((c) => c.name === name);
+    if (!container) throw new HarnessError('NoSidecar', `pod ${pod.metadata?.name} has no container ${name}`);
+    const mounts = new Map<string, string>();
+    for (const mount of container.volumeMounts ?? []) {
+      const local = mkdtempSync(join(this.dir, `mount-${mount.name}-`));
+      mounts.set(mount.mountPath.replace(/\/$/, ''), local);
+    }
+    const mapPath = (path: string): string => {
+      for (const [mountPath, local] of mounts)
+        if (path === mountPath || path.startsWith(`${mountPath}/`)) return local + path.slice(mountPath.length);
+      if (path.startsWith(IMAGE_APP_ROOT)) return join(REPO_ROOT, path.slice(IMAGE_APP_ROOT.length));
+      return path;
+    };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+    for (const variable of container.env ?? []) {
+      const field = variable.valueFrom?.fieldRef?.fieldPath;
+      const value = field ? fieldValue(pod, field) : variable.value;
+      if (value !== undefined) env[variable.name] = variable.name.endsWith('_FILE') ? mapPath(value) : value;
+    }
+    const tokenFile = env.AIRLOCK_TOKEN_FILE;
+    if (!tokenFile) throw new HarnessError('NoTokenFile', `container ${name} has no AIRLOCK_TOKEN_FILE`);
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+    // The pod network is shared by parallel tests here: the health port moves, the listeners stay.
+    const healthPort = await freePort();
+    env.AIRLOCK_HEALTH_PORT = String(healthPort);
+    env.AIRLOCK_HEALTH_HOST = '127.0.0.1';
+    const command = [...(container.command ?? []), ...(container.args ?? [])].map((part, index) =>
+      index === 0 && part === 'node' ? process.execPath : mapPath(part),
+    );
+    const proc = new HealthProcess(this.#supervisor, `sidecar-${pod.metadata?.name}`, command, env, healthPort);
+    await proc.start();
+    this.#running.push(proc);
+    return proc;
+  }
+
+  async stop(): Promise<void> {
+    await this.#supervisor.stopAll();
+    this.#supervisor.release([this.dir]);
+  }
+}
+
+function fieldValue(pod: PodLike, path: string): string | undefined {
+  switch (path) {
+    case 'metadata.name':
+      return pod.metadata?.name;
+    case 'metadata.namespace':
+      return pod.metadata?.namespace;
+    case 'metadata.uid':
+      return pod.metadata?.uid;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * The broker sidecars talk to (sidecar/src/broker/protocol.ts): HTTPS, every request authenticated
+ * as a pod (pod-authenticator.ts), every answer about that pod only. Serves the config stream,
+ * credentials, approvals and their outcome streams, and recording ingest. The serving certificate
+ * is swapped in place when it is renewed.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { AirlockValidator, type ApprovalRequest } from '@airlock/crds';
+import { BROKER_API, HEARTBEAT_SECONDS, MAX_BODY_BYTES, MAX_RECORDING_BODY_BYTES, STREAM_MAX_SECONDS } from '@airlock/sidecar';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { InformerCatalog } from '../catalog.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { Informer } from '../kube/informer.ts';
+import { KINDS } from '../kube/kinds.ts';
+import { LABEL_ENABLED, LABELS } from '../names.ts';
+import type { RecordingIngestStore } from '../recordings/ingest-store.ts';
+import { type ApprovalContext, createApproval, reportExecution, withdrawApproval } from './approval-routes.ts';
+import { createBrokerMetrics } from './broker-metrics.ts';
+import { ConfigStreams } from './config-streams.ts';
+import { credentialsFor } from './credentials.ts';
+import { BrokerHttpError, isObject, readJson, sendError, sendJson, sendNoContent } from './http-io.ts';
+import { OutcomeStreams } from './outcome-streams.ts';
+import { podAccess } from './pod-access.ts';
+import { type AuthenticatedPod, PodAuthenticator, type PodObject } from './pod-authenticator.ts';
+import { closeRecording, ingestRecords } from './recording-routes.ts';
+
+/** The serving certificate, and a way to hear that it was renewed. */
+export interface BrokerTls {
+  current(): { readonly certPem: string; readonly keyPem: string };
+  onChange(listener: () => void): unknown;
+}
+
+export interface BrokerOptions {
+  readonly client: KubeClient;
+  /** Started: the broker reads identities, targets, policies and requests from it. */
+  readonly catalog: InformerCatalog;
+  readonly tls: BrokerTls;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly recordings: RecordingIngestStore;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  /** Told about every ApprovalRequest the broker created (events, metrics). */
+  readonly onApprovalCreated?: (request: ApprovalRequest) => void;
+  /** Agent pods (label airlock.dev/inject=true); the broker starts its own when absent. */
+  readonly pods?: Informer<PodObject>;
+  /** Test knobs; the defaults are the protocol's. */
+  readonly heartbeatSeconds?: number;
+  readonly streamMaxSeconds?: number;
+  readonly authCacheTtlMs?: number;
+}
+
+export interface RunningBroker {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+interface Call {
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+  readonly pod: AuthenticatedPod;
+  readonly param: string;
+}
+
+interface Route {
+  readonly name: string;
+  readonly method: 'GET' | 'POST';
+  readonly pattern: RegExp;
+  handle(call: Call): Promise<void>;
+}
+
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const { client, catalog, logger } = options;
+  const clock = options.clock ?? Date.now;
+  const metrics = createBrokerMetrics(options.registry);
+  const ownPods = options.pods === undefined;
+  const pods =
+    options.pods ??
+    new Informer<PodObject>(client, KINDS.pod, {
+      labelSelector: `${LABELS.podInject}=${LABEL_ENABLED.pod}`,
+      onError: (error, phase) => logger.warn({ err: { message: (error as Error).message }, phase }, 'pod informer error; retrying'),
+    });
+  if (ownPods) await pods.start();
+  const authenticator = new PodAuthenticator({
+    client,
+    pods,
+    clock,
+    ...(options.authCacheTtlMs !== undefined ? { cacheTtlMs: options.authCacheTtlMs } : {}),
+  });
+  const stream = {
+    heartbeatMs: (options.heartbeatSeconds ?? HEARTBEAT_SECONDS) * 1000,
+    maxMs: (options.streamMaxSeconds ?? STREAM_MAX_SECONDS) * 1000,
+  };
+  const approvals: ApprovalContext = {
+    client,
+    catalog,
+    validator: new AirlockValidator(),
+    clock,
+    logger,
+    ...(options.onApprovalCreated ? { onApprovalCreated: options.onApprovalCreated } : {}),
+  };
+  const configStreams = new ConfigStreams({ client, catalog, pods, logger, metrics, stream });
+  const outcomeStreams = new OutcomeStreams({ context: approvals, pods, logger, metrics, stream });
+  const recordings = { store: options.recordings, logger };
+
+  const body = (call: Call, limit = MAX_BODY_BYTES) => readJson(call.request, limit);
+  const routes: Route[] = [
+    {
+      name: 'config',
+      method: 'GET',
+      pattern: path('config'),
+      handle: ({ pod, response }) => configStreams.open(pod, response),
+    },
+    {
+      name: 'credentials',
+      method: 'POST',
+      pattern: path('credentials'),
+      handle: async (call) => {
+        const request = await body(call);
+        if (!isObject(request) || typeof request.target !== 'string') throw new BrokerHttpError('Invalid', 'send { target: "<name>" }');
+        const { targets, identity } = podAccess(catalog, call.pod);
+        const target = targets.find((candidate) => candidate.metadata.name === request.target);
+        if (!target) {
+          throw new BrokerHttpError(
+            'Forbidden',
+            `Target ${request.target} is not one of this pod's targets (AgentIdentity ${identity.metadata.name} reaches ${targets.map((t) => t.metadata.name).join(', ') || 'none'})`,
+          );
+        }
+        sendJson(call.response, 200, await credentialsFor(client, call.pod.namespace, target));
+      },
+    },
+    {
+      name: 'approvals',
+      method: 'POST',
+      pattern: path('approvals'),
+      handle: async (call) => {
+        const created = await createApproval(approvals, call.pod, await body(call));
+        sendJson(call.response, created.status, created.body);
+      },
+    },
+    {
+      name: 'outcome',
+      method: 'GET',
+      pattern: path('approvals/([^/]+)/outcome'),
+      handle: ({ pod, param, response }) => outcomeStreams.open(pod, param, response),
+    },
+    {
+      name: 'withdraw',
+      method: 'POST',
+      pattern: path('approvals/([^/]+)/withdraw'),
+      handle: async (call) => {
+        await withdrawApproval(approvals, call.pod, call.param, await body(call));
+        sendNoContent(call.response);
+      },
+    },
+    {
+      name: 'execution',
+      method: 'POST',
+      pattern: path('approvals/([^/]+)/execution'),
+      handle: async (call) => {
+        await reportExecution(approvals, call.pod, call.param, await body(call));
+        sendNoContent(call.response);
+      },
+    },
+    {
+      name: 'recordings',
+      method: 'POST',
+      pattern: path('recordings/([^/]+)'),
+      handle: async (call) => {
+        const ack = await ingestRecords(recordings, call.pod, call.param, await body(call, MAX_RECORDING_BODY_BYTES));
+        sendJson(call.response, 200, ack);
+      },
+    },
+    {
+      name: 'recording-close',
+      method: 'POST',
+      pattern: path('recordings/([^/]+)/close'),
+      handle: async (call) => {
+        await body(call);
+        await closeRecording(recordings, call.pod, call.param);
+        sendNoContent(call.response);
+      },
+    },
+  ];
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const pathname = new URL(request.url ?? '/', 'https://broker').pathname;
+    let route: Route | undefined;
+    let match: RegExpExecArray | null = null;
+    for (const candidate of routes) {
+      match = candidate.pattern.exec(pathname);
+      if (match && candidate.method === request.method) {
+        route = candidate;
+        break;
+      }
+    }
+    response.once('close', () => metrics.requests.inc({ route: route?.name ?? 'unknown', code: String(response.statusCode) }));
+    try {
+      if (!route || !match)
+        throw new BrokerHttpError('NotFound', `no broker endpoint ${request.method} ${pathname}; see the broker protocol`);
+      const pod = await authenticator.authenticate(request.headers.authorization);
+      let param = '';
+      try {
+        param = decodeURIComponent(match[1] ?? '');
+      } catch {
+        throw new BrokerHttpError('Invalid', `the path ${pathname} is not valid percent-encoding`);
+      }
+      await route.handle({ request, response, pod, param });
+    } catch (error) {
+      const refusal =
+        error instanceof BrokerHttpError
+          ? error
+          : new BrokerHttpError('Unavailable', 'the broker failed to answer; retry, and report it if it persists', { cause: error });
+      if (!(error instanceof BrokerHttpError)) logger.error({ err: error, route: route?.name }, 'broker request failed');
+      else if (refusal.status === 401 || refusal.status === 403)
+        logger.info({ route: route?.name, code: refusal.code, message: refusal.message }, 'broker request refused');
+      if (response.headersSent) response.destroy();
+      else sendError(response, refusal);
+    }
+  };
+
+  const material = options.tls.current();
+  const server = createServer({ cert: material.certPem, key: material.keyPem, minVersion: 'TLSv1.2' }, (request, response) => {
+    void handle(request, response);
+  });
+  // Idle kept-alive connections outlive the sidecar's reuse window, so a reused socket is rarely one the broker just closed.
+  server.keepAliveTimeout = 65_000;
+  options.tls.onChange(() => {
+    const renewed = options.tls.current();
+    server.setSecureContext({ cert: renewed.certPem, key: renewed.keyPem, minVersion: 'TLSv1.2' });
+    logger.info('broker serving certificate renewed');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (error) => logger.error({ err: error }, 'broker server error'));
+  const { port } = server.address() as AddressInfo;
+  logger.info({ host: options.host, port }, 'broker listening');
+  return {
+    port,
+    close: async () => {
+      configStreams.close();
+      outcomeStreams.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      if (ownPods) pods.stop();
+    },
+  };
+}
+
+const path = (suffix: string): RegExp => new RegExp(`^${BROKER_API}/${suffix}$`);

@@ -1,0 +1,149 @@
+/**
+ * `node operator/src/main.ts [flags]`: runs one operator replica. In a cluster every flag has a
+ * default that fits the Helm chart (in-cluster config, Service DNS names); a local run passes a
+ * kubeconfig and 127.0.0.1. Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 2 for invalid
+ * flags, 1 when it cannot start.
+ */
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createLogger } from '@airlock/sidecar';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startOperator } from './operator.ts';
+
+const USAGE = `usage: airlock-operator [flags]
+  --kubeconfig FILE          kubeconfig (default: in-cluster, then $KUBECONFIG)
+  --namespace NS             the operator's namespace (default: $POD_NAMESPACE or airlock-system)
+  --identity NAME            this replica in the leader Lease (default: $POD_NAME or the host name)
+  --host ADDR                listen address for webhook, broker and health (default 0.0.0.0)
+  --webhook-port N           admission webhooks, HTTPS (default 9443)
+  --broker-port N            the broker sidecars talk to, HTTPS (default 8443)
+  --health-port N            /healthz /readyz /metrics, HTTP (default 8080)
+  --service NAME             the operator's Service, for certificate names (default airlock-operator)
+  --dns-name NAME            extra certificate DNS name (repeatable)
+  --ip-address IP            certificate IP address (repeatable)
+  --broker-url URL           what injected sidecars use (default https://<service>.<namespace>.svc:8443)
+  --sidecar-image IMAGE      the sidecar image (default airlock/sidecar:0.1.0)
+  --sidecar-command ARGS     the sidecar command, space-separated (default node /app/sidecar/src/main.ts --broker)
+  --recordings DIR           where session recordings are stored (default /var/lib/airlock/recordings)
+  --retention DURATION       how long finished ApprovalRequests are kept, e.g. 24h (default 24h)
+  --cert-validity DURATION   serving certificate lifetime (default 2160h)
+  --cert-renew-before DURATION renew this long before expiry (default 720h)
+  --lease-duration SECONDS   leader lease duration (default 15)
+  --log-level LEVEL          (default info)
+`;
+
+function duration(text: string, flag: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!match) throw new UsageError(`${flag}: "${text}" is not a duration like 30s, 15m or 24h`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+function port(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`${flag}: "${text}" is not a port number`);
+  return value;
+}
+
+class UsageError extends Error {}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const logger = createLogger({ level: parsed.logLevel as 'info', base: { component: 'airlock-operator' } });
+  const operator = await startOperator({ ...parsed.options, logger });
+  logger.info({ ports: operator.ports }, 'airlock operator ready');
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  logger.info('stopping');
+  await operator.close();
+  return 0;
+}
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      identity: { type: 'string' },
+      host: { type: 'string' },
+      'webhook-port': { type: 'string' },
+      'broker-port': { type: 'string' },
+      'health-port': { type: 'string' },
+      service: { type: 'string' },
+      'dns-name': { type: 'string', multiple: true },
+      'ip-address': { type: 'string', multiple: true },
+      'broker-url': { type: 'string' },
+      'sidecar-image': { type: 'string' },
+      'sidecar-command': { type: 'string' },
+      recordings: { type: 'string' },
+      retention: { type: 'string' },
+      'cert-validity': { type: 'string' },
+      'cert-renew-before': { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help' as const;
+  const namespace = values.namespace ?? process.env.POD_NAMESPACE ?? 'airlock-system';
+  const service = values.service ?? 'airlock-operator';
+  const kubeConfig = new KubeConfig();
+  if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const brokerPort = port(values['broker-port'], 8443, '--broker-port');
+  return {
+    logLevel: values['log-level'] ?? 'info',
+    options: {
+      kubeConfig,
+      namespace,
+      identity: values.identity ?? process.env.POD_NAME ?? hostname(),
+      host: values.host ?? '0.0.0.0',
+      ports: {
+        webhook: port(values['webhook-port'], 9443, '--webhook-port'),
+        broker: brokerPort,
+        health: port(values['health-port'], 8080, '--health-port'),
+      },
+      tls: {
+        secretName: 'airlock-webhook-tls',
+        dnsNames: [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, ...(values['dns-name'] ?? [])],
+        ipAddresses: values['ip-address'] ?? [],
+        webhookConfigurationNames: ['airlock'],
+        ...(values['cert-validity'] ? { certValiditySeconds: duration(values['cert-validity'], '--cert-validity') / 1000 } : {}),
+        ...(values['cert-renew-before'] ? { renewBeforeSeconds: duration(values['cert-renew-before'], '--cert-renew-before') / 1000 } : {}),
+      },
+      injection: {
+        image: values['sidecar-image'] ?? 'airlock/sidecar:0.1.0',
+        command: (values['sidecar-command'] ?? 'node /app/sidecar/src/main.ts --broker').split(' ').filter(Boolean),
+        brokerURL: values['broker-url'] ?? `https://${service}.${namespace}.svc:${brokerPort}`,
+        logLevel: values['log-level'] ?? 'info',
+      },
+      recordingsDirectory: values.recordings ?? '/var/lib/airlock/recordings',
+      retentionMs: duration(values.retention ?? '24h', '--retention'),
+      leaseName: 'airlock-operator',
+      ...(values['lease-duration'] ? { leaseDurationSeconds: Number(values['lease-duration']) } : {}),
+    },
+  };
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    process.stderr.write(`airlock operator failed: ${error.stack ?? error.message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,56 @@
+/**
+ * Reconciles Targets: Ready when the credentials Secret exists with the keys the type needs.
+ * The operator may only `get` Secrets (no list/watch: it must not cache every Secret in the
+ * cluster), so a Target that is not Ready is looked at again on a timer, and a Ready one less often.
+ */
+import type { Target, TargetStatus } from '@airlock/crds';
+import type { KubeClient } from '../kube/client.ts';
+import { findCondition, setCondition } from '../kube/conditions.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import type { Informer } from '../kube/informer.ts';
+import { KINDS } from '../kube/kinds.ts';
+import { writeStatusIfChanged } from '../kube/status-writer.ts';
+import { type Reconcile, splitKey } from './reconcile.ts';
+import { secretKeys } from './secret-keys.ts';
+import { endpointText, targetReadiness } from './target-status.ts';
+
+export interface TargetReconcilerDeps {
+  readonly client: KubeClient;
+  readonly targets: Informer<Target>;
+  readonly events: EventRecorder;
+  readonly recheck?: { readonly notReadyMs: number; readonly readyMs: number };
+  readonly clock?: () => Date;
+}
+
+export function targetReconciler(deps: TargetReconcilerDeps): Reconcile {
+  const clock = deps.clock ?? (() => new Date());
+  const recheck = deps.recheck ?? { notReadyMs: 30_000, readyMs: 300_000 };
+  return async (key) => {
+    const [namespace, name] = splitKey(key);
+    const target = deps.targets.get(namespace, name);
+    if (!target) return;
+    const ref = target.spec.credentialsSecretRef;
+    const caRef = target.spec.postgres?.tls?.caSecretRef ?? target.spec.http?.tls?.caSecretRef ?? target.spec.kubernetes?.tls?.caSecretRef;
+    const credentials = ref ? await secretKeys(deps.client, namespace, ref.name) : undefined;
+    const ca = caRef ? await secretKeys(deps.client, namespace, caRef.name) : undefined;
+    const readiness = targetReadiness(target, credentials, ca);
+    const generation = target.metadata.generation ?? 1;
+    const before = findCondition(target.status?.conditions, 'Ready');
+    const status: TargetStatus = {
+      ...target.status,
+      observedGeneration: generation,
+      endpoint: endpointText(target),
+      conditions: setCondition(
+        target.status?.conditions,
+        { type: 'Ready', status: readiness.ready ? 'True' : 'False', reason: readiness.reason, message: readiness.message },
+        generation,
+        clock(),
+      ),
+    };
+    const written = await writeStatusIfChanged(deps.client, KINDS.target, target, status);
+    if (written === 'written' && !readiness.ready && (before?.status !== 'False' || before.reason !== readiness.reason)) {
+      deps.events.record(target, 'Warning', 'CredentialsMissing', readiness.message);
+    }
+    return { requeueAfterMs: readiness.ready ? recheck.readyMs : recheck.notReadyMs };
+  };
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AgentIdentity, Target } from '@airlock/crds';
+import { resolveIdentityTargets } from './identity-status.ts';
+import { endpointText, targetReadiness } from './target-status.ts';
+
+const pg = (name = 'db', port = 5432, ready?: boolean): Target => ({
+  apiVersion: 'airlock.dev/v1alpha1',
+  kind: 'Target',
+  metadata: { name, namespace: 'agents' },
+  spec: {
+    type: 'postgres',
+    localPort: port,
+    postgres: { host: 'db.example', database: 'orders' },
+    credentialsSecretRef: { name: 'db-creds' },
+  },
+  ...(ready === undefined
+    ? {}
+    : { status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'x', message: '', lastTransitionTime: '' }] } }),
+});
+
+test('a postgres target is Ready only with username and password in its Secret', () => {
+  assert.equal(targetReadiness(pg(), { found: true, keys: ['username', 'password'] }).ready, true);
+  const missing = targetReadiness(pg(), { found: true, keys: ['username'] });
+  assert.equal(missing.reason, 'KeysMissing');
+  assert.match(missing.message, /lacks key password/);
+  const absent = targetReadiness(pg(), { found: false });
+  assert.equal(absent.reason, 'SecretNotFound');
+  assert.match(absent.message, /Secret db-creds not found in namespace agents: create it with keys username, password/);
+  assert.equal(endpointText(pg()), 'postgres://db.example:5432/orders');
+});
+
+test('ssh accepts a key or a password; http without auth needs no Secret', () => {
+  const ssh: Target = {
+    ...pg(),
+    spec: { type: 'ssh', localPort: 2222, ssh: { host: 'h', hostKeys: ['ssh-ed25519 AAAA'] }, credentialsSecretRef: { name: 's' } },
+  };
+  assert.equal(targetReadiness(ssh, { found: true, keys: ['username', 'password'] }).ready, true);
+  assert.equal(targetReadiness(ssh, { found: true, keys: ['username', 'privateKey'] }).ready, true);
+  assert.match(targetReadiness(ssh, { found: true, keys: ['password'] }).message, /lacks key username/);
+  const http: Target = { ...pg(), spec: { type: 'http', localPort: 8080, http: { url: 'http://svc' } } };
+  assert.equal(targetReadiness(http, undefined).reason, 'NoCredentialsNeeded');
+});
+
+test('an identity resolves its targets and reports missing, unready and clashing ones', () => {
+  const identity: AgentIdentity = {
+    apiVersion: 'airlock.dev/v1alpha1',
+    kind: 'AgentIdentity',
+    metadata: { name: 'ci', namespace: 'agents' },
+    spec: { serviceAccountName: 'ci', targets: ['a', 'b'] },
+  };
+  assert.equal(resolveIdentityTargets(identity, [pg('a', 5432, true)]).reason, 'TargetsMissing');
+  assert.equal(resolveIdentityTargets(identity, [pg('a', 5432, true), pg('b', 5432, true)]).reason, 'PortClash');
+  assert.equal(resolveIdentityTargets(identity, [pg('a', 5432, true), pg('b', 5433, false)]).reason, 'TargetsNotReady');
+  const ok = resolveIdentityTargets(identity, [pg('a', 5432, true), pg('b', 5433, true)]);
+  assert.equal(ok.ready, true);
+  assert.deepEqual(ok.targets, [
+    { name: 'a', type: 'postgres', localPort: 5432, ready: true },
+    { name: 'b', type: 'postgres', localPort: 5433, ready: true },
+  ]);
+});

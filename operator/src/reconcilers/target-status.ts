@@ -1,0 +1,78 @@
+/**
+ * Target readiness as a pure function of the Target and what its credentials Secret holds
+ * (key names only: the reconciler never passes values here).
+ */
+import type { Target } from '@airlock/crds';
+
+export type SecretKeys = { readonly found: false } | { readonly found: true; readonly keys: readonly string[] };
+
+export interface TargetReadiness {
+  readonly ready: boolean;
+  readonly reason: 'CredentialsPresent' | 'NoCredentialsNeeded' | 'SecretNotFound' | 'KeysMissing' | 'CASecretNotFound';
+  readonly message: string;
+}
+
+/** Alternatives of required keys per type: any one alternative, all of its keys. */
+export function requiredKeys(target: Target): readonly (readonly string[])[] {
+  const spec = target.spec;
+  switch (spec.type) {
+    case 'postgres':
+      return [['username', 'password']];
+    case 'ssh':
+      return [
+        ['username', 'privateKey'],
+        ['username', 'password'],
+      ];
+    case 'kubernetes':
+      return [['token'], ['tls.crt', 'tls.key']];
+    case 'http': {
+      const auth = spec.http?.auth?.type ?? 'none';
+      if (auth === 'bearer') return [['token']];
+      if (auth === 'basic') return [['username', 'password']];
+      if (auth === 'header') return [['value']];
+      return [];
+    }
+  }
+}
+
+export function endpointText(target: Target): string {
+  const spec = target.spec;
+  if (spec.postgres) return `postgres://${spec.postgres.host}:${spec.postgres.port ?? 5432}/${spec.postgres.database}`;
+  if (spec.ssh) return `ssh://${spec.ssh.host}:${spec.ssh.port ?? 22}`;
+  if (spec.http) return spec.http.url;
+  if (spec.kubernetes) return spec.kubernetes.inCluster ? 'in-cluster' : (spec.kubernetes.server ?? '');
+  return '';
+}
+
+export function targetReadiness(target: Target, credentials: SecretKeys | undefined, caSecret?: SecretKeys): TargetReadiness {
+  const ref = target.spec.credentialsSecretRef;
+  const alternatives = requiredKeys(target);
+  const caRef = target.spec.postgres?.tls?.caSecretRef ?? target.spec.http?.tls?.caSecretRef ?? target.spec.kubernetes?.tls?.caSecretRef;
+  if (caRef && caSecret && (!caSecret.found || !caSecret.keys.includes(caRef.key))) {
+    return {
+      ready: false,
+      reason: 'CASecretNotFound',
+      message: `Secret ${caRef.name} with key ${caRef.key} (tls.caSecretRef) not found: create it with the PEM CA bundle`,
+    };
+  }
+  if (alternatives.length === 0) return { ready: true, reason: 'NoCredentialsNeeded', message: 'The target needs no credentials.' };
+  if (!ref) return { ready: false, reason: 'SecretNotFound', message: 'spec.credentialsSecretRef is not set' };
+  if (!credentials || !credentials.found) {
+    return {
+      ready: false,
+      reason: 'SecretNotFound',
+      message: `Secret ${ref.name} not found in namespace ${target.metadata.namespace}: create it with keys ${alternatives.map((a) => a.join(', ')).join(' or ')}`,
+    };
+  }
+  const have = new Set(credentials.keys);
+  if (alternatives.some((keys) => keys.every((key) => have.has(key)))) {
+    return { ready: true, reason: 'CredentialsPresent', message: `Secret ${ref.name} has the keys a ${target.spec.type} target needs.` };
+  }
+  const closest = [...alternatives].sort((a, b) => a.filter((k) => !have.has(k)).length - b.filter((k) => !have.has(k)).length)[0]!;
+  const missing = closest.filter((key) => !have.has(key));
+  return {
+    ready: false,
+    reason: 'KeysMissing',
+    message: `Secret ${ref.name} lacks key${missing.length === 1 ? '' : 's'} ${missing.join(', ')}${alternatives.length > 1 ? ` (or one of: ${alternatives.map((a) => a.join('+')).join(', ')})` : ''}`,
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * The mutating webhook's decision, as a pure function of the pod, the airlock objects in its
+ * namespace and the operator's settings: which JSON patch turns the pod into an airlock agent pod,
+ * or why it must not run.
+ *
+ * The plan builds the desired pod and patches only what differs, so a second pass over an
+ * injected pod (reinvocationPolicy: IfNeeded) yields no ops — and a pod that another webhook
+ * changed after us (a new container without our env, a changed sidecar) is brought back.
+ */
+import type { V1Container, V1EnvVar, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { Catalog } from '../catalog.ts';
+import { podFacts, type ResolveErrorCode, resolveIdentity, resolveTargets } from '../identity/resolve-identity.ts';
+import { ANNOTATIONS, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER } from '../names.ts';
+import { credentialSecrets, type ExposureCode, findExposures, isServiceAccountAdmissionVolume } from './credential-exposure.ts';
+import { isExcludedNamespace, isGated } from './gating.ts';
+import type { InjectionRecord } from './injection-record.ts';
+import { serializeRecord } from './injection-record.ts';
+import type { InjectionSettings } from './injection-settings.ts';
+import { type JsonPatchOp, pointer } from './json-patch.ts';
+import { canonicalVolume, sidecarHash, stableStringify } from './sidecar-hash.ts';
+import {
+  agentConfigMount,
+  agentEnv,
+  CONFIG_VOLUME,
+  configVolume,
+  needsConfigVolume,
+  sidecarContainer,
+  tokenVolume,
+} from './sidecar-template.ts';
+
+export type InjectionDenyCode = ResolveErrorCode | ExposureCode | 'ReservedContainerName';
+
+export type InjectionPlan =
+  | { readonly kind: 'patch'; readonly patch: readonly JsonPatchOp[]; readonly record: InjectionRecord }
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'deny'; readonly code: InjectionDenyCode; readonly message: string };
+
+export function planInjection(pod: V1Pod, namespace: string, catalog: Catalog, settings: InjectionSettings): InjectionPlan {
+  const ns = namespace || pod.metadata?.namespace || 'default';
+  if (isExcludedNamespace(ns, settings.operatorNamespace)) return { kind: 'skip', reason: `namespace ${ns} is never injected` };
+  if (!isGated(pod)) return { kind: 'skip', reason: `pod is not labeled ${LABELS.podInject}=${LABEL_ENABLED.pod}` };
+
+  const facts = podFacts(pod, ns);
+  const identity = resolveIdentity(facts, catalog.identities(ns));
+  if (!identity.ok) return { kind: 'deny', code: identity.code, message: identity.message };
+  const namespaceTargets = catalog.targets(ns);
+  const targets = resolveTargets(facts, identity.value, namespaceTargets);
+  if (!targets.ok) return { kind: 'deny', code: targets.code, message: targets.message };
+
+  if ((pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER)) {
+    return {
+      kind: 'deny',
+      code: 'ReservedContainerName',
+      message: `container name ${SIDECAR_CONTAINER} is reserved for the airlock sidecar: rename the container`,
+    };
+  }
+  // The ServiceAccount admission plugin ran before us and mounted the pod's token everywhere;
+  // automount is about to be turned off, so its volume goes too (unless asked for explicitly: denied below).
+  const admissionVolumes = new Set(
+    pod.spec?.automountServiceAccountToken === true
+      ? []
+      : (pod.spec?.volumes ?? []).filter(isServiceAccountAdmissionVolume).map((v) => v.name),
+  );
+  const exposures = findExposures(pod, { credentialSecrets: credentialSecrets(namespaceTargets), ignoreVolumes: admissionVolumes });
+  if (exposures.length > 0) {
+    return { kind: 'deny', code: exposures[0]!.code, message: exposures.map((e) => e.message).join('; ') };
+  }
+
+  const resolved = targets.value;
+  const sidecar = sidecarContainer(settings, resolved);
+  const token = tokenVolume();
+  const record: InjectionRecord = {
+    version: 1,
+    identity: identity.value.metadata.name ?? '',
+    targets: resolved.map((t) => t.metadata.name ?? '').sort(),
+    sidecarHash: sidecarHash(sidecar, token),
+  };
+  const desired = desiredSpec(pod, {
+    sidecar,
+    token,
+    record,
+    admissionVolumes,
+    env: agentEnv(resolved),
+    config: needsConfigVolume(resolved),
+  });
+  const patch = patchOps(pod, desired, serializeRecord(record));
+  return patch.length === 0 ? { kind: 'unchanged' } : { kind: 'patch', patch, record };
+}
+
+interface Desired {
+  readonly initContainers: V1Container[];
+  readonly containers: V1Container[];
+  readonly volumes: V1Volume[];
+}
+
+function desiredSpec(
+  pod: V1Pod,
+  parts: {
+    sidecar: V1Container;
+    token: V1Volume;
+    record: InjectionRecord;
+    admissionVolumes: ReadonlySet<string>;
+    env: V1EnvVar[];
+    config: boolean;
+  },
+): Desired {
+  const spec = pod.spec;
+  const init = spec?.initContainers ?? [];
+  const existing = init.find((c) => c.name === SIDECAR_CONTAINER);
+  const existingToken = spec?.volumes?.find((v) => v.name === parts.token.name);
+  // Keep the stored sidecar when it is ours (same canonical form): it carries the API server's
+  // defaults, and replacing it with our undefaulted copy would be a change every pass.
+  const sidecar = existing && sidecarHash(existing, existingToken) === parts.record.sidecarHash ? existing : parts.sidecar;
+  const agent = (container: V1Container): V1Container => {
+    const env = withAgentEnv(container.env, parts.env);
+    const volumeMounts = withAgentMounts(container.volumeMounts, parts.admissionVolumes, parts.config);
+    if (env === container.env && volumeMounts === container.volumeMounts) return container;
+    const out: V1Container = { ...container };
+    if (env === undefined) delete out.env;
+    else out.env = env;
+    if (volumeMounts === undefined) delete out.volumeMounts;
+    else out.volumeMounts = volumeMounts;
+    return out;
+  };
+  let volumes = (spec?.volumes ?? []).filter((v) => !parts.admissionVolumes.has(v.name));
+  volumes = withVolume(volumes, parts.token);
+  if (parts.config) volumes = withVolume(volumes, configVolume());
+  return {
+    // First: native sidecars start in order, so no agent init container runs before the sidecar is ready.
+    initContainers: [sidecar, ...init.filter((c) => c.name !== SIDECAR_CONTAINER).map(agent)],
+    containers: (spec?.containers ?? []).map(agent),
+    volumes,
+  };
+}
+
+/**
+ * Airlock's env vars go first and replace the container's own of the same names: the value a
+ * tool reads is always the sidecar's (the last duplicate wins in the kubelet, so duplicates are
+ * removed rather than shadowed), and the container's own vars can still refer to them as $(NAME).
+ */
+function withAgentEnv(env: V1EnvVar[] | undefined, ours: readonly V1EnvVar[]): V1EnvVar[] | undefined {
+  if (ours.length === 0) return env;
+  const names = new Set(ours.map((e) => e.name));
+  const current = env ?? [];
+  if (
+    stableStringify(current.slice(0, ours.length)) === stableStringify(ours) &&
+    !current.slice(ours.length).some((e) => names.has(e.name))
+  ) {
+    return env;
+  }
+  return [...ours, ...current.filter((e) => !names.has(e.name))];
+}
+
+function withAgentMounts(mounts: V1VolumeMount[] | undefined, removed: ReadonlySet<string>, config: boolean): V1VolumeMount[] | undefined {
+  const current = mounts ?? [];
+  let next = current.filter((m) => !removed.has(m.name));
+  if (config) {
+    const ours = agentConfigMount();
+    const existing = next.filter((m) => m.name === CONFIG_VOLUME);
+    if (existing.length !== 1 || stableStringify(existing[0]) !== stableStringify(ours)) {
+      next = [...next.filter((m) => m.name !== CONFIG_VOLUME), ours];
+    }
+  }
+  if (next.length === current.length && next.every((m, i) => m === current[i])) return mounts;
+  return next.length === 0 && mounts === undefined ? undefined : next;
+}
+
+/** Keeps a volume of that name in place when it is already the one we want; replaces it otherwise. */
+function withVolume(volumes: V1Volume[], wanted: V1Volume): V1Volume[] {
+  const same = volumes.filter((v) => v.name === wanted.name);
+  if (same.length === 1 && stableStringify(canonicalVolume(same[0])) === stableStringify(canonicalVolume(wanted))) return volumes;
+  return [...volumes.filter((v) => v.name !== wanted.name), wanted];
+}
+
+function patchOps(pod: V1Pod, desired: Desired, recordText: string): JsonPatchOp[] {
+  const ops: JsonPatchOp[] = [];
+  const spec = pod.spec;
+  const differs = (a: unknown, b: unknown) => stableStringify(a) !== stableStringify(b);
+  // `add` on an existing member replaces it (RFC 6902 4.1), so one op covers absent and present.
+  if (differs(spec?.initContainers ?? [], desired.initContainers)) {
+    ops.push({ op: 'add', path: pointer('spec', 'initContainers'), value: desired.initContainers });
+  }
+  if (differs(spec?.containers ?? [], desired.containers))
+    ops.push({ op: 'add', path: pointer('spec', 'containers'), value: desired.containers });
+  if (differs(spec?.volumes ?? [], desired.volumes)) ops.push({ op: 'add', path: pointer('spec', 'volumes'), value: desired.volumes });
+  if (spec?.automountServiceAccountToken !== false) {
+    ops.push({ op: 'add', path: pointer('spec', 'automountServiceAccountToken'), value: false });
+  }
+  const annotations = pod.metadata?.annotations;
+  if (annotations?.[ANNOTATIONS.injected] !== recordText) {
+    if (annotations === undefined) {
+      ops.push({ op: 'add', path: pointer('metadata', 'annotations'), value: { [ANNOTATIONS.injected]: recordText } });
+    } else {
+      ops.push({ op: 'add', path: pointer('metadata', 'annotations', ANNOTATIONS.injected), value: recordText });
+    }
+  }
+  return ops;
+}

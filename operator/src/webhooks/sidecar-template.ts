@@ -1,0 +1,164 @@
+/**
+ * What injection adds to a pod, as pure builders: the sidecar container, its volumes, and the env
+ * vars that point the agent's tools at the sidecar. plan-injection.ts decides where they go.
+ *
+ * The sidecar container sets every field the API server would default (pull policy, probe
+ * timings, fieldRef apiVersion, termination message) so the stored container equals the one built
+ * here and re-invocation finds nothing to change.
+ */
+import type { Target } from '@airlock/crds';
+import type { V1Container, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { SIDECAR_CONTAINER, SIDECAR_HEALTH_PORT, TOKEN_MOUNT_PATH, TOKEN_VOLUME } from '../names.ts';
+import {
+  DEFAULT_SIDECAR_COMMAND,
+  DEFAULT_SIDECAR_LOG_LEVEL,
+  DEFAULT_SIDECAR_RESOURCES,
+  type InjectionSettings,
+} from './injection-settings.ts';
+
+/** The audience of the projected token; the broker's TokenReview asks for it (BROKER_AUDIENCE). */
+export const TOKEN_AUDIENCE = 'airlock';
+export const TOKEN_EXPIRATION_SECONDS = 3600;
+export const TOKEN_FILE = `${TOKEN_MOUNT_PATH}/token`;
+/** Shared between the sidecar (writes the kubeconfig) and the agents (read it). */
+export const CONFIG_VOLUME = 'airlock-config';
+export const CONFIG_MOUNT_PATH = '/var/run/airlock';
+export const KUBECONFIG_PATH = `${CONFIG_MOUNT_PATH}/kubeconfig`;
+/** The address agents reach the sidecar at; the sidecar listens there and nowhere else for targets. */
+export const LOOPBACK = '127.0.0.1';
+/** The sidecar runs as this user: distroless "nonroot". */
+export const SIDECAR_UID = 65532;
+
+export type TargetType = Target['spec']['type'];
+
+/** Pull policy the API server would default to: Always for untagged or :latest images. */
+export function defaultPullPolicy(image: string): string {
+  const withoutDigest = image.split('@')[0] ?? image;
+  if (withoutDigest !== image) return 'IfNotPresent';
+  const lastSegment = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
+  const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1) : 'latest';
+  return tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+/** `orders-db` → `AIRLOCK_ORDERS_DB_URL`. */
+export function targetURLEnvName(targetName: string): string {
+  return `AIRLOCK_${targetName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+}
+
+export function targetURL(target: Target): string {
+  const port = target.spec.localPort;
+  switch (target.spec.type) {
+    case 'postgres':
+      return `postgresql://${LOOPBACK}:${port}/${encodeURIComponent(target.spec.postgres?.database ?? '')}?sslmode=disable`;
+    case 'ssh':
+      return `ssh://${LOOPBACK}:${port}`;
+    case 'http':
+    case 'kubernetes':
+      return `http://${LOOPBACK}:${port}`;
+  }
+}
+
+export const needsConfigVolume = (targets: readonly Target[]): boolean => targets.some((t) => t.spec.type === 'kubernetes');
+
+/**
+ * The env vars every agent container gets, in this order, ahead of its own. Names listed here
+ * replace the container's own entries of the same name: a tool must not be pointed past the
+ * sidecar (it would find no credentials there anyway, but would fail confusingly).
+ */
+export function agentEnv(targets: readonly Target[]): V1EnvVar[] {
+  const env: V1EnvVar[] = [];
+  const postgres = targets.filter((t) => t.spec.type === 'postgres');
+  if (postgres.length === 1) {
+    env.push(
+      { name: 'PGHOST', value: LOOPBACK },
+      { name: 'PGPORT', value: String(postgres[0]!.spec.localPort) },
+      { name: 'PGSSLMODE', value: 'disable' },
+    );
+  }
+  const byName = (a: Target, b: Target) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1);
+  for (const target of [...targets].sort(byName)) {
+    env.push({ name: targetURLEnvName(target.metadata.name ?? ''), value: targetURL(target) });
+  }
+  if (needsConfigVolume(targets)) env.push({ name: 'KUBECONFIG', value: KUBECONFIG_PATH });
+  return env;
+}
+
+export function agentConfigMount(): V1VolumeMount {
+  return { name: CONFIG_VOLUME, mountPath: CONFIG_MOUNT_PATH, readOnly: true };
+}
+
+const fieldEnv = (name: string, fieldPath: string): V1EnvVar => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
+
+const readyProbe = (periodSeconds: number, failureThreshold: number) => ({
+  httpGet: { path: '/readyz', port: SIDECAR_HEALTH_PORT, scheme: 'HTTP' },
+  periodSeconds,
+  failureThreshold,
+  timeoutSeconds: 1,
+  successThreshold: 1,
+});
+
+export function sidecarContainer(settings: InjectionSettings, targets: readonly Target[]): V1Container {
+  const configVolume = needsConfigVolume(targets);
+  const resources = settings.resources ?? DEFAULT_SIDECAR_RESOURCES;
+  return {
+    name: SIDECAR_CONTAINER,
+    image: settings.image,
+    imagePullPolicy: settings.imagePullPolicy ?? defaultPullPolicy(settings.image),
+    command: [...(settings.command ?? DEFAULT_SIDECAR_COMMAND)],
+    // Native sidecar: starts before the agent, keeps running beside it, and does not keep a Job's pod alive.
+    restartPolicy: 'Always',
+    env: [
+      { name: 'AIRLOCK_BROKER_URL', value: settings.brokerURL },
+      { name: 'AIRLOCK_BROKER_CA', value: settings.brokerCAPem },
+      { name: 'AIRLOCK_TOKEN_FILE', value: TOKEN_FILE },
+      fieldEnv('AIRLOCK_POD_NAME', 'metadata.name'),
+      fieldEnv('AIRLOCK_POD_NAMESPACE', 'metadata.namespace'),
+      fieldEnv('AIRLOCK_POD_UID', 'metadata.uid'),
+      { name: 'AIRLOCK_LISTEN_HOST', value: LOOPBACK },
+      // The kubelet probes the pod IP, so the health endpoint cannot stay on loopback.
+      { name: 'AIRLOCK_HEALTH_HOST', value: '0.0.0.0' },
+      { name: 'AIRLOCK_HEALTH_PORT', value: String(SIDECAR_HEALTH_PORT) },
+      { name: 'AIRLOCK_LOG_LEVEL', value: settings.logLevel ?? DEFAULT_SIDECAR_LOG_LEVEL },
+      ...(configVolume ? [{ name: 'AIRLOCK_KUBECONFIG_FILE', value: KUBECONFIG_PATH }] : []),
+    ],
+    ports: [{ name: 'airlock-health', containerPort: SIDECAR_HEALTH_PORT, protocol: 'TCP' }],
+    volumeMounts: [
+      { name: TOKEN_VOLUME, mountPath: TOKEN_MOUNT_PATH, readOnly: true },
+      ...(configVolume ? [{ name: CONFIG_VOLUME, mountPath: CONFIG_MOUNT_PATH }] : []),
+    ],
+    // The agent starts only after the sidecar is ready (the kubelet waits for a native sidecar's startupProbe).
+    startupProbe: readyProbe(1, 120),
+    readinessProbe: readyProbe(5, 3),
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: SIDECAR_UID,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    resources: {
+      ...(resources.requests ? { requests: { ...resources.requests } } : {}),
+      ...(resources.limits ? { limits: { ...resources.limits } } : {}),
+    },
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+}
+
+/** The sidecar's own credential for the broker: bound to this pod, audience airlock, short-lived. */
+export function tokenVolume(): V1Volume {
+  return {
+    name: TOKEN_VOLUME,
+    projected: {
+      // World-readable on purpose: only the sidecar mounts this volume, and the kubelet owns the
+      // file as root unless every container in the pod runs as the same user.
+      defaultMode: 0o644,
+      sources: [{ serviceAccountToken: { audience: TOKEN_AUDIENCE, expirationSeconds: TOKEN_EXPIRATION_SECONDS, path: 'token' } }],
+    },
+  };
+}
+
+export function configVolume(): V1Volume {
+  return { name: CONFIG_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } };
+}

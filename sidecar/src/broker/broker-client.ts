@@ -1,0 +1,243 @@
+/**
+ * HTTPS to the operator's broker: JSON calls and NDJSON streams, with the pod's projected
+ * service-account token as the bearer. The token file is read for every request because the
+ * kubelet rotates it. Idempotent calls are retried with backoff when the broker cannot be reached
+ * or answers 503 Unavailable; everything else fails at once with the broker's code and message.
+ * The token is never part of an error or a log line.
+ */
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { Agent, request } from 'node:https';
+import { type Backoff, backoffDelay, pause } from './backoff.ts';
+import { BrokerError } from './errors.ts';
+import { NdjsonLineReader } from './ndjson.ts';
+import { BROKER_ERROR_STATUS, type BrokerErrorCode, HEARTBEAT_SECONDS, NDJSON_CONTENT_TYPE } from './protocol.ts';
+
+export interface BrokerClientOptions {
+  /** https://host:port of the broker. */
+  readonly url: string;
+  /** PEM CA bundle the broker's serving certificate chains to; nothing else is trusted. */
+  readonly caPem: string;
+  /** The projected service-account token (audience airlock). */
+  readonly tokenFile: string;
+  /** Idempotent calls: how many attempts and how long between them (default 6 attempts, 200 ms doubling to 5 s). */
+  readonly retry?: Backoff & { readonly attempts: number };
+  /** A JSON call whose connection is idle this long fails (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** A stream without a byte for this long is dead (default three heartbeats). */
+  readonly streamIdleTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Safe to send again: retried on Unreachable and Unavailable. */
+  readonly idempotent?: boolean;
+  /** Overrides the retry attempts for this call. */
+  readonly attempts?: number;
+  readonly signal?: AbortSignal;
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_RETRY = { attempts: 6, initialMs: 200, maxMs: 5000 };
+const KNOWN_CODES = new Set(Object.keys(BROKER_ERROR_STATUS));
+
+export class BrokerClient {
+  readonly url: URL;
+  readonly #options: BrokerClientOptions;
+  readonly #agent: Agent;
+  readonly #retry: Backoff & { readonly attempts: number };
+
+  constructor(options: BrokerClientOptions) {
+    const url = new URL(options.url);
+    if (url.protocol !== 'https:') throw new BrokerError('Invalid', `the broker URL must be https:// (got ${url.protocol})`);
+    this.url = url;
+    this.#options = options;
+    this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#agent = new Agent({ ca: options.caPem, keepAlive: true, minVersion: 'TLSv1.2' });
+  }
+
+  /** One JSON call. Resolves the parsed body (undefined for 204). */
+  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+    const attempts = options.idempotent ? (options.attempts ?? this.#retry.attempts) : 1;
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.#once(method, path, payload, options.signal)) as T;
+      } catch (error) {
+        const retry = error instanceof BrokerError && error.retryable && attempt < attempts && !options.signal?.aborted;
+        if (!retry) throw error;
+        await pause(backoffDelay(this.#retry, attempt), options.signal);
+      }
+    }
+  }
+
+  /**
+   * Opens an NDJSON stream and hands every parsed line to `onLine` (heartbeats included). Resolves
+   * when the broker ends the stream or `signal` aborts; rejects with the broker's error when it
+   * refuses, and Unreachable when the connection breaks or goes quiet.
+   */
+  async stream(path: string, onLine: (line: unknown) => void, signal?: AbortSignal): Promise<void> {
+    const token = await this.#token();
+    if (signal?.aborted) return;
+    const idleMs = this.#options.streamIdleTimeoutMs ?? 3 * HEARTBEAT_SECONDS * 1000;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(idle);
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined || signal?.aborted) resolve();
+        else reject(error);
+      };
+      const req = request(this.#target(path), {
+        method: 'GET',
+        agent: this.#agent,
+        headers: { authorization: `Bearer ${token}`, accept: NDJSON_CONTENT_TYPE },
+      });
+      const onAbort = () => {
+        req.destroy();
+        finish();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => req.destroy(new Error(`no line from the broker for ${Math.round(idleMs / 1000)} s`)), idleMs);
+      };
+      req.on('error', (error) => finish(unreachable(this.url, error)));
+      req.on('response', (response) => {
+        if (response.statusCode !== 200) {
+          readBody(response).then(
+            (text) => finish(errorFromResponse(response.statusCode ?? 0, text)),
+            (error: unknown) => finish(unreachable(this.url, error)),
+          );
+          return;
+        }
+        const reader = new NdjsonLineReader();
+        arm();
+        response.on('data', (chunk: Buffer) => {
+          arm();
+          try {
+            for (const line of reader.push(chunk)) onLine(line);
+          } catch (error) {
+            req.destroy();
+            finish(error);
+          }
+        });
+        response.on('end', () =>
+          reader.pendingBytes > 0 ? finish(new BrokerError('Unreachable', 'the broker stream ended in the middle of a line')) : finish(),
+        );
+        response.on('error', (error) => finish(unreachable(this.url, error)));
+        response.on('close', () => {
+          if (!response.complete) finish(new BrokerError('Unreachable', 'the broker stream was cut off'));
+        });
+      });
+      arm();
+      req.end();
+    });
+  }
+
+  /** Drops kept-alive connections. Open streams end. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #once(method: 'GET' | 'POST', path: string, payload: Buffer | undefined, signal?: AbortSignal): Promise<unknown> {
+    const token = await this.#token();
+    const timeoutMs = this.#options.requestTimeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string | number> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+      if (payload !== undefined) {
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = payload.length;
+      }
+      const req = request(this.#target(path), { method, agent: this.#agent, headers, timeout: timeoutMs, ...(signal ? { signal } : {}) });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)));
+      req.on('error', (error) =>
+        reject(
+          signal?.aborted ? new BrokerError('Aborted', `${method} ${path} was aborted`, { cause: error }) : unreachable(this.url, error),
+        ),
+      );
+      req.on('response', (response) => {
+        readBody(response).then(
+          (text) => {
+            const status = response.statusCode ?? 0;
+            if (status < 200 || status >= 300) return reject(errorFromResponse(status, text));
+            if (text === '') return resolve(undefined);
+            try {
+              resolve(JSON.parse(text));
+            } catch (error) {
+              reject(
+                new BrokerError('BadResponse', `the broker answered ${method} ${path} with something that is not JSON`, { cause: error }),
+              );
+            }
+          },
+          (error: unknown) => reject(unreachable(this.url, error)),
+        );
+      });
+      req.end(payload);
+    });
+  }
+
+  #target(path: string): URL {
+    return new URL(path, this.url);
+  }
+
+  async #token(): Promise<string> {
+    let token: string;
+    try {
+      token = (await readFile(this.#options.tokenFile, 'utf8')).trim();
+    } catch (error) {
+      throw new BrokerError(
+        'TokenUnavailable',
+        `cannot read the service-account token at ${this.#options.tokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; the pod needs the projected airlock token volume`,
+        { cause: error },
+      );
+    }
+    if (token === '') throw new BrokerError('TokenUnavailable', `the service-account token file ${this.#options.tokenFile} is empty`);
+    return token;
+  }
+}
+
+function readBody(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) {
+        response.destroy(new Error(`the broker's answer is over ${MAX_RESPONSE_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.on('error', reject);
+  });
+}
+
+function unreachable(url: URL, error: unknown): BrokerError {
+  if (error instanceof BrokerError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  return new BrokerError('Unreachable', `cannot reach the broker at ${url.origin}: ${code ? `${code} ` : ''}${(error as Error).message}`, {
+    cause: error,
+  });
+}
+
+function errorFromResponse(status: number, text: string): BrokerError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // a proxy or load balancer answered, not the broker
+  }
+  if (typeof body === 'object' && body !== null) {
+    const { code, message } = body as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && KNOWN_CODES.has(code) && typeof message === 'string') {
+      return new BrokerError(code as BrokerErrorCode, message, { status });
+    }
+  }
+  if (status === 502 || status === 504) return new BrokerError('Unreachable', `the broker is not reachable (HTTP ${status})`, { status });
+  if (status === 503) return new BrokerError('Unavailable', `the broker is unavailable (HTTP ${status})`, { status });
+  return new BrokerError('BadResponse', `the broker answered HTTP ${status} without an error body`, { status });
+}

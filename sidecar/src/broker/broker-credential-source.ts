@@ -1,0 +1,26 @@
+/** Target credentials from the broker, fetched for every upstream connection and never kept or logged. */
+import type { CredentialSource, PostgresCredentials, TargetConfig } from '../ports.ts';
+import type { BrokerClient } from './broker-client.ts';
+import { BrokerError } from './errors.ts';
+import { BROKER_PATHS, type CredentialsRequest, type CredentialsResponse } from './protocol.ts';
+
+export class BrokerCredentialSource implements CredentialSource {
+  readonly #client: BrokerClient;
+
+  constructor(client: BrokerClient) {
+    this.#client = client;
+  }
+
+  async postgres(target: TargetConfig): Promise<PostgresCredentials> {
+    const request: CredentialsRequest = { target: target.name };
+    const response = await this.#client.call<CredentialsResponse>('POST', BROKER_PATHS.credentials, request, { idempotent: true });
+    if (response?.type !== 'postgres' || typeof response.username !== 'string' || typeof response.password !== 'string') {
+      throw new BrokerError('BadResponse', `the broker did not send postgres credentials for target ${target.name}`);
+    }
+    return {
+      username: response.username,
+      password: response.password,
+      ...(typeof response.caBundle === 'string' ? { caBundle: response.caBundle } : {}),
+    };
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The sidecar's settings in broker mode, from the environment the operator's webhook injects.
+ * Every problem is listed at once; main exits 2 with them.
+ */
+import { readFileSync } from 'node:fs';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+export interface BrokerSettings {
+  readonly brokerUrl: string;
+  readonly caPem: string;
+  readonly tokenFile: string;
+  readonly listenHost: string;
+  readonly health: { readonly host: string; readonly port: number };
+  readonly logLevel: LogLevel;
+}
+
+export class BrokerSettingsError extends Error {
+  readonly code = 'InvalidSettings';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid sidecar settings (broker mode):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'BrokerSettingsError';
+    this.problems = problems;
+  }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/** Reads AIRLOCK_* variables (and the CA and token files they name). Throws BrokerSettingsError. */
+export function brokerSettingsFromEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => string = readUtf8): BrokerSettings {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const text = env[name]?.trim();
+    return text === '' ? undefined : text;
+  };
+
+  const brokerUrl = value('AIRLOCK_BROKER_URL');
+  if (brokerUrl === undefined) problems.push('AIRLOCK_BROKER_URL is not set: the https:// URL of the operator broker');
+  else if (!URL.canParse(brokerUrl) || new URL(brokerUrl).protocol !== 'https:')
+    problems.push(`AIRLOCK_BROKER_URL=${brokerUrl} is not an https:// URL`);
+
+  let caPem = value('AIRLOCK_BROKER_CA');
+  const caFile = value('AIRLOCK_BROKER_CA_FILE');
+  if (caPem !== undefined && caFile !== undefined) problems.push('set AIRLOCK_BROKER_CA or AIRLOCK_BROKER_CA_FILE, not both');
+  else if (caPem === undefined && caFile !== undefined) {
+    try {
+      caPem = readFile(caFile);
+    } catch (error) {
+      problems.push(
+        `AIRLOCK_BROKER_CA_FILE=${caFile} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  } else if (caPem === undefined) {
+    problems.push('AIRLOCK_BROKER_CA (PEM) or AIRLOCK_BROKER_CA_FILE is not set: the CA that signs the broker certificate');
+  }
+  if (caPem !== undefined && !PEM_CERTIFICATE.test(caPem))
+    problems.push('the broker CA is not a PEM certificate (-----BEGIN CERTIFICATE-----)');
+
+  const tokenFile = value('AIRLOCK_TOKEN_FILE');
+  if (tokenFile === undefined) problems.push('AIRLOCK_TOKEN_FILE is not set: the projected service-account token (audience airlock)');
+  else {
+    try {
+      if (readFile(tokenFile).trim() === '') problems.push(`AIRLOCK_TOKEN_FILE=${tokenFile} is empty`);
+    } catch (error) {
+      problems.push(`AIRLOCK_TOKEN_FILE=${tokenFile} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+
+  const listenHost = value('AIRLOCK_LISTEN_HOST') ?? '127.0.0.1';
+  const healthHost = value('AIRLOCK_HEALTH_HOST') ?? '0.0.0.0';
+  const portText = value('AIRLOCK_HEALTH_PORT') ?? '15021';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) problems.push(`AIRLOCK_HEALTH_PORT=${portText} is not a port number (0-65535)`);
+
+  const level = (value('AIRLOCK_LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(level as LogLevel)) problems.push(`AIRLOCK_LOG_LEVEL=${level} is not one of ${LOG_LEVELS.join(', ')}`);
+
+  if (problems.length > 0) throw new BrokerSettingsError(problems);
+  return {
+    brokerUrl: brokerUrl as string,
+    caPem: caPem as string,
+    tokenFile: tokenFile as string,
+    listenHost,
+    health: { host: healthHost, port },
+    logLevel: level as LogLevel,
+  };
+}
+
+function readUtf8(path: string): string {
+  return readFileSync(path, 'utf8');
+}

@@ -1,0 +1,89 @@
+/**
+ * The sidecar wired to the operator's broker: config pushed from the broker (the listeners start
+ * only after the first one), credentials fetched per connection, approvals and recordings through
+ * the broker, pod identity for agents. main.ts --broker and the operator's integration tests start
+ * it this way.
+ */
+import type { Logger } from 'pino';
+import { DEFAULT_PG_LIMITS, type PgLimits } from '../pg/listener.ts';
+import { type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
+import type { SqlClassifier } from '../sql/classifier.ts';
+import type { Backoff } from './backoff.ts';
+import { BrokerApprovalGate } from './broker-approval-gate.ts';
+import { BrokerClient, type BrokerClientOptions } from './broker-client.ts';
+import { BrokerConfigSource } from './broker-config-source.ts';
+import { BrokerCredentialSource } from './broker-credential-source.ts';
+import { BrokerRecordingStore } from './broker-recording-store.ts';
+import { PodIdentityAuthenticator } from './pod-identity-authenticator.ts';
+
+export interface BrokerSidecarOptions {
+  readonly broker: BrokerClientOptions;
+  readonly classifier: SqlClassifier;
+  readonly logger: Logger;
+  readonly listenHost: string;
+  readonly limits?: Partial<PgLimits>;
+  readonly ports?: SidecarDeps['ports'];
+  readonly health?: SidecarDeps['health'];
+  readonly registry?: SidecarDeps['registry'];
+  readonly recorderOptions?: SidecarDeps['recorderOptions'];
+  /** Between re-opened streams (default 200 ms doubling to 10 s). */
+  readonly backoff?: Backoff;
+  /** Gives up waiting for the first config. */
+  readonly signal?: AbortSignal;
+}
+
+export interface BrokerSidecar {
+  readonly sidecar: RunningSidecar;
+  readonly config: BrokerConfigSource;
+  readonly gate: BrokerApprovalGate;
+  readonly client: BrokerClient;
+  /** Stops the listeners, settles waiting approvals Withdrawn, stops following the config. */
+  close(): Promise<void>;
+}
+
+export async function startBrokerSidecar(options: BrokerSidecarOptions): Promise<BrokerSidecar> {
+  const { logger } = options;
+  const client = new BrokerClient(options.broker);
+  const backoff = options.backoff ? { backoff: options.backoff } : {};
+  let config: BrokerConfigSource | undefined;
+  try {
+    config = await BrokerConfigSource.connect(client, {
+      logger: logger.child({ seam: 'config' }),
+      ...backoff,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const gate = new BrokerApprovalGate(client, { logger: logger.child({ seam: 'approvals' }), ...backoff });
+    const sidecar = await startSidecar({
+      config,
+      credentials: new BrokerCredentialSource(client),
+      authenticator: new PodIdentityAuthenticator(config),
+      gate,
+      recordings: new BrokerRecordingStore(client),
+      classify: (text) => options.classifier.classify(text),
+      logger,
+      listenHost: options.listenHost,
+      limits: { ...DEFAULT_PG_LIMITS, ...options.limits },
+      ...(options.ports ? { ports: options.ports } : {}),
+      ...(options.health ? { health: options.health } : {}),
+      ...(options.registry ? { registry: options.registry } : {}),
+      ...(options.recorderOptions ? { recorderOptions: options.recorderOptions } : {}),
+    });
+    const source = config;
+    return {
+      sidecar,
+      config: source,
+      gate,
+      client,
+      close: async () => {
+        gate.close();
+        await sidecar.close();
+        await source.close();
+        client.close();
+      },
+    };
+  } catch (error) {
+    await config?.close();
+    client.close();
+    throw error;
+  }
+}
