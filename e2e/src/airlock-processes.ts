@@ -24,6 +24,8 @@ export interface OperatorProcessOptions {
   readonly retention?: string;
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
+  /** Fixed ports, when the webhook URL must be known before the operator starts; free ports otherwise. */
+  readonly ports?: { readonly webhook: number; readonly broker: number; readonly health: number };
 }
 
 export interface PodLike {
@@ -108,7 +110,7 @@ export class AirlockProcesses {
   async startOperator(
     options: OperatorProcessOptions,
   ): Promise<HealthProcess & { readonly ports: { webhook: number; broker: number; health: number } }> {
-    const ports = { webhook: await freePort(), broker: await freePort(), health: await freePort() };
+    const ports = options.ports ?? { webhook: await freePort(), broker: await freePort(), health: await freePort() };
     const args = [
       join(REPO_ROOT, 'operator', 'src', 'main.ts'),
       `--kubeconfig=${options.kubeconfigPath}`,

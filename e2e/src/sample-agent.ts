@@ -40,10 +40,26 @@ export interface SampleOptions {
   readonly writeTtl?: string;
 }
 
-/** Namespace (opted in), ServiceAccount, credentials Secret, Target, AgentIdentity, ApprovalPolicy. */
+/**
+ * Namespace (opted in), ServiceAccount, credentials Secret, Target, AgentIdentity, ApprovalPolicy,
+ * and the binding that lets the group airlock-reviewers use kubectl approve (a platform admin's job).
+ */
 export function sampleManifests(options: SampleOptions): string {
   const { namespace, postgres } = options;
-  return `apiVersion: v1
+  return `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: airlock-reviewers
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: airlock-reviewer
+subjects:
+  - apiGroup: rbac.authorization.k8s.io
+    kind: Group
+    name: airlock-reviewers
+---
+apiVersion: v1
 kind: Namespace
 metadata:
   name: ${namespace}

@@ -1,0 +1,121 @@
+/** The help texts: `kubectl approve --help` and `kubectl approve COMMAND --help`. */
+
+const CONNECTION = `Cluster flags (as kubectl's; KUBECONFIG is read the same way):
+  -n, --namespace NS     the namespace (default: the context's, else default)
+      --context NAME     the kubeconfig context
+      --kubeconfig FILE  the kubeconfig file
+  -v, --v N              6 or more: log every API request to stderr
+  -h, --help             this help`;
+
+export const EXIT_STATUS_HELP = `Exit status:
+   0  done
+   1  unexpected error
+   2  wrong flags or arguments
+   3  no such ApprovalRequest
+   4  already decided (approved, denied, withdrawn, executed, failed): reviews are closed
+   5  expired: a review would not count
+   6  not allowed: RBAC (the message names the permission and the role) or not an approver (it names the groups)
+   7  you are the requester: nobody reviews their own request
+   8  you already reviewed it
+   9  refused by the API server for another reason (its message is shown), or --digest did not match
+  10  no kubeconfig, API server unreachable, or credentials not accepted
+ 130  interrupted`;
+
+export const MAIN_HELP = `Review the commands airlock holds for approval (ApprovalRequests).
+
+Usage:
+  kubectl approve list [--all] [-A] [-o json|yaml|name|wide]
+  kubectl approve show NAME [--recordings DIR] [--history N] [--raw] [-o json|yaml|name]
+  kubectl approve NAME... [--reason TEXT] [--digest sha256:...] [-o json|yaml|name]
+  kubectl approve NAME... --deny --reason TEXT
+  kubectl approve watch [-A] [--watch-only] [--no-prompt] [-o json|name]
+
+  list     pending requests (--all: every phase): name, age, requester, target, summary, approvals, expiry
+  show     everything needed to decide: the exact command, digest, requester, pod, on-behalf-of,
+           target, policy and rule, approvals and reviews, expiry, earlier statements of the session
+  NAME     approve (or --deny) the request: appends your review to status.reviews as the user and
+           groups the API server authenticated (kubectl auth whoami); the API server checks that you
+           are an approver and not the requester
+  watch    new pending requests as they appear (a watch, not polling); on a terminal it asks
+           approve / deny / skip for each; otherwise one line per event (logfmt, or -o json)
+
+A request named like a command (list, show, watch, help): kubectl approve -- NAME.
+
+${CONNECTION}
+
+${EXIT_STATUS_HELP}
+`;
+
+export const LIST_HELP = `List ApprovalRequests: pending ones, most urgent first.
+
+Usage:
+  kubectl approve list [--all] [-A] [-o json|yaml|name|wide]
+
+Flags:
+      --all                  every phase, not only Pending (adds a PHASE column)
+  -A, --all-namespaces       every namespace
+  -o, --output FORMAT        json, yaml, name, or wide (adds on-behalf-of, policy/rule, digest)
+      --color auto|always|never
+
+${CONNECTION}
+`;
+
+export const SHOW_HELP = `Show everything a reviewer needs to decide on a request.
+
+Usage:
+  kubectl approve show NAME [--recordings DIR] [--history N] [--raw] [-o json|yaml|name]
+
+Flags:
+      --recordings DIR       a directory of session recordings (the operator's, or a copy):
+                             shows the statements that came before this one in its session,
+                             after checking their hash chain
+      --history N            how many earlier statements to show (default 10)
+      --raw                  show the statement exactly as sent (default on a terminal: laid out
+                             one clause per line, whitespace only, and highlighted)
+  -o, --output FORMAT        json, yaml or name: the object instead of the view
+      --color auto|always|never
+
+${CONNECTION}
+`;
+
+export const REVIEW_HELP = `Approve or deny requests.
+
+Usage:
+  kubectl approve NAME... [--reason TEXT] [--digest sha256:...]
+  kubectl approve NAME... --deny --reason TEXT
+
+Flags:
+      --deny                 deny instead of approve; needs --reason (asked for on a terminal)
+      --reason TEXT          why; shown to the agent and kept in the request
+      --digest sha256:HEX    write the review only if the request holds the command with this
+                             digest (checked by the API server in the same write)
+  -o, --output FORMAT        json, yaml or name: print the updated request
+
+Your review names you and your groups exactly as the API server authenticated you. The API
+server refuses it when you are the requester, not an approver, or the request is decided; the
+operator tallies reviews and decides.
+
+${CONNECTION}
+
+${EXIT_STATUS_HELP}
+`;
+
+export const WATCH_HELP = `Stream pending requests as they appear, through a watch.
+
+Usage:
+  kubectl approve watch [-A] [--watch-only] [--no-prompt] [-o json|name]
+
+On a terminal, each pending request is shown and you answer a (approve), d (deny, asks for a
+reason), s (skip) or q (quit). Otherwise (or with --no-prompt) one line per event:
+  event=pending namespace=agents name=... phase=Pending requester=... target=... approvals=0/2 expiresAt=... summary="..."
+Events: pending, reviewed, approved, denied, expired, withdrawn, executed, failed, deleted.
+
+Flags:
+  -A, --all-namespaces       every namespace
+      --watch-only           only requests that appear from now on, not those already pending
+      --no-prompt            print events even on a terminal; never ask
+      --recordings DIR       on a terminal, show earlier statements of the session (see show)
+  -o, --output FORMAT        json (one object per line: {"type":...,"object":...}) or name
+
+${CONNECTION}
+`;
