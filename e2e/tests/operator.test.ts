@@ -45,6 +45,7 @@ let procs: AirlockProcesses;
 let operator: Awaited<ReturnType<AirlockProcesses['startOperator']>>;
 let localPort: number;
 let agent: Obj; // the mutated pod the sidecar runs for
+let firstRequest: string; // the first request that ran; garbage-collected after the retention
 
 before(async () => {
   plane = await ControlPlane.start({ log });
@@ -64,6 +65,8 @@ before(async () => {
     kubeconfigPath: install.operator.kubeconfigPath,
     namespace: OPERATOR_NS,
     recordingsDirectory: mkdtempSync(join(procs.dir, 'recordings-')),
+    // Short enough that the last test sees the first finished request deleted.
+    retention: '90s',
     ports,
   });
   localPort = await freePort();
@@ -368,12 +371,15 @@ describe('a held statement, end to end', () => {
     assert.match(result.stderr, new RegExp(`kubectl approve ${request.metadata.name}`), 'the agent was told what to run');
     assert.equal(await superuserQuery("SELECT count(*) FROM pg_tables WHERE tablename = 'order_archive_2019'"), '0');
     const done = await phaseOf(request.metadata.name, ['Executed']);
+    firstRequest = request.metadata.name;
     assert.equal(done.status.result, 'DROP TABLE');
     assert.equal(done.status.approvals, '1/1');
-    await eventually('an Approved event', async () => {
-      const events = await kubectlJson(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${request.metadata.name}`]);
-      return events.items.find((e: Obj) => e.reason === 'Approved');
-    });
+    for (const reason of ['Created', 'Approved', 'Executed']) {
+      await eventually(`a ${reason} event`, async () => {
+        const events = await kubectlJson(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${request.metadata.name}`]);
+        return events.items.find((e: Obj) => e.reason === reason);
+      });
+    }
   });
 
   test('a write needs two distinct approvers: alice twice counts once, then bob, and it runs once', async () => {
@@ -505,6 +511,20 @@ describe('a held statement, end to end', () => {
       'the stolen token refused',
       async () => ((await brokerStatus(stolen, ca, '/v1/credentials', { target: SAMPLE.target })) === 401 ? true : undefined),
       30_000,
+    );
+  });
+});
+
+describe('garbage collection', () => {
+  test('a finished request is deleted after the retention', { timeout: 180_000 }, async () => {
+    assert.ok(firstRequest, 'the first held statement ran');
+    await eventually(
+      `${firstRequest} deleted`,
+      async () => {
+        const got = await plane.kubectl(['get', 'approvalrequests.airlock.dev', firstRequest, '-n', NS]);
+        return got.code !== 0 && /NotFound/.test(got.stderr) ? true : undefined;
+      },
+      150_000,
     );
   });
 });

@@ -100,10 +100,15 @@ function parse() {
   if (values.help) return 'help' as const;
   const namespace = values.namespace ?? process.env.POD_NAMESPACE ?? 'airlock-system';
   const service = values.service ?? 'airlock-operator';
-  const kubeConfig = new KubeConfig();
-  if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
-  else kubeConfig.loadFromDefault();
   const brokerPort = port(values['broker-port'], 8443, '--broker-port');
+  const retentionMs = duration(values.retention ?? '24h', '--retention');
+  const kubeConfig = new KubeConfig();
+  try {
+    if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
+    else kubeConfig.loadFromDefault();
+  } catch (error) {
+    throw new UsageError(`--kubeconfig: cannot load ${values.kubeconfig ?? 'the default kubeconfig'}: ${(error as Error).message}`);
+  }
   return {
     logLevel: values['log-level'] ?? 'info',
     options: {
@@ -131,7 +136,7 @@ function parse() {
         logLevel: values['log-level'] ?? 'info',
       },
       recordingsDirectory: values.recordings ?? '/var/lib/airlock/recordings',
-      retentionMs: duration(values.retention ?? '24h', '--retention'),
+      retentionMs,
       leaseName: 'airlock-operator',
       ...(values['lease-duration'] ? { leaseDurationSeconds: Number(values['lease-duration']) } : {}),
     },

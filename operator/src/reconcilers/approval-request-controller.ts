@@ -5,7 +5,7 @@
  */
 import type { ApprovalRequest, ApprovalRequestStatus } from '@airlock/crds';
 import { isNotFound, type KubeClient, objectPath } from '../kube/client.ts';
-import { setCondition } from '../kube/conditions.ts';
+import { findCondition, setCondition } from '../kube/conditions.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
@@ -28,7 +28,21 @@ const EVENT: Record<string, { type: 'Normal' | 'Warning'; reason: string }> = {
   Approved: { type: 'Normal', reason: 'Approved' },
   Denied: { type: 'Warning', reason: 'Denied' },
   Expired: { type: 'Warning', reason: 'Expired' },
+  // Written by the broker (the sidecar reported); the reconciler tells humans when it first sees them.
+  Withdrawn: { type: 'Normal', reason: 'Withdrawn' },
+  Executed: { type: 'Normal', reason: 'Executed' },
+  Failed: { type: 'Warning', reason: 'ExecutionFailed' },
 };
+
+/** The phase this pass makes visible for the first time, if any: a tally transition or a broker write. */
+function announced(previous: ApprovalRequestStatus, phase: string, transitioned: boolean): string | undefined {
+  if (transitioned) return phase;
+  const decided = findCondition(previous.conditions, 'Decided');
+  const executed = findCondition(previous.conditions, 'Executed');
+  if (phase === 'Withdrawn' && decided?.reason !== 'Withdrawn') return phase;
+  if ((phase === 'Executed' || phase === 'Failed') && executed?.reason !== phase) return phase;
+  return undefined;
+}
 
 export function approvalRequestReconciler(deps: ApprovalRequestReconcilerDeps): Reconcile {
   const clock = deps.clock ?? (() => new Date());
@@ -72,13 +86,15 @@ export function approvalRequestReconciler(deps: ApprovalRequestReconcilerDeps): 
       ...(result.decidedAt ? { decidedAt: result.decidedAt } : {}),
     };
     const written = await writeStatusIfChanged(deps.client, KINDS.approvalRequest, request, status);
-    if (written === 'written' && result.transition) {
-      const event = EVENT[result.transition.to];
-      if (event) deps.events.record(request, event.type, event.reason, result.message);
-      if (result.transition.to === 'Approved' || result.transition.to === 'Denied' || result.transition.to === 'Expired') {
-        deps.metrics.decided(request, result.transition.to, now);
-      }
+    const shown = written === 'written' ? announced(previous, result.phase, result.transition !== undefined) : undefined;
+    const event = shown ? EVENT[shown] : undefined;
+    if (event) {
+      const message =
+        shown === 'Executed' || shown === 'Failed' ? `${request.spec.operation.summary}: ${previous.result ?? shown}` : result.message;
+      deps.events.record(request, event.type, event.reason, message);
     }
+    const to = result.transition?.to;
+    if (written === 'written' && (to === 'Approved' || to === 'Denied' || to === 'Expired')) deps.metrics.decided(request, to, now);
     const updated: ApprovalRequest = { ...request, status };
     const gcAt = garbageCollectAt(updated, deps.retentionMs);
     if (gcAt !== undefined && gcAt <= now.getTime()) {

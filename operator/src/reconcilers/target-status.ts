@@ -57,7 +57,7 @@ export function targetReadiness(target: Target, credentials: SecretKeys | undefi
   }
   if (alternatives.length === 0) return { ready: true, reason: 'NoCredentialsNeeded', message: 'The target needs no credentials.' };
   if (!ref) return { ready: false, reason: 'SecretNotFound', message: 'spec.credentialsSecretRef is not set' };
-  if (!credentials || !credentials.found) {
+  if (!credentials?.found) {
     return {
       ready: false,
       reason: 'SecretNotFound',
