@@ -24,7 +24,11 @@ export function reviewsOf(request: ApprovalRequest): readonly Review[] {
  */
 export function approvalsOf(request: ApprovalRequest): string {
   if (request.status?.approvals) return request.status.approvals;
-  const approved = new Set(reviewsOf(request).filter((r) => r.decision === 'Approve').map((r) => r.user)).size;
+  const approved = new Set(
+    reviewsOf(request)
+      .filter((r) => r.decision === 'Approve')
+      .map((r) => r.user),
+  ).size;
   return `${Math.min(approved, request.spec.requiredApprovals)}/${request.spec.requiredApprovals}`;
 }
 

@@ -28,6 +28,8 @@ export const EXIT_CODES = {
   DigestMismatch: 9,
   /** No kubeconfig, the API server cannot be reached, or it does not accept your credentials. */
   Unreachable: 10,
+  /** Ctrl-C (or SIGTERM) before the command finished. */
+  Interrupted: 130,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
@@ -43,5 +45,5 @@ export class ApproveError extends Error {
   }
 }
 
-/** Exit statuses of interrupted runs, as shells report them. */
-export const EXIT_INTERRUPTED = 130;
+/** Exit status of an interrupted run, as shells report them. */
+export const EXIT_INTERRUPTED = EXIT_CODES.Interrupted;

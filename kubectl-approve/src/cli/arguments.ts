@@ -112,7 +112,8 @@ export function parseArguments(argv: readonly string[]): Command {
 
   if (values.version || sub === 'version') return { kind: 'version' };
   if (sub === 'help') return { kind: 'help', topic: helpTopic(rest[0]) };
-  if (values.help) return { kind: 'help', topic: sub === 'review' && rest.length === 0 ? 'main' : (sub as 'list' | 'show' | 'review' | 'watch') };
+  if (values.help)
+    return { kind: 'help', topic: sub === 'review' && rest.length === 0 ? 'main' : (sub as 'list' | 'show' | 'review' | 'watch') };
 
   const kind = sub as 'list' | 'show' | 'review' | 'watch';
   const given = tokens.filter((t) => t.kind === 'option').map((t) => ({ name: t.name as OptionName, raw: t.rawName }));
@@ -169,7 +170,8 @@ export function parseArguments(argv: readonly string[]): Command {
       if (values.deny && values.approve) throw usage('--deny and --approve together: choose one');
       const reason = value(values.reason);
       const digest = value(values.digest);
-      if (digest !== undefined && !DIGEST.test(digest)) throw usage(`--digest must be sha256: and 64 hex digits, as kubectl approve show prints it`);
+      if (digest !== undefined && !DIGEST.test(digest))
+        throw usage(`--digest must be sha256: and 64 hex digits, as kubectl approve show prints it`);
       return {
         kind,
         common,

@@ -78,7 +78,9 @@ export function tableCells(requests: readonly ApprovalRequest[], options: TableO
 /** Cells laid out in columns; every line ends with a newline. */
 export function renderColumns(cells: readonly (readonly string[])[]): string {
   const widths: number[] = [];
-  for (const row of cells) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleWidth(cell))));
+  for (const row of cells) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, visibleWidth(cell));
+  }
   return cells
     .map((row) =>
       row

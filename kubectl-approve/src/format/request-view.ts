@@ -25,7 +25,7 @@ export interface ViewOptions {
   readonly contextWidth?: number;
 }
 
-const LABEL = 16;
+const LABEL = 18;
 const GUTTER = '  │ ';
 
 export function requestView(request: ApprovalRequest, options: ViewOptions): string {
@@ -37,8 +37,12 @@ export function requestView(request: ApprovalRequest, options: ViewOptions): str
   const field = (label: string, value: string) => lines.push(`${style.heading((label ? `${label}:` : '').padEnd(LABEL))}${value}`);
   const blank = () => lines.push('');
 
-  lines.push(style.heading(`ApprovalRequest ${oneLine(request.metadata.name ?? '')} in namespace ${oneLine(request.metadata.namespace ?? '')}`));
-  const phaseText = isExpired(request, now) ? style.warn('Pending, past its expiry: it can no longer be approved') : phaseStyle(phase, style);
+  lines.push(
+    style.heading(`ApprovalRequest ${oneLine(request.metadata.name ?? '')} in namespace ${oneLine(request.metadata.namespace ?? '')}`),
+  );
+  const phaseText = isExpired(request, now)
+    ? style.warn('Pending, past its expiry: it can no longer be approved')
+    : phaseStyle(phase, style);
   field('Phase', request.status?.message ? `${phaseText} — ${oneLine(request.status.message)}` : phaseText);
   if (phase === 'Pending') field('Expires', `${expiresIn(spec.expiresAt, now)} (${spec.expiresAt})`);
   if (request.status?.decidedAt) field('Decided', `${age(request.status.decidedAt, now)} ago (${request.status.decidedAt})`);
@@ -57,10 +61,13 @@ export function requestView(request: ApprovalRequest, options: ViewOptions): str
   const hidden = countUnsafe(spec.operation.text, { multiline: true });
   if (hidden > 0) {
     notes.push(
-      style.warn(`${hidden} control or invisible character${hidden === 1 ? ' is' : 's are'} shown as \\u{...}: check what they do before approving`),
+      style.warn(
+        `${hidden} control or invisible character${hidden === 1 ? ' is' : 's are'} shown as \\u{...}: check what they do before approving`,
+      ),
     );
   }
-  if (sql && options.pretty && text !== spec.operation.text) notes.push(style.dim('laid out for reading (whitespace only); --raw shows it as sent'));
+  if (sql && options.pretty && text !== spec.operation.text)
+    notes.push(style.dim('laid out for reading (whitespace only); --raw shows it as sent'));
   for (const note of notes) lines.push(`  ${note}`);
   for (const [i, parameter] of (spec.operation.parameters ?? []).entries()) {
     field(i === 0 ? 'Parameters' : '', `${style.parameter(`$${i + 1}`)} = ${parameterText(parameter, style)}`);
@@ -73,12 +80,18 @@ export function requestView(request: ApprovalRequest, options: ViewOptions): str
   field('Service account', oneLine(spec.requester.serviceAccount));
   field('Pod', `${oneLine(spec.requester.pod.name)} (uid ${oneLine(spec.requester.pod.uid)})`);
   if (spec.requester.onBehalfOf) {
-    field('On behalf of', `${oneLine(spec.requester.onBehalfOf)}${spec.requester.issuer ? ` (issuer ${oneLine(spec.requester.issuer)})` : ''}`);
+    field(
+      'On behalf of',
+      `${oneLine(spec.requester.onBehalfOf)}${spec.requester.issuer ? ` (issuer ${oneLine(spec.requester.issuer)})` : ''}`,
+    );
   }
   field('Target', `${oneLine(spec.target.name)} (${spec.target.type})`);
   field('Asked by', `ApprovalPolicy ${oneLine(spec.policy.name || '(default action)')}, rule ${oneLine(spec.policy.rule ?? 'default')}`);
   field('Scope', spec.scope === 'window' && spec.window ? `window of ${spec.window}` : spec.scope);
-  field('Approvals', `${approvalsOf(request)} — needs ${spec.requiredApprovals} distinct approver${spec.requiredApprovals === 1 ? '' : 's'}: ${oneLine(approverText(request))}`);
+  field(
+    'Approvals',
+    `${approvalsOf(request)} — needs ${spec.requiredApprovals} distinct approver${spec.requiredApprovals === 1 ? '' : 's'}: ${oneLine(approverText(request))}`,
+  );
   const reviews = reviewsOf(request);
   if (reviews.length > 0) {
     lines.push(style.heading('Reviews:'));
@@ -130,7 +143,7 @@ function youText(request: ApprovalRequest, me: Reviewer, now: Date, style: Style
       const phase = phaseOf(request);
       if (phase !== 'Pending') return `${who} — ${standing.as}; the request is ${phase}, reviews are closed`;
       if (isExpired(request, now)) return `${who} — ${standing.as}; the request expired, reviews no longer count`;
-      return `${who} — you may review it as ${standing.as}: kubectl approve ${request.metadata.name} -n ${request.metadata.namespace} [--deny] --reason TEXT`;
+      return `${who} — you may review it as ${standing.as}: kubectl approve ${request.metadata.name} -n ${request.metadata.namespace} [--reason TEXT], or --deny --reason TEXT`;
     }
   }
 }
@@ -138,19 +151,21 @@ function youText(request: ApprovalRequest, me: Reviewer, now: Date, style: Style
 function contextLines(request: ApprovalRequest, options: ViewOptions, style: Style): string[] {
   const session = oneLine(request.spec.operation.sessionID);
   const result = options.context;
-  if (!result) return [style.dim(`Session ${session}: earlier statements not shown; add --recordings DIR (a copy of the operator's recordings).`)];
+  if (!result)
+    return [style.dim(`Session ${session}: earlier statements not shown; add --recordings DIR (a copy of the operator's recordings).`)];
   if (!result.found) return [style.dim(`Session ${session}: earlier statements not shown: ${oneLine(result.reason)}`)];
   const context = result.context;
   const lines: string[] = [];
   const chain = context.chain.ok
     ? style.good(`hash chain verified, ${context.chain.records} records`)
     : style.warn(`hash chain BROKEN: ${oneLine(context.chain.message)}; only the records before the break are shown`);
-  lines.push(style.heading(`Session ${session} before this statement`) + ` (${oneLine(context.source)}; ${chain}):`);
+  lines.push(`${style.heading(`Session ${session} before this statement`)} (${oneLine(context.source)}; ${chain}):`);
   if (context.principal && context.principal.serviceAccount !== request.spec.requester.serviceAccount) {
     lines.push(style.warn(`  the recording belongs to ${oneLine(context.principal.serviceAccount)}, not to the requester`));
   }
   if (context.before.length === 0) lines.push(style.dim('  (no earlier statements)'));
-  if (context.omitted > 0) lines.push(style.dim(`  ... ${context.omitted} earlier statement${context.omitted === 1 ? '' : 's'} (--context N shows more)`));
+  if (context.omitted > 0)
+    lines.push(style.dim(`  ... ${context.omitted} earlier statement${context.omitted === 1 ? '' : 's'} (--history N shows more)`));
   const width = options.contextWidth ?? 80;
   const rows = context.before.map((s) => statementRow(s, width, style));
   if (rows.length > 0) lines.push(...renderColumns(rows).trimEnd().split('\n'));

@@ -17,11 +17,11 @@ export interface Token {
   readonly text: string;
 }
 
-const SPACE = /^[ \t\n\r\f\v]+/;
-const NUMBER = /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*(?:\.(?!\.)[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?)/;
-const WORD = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/;
-const PARAMETER = /^\$\d+/;
-const DOLLAR_TAG = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
+const SPACE = /[ \t\n\r\f\v]+/y;
+const NUMBER = /(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*(?:\.(?!\.)[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?)/y;
+const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
+const PARAMETER = /\$\d+/y;
+const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
 const OPERATOR_CHARS = '+-*/<>=~!@#%^&|`?';
 const PUNCTUATION = '(),;[].:';
 /** Word prefixes that make the following quote a string: E'..', B'..', X'..', N'..', U&'..'. */
@@ -35,34 +35,61 @@ export function tokenize(sql: string): Token[] {
     tokens.push({ kind, text: sql.slice(i, end) });
     i = end;
   };
+  const at = (pattern: RegExp): string | undefined => {
+    pattern.lastIndex = i;
+    return pattern.exec(sql)?.[0];
+  };
   while (i < sql.length) {
-    const rest = sql.slice(i);
     const c = sql[i]!;
-    let m: RegExpExecArray | null;
-    if ((m = SPACE.exec(rest))) push('space', i + m[0].length);
-    else if (rest.startsWith('--')) {
+    const space = at(SPACE);
+    if (space) {
+      push('space', i + space.length);
+      continue;
+    }
+    if (sql.startsWith('--', i)) {
       const nl = sql.indexOf('\n', i);
       push('comment', nl === -1 ? sql.length : nl);
-    } else if (rest.startsWith('/*')) push('comment', blockCommentEnd(sql, i));
-    else if (c === "'") push('string', quotedEnd(sql, i, "'", false));
-    else if (c === '"') push('quoted', quotedEnd(sql, i, '"', false));
-    else if ((m = PARAMETER.exec(rest))) push('parameter', i + m[0].length);
-    else if ((m = DOLLAR_TAG.exec(rest))) {
-      const close = sql.indexOf(m[0], i + m[0].length);
-      push('string', close === -1 ? sql.length : close + m[0].length);
-    } else if ((m = NUMBER.exec(rest)) && m[0] !== '.') push('number', i + m[0].length);
-    else if ((m = WORD.exec(rest))) {
-      const word = m[0];
+      continue;
+    }
+    if (sql.startsWith('/*', i)) {
+      push('comment', blockCommentEnd(sql, i));
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      push(c === "'" ? 'string' : 'quoted', quotedEnd(sql, i, c, false));
+      continue;
+    }
+    const parameter = at(PARAMETER);
+    if (parameter) {
+      push('parameter', i + parameter.length);
+      continue;
+    }
+    const tag = at(DOLLAR_TAG);
+    if (tag) {
+      const close = sql.indexOf(tag, i + tag.length);
+      push('string', close === -1 ? sql.length : close + tag.length);
+      continue;
+    }
+    const number = at(NUMBER);
+    if (number && number !== '.') {
+      push('number', i + number.length);
+      continue;
+    }
+    const word = at(WORD);
+    if (word) {
       const after = i + word.length;
       const lower = word.toLowerCase();
+      const quote = sql[after + 1];
       if (sql[after] === "'" && STRING_PREFIXES.has(lower)) push('string', quotedEnd(sql, after, "'", lower === 'e'));
-      else if (lower === 'u' && sql[after] === '&' && (sql[after + 1] === "'" || sql[after + 1] === '"')) {
-        push(sql[after + 1] === "'" ? 'string' : 'quoted', quotedEnd(sql, after + 1, sql[after + 1]!, false));
+      else if (lower === 'u' && sql[after] === '&' && (quote === "'" || quote === '"')) {
+        push(quote === "'" ? 'string' : 'quoted', quotedEnd(sql, after + 1, quote, false));
       } else push('word', after);
-    } else if (OPERATOR_CHARS.includes(c)) push('operator', operatorEnd(sql, i));
+      continue;
+    }
+    if (OPERATOR_CHARS.includes(c)) push('operator', operatorEnd(sql, i));
     else if (c === ':' && sql[i + 1] === ':') push('operator', i + 2);
     else if (PUNCTUATION.includes(c)) push('punctuation', i + 1);
-    else push('other', i + c.length);
+    else push('other', i + (sql.codePointAt(i)! > 0xffff ? 2 : 1));
   }
   return tokens;
 }

@@ -40,7 +40,12 @@ export function watchLine(event: WatchEvent, format: MachineFormat | 'line'): st
     ['target', r.spec.target.name],
     ['approvals', approvalsOf(r)],
     ['expiresAt', r.spec.expiresAt],
-    ...(event.type === 'reviewed' && last ? ([['reviewer', last.user], ['decision', last.decision]] as [string, string][]) : []),
+    ...(event.type === 'reviewed' && last
+      ? ([
+          ['reviewer', last.user],
+          ['decision', last.decision],
+        ] as [string, string][])
+      : []),
     ['summary', r.spec.operation.summary],
   ];
   return `${fields.map(([k, v]) => `${k}=${value(oneLine(v))}`).join(' ')}\n`;

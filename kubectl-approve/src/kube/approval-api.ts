@@ -6,8 +6,8 @@
 import type { ApprovalRequest } from '@airlock/crds';
 import type { Reviewer } from '../approval-facts.ts';
 import { ApproveError } from '../errors.ts';
+import { digestMismatch, notFound, rbacForbidden, refusalKind, reviewRefused } from '../review/review-errors.ts';
 import { appendReviewPatch, type ReviewInput } from '../review/review-patch.ts';
-import { notFound, rbacForbidden, refusalKind, reviewRefused } from '../review/review-errors.ts';
 import { type ApiClient, ApiStatusError, type WatchEventBody } from './api-client.ts';
 
 const GROUP = 'airlock.dev';
@@ -15,7 +15,9 @@ const VERSION = 'v1alpha1';
 const PLURAL = 'approvalrequests';
 
 export function collectionPath(namespace: string | undefined): string {
-  return namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+  return namespace
+    ? `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}`
+    : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
 }
 
 export function objectPath(namespace: string, name: string, subresource?: string): string {
@@ -51,9 +53,16 @@ export class ApprovalApi {
       const list = await this.client.get<{ items: ApprovalRequest[]; metadata: { resourceVersion: string } }>(collectionPath(namespace));
       return { items: list.items.map(withKind), resourceVersion: list.metadata.resourceVersion };
     } catch (error) {
-      throw await this.#explain(error, 'list', namespace ?? '', () =>
-        // A 404 on a collection: the CRD is not installed.
-        new ApproveError('NotFound', 'the API server does not serve approvalrequests.airlock.dev: is airlock installed in this cluster? (kubectl get crd approvalrequests.airlock.dev)'),
+      throw await this.#explain(
+        error,
+        'list',
+        namespace ?? '',
+        () =>
+          // A 404 on a collection: the CRD is not installed.
+          new ApproveError(
+            'NotFound',
+            'the API server does not serve approvalrequests.airlock.dev: is airlock installed in this cluster? (kubectl get crd approvalrequests.airlock.dev)',
+          ),
       );
     }
   }
@@ -100,7 +109,15 @@ export class ApprovalApi {
     const review = await this.client.post<{ status?: { allowed?: boolean } }>('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
-      spec: { resourceAttributes: { group: GROUP, resource: PLURAL, verb, ...(namespace ? { namespace } : {}), ...(subresource ? { subresource } : {}) } },
+      spec: {
+        resourceAttributes: {
+          group: GROUP,
+          resource: PLURAL,
+          verb,
+          ...(namespace ? { namespace } : {}),
+          ...(subresource ? { subresource } : {}),
+        },
+      },
     });
     return review.status?.allowed === true;
   }
@@ -121,16 +138,26 @@ export class ApprovalApi {
       const problem = check(request);
       if (problem) throw problem;
       try {
-        return withKind(await this.client.jsonPatch<ApprovalRequest>(objectPath(namespace, name, 'status'), appendReviewPatch(request, input)));
+        return withKind(
+          await this.client.jsonPatch<ApprovalRequest>(objectPath(namespace, name, 'status'), appendReviewPatch(request, input)),
+        );
       } catch (error) {
         if (!(error instanceof ApiStatusError)) throw error;
         if (error.status === 404) throw notFound(name, namespace);
-        if (refusalKind(error.message) === 'stale' && attempt < STALE_RETRIES) {
-          request = await this.get(namespace, name);
-          continue;
-        }
-        if (error.status === 403 && refusalKind(error.message) === 'rbac') {
+        const kind = refusalKind(error.message);
+        if (error.status === 403 && kind === 'rbac') {
           throw await this.#explain(error, 'patch', namespace, () => notFound(name, namespace), 'status');
+        }
+        // A failed `test` operation comes back as a bare 422 ("the server rejected our request due
+        // to an error in our request"): read the request again to see whether someone wrote it
+        // in between (then check and try again) or the digest differs.
+        if (kind === 'stale' || kind === 'digest' || kind === 'other') {
+          const fresh = await this.get(namespace, name);
+          if (fresh.metadata.resourceVersion !== request.metadata.resourceVersion && attempt < STALE_RETRIES) {
+            request = fresh;
+            continue;
+          }
+          if (input.digest && fresh.spec.operation.digest !== input.digest) throw digestMismatch(fresh, input.digest);
         }
         throw reviewRefused(request, input.me, error.message, input.now);
       }

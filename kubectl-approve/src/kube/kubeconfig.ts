@@ -31,8 +31,11 @@ export function loadConnection(flags: ConnectionFlags, env: Readonly<Record<stri
     );
   }
   const merged = new KubeConfig();
-  const seen = { clusters: new Set<string>(), users: new Set<string>(), contexts: new Set<string>() };
   const options: Parameters<KubeConfig['loadFromOptions']>[0] = { clusters: [], users: [], contexts: [], currentContext: '' };
+  /** The first file to name one wins, as in kubectl. */
+  const addNew = <T extends { name: string }>(into: T[], from: readonly T[]) => {
+    for (const item of from) if (!into.some((known) => known.name === item.name)) into.push(item);
+  };
   for (const file of files) {
     const one = new KubeConfig();
     try {
@@ -40,9 +43,9 @@ export function loadConnection(flags: ConnectionFlags, env: Readonly<Record<stri
     } catch (error) {
       throw new ApproveError('Unreachable', `cannot read the kubeconfig ${file}: ${(error as Error).message}`, { cause: error });
     }
-    for (const c of one.getClusters()) if (!seen.clusters.has(c.name)) seen.clusters.add(c.name) && options.clusters.push(c);
-    for (const u of one.getUsers()) if (!seen.users.has(u.name)) seen.users.add(u.name) && options.users.push(u);
-    for (const c of one.getContexts()) if (!seen.contexts.has(c.name)) seen.contexts.add(c.name) && options.contexts.push(c);
+    addNew(options.clusters, one.getClusters());
+    addNew(options.users, one.getUsers());
+    addNew(options.contexts, one.getContexts());
     if (!options.currentContext && one.getCurrentContext()) options.currentContext = one.getCurrentContext();
   }
   merged.loadFromOptions(options);
@@ -62,7 +65,8 @@ export function loadConnection(flags: ConnectionFlags, env: Readonly<Record<stri
   if (!context) {
     throw new ApproveError('Unreachable', `the kubeconfig (${files.join(delimiter)}) has no current context: pass --context NAME`);
   }
-  if (!merged.getCurrentCluster()) throw new ApproveError('Unreachable', `context ${context.name} names cluster ${context.cluster}, which the kubeconfig does not have`);
+  if (!merged.getCurrentCluster())
+    throw new ApproveError('Unreachable', `context ${context.name} names cluster ${context.cluster}, which the kubeconfig does not have`);
   return { kubeConfig: merged, namespace: flags.namespace || context.namespace || 'default', context: context.name };
 }
 

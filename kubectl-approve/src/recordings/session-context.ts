@@ -67,7 +67,8 @@ export function sessionStatements(records: readonly StoredRecord<RecordedEvent>[
         update(event.statementIndex, { outcome: event.commandTag });
         break;
       case 'error':
-        if (event.statementIndex !== undefined) update(event.statementIndex, { outcome: `error ${event.sqlstate ?? event.code}: ${event.message}` });
+        if (event.statementIndex !== undefined)
+          update(event.statementIndex, { outcome: `error ${event.sqlstate ?? event.code}: ${event.message}` });
         break;
       default:
         break;

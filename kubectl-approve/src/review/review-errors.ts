@@ -62,7 +62,8 @@ export type RefusalKind = 'self-review' | 'not-approver' | 'decided' | 'duplicat
 export function refusalKind(message: string): RefusalKind {
   if (message.includes('testing value /metadata/resourceVersion')) return 'stale';
   if (message.includes('testing value /spec/operation/digest')) return 'digest';
-  if (message.includes('a requester cannot review its own request') || message.includes('may not review this request')) return 'self-review';
+  if (message.includes('a requester cannot review its own request') || message.includes('may not review this request'))
+    return 'self-review';
   if (message.includes('is not an approver of this request')) return 'not-approver';
   if (message.includes('already decided') || message.includes('reviews are closed')) return 'decided';
   if (message.includes('Duplicate value')) return 'duplicate';
