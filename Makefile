@@ -16,7 +16,7 @@ NODE_TEST := node --test --test-reporter=tap
 UNIT_TESTS := $(foreach p,crds operator sidecar kubectl-approve e2e,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
-.PHONY: help setup system-packages bench binaries generate build typecheck lint format test test-unit e2e cluster approve-plugin clean
+.PHONY: help setup system-packages bench binaries generate build typecheck lint format test test-unit e2e cluster demo approve-plugin clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ test: lint typecheck system-packages binaries ## everything: lint, types, unit, 
 
 approve-plugin: setup ## write the kubectl approve plugin as one executable file: kubectl-approve/dist/kubectl-approve
 	node kubectl-approve/scripts/bundle.ts
+
+demo: setup system-packages binaries ## run airlock locally for real: control plane, operator, PostgreSQL, an agent pod and its sidecar, until Ctrl-C
+	node e2e/src/demo-main.ts
 
 cluster: setup binaries ## run a control plane with the airlock CRDs until Ctrl-C
 	node e2e/src/cluster-main.ts
