@@ -4,6 +4,7 @@ export { type ControlPlaneBinaries, controlPlaneBinaries, etcdVersion, kubernete
 export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
 export { CRD_MANIFESTS, installCrds } from './crds.ts';
 export { HarnessError } from './errors.ts';
+export { type EventuallyOptions, eventually } from './eventually.ts';
 export { type AirlockInstallation, type InstallAirlockOptions, installAirlock } from './install.ts';
 export { kubeconfigYaml } from './kubeconfig.ts';
 export { PgBouncer, type PgBouncerOptions } from './pgbouncer.ts';

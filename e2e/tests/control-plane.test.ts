@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AdmissionregistrationV1Api, AuthenticationV1Api, BatchV1Api, CoreV1Api, VersionApi } from '@kubernetes/client-node';
-import { apiError, ControlPlane, kubernetesVersion, TEST_USERS, type TestUserName } from '../src/index.ts';
+import { apiError, ControlPlane, eventually, kubernetesVersion, TEST_USERS, type TestUserName } from '../src/index.ts';
 
 let plane: ControlPlane;
 before(async () => {
@@ -17,15 +16,6 @@ before(async () => {
 after(async () => plane?.stop());
 
 /** Polls for a condition the controllers bring about; the harness has no other way to wait on them. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 test('the API server reports the pinned version (>= 1.33)', async () => {
   const info = await plane.kubeConfig().makeApiClient(VersionApi).getCode();

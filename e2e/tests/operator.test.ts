@@ -18,6 +18,7 @@ import {
   agentPod,
   appendReviewPatch,
   ControlPlane,
+  eventually,
   freePort,
   installAirlock,
   installCrds,
@@ -96,14 +97,9 @@ async function kubectlJson(args: string[], user: TestUserName = 'admin'): Promis
   return JSON.parse(result.stdout);
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}\noperator log:\n${operator.logTail()}`);
-    await sleep(200);
-  }
+/** Waits for the operator's work; on timeout the message ends with the operator's log. */
+function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return eventually(what, probe, { timeoutMs, intervalMs: 200, detail: () => `operator log:\n${operator.logTail()}` });
 }
 
 async function createPod(body: Obj): Promise<Obj> {
@@ -145,7 +141,7 @@ async function superuserQuery(sql: string): Promise<string> {
 
 /** The request the sidecar created for `text`, once it exists and is Pending. */
 function requestFor(text: string): Promise<Obj> {
-  return eventually(`an ApprovalRequest for ${text}`, async () => {
+  return until(`an ApprovalRequest for ${text}`, async () => {
     const list = await kubectlJson(['get', 'approvalrequests.airlock.dev', '-n', NS]);
     return list.items.find((r: Obj) => r.spec.operation.text === text && r.status?.phase === 'Pending');
   });
@@ -165,7 +161,7 @@ async function review(user: TestUserName, request: Obj, decision: 'Approve' | 'D
 }
 
 function phaseOf(name: string, phases: string[]): Promise<Obj> {
-  return eventually(`${name} in ${phases.join('|')}`, async () => {
+  return until(`${name} in ${phases.join('|')}`, async () => {
     const r = await kubectlJson(['get', 'approvalrequests.airlock.dev', name, '-n', NS]);
     return phases.includes(r.status?.phase) ? r : undefined;
   });
@@ -207,7 +203,7 @@ spec:
 `,
     );
     assert.equal((await plane.kubectl(['apply', '-f', file])).code, 0);
-    const target = await eventually('broken-db status', async () => {
+    const target = await until('broken-db status', async () => {
       const t = await kubectlJson(['get', 'targets.airlock.dev', 'broken-db', '-n', NS]);
       return t.status?.conditions?.find((c: Obj) => c.type === 'Ready') ? t : undefined;
     });
@@ -215,7 +211,7 @@ spec:
     assert.equal(ready.status, 'False');
     assert.equal(ready.reason, 'KeysMissing');
     assert.match(ready.message, /lacks key password/);
-    await eventually('a CredentialsMissing event', async () => {
+    await until('a CredentialsMissing event', async () => {
       const events = await kubectlJson(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=broken-db']);
       return events.items.find((e: Obj) => e.reason === 'CredentialsMissing');
     });
@@ -295,7 +291,7 @@ describe('injection', () => {
     writeFileSync(file, JSON.stringify(job));
     const created = await plane.kubectl(['create', '-f', file]);
     assert.equal(created.code, 0, created.stderr);
-    const pod = await eventually("the Job's pod", async () => {
+    const pod = await until("the Job's pod", async () => {
       const pods = await kubectlJson(['get', 'pods', '-n', NS, '-l', 'job-name=nightly-report']);
       return pods.items[0];
     });
@@ -375,7 +371,7 @@ describe('a held statement, end to end', () => {
     assert.equal(done.status.result, 'DROP TABLE');
     assert.equal(done.status.approvals, '1/1');
     for (const reason of ['Created', 'Approved', 'Executed']) {
-      await eventually(`a ${reason} event`, async () => {
+      await until(`a ${reason} event`, async () => {
         const events = await kubectlJson(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${request.metadata.name}`]);
         return events.items.find((e: Obj) => e.reason === reason);
       });
@@ -507,7 +503,7 @@ describe('a held statement, end to end', () => {
     assert.equal(await brokerStatus(stolen, ca, '/v1/credentials', { target: SAMPLE.target }), 200);
     assert.equal(await brokerStatus(token, ca, '/v1/credentials', { target: 'broken-db' }), 403, 'not one of its targets');
     assert.equal((await plane.kubectl(['delete', 'pod', 'short-lived', '-n', NS, '--wait=true'])).code, 0);
-    await eventually(
+    await until(
       'the stolen token refused',
       async () => ((await brokerStatus(stolen, ca, '/v1/credentials', { target: SAMPLE.target })) === 401 ? true : undefined),
       30_000,
@@ -518,7 +514,7 @@ describe('a held statement, end to end', () => {
 describe('garbage collection', () => {
   test('a finished request is deleted after the retention', { timeout: 180_000 }, async () => {
     assert.ok(firstRequest, 'the first held statement ran');
-    await eventually(
+    await until(
       `${firstRequest} deleted`,
       async () => {
         const got = await plane.kubectl(['get', 'approvalrequests.airlock.dev', firstRequest, '-n', NS]);

@@ -11,12 +11,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { APPROVAL_REVIEWS_POLICY, GROUP, VERSION } from '@airlock/crds';
 import { stringify } from 'yaml';
 import {
   type AirlockInstallation,
   ControlPlane,
+  eventually,
   installAirlock,
   installCrds,
   type KubectlResult,
@@ -348,16 +348,6 @@ async function ok(result: Promise<KubectlResult>): Promise<KubectlResult> {
   const r = await result;
   assert.equal(r.code, 0, r.stderr);
   return r;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
 }
 
 /** A review with the groups the API server authenticates for `user` (kubectl approve copies them from whoami). */

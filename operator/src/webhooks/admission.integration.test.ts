@@ -13,9 +13,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'node:tls';
-import { ControlPlane, createCertificateAuthority, installCrds, issueServingCertificate } from '@airlock/e2e';
+import {
+  ControlPlane,
+  createCertificateAuthority,
+  eventually as eventuallyWithin,
+  installCrds,
+  issueServingCertificate,
+} from '@airlock/e2e';
+
+/** Control-plane work here (job-controller, certificate renewal) gets two minutes. */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
+  eventuallyWithin(what, probe, { timeoutMs: 120_000 });
+
 import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -47,19 +57,6 @@ const registry = new Registry();
 const manifests = mkdtempSync(join(tmpdir(), 'airlock-webhook-test-'));
 /** Every TlsMaterial the CA-rotation manager served, in order. */
 const caRotationHistory: TlsMaterial[] = [];
-
-/** Polls for something the control plane brings about; fails with `what` after the timeout. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve()
-      .then(probe)
-      .catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 let manifestCount = 0;
 /** `kubectl create -f` as the admin, the way a user or CI would create the object. */

@@ -18,6 +18,7 @@ import {
   installCrds,
   issueServingCertificate,
   PostgresServer,
+  eventually as sharedEventually,
 } from '@airlock/e2e';
 import { createLogger } from '@airlock/sidecar';
 import pg from 'pg';
@@ -287,13 +288,7 @@ export function waitForRequest(
   });
 }
 
-/** Waits for a condition the test cannot be told about (files on disk); generous, never a timed assertion. */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** The shared `eventually`, with this file's argument order and a quicker poll (files on disk, stream lines). */
+export function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
+  return sharedEventually(what, probe, { timeoutMs, intervalMs: 100 });
 }

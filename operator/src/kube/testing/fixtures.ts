@@ -1,7 +1,5 @@
-/** Helpers the kube integration tests share: namespaces, Target bodies, waiting, relayed kubeconfigs. */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { exampleDocuments, type Target } from '@airlock/crds';
-import type { ControlPlane } from '@airlock/e2e';
+import { type ControlPlane, eventually as sharedEventually } from '@airlock/e2e';
 import { KubeConfig } from '@kubernetes/client-node';
 import { collectionPath, isAlreadyExists, type KubeClient } from '../client.ts';
 import { KINDS } from '../kinds.ts';
@@ -23,13 +21,9 @@ export function targetBody(namespace: string, name: string, labels: Record<strin
   return target;
 }
 
-/** Polls until `check` holds; fails after a generous wait, naming what it waited for. */
+/** Polls until `check` holds (the shared `eventually`, for boolean checks); names what it waited for. */
 export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for: ${what}`);
-    await sleep(50);
-  }
+  await sharedEventually(what, async () => ((await check()) ? true : undefined), { timeoutMs, intervalMs: 50 });
 }
 
 /** The admin kubeconfig, pointed at another address for the same API server (a relay). */
