@@ -11,7 +11,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startBroker } from './broker/server.ts';
 import { InformerCatalog } from './catalog.ts';
 import { KubeClient } from './kube/client.ts';
-import { Controller } from './kube/controller.ts';
+import { Controller, type ReconcileFunction } from './kube/controller.ts';
 import { createControllerMetrics } from './kube/controller-metrics.ts';
 import { EventRecorder } from './kube/events.ts';
 import { LeaderElector } from './kube/leader-election.ts';
@@ -127,7 +127,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     /** Starts the four controllers; returns what stops them (and unhooks them from the informers). */
     const startControllers = (): (() => Promise<void>) => {
       const unhook: (() => void)[] = [];
-      const make = (name: string, reconcile: ConstructorParameters<typeof Controller>[0]['reconcile']) =>
+      const make = (name: string, reconcile: ReconcileFunction) =>
         new Controller({ name, reconcile, logger: logger.child({ controller: name }), metrics: controllerMetrics });
       const targets = make('target', targetReconciler({ client, targets: catalog.targetInformer, events }));
       unhook.push(targets.watch(catalog.targetInformer));

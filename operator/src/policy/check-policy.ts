@@ -5,9 +5,10 @@
  */
 import type { ApprovalPolicy, RuleError } from '@airlock/crds';
 import { compileMasking, compilePolicy } from '@airlock/sidecar';
+import type { SecretKeyLookup } from '../kube/secrets.ts';
 
 /** The masking hash key: its value, `missing` when the Secret or key is absent, undefined when the policy needs none. */
-export type HashKeyLookup = { readonly value: string } | { readonly missing: string } | undefined;
+export type HashKeyLookup = SecretKeyLookup | undefined;
 
 export function checkPolicy(policy: ApprovalPolicy, hashKey: HashKeyLookup): RuleError[] {
   const errors: RuleError[] = [];

@@ -6,13 +6,14 @@
 import type { ApprovalRequest, ApprovalRequestStatus } from '@airlock/crds';
 import { isNotFound, type KubeClient, objectPath } from '../kube/client.ts';
 import { findCondition, setCondition } from '../kube/conditions.ts';
+import type { ReconcileFunction } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
+import { splitObjectKey } from '../kube/object-key.ts';
 import { writeStatusIfChanged } from '../kube/status-writer.ts';
 import type { ApprovalMetrics } from '../observability/approval-metrics.ts';
 import { garbageCollectAt, tally } from './approval-tally.ts';
-import type { Reconcile } from './reconcile.ts';
 
 export interface ApprovalRequestReconcilerDeps {
   readonly client: KubeClient;
@@ -44,17 +45,17 @@ function announced(previous: ApprovalRequestStatus, phase: string, transitioned:
   return undefined;
 }
 
-export function approvalRequestReconciler(deps: ApprovalRequestReconcilerDeps): Reconcile {
+export function approvalRequestReconciler(deps: ApprovalRequestReconcilerDeps): ReconcileFunction {
   const clock = deps.clock ?? (() => new Date());
   return async (key) => {
-    const [namespace, name] = key.split('/') as [string, string];
+    const { namespace = '', name } = splitObjectKey(key);
     const request = deps.requests.get(namespace, name);
     if (!request) return;
     const now = clock();
     const result = tally(request, now);
     const generation = request.metadata.generation ?? 1;
     const previous: ApprovalRequestStatus = request.status ?? {};
-    const decided = !['Pending'].includes(result.phase);
+    const decided = result.phase !== 'Pending';
     let conditions = setCondition(
       previous.conditions,
       decided

@@ -2,12 +2,13 @@
 import type { AgentIdentity, AgentIdentityStatus, Target } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
 import { findCondition, setCondition } from '../kube/conditions.ts';
+import type { ReconcileFunction } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
+import { splitObjectKey } from '../kube/object-key.ts';
 import { writeStatusIfChanged } from '../kube/status-writer.ts';
 import { resolveIdentityTargets } from './identity-status.ts';
-import { type Reconcile, splitKey } from './reconcile.ts';
 
 export interface IdentityReconcilerDeps {
   readonly client: KubeClient;
@@ -17,10 +18,10 @@ export interface IdentityReconcilerDeps {
   readonly clock?: () => Date;
 }
 
-export function identityReconciler(deps: IdentityReconcilerDeps): Reconcile {
+export function identityReconciler(deps: IdentityReconcilerDeps): ReconcileFunction {
   const clock = deps.clock ?? (() => new Date());
   return async (key) => {
-    const [namespace, name] = splitKey(key);
+    const { namespace = '', name } = splitObjectKey(key);
     const identity = deps.identities.get(namespace, name);
     if (!identity) return;
     const resolution = resolveIdentityTargets(identity, deps.targets.list(namespace));

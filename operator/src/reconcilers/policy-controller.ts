@@ -6,13 +6,14 @@
 import type { ApprovalPolicy, ApprovalPolicyStatus } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
 import { findCondition, setCondition } from '../kube/conditions.ts';
+import type { ReconcileFunction } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
+import { splitObjectKey } from '../kube/object-key.ts';
+import { readSecretKey } from '../kube/secrets.ts';
 import { writeStatusIfChanged } from '../kube/status-writer.ts';
 import { checkPolicy, type HashKeyLookup } from '../policy/check-policy.ts';
-import { type Reconcile, splitKey } from './reconcile.ts';
-import { secretValue } from './secret-keys.ts';
 
 export interface PolicyReconcilerDeps {
   readonly client: KubeClient;
@@ -26,13 +27,13 @@ export interface PolicyReconcilerDeps {
 export async function hashKeyFor(client: KubeClient, policy: ApprovalPolicy): Promise<HashKeyLookup> {
   const ref = policy.spec.masking?.hashKeySecretRef;
   if (!ref) return undefined;
-  return secretValue(client, policy.metadata.namespace ?? '', ref.name, ref.key);
+  return readSecretKey(client, policy.metadata.namespace ?? '', ref);
 }
 
-export function policyReconciler(deps: PolicyReconcilerDeps): Reconcile {
+export function policyReconciler(deps: PolicyReconcilerDeps): ReconcileFunction {
   const clock = deps.clock ?? (() => new Date());
   return async (key) => {
-    const [namespace, name] = splitKey(key);
+    const { namespace = '', name } = splitObjectKey(key);
     const policy = deps.policies.get(namespace, name);
     if (!policy) return;
     const hashKey = await hashKeyFor(deps.client, policy);

@@ -6,13 +6,14 @@
 import type { Target, TargetStatus } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
 import { findCondition, setCondition } from '../kube/conditions.ts';
+import type { ReconcileFunction } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
+import { splitObjectKey } from '../kube/object-key.ts';
+import { readSecret } from '../kube/secrets.ts';
 import { writeStatusIfChanged } from '../kube/status-writer.ts';
-import { type Reconcile, splitKey } from './reconcile.ts';
-import { secretKeys } from './secret-keys.ts';
-import { endpointText, targetReadiness } from './target-status.ts';
+import { endpointText, type SecretKeys, targetReadiness } from './target-status.ts';
 
 export interface TargetReconcilerDeps {
   readonly client: KubeClient;
@@ -22,17 +23,17 @@ export interface TargetReconcilerDeps {
   readonly clock?: () => Date;
 }
 
-export function targetReconciler(deps: TargetReconcilerDeps): Reconcile {
+export function targetReconciler(deps: TargetReconcilerDeps): ReconcileFunction {
   const clock = deps.clock ?? (() => new Date());
   const recheck = deps.recheck ?? { notReadyMs: 30_000, readyMs: 300_000 };
   return async (key) => {
-    const [namespace, name] = splitKey(key);
+    const { namespace = '', name } = splitObjectKey(key);
     const target = deps.targets.get(namespace, name);
     if (!target) return;
     const ref = target.spec.credentialsSecretRef;
     const caRef = target.spec.postgres?.tls?.caSecretRef ?? target.spec.http?.tls?.caSecretRef ?? target.spec.kubernetes?.tls?.caSecretRef;
-    const credentials = ref ? await secretKeys(deps.client, namespace, ref.name) : undefined;
-    const ca = caRef ? await secretKeys(deps.client, namespace, caRef.name) : undefined;
+    const credentials = ref ? await keysOf(deps.client, namespace, ref.name) : undefined;
+    const ca = caRef ? await keysOf(deps.client, namespace, caRef.name) : undefined;
     const readiness = targetReadiness(target, credentials, ca);
     const generation = target.metadata.generation ?? 1;
     const before = findCondition(target.status?.conditions, 'Ready');
@@ -53,4 +54,10 @@ export function targetReconciler(deps: TargetReconcilerDeps): Reconcile {
     }
     return { requeueAfterMs: readiness.ready ? recheck.readyMs : recheck.notReadyMs };
   };
+}
+
+/** Key names only: readiness never needs the values. */
+async function keysOf(client: KubeClient, namespace: string, name: string): Promise<SecretKeys> {
+  const data = await readSecret(client, namespace, name);
+  return data === undefined ? { found: false } : { found: true, keys: Object.keys(data) };
 }
