@@ -4,10 +4,10 @@
  * pod — its command, its env, its token mount — because there is no kubelet to start them.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError } from './errors.ts';
+import { httpStatus } from './http-status.ts';
 import { freePort } from './ports.ts';
 import { waitUntilReady } from './readiness.ts';
 import { Supervisor } from './supervisor.ts';
@@ -39,18 +39,6 @@ interface ContainerLike {
   args?: string[];
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   volumeMounts?: { name: string; mountPath: string }[];
-}
-
-function httpStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: 3000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** One supervised process with a health port, restartable. */

@@ -8,12 +8,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type ControlPlaneBinaries, controlPlaneBinaries, type Log } from './binaries.ts';
+import { httpStatus } from './http-status.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { createCertificateAuthority, createServiceAccountKeyPair, issueServingCertificate } from './pki.ts';
 import { freePort } from './ports.ts';
@@ -268,26 +267,4 @@ export class ControlPlane {
     });
     this.#log(`${component} ready`);
   }
-}
-
-function httpStatus(url: string, caPem?: string, token?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
-      u,
-      {
-        method: 'GET',
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-        ...(u.protocol === 'https:' ? { agent: new Agent({ ca: caPem, keepAlive: false }) } : {}),
-        timeout: 5000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }

@@ -20,7 +20,6 @@ export {
 } from './postgres.ts';
 export { type PostgresBinaries, pgbouncerBinary, postgresBinaries } from './postgres-binaries.ts';
 export { type PsqlConnection, type PsqlOptions, type PsqlResult, runPsql } from './psql.ts';
-export { appendReviewPatch, type ReviewInput } from './reviews.ts';
 export type { RunAs } from './run-as.ts';
 export { agentPod, SAMPLE, SAMPLE_SQL, type SampleOptions, sampleManifests } from './sample-agent.ts';
 export { type ServiceAccountKubeconfig, serviceAccountKubeconfig } from './service-account-kubeconfig.ts';

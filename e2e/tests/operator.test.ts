@@ -11,12 +11,13 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApprovalRequest } from '@airlock/crds';
+import { appendReviewPatch } from '../../kubectl-approve/src/review/review-patch.ts';
 import { operationDigest } from '../../sidecar/src/approval/digest.ts';
 import {
   type AirlockInstallation,
   AirlockProcesses,
   agentPod,
-  appendReviewPatch,
   ControlPlane,
   eventually,
   freePort,
@@ -150,9 +151,14 @@ function requestFor(text: string): Promise<Obj> {
 async function review(user: TestUserName, request: Obj, decision: 'Approve' | 'Deny', reason?: string) {
   const whoami = await kubectlJson(['auth', 'whoami'], user);
   const current = await kubectlJson(['get', 'approvalrequests.airlock.dev', request.metadata.name, '-n', NS]);
-  const patch = appendReviewPatch(
-    { user: whoami.status.userInfo.username, groups: whoami.status.userInfo.groups, decision, ...(reason ? { reason } : {}) },
-    Boolean(current.status?.reviews),
+  // The patch kubectl approve sends, with the caller's user and groups from SelfSubjectReview.
+  const patch = JSON.stringify(
+    appendReviewPatch(current as ApprovalRequest, {
+      me: { username: whoami.status.userInfo.username, groups: whoami.status.userInfo.groups },
+      decision,
+      reason,
+      now: new Date(),
+    }),
   );
   return plane.kubectl(
     ['patch', 'approvalrequests.airlock.dev', request.metadata.name, '-n', NS, '--subresource=status', '--type=json', '-p', patch],
@@ -415,9 +421,13 @@ describe('a held statement, end to end', () => {
     const kubeconfig = join(procs.dir, 'agent-sa.kubeconfig');
     writeFileSync(kubeconfig, plane.kubeconfig('admin').replace(/token: .*/, `token: ${saToken.stdout.trim()}`));
     const self = `system:serviceaccount:${NS}:${SAMPLE.serviceAccount}`;
-    const patch = appendReviewPatch(
-      { user: self, groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'], decision: 'Approve' },
-      false,
+    const current = await kubectlJson(['get', 'approvalrequests.airlock.dev', request.metadata.name, '-n', NS]);
+    const patch = JSON.stringify(
+      appendReviewPatch(current as ApprovalRequest, {
+        me: { username: self, groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'] },
+        decision: 'Approve',
+        now: new Date(),
+      }),
     );
     const refused = await plane.kubectl(
       ['patch', 'approvalrequests.airlock.dev', request.metadata.name, '-n', NS, '--subresource=status', '--type=json', '-p', patch],

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AirlockValidator, type ApprovalRequest } from '@airlock/crds';
-import { BROKER_API, HEARTBEAT_SECONDS, MAX_BODY_BYTES, MAX_RECORDING_BODY_BYTES, STREAM_MAX_SECONDS } from '@airlock/sidecar';
+import { BROKER_PATHS, HEARTBEAT_SECONDS, MAX_BODY_BYTES, MAX_RECORDING_BODY_BYTES, STREAM_MAX_SECONDS } from '@airlock/sidecar';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { InformerCatalog } from '../catalog.ts';
@@ -113,13 +113,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     {
       name: 'config',
       method: 'GET',
-      pattern: path('config'),
+      pattern: routePattern(BROKER_PATHS.config),
       handle: ({ pod, response }) => configStreams.open(pod, response),
     },
     {
       name: 'credentials',
       method: 'POST',
-      pattern: path('credentials'),
+      pattern: routePattern(BROKER_PATHS.credentials),
       handle: async (call) => {
         const request = await body(call);
         if (!isObject(request) || typeof request.target !== 'string') throw new BrokerHttpError('Invalid', 'send { target: "<name>" }');
@@ -137,7 +137,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     {
       name: 'approvals',
       method: 'POST',
-      pattern: path('approvals'),
+      pattern: routePattern(BROKER_PATHS.approvals),
       handle: async (call) => {
         const created = await createApproval(approvals, call.pod, await body(call));
         sendJson(call.response, created.status, created.body);
@@ -146,13 +146,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     {
       name: 'outcome',
       method: 'GET',
-      pattern: path('approvals/([^/]+)/outcome'),
+      pattern: routePattern(BROKER_PATHS.outcome),
       handle: ({ pod, param, response }) => outcomeStreams.open(pod, param, response),
     },
     {
       name: 'withdraw',
       method: 'POST',
-      pattern: path('approvals/([^/]+)/withdraw'),
+      pattern: routePattern(BROKER_PATHS.withdraw),
       handle: async (call) => {
         await withdrawApproval(approvals, call.pod, call.param, await body(call));
         sendNoContent(call.response);
@@ -161,7 +161,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     {
       name: 'execution',
       method: 'POST',
-      pattern: path('approvals/([^/]+)/execution'),
+      pattern: routePattern(BROKER_PATHS.execution),
       handle: async (call) => {
         await reportExecution(approvals, call.pod, call.param, await body(call));
         sendNoContent(call.response);
@@ -170,7 +170,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     {
       name: 'recordings',
       method: 'POST',
-      pattern: path('recordings/([^/]+)'),
+      pattern: routePattern(BROKER_PATHS.recordings),
       handle: async (call) => {
         const ack = await ingestRecords(recordings, call.pod, call.param, await body(call, MAX_RECORDING_BODY_BYTES));
         sendJson(call.response, 200, ack);
@@ -179,7 +179,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     {
       name: 'recording-close',
       method: 'POST',
-      pattern: path('recordings/([^/]+)/close'),
+      pattern: routePattern(BROKER_PATHS.recordingClose),
       handle: async (call) => {
         await body(call);
         await closeRecording(recordings, call.pod, call.param);
@@ -259,4 +259,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   };
 }
 
-const path = (suffix: string): RegExp => new RegExp(`^${BROKER_API}/${suffix}$`);
+/** A route's pattern from the protocol's own path (one source): its parameter becomes a capture. */
+function routePattern(route: string | ((param: string) => string)): RegExp {
+  const placeholder = 'PARAM';
+  const text = typeof route === 'string' ? route : route(placeholder);
+  const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replace(placeholder, '([^/]+)')}$`);
+}
