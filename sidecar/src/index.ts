@@ -20,6 +20,7 @@ export * as pgProtocol from './pg/protocol/index.ts';
 export { policiesFor } from './policy/applicable.ts';
 export { type Action, compilePolicy, type Decision, decide } from './policy/decide.ts';
 export type * from './ports.ts';
+export { syncDirectory } from './recording/file-sink.ts';
 export {
   CHAIN_START,
   type ChainHead,

@@ -8,7 +8,7 @@
  */
 import { type FileHandle, mkdir, open, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHAIN_START, type ChainHead, serializeRecord } from '@airlock/sidecar';
+import { CHAIN_START, type ChainHead, serializeRecord, syncDirectory } from '@airlock/sidecar';
 import { continueChain } from './chain-continuation.ts';
 import { type AppendOptions, IngestError, type RecordingIngestStore, type SessionKey } from './ingest-store.ts';
 
@@ -177,13 +177,4 @@ async function newlineBefore(handle: FileHandle, before: number): Promise<number
     if (index !== -1) return position + index;
   }
   return -1;
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -140,7 +140,8 @@ export class FileSink implements RecordingSink {
   }
 }
 
-async function syncDirectory(directory: string): Promise<void> {
+/** fsync of a directory, so a file created in it survives a crash. */
+export async function syncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, 'r');
   try {
     await handle.sync();
