@@ -16,3 +16,8 @@ const SYMBOLS = new Set(
 export function isBuiltinOperator(symbol: string): boolean {
   return SYMBOLS.has(symbol);
 }
+
+/** For tests. */
+export function builtinOperatorSymbols(): readonly string[] {
+  return [...SYMBOLS];
+}

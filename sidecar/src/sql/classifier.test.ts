@@ -34,7 +34,10 @@ test('another literal reuses the classification by normalized text, with the cal
 test('a classification that read a literal is never reused for another literal', async () => {
   const classifier = await SqlClassifier.create();
   const pairs: [string, string, StatementKind][] = [
-    ["SELECT set_config('search_path', 'app', false)", "SELECT set_config('role', 'admin', false)", 'privilege'],
+    ["SELECT set_config('statement_timeout', '5s', false)", "SELECT set_config('role', 'admin', false)", 'privilege'],
+    ["SELECT set_config('client_encoding', 'UTF8', false)", "SELECT set_config('client_encoding', 'SJIS', false)", 'dangerous'],
+    ['SET standard_conforming_strings = on', 'SET standard_conforming_strings = off', 'dangerous'],
+    ["SET client_encoding TO 'utf-8'", "SET client_encoding TO 'BIG5'", 'dangerous'],
     [
       "CREATE FUNCTION f() RETURNS int LANGUAGE 'sql' AS 'SELECT 1'",
       "CREATE FUNCTION f() RETURNS int LANGUAGE 'plpython3u' AS 'SELECT 1'",

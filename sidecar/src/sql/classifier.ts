@@ -6,8 +6,9 @@
  * - by exact text: a repeated statement costs one map lookup;
  * - by normalized text (libpg-query replaces every literal with $n): `WHERE id = 7` reuses the
  *   classification of `WHERE id = 6`, because kinds, commands, objects and functions do not depend
- *   on literal values. The one exception, set_config('role', ...), is never cached this way. The
- *   `text` of a reused result is the caller's own. Only single-statement texts go in this cache.
+ *   on literal values. The exceptions (set_config('role', ...), SET client_encoding = 'SJIS',
+ *   LANGUAGE 'plpython3u': see dependsOnConstants) are never cached this way. The `text` of a
+ *   reused result is the caller's own. Only single-statement texts go in this cache.
  *
  * classify() never throws: what cannot be parsed or classified comes back as one `unknown`
  * statement, which policy fails closed on. Text that is empty or only comments has no statements

