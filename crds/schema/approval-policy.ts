@@ -81,43 +81,55 @@ export const approvalSettings: Schema = obj(
 
 const sqlMatch = obj(
   'SQLMatch',
-  'Matches SQL statements as the PostgreSQL parser sees them. Every field set must match; within a list, any entry.',
+  'Matches SQL statements as the PostgreSQL parser sees them. Every field that is set must match. How a list matches depends on the action: an allow rule covers a statement only when every kind it has, every command, every object it touches and every function it calls is listed (a read that also writes is not covered by statementKinds [read]); deny and requireApproval rules match when any of them is listed. A field left unset does not constrain that facet. Several statements in one message are each decided; the strictest decision wins.',
   {
     statementKinds: stringSet(
-      'What the statement does; a statement can be several kinds (a data-modifying CTE reads and writes). unknown is anything the classifier cannot place, including what does not parse.',
+      'What the statement does; a statement can be several kinds (a data-modifying CTE is read and write; SELECT nextval(...) is read and write). read: returns data and changes nothing. write: changes rows, sequences, locks or other sessions (any function not known to be read-only counts). ddl: changes the schema. privilege: changes who may do what, whose rights the session uses, or what an unqualified name means (GRANT, SET ROLE, SET search_path, RESET ALL). dangerous: reaches outside the database or into other sessions (server files and programs, backend signals, dblink), or makes the server read later statements differently from airlock (a client_encoding other than UTF8, standard_conforming_strings off). transaction: BEGIN, COMMIT, SET TRANSACTION. session: settings and prepared statements of this session. admin: maintenance and cluster-level commands. unknown: anything the classifier cannot place, including what does not parse; never allowed.',
       oneOf('A statement kind.', SQL_STATEMENT_KINDS),
       SQL_STATEMENT_KINDS.length,
     ),
     commands: stringSet(
-      'Command tags, as PostgreSQL names them: SELECT, TRUNCATE, DROP TABLE, ALTER SYSTEM.',
+      "Command tags, as PostgreSQL names them: SELECT, TRUNCATE TABLE, DROP TABLE, ALTER SYSTEM. For deny and requireApproval a tag's first words match it (TRUNCATE catches TRUNCATE TABLE, SELECT catches SELECT FOR UPDATE); an allow rule must name the whole tag.",
       str('A command tag.', { maxLength: 64, pattern: '^[A-Z]+( [A-Z]+)*$' }),
       64,
     ),
-    objects: globs('Tables, views and sequences touched, schema-qualified: public.orders, billing.*.'),
-    functions: globs('Functions called, schema-qualified when the statement says so: pg_terminate_backend, dblink*.'),
+    objects: globs(
+      'Tables, views and sequences touched, schema-qualified: public.orders, billing.*. A name the statement leaves unqualified is matched on the safe side: deny and requireApproval rules match it in any schema, allow rules only as public.',
+    ),
+    functions: globs(
+      'Functions called: pg_terminate_backend, dblink*. A pattern without a schema catches the function in any schema for deny and requireApproval, and only the unqualified (built-in) name for allow.',
+    ),
     writesWithoutWhere: bool('Matches UPDATE and DELETE without a WHERE clause.'),
   },
 );
 
-const sshMatch = obj('SSHMatch', 'Matches SSH channel requests. Every field set must match; within a list, any entry.', {
-  requestTypes: stringSet(
-    'exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: TCP forwarding.',
-    oneOf('A request type.', ['exec', 'shell', 'subsystem', 'port-forward']),
-    4,
-  ),
-  programs: globs('The program run by exec, as written or its base name: rm, /usr/bin/*, systemctl.'),
-  arguments: globs('The arguments of exec after the program, joined by single spaces: "-rf *", "restart *".', 64, 1024),
-  subsystems: globs('Subsystem names, for example sftp.'),
-});
+const sshMatch = obj(
+  'SSHMatch',
+  'Matches SSH channel requests. Every field that is set must match: for allow, every program of the command line (and every argument list) must be listed; for deny and requireApproval, any listed one matches.',
+  {
+    requestTypes: stringSet(
+      'exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: TCP forwarding.',
+      oneOf('A request type.', ['exec', 'shell', 'subsystem', 'port-forward']),
+      4,
+    ),
+    programs: globs('The program run by exec, as written or its base name: rm, /usr/bin/*, systemctl.'),
+    arguments: globs('The arguments of exec after the program, joined by single spaces: "-rf *", "restart *".', 64, 1024),
+    subsystems: globs('Subsystem names, for example sftp.'),
+  },
+);
 
-const httpMatch = obj('HTTPMatch', 'Matches HTTP requests. Every field set must match; within a list, any entry.', {
-  methods: stringSet('Request methods.', oneOf('A method.', HTTP_METHODS), HTTP_METHODS.length),
-  paths: globs('Request paths without the query string: /v1/users/*, /admin/**.', 64, 1024),
-});
+const httpMatch = obj(
+  'HTTPMatch',
+  'Matches HTTP requests. Every field that is set must match the request (a request has one method and one path, so allow and deny read lists the same way).',
+  {
+    methods: stringSet('Request methods.', oneOf('A method.', HTTP_METHODS), HTTP_METHODS.length),
+    paths: globs('Request paths without the query string: /v1/users/*, /admin/**.', 64, 1024),
+  },
+);
 
 const kubernetesMatch = obj(
   'KubernetesMatch',
-  'Matches Kubernetes API requests. Every field set must match; within a list, any entry. Use resource/subresource for subresources: pods/exec.',
+  'Matches Kubernetes API requests. Every field that is set must match: for allow, every verb, resource and namespace the request involves must be listed; for deny and requireApproval, any listed one matches. Use resource/subresource for subresources: pods/exec.',
   {
     verbs: stringSet('API verbs.', oneOf('A verb.', KUBE_VERBS), KUBE_VERBS.length),
     apiGroups: stringSet('API groups; "" is the core group.', str('A group.', { maxLength: 253 }), 32),
@@ -129,7 +141,7 @@ const kubernetesMatch = obj(
 
 const match = obj(
   'RuleMatch',
-  'What a rule applies to: commands of one protocol. An empty match applies to every command.',
+  'What a rule applies to: commands of one protocol. An allow rule covers a command only when every facet of it (each statement kind, command, object and function; each program; each verb, resource and namespace) is listed by the fields it sets; deny and requireApproval rules match on any facet. A command that cannot be classified is never allowed. An empty match applies to every command (the operator warns about an allow rule without constraints).',
   { sql: sqlMatch, ssh: sshMatch, http: httpMatch, kubernetes: kubernetesMatch },
   {
     rules: [
@@ -143,7 +155,7 @@ const match = obj(
 
 const rule = obj(
   'PolicyRule',
-  'One rule. Rules are tried in order; the first that matches decides.',
+  'One rule. The strictest rule that matches decides: a deny rule, else a requireApproval rule, else an allow rule that covers the whole command, else the default action. Order only picks which of several rules with the same action is named (and whose approval settings apply), so rule order never loosens a decision.',
   {
     name: ruleName('Rule name, unique in the policy; shown to agents and reviewers.'),
     description: str('Why the rule exists, shown to reviewers.', { maxLength: 1024 }),
@@ -229,7 +241,11 @@ const spec = obj(
     targets: selector('TargetSelector', 'Targets', {
       types: stringSet('Target types.', oneOf('A type.', PROTOCOLS), PROTOCOLS.length),
     }),
-    rules: { ...list('Rules, tried in order.', rule, 128), 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+    rules: {
+      ...list('Rules; the strictest that matches decides, the first of equals is named.', rule, 128),
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    },
     defaultAction: oneOf('What happens when no rule matches. When several policies apply, the strictest decision wins.', ACTIONS, {
       default: 'deny',
     }),
@@ -277,6 +293,17 @@ const status = obj('ApprovalPolicyStatus', 'What the operator last observed abou
       rule: str('Rule name.', { maxLength: 63 }),
       field: str('Field path within the rule.', { maxLength: 256 }),
       message: str('What is wrong and how to fix it.', { maxLength: 1024 }),
+    }),
+    64,
+  ),
+  warnings: list(
+    "What the policy does that its author may not intend: an allow rule without constraints, an allow SQL rule without statementKinds, defaultAction allow, a rule that never decides because another rule always overrides it, a rule for a protocol none of the policy's targets speaks. Warnings do not stop the policy from being served.",
+    obj('PolicyWarning', 'One warning about one rule, or about the policy when rule is empty.', {
+      rule: str('Rule name; empty for the policy as a whole.', { maxLength: 63 }),
+      code: str('Stable code: AllowWithoutConstraints, AllowKindsUnconstrained, DefaultAllow, ShadowedRule, NoTargetForProtocol.', {
+        maxLength: 64,
+      }),
+      message: str('What the rule does and how to change it.', { maxLength: 1024 }),
     }),
     64,
   ),

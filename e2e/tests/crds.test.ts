@@ -183,6 +183,19 @@ describe('kubectl', () => {
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /sha256:<hex> over the exact bytes/);
   });
+
+  test('explain says how allow and deny rules read a command (ADR 0011)', async () => {
+    const match = await plane.kubectl(['explain', 'approvalpolicy.spec.rules.match']);
+    assert.equal(match.code, 0, match.stderr);
+    const text = match.stdout.replace(/\s+/g, ' ');
+    assert.match(text, /An allow rule covers a command only when every facet of it/);
+    assert.match(text, /deny and requireApproval rules match on any facet/);
+    const sql = await plane.kubectl(['explain', 'approvalpolicy.spec.rules.match.sql']);
+    assert.equal(sql.code, 0, sql.stderr);
+    assert.match(sql.stdout.replace(/\s+/g, ' '), /a read that also writes is not covered by statementKinds \[read\]/);
+    const rule = await plane.kubectl(['explain', 'approvalpolicy.spec.rules']);
+    assert.match(rule.stdout.replace(/\s+/g, ' '), /rule order never loosens a decision/);
+  });
 });
 
 /**

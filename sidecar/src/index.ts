@@ -17,8 +17,8 @@ export { compileMasking, type MaskingRuleError } from './masking/compile.ts';
 export { type HealthServer, startHealthServer } from './observability/health-server.ts';
 export { createLogger, type LoggerOptions } from './observability/logger.ts';
 export * as pgProtocol from './pg/protocol/index.ts';
-export { policiesFor } from './policy/applicable.ts';
-export { type Action, compilePolicy, type Decision, decide } from './policy/decide.ts';
+export { policiesFor, targetMatches } from './policy/applicable.ts';
+export { type Action, type CompiledPolicy, compilePolicy, type Decision, decide, strictestDecision } from './policy/decide.ts';
 export type * from './ports.ts';
 export { syncDirectory } from './recording/file-sink.ts';
 export {

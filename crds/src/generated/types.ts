@@ -248,7 +248,7 @@ export interface ApprovalPolicySpec {
   identities?: IdentitySelector;
   /** Which Targets the policy applies to: those matching any field. Absent: all in the namespace. */
   targets?: TargetSelector;
-  /** Rules, tried in order. */
+  /** Rules; the strictest that matches decides, the first of equals is named. */
   rules?: PolicyRule[];
   /** What happens when no rule matches. When several policies apply, the strictest decision wins. */
   defaultAction?: "allow" | "deny" | "requireApproval";
@@ -278,13 +278,13 @@ export interface TargetSelector {
   types?: Array<"postgres" | "ssh" | "http" | "kubernetes">;
 }
 
-/** One rule. Rules are tried in order; the first that matches decides. */
+/** One rule. The strictest rule that matches decides: a deny rule, else a requireApproval rule, else an allow rule that covers the whole command, else the default action. Order only picks which of several rules with the same action is named (and whose approval settings apply), so rule order never loosens a decision. */
 export interface PolicyRule {
   /** Rule name, unique in the policy; shown to agents and reviewers. */
   name: string;
   /** Why the rule exists, shown to reviewers. */
   description?: string;
-  /** What a rule applies to: commands of one protocol. An empty match applies to every command. */
+  /** What a rule applies to: commands of one protocol. An allow rule covers a command only when every facet of it (each statement kind, command, object and function; each program; each verb, resource and namespace) is listed by the fields it sets; deny and requireApproval rules match on any facet. A command that cannot be classified is never allowed. An empty match applies to every command (the operator warns about an allow rule without constraints). */
   match: RuleMatch;
   /** allow: forward; deny: refuse with an error naming the rule; requireApproval: hold until approved. */
   action: "allow" | "deny" | "requireApproval";
@@ -294,33 +294,33 @@ export interface PolicyRule {
   message?: string;
 }
 
-/** What a rule applies to: commands of one protocol. An empty match applies to every command. */
+/** What a rule applies to: commands of one protocol. An allow rule covers a command only when every facet of it (each statement kind, command, object and function; each program; each verb, resource and namespace) is listed by the fields it sets; deny and requireApproval rules match on any facet. A command that cannot be classified is never allowed. An empty match applies to every command (the operator warns about an allow rule without constraints). */
 export interface RuleMatch {
-  /** Matches SQL statements as the PostgreSQL parser sees them. Every field set must match; within a list, any entry. */
+  /** Matches SQL statements as the PostgreSQL parser sees them. Every field that is set must match. How a list matches depends on the action: an allow rule covers a statement only when every kind it has, every command, every object it touches and every function it calls is listed (a read that also writes is not covered by statementKinds [read]); deny and requireApproval rules match when any of them is listed. A field left unset does not constrain that facet. Several statements in one message are each decided; the strictest decision wins. */
   sql?: SQLMatch;
-  /** Matches SSH channel requests. Every field set must match; within a list, any entry. */
+  /** Matches SSH channel requests. Every field that is set must match: for allow, every program of the command line (and every argument list) must be listed; for deny and requireApproval, any listed one matches. */
   ssh?: SSHMatch;
-  /** Matches HTTP requests. Every field set must match; within a list, any entry. */
+  /** Matches HTTP requests. Every field that is set must match the request (a request has one method and one path, so allow and deny read lists the same way). */
   http?: HTTPMatch;
-  /** Matches Kubernetes API requests. Every field set must match; within a list, any entry. Use resource/subresource for subresources: pods/exec. */
+  /** Matches Kubernetes API requests. Every field that is set must match: for allow, every verb, resource and namespace the request involves must be listed; for deny and requireApproval, any listed one matches. Use resource/subresource for subresources: pods/exec. */
   kubernetes?: KubernetesMatch;
 }
 
-/** Matches SQL statements as the PostgreSQL parser sees them. Every field set must match; within a list, any entry. */
+/** Matches SQL statements as the PostgreSQL parser sees them. Every field that is set must match. How a list matches depends on the action: an allow rule covers a statement only when every kind it has, every command, every object it touches and every function it calls is listed (a read that also writes is not covered by statementKinds [read]); deny and requireApproval rules match when any of them is listed. A field left unset does not constrain that facet. Several statements in one message are each decided; the strictest decision wins. */
 export interface SQLMatch {
-  /** What the statement does; a statement can be several kinds (a data-modifying CTE reads and writes). unknown is anything the classifier cannot place, including what does not parse. */
+  /** What the statement does; a statement can be several kinds (a data-modifying CTE is read and write; SELECT nextval(...) is read and write). read: returns data and changes nothing. write: changes rows, sequences, locks or other sessions (any function not known to be read-only counts). ddl: changes the schema. privilege: changes who may do what, whose rights the session uses, or what an unqualified name means (GRANT, SET ROLE, SET search_path, RESET ALL). dangerous: reaches outside the database or into other sessions (server files and programs, backend signals, dblink), or makes the server read later statements differently from airlock (a client_encoding other than UTF8, standard_conforming_strings off). transaction: BEGIN, COMMIT, SET TRANSACTION. session: settings and prepared statements of this session. admin: maintenance and cluster-level commands. unknown: anything the classifier cannot place, including what does not parse; never allowed. */
   statementKinds?: Array<"read" | "write" | "ddl" | "privilege" | "dangerous" | "transaction" | "session" | "admin" | "unknown">;
-  /** Command tags, as PostgreSQL names them: SELECT, TRUNCATE, DROP TABLE, ALTER SYSTEM. */
+  /** Command tags, as PostgreSQL names them: SELECT, TRUNCATE TABLE, DROP TABLE, ALTER SYSTEM. For deny and requireApproval a tag's first words match it (TRUNCATE catches TRUNCATE TABLE, SELECT catches SELECT FOR UPDATE); an allow rule must name the whole tag. */
   commands?: string[];
-  /** Tables, views and sequences touched, schema-qualified: public.orders, billing.*. */
+  /** Tables, views and sequences touched, schema-qualified: public.orders, billing.*. A name the statement leaves unqualified is matched on the safe side: deny and requireApproval rules match it in any schema, allow rules only as public. */
   objects?: string[];
-  /** Functions called, schema-qualified when the statement says so: pg_terminate_backend, dblink*. */
+  /** Functions called: pg_terminate_backend, dblink*. A pattern without a schema catches the function in any schema for deny and requireApproval, and only the unqualified (built-in) name for allow. */
   functions?: string[];
   /** Matches UPDATE and DELETE without a WHERE clause. */
   writesWithoutWhere?: boolean;
 }
 
-/** Matches SSH channel requests. Every field set must match; within a list, any entry. */
+/** Matches SSH channel requests. Every field that is set must match: for allow, every program of the command line (and every argument list) must be listed; for deny and requireApproval, any listed one matches. */
 export interface SSHMatch {
   /** exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: TCP forwarding. */
   requestTypes?: Array<"exec" | "shell" | "subsystem" | "port-forward">;
@@ -332,7 +332,7 @@ export interface SSHMatch {
   subsystems?: string[];
 }
 
-/** Matches HTTP requests. Every field set must match; within a list, any entry. */
+/** Matches HTTP requests. Every field that is set must match the request (a request has one method and one path, so allow and deny read lists the same way). */
 export interface HTTPMatch {
   /** Request methods. */
   methods?: Array<"GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" | "TRACE" | "CONNECT">;
@@ -340,7 +340,7 @@ export interface HTTPMatch {
   paths?: string[];
 }
 
-/** Matches Kubernetes API requests. Every field set must match; within a list, any entry. Use resource/subresource for subresources: pods/exec. */
+/** Matches Kubernetes API requests. Every field that is set must match: for allow, every verb, resource and namespace the request involves must be listed; for deny and requireApproval, any listed one matches. Use resource/subresource for subresources: pods/exec. */
 export interface KubernetesMatch {
   /** API verbs. */
   verbs?: Array<"get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection" | "proxy">;
@@ -410,6 +410,8 @@ export interface ApprovalPolicyStatus {
   observedGeneration?: number;
   /** Problems found compiling the rules; sidecars never receive a policy with errors. */
   ruleErrors?: RuleError[];
+  /** What the policy does that its author may not intend: an allow rule without constraints, an allow SQL rule without statementKinds, defaultAction allow, a rule that never decides because another rule always overrides it, a rule for a protocol none of the policy's targets speaks. Warnings do not stop the policy from being served. */
+  warnings?: PolicyWarning[];
   /** Ready: every rule compiled and the policy is served to sidecars. */
   conditions?: Condition[];
 }
@@ -421,6 +423,16 @@ export interface RuleError {
   /** Field path within the rule. */
   field?: string;
   /** What is wrong and how to fix it. */
+  message?: string;
+}
+
+/** One warning about one rule, or about the policy when rule is empty. */
+export interface PolicyWarning {
+  /** Rule name; empty for the policy as a whole. */
+  rule?: string;
+  /** Stable code: AllowWithoutConstraints, AllowKindsUnconstrained, DefaultAllow, ShadowedRule, NoTargetForProtocol. */
+  code?: string;
+  /** What the rule does and how to change it. */
   message?: string;
 }
 

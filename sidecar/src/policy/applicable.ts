@@ -17,7 +17,8 @@ function identityMatches(selector: IdentitySelector | undefined, principal: Agen
   );
 }
 
-function targetMatches(selector: TargetSelector | undefined, target: TargetConfig): boolean {
+/** Whether a policy's `spec.targets` selects the Target; the operator's policy warnings use the same reading. */
+export function targetMatches(selector: TargetSelector | undefined, target: Pick<TargetConfig, 'name' | 'labels' | 'spec'>): boolean {
   if (selector === undefined) return true;
   return (
     (selector.names?.includes(target.name) ?? false) ||

@@ -32,8 +32,9 @@ const prod = policy('prod', {
   approval: approvers,
 });
 
-test('first matching rule wins, then the default action', () => {
-  assert.equal(decide(statement({}), [prod]).verdict?.rule, 'reads');
+test('the strictest matching rule decides, then the default action; the first allow rule that covers is named', () => {
+  assert.equal(decide(statement({}), [prod]).verdict?.rule, 'public-reads', 'touches no table: every object it touches is public');
+  assert.equal(decide(statement({ objects: ['billing.invoices'] }), [prod]).verdict?.rule, 'reads');
   const truncate = decide(statement({ kinds: ['write'], commands: ['TRUNCATE TABLE'], objects: ['orders'] }), [prod]);
   assert.equal(truncate.action, 'deny');
   assert.equal(truncate.verdict?.rule, 'no-truncate');
@@ -122,7 +123,95 @@ test('commands match by prefix and glob, case-insensitively; functions by glob',
   assert.equal(decide(statement({ functions: ['dblink_exec'] }), [p]).verdict?.rule, 'dblink');
   assert.equal(
     decide(statement({ functions: ['public.dblink'] }), [p]).verdict?.rule,
-    'rest',
-    'a qualified name needs a qualified pattern',
+    'dblink',
+    'a deny pattern without a schema catches the name in any schema',
   );
+  const allowLower = policy('p', {
+    rules: [{ name: 'lower', match: { sql: { statementKinds: ['read'], functions: ['lower'] } }, action: 'allow' }],
+  });
+  assert.equal(decide(statement({ functions: ['lower'] }), [allowLower]).action, 'allow');
+  assert.equal(
+    decide(statement({ functions: ['public.lower'] }), [allowLower]).action,
+    'deny',
+    "an allow pattern without a schema does not cover somebody's function of that name",
+  );
+});
+
+const readOnly = policy('read-only', {
+  rules: [{ name: 'reads', match: { sql: { statementKinds: ['read'] } }, action: 'allow' }],
+  defaultAction: 'deny',
+});
+
+test('allow covers every kind: a read that also writes, signals or changes privileges is not allowed', () => {
+  assert.equal(decide(statement({}), [readOnly]).action, 'allow');
+  for (const kinds of [
+    ['read', 'write'],
+    ['read', 'dangerous'],
+    ['read', 'privilege', 'session'],
+    ['read', 'admin'],
+  ] as const) {
+    const d = decide(statement({ kinds }), [readOnly]);
+    assert.equal(d.action, 'deny', kinds.join('+'));
+    assert.equal(d.verdict?.rule, undefined, 'the default action decided');
+    assert.match(d.reason, /rule reads does not allow kind/);
+  }
+  const sessionToo = policy('p', {
+    rules: [{ name: 'reads', match: { sql: { statementKinds: ['read', 'transaction', 'session'] } }, action: 'allow' }],
+  });
+  const setRole = decide(statement({ kinds: ['privilege', 'session'], commands: ['SET'] }), [sessionToo]);
+  assert.equal(setRole.action, 'deny');
+  assert.match(setRole.reason, /does not allow kind privilege/);
+});
+
+test('allow covers every command, object and function it lists; a facet with no values is covered', () => {
+  const p = policy('p', {
+    rules: [
+      {
+        name: 'orders',
+        match: { sql: { commands: ['SELECT'], objects: ['public.orders'], functions: ['count', 'lower'] } },
+        action: 'allow',
+      },
+    ],
+  });
+  const allowed = (overrides: Partial<StatementClassification>) => decide(statement(overrides), [p]).action === 'allow';
+  assert.ok(allowed({ objects: ['public.orders'], functions: ['count'] }));
+  assert.ok(allowed({ objects: ['orders'] }), 'unqualified resolves to public for allow rules');
+  assert.ok(allowed({}), 'touches no table and calls nothing');
+  assert.ok(!allowed({ commands: ['SELECT', 'DELETE'], objects: ['public.orders'] }), 'a data-modifying CTE');
+  assert.ok(!allowed({ objects: ['public.orders', 'public.secrets'] }), 'a join to a table not listed');
+  assert.ok(!allowed({ objects: ['public.orders'], functions: ['count', 'nextval'] }), 'a function not listed');
+  assert.ok(!allowed({ commands: ['SELECT FOR UPDATE'] }), 'an allow pattern must name the whole tag');
+  assert.ok(!allowed({ commands: ['SELECT INTO'] }), 'an allow pattern must name the whole tag');
+});
+
+test('deny and requireApproval match on any facet, wherever they are in the rule list', () => {
+  const p = policy('p', {
+    rules: [
+      { name: 'everything', match: {}, action: 'allow' },
+      { name: 'hold-writes', match: { sql: { statementKinds: ['write'] } }, action: 'requireApproval' },
+      { name: 'no-secrets', match: { sql: { objects: ['secrets'] } }, action: 'deny' },
+    ],
+    approval: approvers,
+  });
+  const secrets = decide(statement({ objects: ['public.orders', 'vault.secrets'] }), [p]);
+  assert.equal(secrets.action, 'deny', 'a deny rule after an allow rule still decides');
+  assert.equal(secrets.verdict?.rule, 'no-secrets');
+  const write = decide(statement({ kinds: ['read', 'write'] }), [p]);
+  assert.equal(write.action, 'requireApproval');
+  assert.equal(write.verdict?.rule, 'hold-writes');
+  assert.equal(decide(statement({}), [p]).verdict?.rule, 'everything');
+});
+
+test('of several rules with the same action the first is named, and its approval settings apply', () => {
+  const two = { approvers: { users: ['a@example.com', 'b@example.com'] }, requiredApprovals: 2 };
+  const p = policy('p', {
+    rules: [
+      { name: 'ddl', match: { sql: { statementKinds: ['ddl'] } }, action: 'requireApproval', approval: two },
+      { name: 'writes', match: { sql: { statementKinds: ['write'] } }, action: 'requireApproval' },
+    ],
+    approval: approvers,
+  });
+  const d = decide(statement({ kinds: ['write', 'ddl'], commands: ['TRUNCATE TABLE'] }), [p]);
+  assert.equal(d.verdict?.rule, 'ddl');
+  assert.equal(d.verdict?.approval?.requiredApprovals, 2);
 });

@@ -1,13 +1,21 @@
 /**
  * The one place a statement is decided. Pure: compiled policies and a classification in, a
- * decision out. Within a policy the first matching rule wins, then its default action; across the
- * policies that apply, the strictest enforcing decision wins (deny > requireApproval > allow).
- * Policies in audit mode are evaluated and reported but never change what happens.
+ * decision out (docs/adr/0011-allow-covers-every-facet.md).
+ *
+ * Within a policy the strictest matching rule decides: a deny rule that matches any facet of the
+ * statement, else a requireApproval rule that does, else an allow rule that covers every facet,
+ * else the default action. Among rules of the same action the first in order is the one named
+ * (and whose approval settings apply). So rule order never loosens a decision: appending a deny
+ * rule at the end of a policy works, and an allow rule cannot shadow a later deny.
+ *
+ * Across the policies that apply, the strictest enforcing decision wins (deny > requireApproval >
+ * allow). Policies in audit mode are evaluated and reported but never change what happens.
  */
 import type { ApprovalSettings } from '@airlock/crds';
 import type { PolicyConfig } from '../ports.ts';
 import type { StatementClassification } from '../sql/classification.ts';
-import { compileSqlMatch, type StatementPredicate } from './sql-rule-match.ts';
+import type { Uncovered } from './facet-match.ts';
+import { compileSqlMatch, type StatementMatch } from './sql-rule-match.ts';
 
 export type Action = 'allow' | 'deny' | 'requireApproval';
 
@@ -16,7 +24,7 @@ interface CompiledRule {
   readonly action: Action;
   readonly message?: string;
   readonly approval?: ApprovalSettings;
-  readonly matches: StatementPredicate;
+  readonly match: StatementMatch;
 }
 
 export interface CompiledPolicy {
@@ -36,6 +44,12 @@ export interface Verdict {
   readonly mode: 'enforce' | 'audit';
   readonly approval?: ApprovalSettings;
   readonly message?: string;
+  /**
+   * When the default action decided: the first allow rule that covers part of the statement but
+   * not all of it, and what it does not list. Tells the author and the agent why a rule that
+   * looks like it applies did not.
+   */
+  readonly uncovered?: { readonly rule: string } & Uncovered;
 }
 
 export interface Decision {
@@ -65,14 +79,35 @@ export function compilePolicy(policy: PolicyConfig): CompiledPolicy {
       action: rule.action,
       ...(rule.message ? { message: rule.message } : {}),
       ...(rule.approval ? { approval: rule.approval } : {}),
-      matches: compileSqlMatch(rule),
+      match: compileSqlMatch(rule),
     })),
   };
 }
 
+/** The first rule of each action that matches; the strictest of them decides. */
+function decidingRule(policy: CompiledPolicy, statement: StatementClassification): CompiledRule | undefined {
+  let found: CompiledRule | undefined;
+  for (const rule of policy.rules) {
+    if (found !== undefined && SEVERITY[rule.action] <= SEVERITY[found.action]) continue;
+    if (!rule.match.matches(statement)) continue;
+    found = rule;
+    if (rule.action === 'deny') break;
+  }
+  return found;
+}
+
+function nearMiss(policy: CompiledPolicy, statement: StatementClassification): Verdict['uncovered'] {
+  for (const rule of policy.rules) {
+    const uncovered = rule.action === 'allow' ? rule.match.uncovered(statement) : undefined;
+    if (uncovered !== undefined) return { rule: rule.name, ...uncovered };
+  }
+  return undefined;
+}
+
 function verdictOf(policy: CompiledPolicy, statement: StatementClassification): Verdict {
-  const rule = policy.rules.find((candidate) => candidate.matches(statement));
+  const rule = decidingRule(policy, statement);
   const approval = rule?.approval ?? policy.approval;
+  const uncovered = rule === undefined ? nearMiss(policy, statement) : undefined;
   let verdict: Verdict = {
     policy: policy.name,
     action: rule?.action ?? policy.defaultAction,
@@ -80,6 +115,7 @@ function verdictOf(policy: CompiledPolicy, statement: StatementClassification): 
     ...(rule ? { rule: rule.name } : {}),
     ...(rule?.message ? { message: rule.message } : {}),
     ...(approval ? { approval } : {}),
+    ...(uncovered ? { uncovered } : {}),
   };
   if (verdict.action === 'allow' && statement.kinds.includes('unknown')) {
     // Invariant 4: what cannot be classified is never allowed, whatever a rule says.
@@ -99,6 +135,12 @@ const joinSentences = (...parts: (string | undefined)[]): string => parts.filter
 
 const describe = (verdict: Verdict): string =>
   `ApprovalPolicy ${verdict.policy}${verdict.rule ? ` rule ${verdict.rule}` : ' default action'}`;
+
+/** "rule reads does not list kind write", when an allow rule nearly covered the statement. */
+const nearMissSentence = (verdict: Verdict): string | undefined =>
+  verdict.uncovered && verdict.action !== 'allow'
+    ? `(rule ${verdict.uncovered.rule} does not allow ${verdict.uncovered.facet} ${verdict.uncovered.values.join(', ')})`
+    : undefined;
 
 export function decide(statement: StatementClassification, policies: readonly CompiledPolicy[]): Decision {
   const verdicts = policies.map((policy) => verdictOf(policy, statement));
@@ -125,7 +167,20 @@ export function decide(statement: StatementClassification, policies: readonly Co
     failedClosed && verdict.action !== 'allow'
       ? `(the statement could not be classified: ${statement.unknownReason ?? 'unknown'})`
       : undefined,
+    nearMissSentence(verdict),
     verdict.message,
   );
   return { action: verdict.action, verdict, audit, failedClosed: failedClosed && verdict.action !== 'allow', reason };
+}
+
+/**
+ * The decision for a message of several statements, each decided on its own: the first deny,
+ * else the first hold, else the first allow. An empty message is allowed (PostgreSQL runs nothing).
+ */
+export function strictestDecision(decisions: readonly Decision[]): Decision {
+  return (
+    decisions.find((d) => d.action === 'deny') ??
+    decisions.find((d) => d.action === 'requireApproval') ??
+    decisions[0] ?? { action: 'allow', audit: [], failedClosed: false, reason: 'empty query' }
+  );
 }

@@ -1,24 +1,27 @@
 /**
- * Compiles a rule's `match.sql` into a predicate over a statement's classification. Every field
- * that is set must match; within a list, any entry. A rule for another protocol never matches SQL;
- * an empty match matches every statement.
+ * Compiles a rule's `match.sql` into a FacetMatch over a statement's classification: kinds,
+ * command tags, objects, functions and writesWithoutWhere are its facets, read the way the rule's
+ * action reads them (facet-match.ts: allow covers every value, deny and approval match any). A
+ * rule for another protocol never matches SQL; an empty match matches every statement.
  *
  * Unqualified names (`orders` rather than `public.orders`) resolve through the session's
- * search_path, which the sidecar does not track. So they are matched leniently where that is the
- * safe side — a deny or approval rule for `billing.orders` also catches `orders` — and strictly
- * for allow rules, where an unqualified name only matches patterns for the `public` schema.
+ * search_path, which the sidecar does not track (changing it is `privilege`, see
+ * statement-shape.ts). So names are matched on the safe side of each action:
+ * - deny and approval rules match leniently: a pattern for `billing.orders` catches `orders`, and a
+ *   pattern without a schema (`wipe`) catches the name in any schema (`public.wipe`);
+ * - allow rules match strictly: an unqualified name only matches patterns for the `public`
+ *   schema, and a qualified name only a pattern that matches it whole.
  */
 import type { PolicyRule, SQLMatch } from '@airlock/crds';
 import { compileGlob, type NameMatcher } from '../name-glob.ts';
 import type { StatementClassification } from '../sql/classification.ts';
+import { compileFacetMatch, constantMatch, coverageFor, type FacetConstraint, type FacetMatch } from './facet-match.ts';
 
-export type StatementPredicate = (statement: StatementClassification) => boolean;
-
-const ALWAYS: StatementPredicate = () => true;
-const NEVER: StatementPredicate = () => false;
+export type StatementMatch = FacetMatch<StatementClassification>;
+type StatementConstraint = FacetConstraint<StatementClassification>;
 
 /** Matches schema-qualified patterns against names that may or may not be qualified. */
-function nameMatcher(patterns: readonly string[], lenientUnqualified: boolean): NameMatcher {
+function nameMatcher(patterns: readonly string[], lenient: boolean): NameMatcher {
   const compiled = patterns.map((pattern) => {
     const dot = pattern.lastIndexOf('.');
     const whole = compileGlob(pattern);
@@ -26,49 +29,62 @@ function nameMatcher(patterns: readonly string[], lenientUnqualified: boolean): 
     const name = dot >= 0 ? compileGlob(pattern.slice(dot + 1)) : whole;
     return (value: string): boolean => {
       if (whole(value)) return true;
-      if (value.includes('.') || schema === undefined) return false;
-      return name(value) && (lenientUnqualified || schema('public'));
+      const valueDot = value.lastIndexOf('.');
+      if (valueDot >= 0) return lenient && schema === undefined && name(value.slice(valueDot + 1));
+      if (schema === undefined) return false;
+      return name(value) && (lenient || schema('public'));
     };
   });
   return (value) => compiled.some((match) => match(value));
 }
 
-/** A pattern names a command tag when equal, or a prefix of it: TRUNCATE matches "TRUNCATE TABLE". */
-function commandMatcher(patterns: readonly string[]): NameMatcher {
+/**
+ * Command tags. For deny and approval a pattern also names every tag it is the first words of
+ * (TRUNCATE catches "TRUNCATE TABLE", SELECT catches "SELECT FOR UPDATE"); for allow a pattern
+ * names the whole tag (SELECT does not cover "SELECT INTO" or "SELECT FOR UPDATE"; list each
+ * tag an allow rule covers: DROP TABLE, DROP INDEX).
+ */
+function commandMatcher(patterns: readonly string[], lenient: boolean): NameMatcher {
   const compiled = patterns.map((pattern) => {
     const lower = pattern.toLowerCase();
     const glob = compileGlob(lower);
-    return (tag: string): boolean => tag === lower || tag.startsWith(`${lower} `) || glob(tag);
+    return (tag: string): boolean => tag === lower || glob(tag) || (lenient && tag.startsWith(`${lower} `));
   });
-  return (tag) => compiled.some((match) => match(tag));
+  return (tag) => compiled.some((match) => match(tag.toLowerCase()));
 }
 
-export function compileSqlMatch(rule: Pick<PolicyRule, 'match' | 'action'>): StatementPredicate {
-  const { match } = rule;
-  const others = match.ssh ?? match.http ?? match.kubernetes;
-  const sql: SQLMatch | undefined = match.sql;
-  if (sql === undefined) return others === undefined ? ALWAYS : NEVER;
-  const lenient = rule.action !== 'allow';
-  const checks: StatementPredicate[] = [];
+/** The facets a SQL match constrains; exported for the policy tools that explain a decision. */
+export function sqlConstraints(sql: SQLMatch, action: PolicyRule['action']): StatementConstraint[] {
+  const lenient = action !== 'allow';
+  const constraints: StatementConstraint[] = [];
   if (sql.statementKinds?.length) {
-    const kinds = new Set(sql.statementKinds);
-    checks.push((s) => s.kinds.some((kind) => kinds.has(kind)));
+    const kinds = new Set<string>(sql.statementKinds);
+    constraints.push({ facet: 'kind', valuesOf: (s) => s.kinds, accepts: (kind) => kinds.has(kind) });
   }
   if (sql.commands?.length) {
-    const matches = commandMatcher(sql.commands);
-    checks.push((s) => s.commands.some((command) => matches(command.toLowerCase())));
+    constraints.push({ facet: 'command', valuesOf: (s) => s.commands, accepts: commandMatcher(sql.commands, lenient) });
   }
   if (sql.objects?.length) {
-    const matches = nameMatcher(sql.objects, lenient);
-    checks.push((s) => s.objects.some(matches));
+    constraints.push({ facet: 'object', valuesOf: (s) => s.objects, accepts: nameMatcher(sql.objects, lenient) });
   }
   if (sql.functions?.length) {
-    const matches = nameMatcher(sql.functions, lenient);
-    checks.push((s) => s.functions.some(matches));
+    constraints.push({ facet: 'function', valuesOf: (s) => s.functions, accepts: nameMatcher(sql.functions, lenient) });
   }
   if (sql.writesWithoutWhere !== undefined) {
-    const want = sql.writesWithoutWhere;
-    checks.push((s) => s.writesWithoutWhere === want);
+    const want = String(sql.writesWithoutWhere);
+    constraints.push({
+      facet: 'writesWithoutWhere',
+      valuesOf: (s) => [String(s.writesWithoutWhere)],
+      accepts: (value) => value === want,
+    });
   }
-  return (statement) => checks.every((check) => check(statement));
+  return constraints;
+}
+
+export function compileSqlMatch(rule: Pick<PolicyRule, 'match' | 'action'>): StatementMatch {
+  const { match } = rule;
+  const coverage = coverageFor(rule.action);
+  const others = match.ssh ?? match.http ?? match.kubernetes;
+  if (match.sql === undefined) return constantMatch(others === undefined, coverage);
+  return compileFacetMatch(sqlConstraints(match.sql, rule.action), coverage);
 }

@@ -2,7 +2,15 @@
  * Which of the agent's startup parameters reach the upstream. `user` and `database` are always
  * the target's; parameters that would change who the session runs as, or open a replication
  * session, are refused outright rather than silently dropped, so the agent learns why.
+ *
+ * Every other parameter is a run-time setting given at connection time, so it is judged the way
+ * a SET of it is (sql/setting-kinds.ts): a setting a SET would make more than `session`
+ * (search_path, which changes what an unqualified name means to the server; a client encoding or
+ * standard_conforming_strings that makes the server read later statements differently from the
+ * classifier) is refused, so startup cannot do what policy would stop after it.
  */
+import { settingKinds } from '../../sql/setting-kinds.ts';
+
 const REPLACED = new Set(['user', 'database']);
 const REFUSED = new Map<string, string>([
   ['replication', 'replication connections are not supported through airlock'],
@@ -22,6 +30,13 @@ export function filterStartupParameters(parameters: ReadonlyMap<string, string>)
     if (refused) return { ok: false, message: refused };
     // _pq_.* are protocol extensions the sidecar does not negotiate upstream.
     if (REPLACED.has(name) || name.startsWith('_pq_.')) continue;
+    const kinds = settingKinds(name, { kind: 'literal', text: value });
+    if (kinds.length > 0) {
+      return {
+        ok: false,
+        message: `the startup parameter ${name}=${value} is not allowed through airlock (it is ${kinds.join(' and ')} for policy): connect without it and run SET after connecting, where policy decides`,
+      };
+    }
     forward.set(name, value);
   }
   return { ok: true, forward };

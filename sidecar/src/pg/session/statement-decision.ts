@@ -3,7 +3,7 @@
  * classified (SQL-level EXECUTE resolved to what was prepared) and decided on its own; the
  * message is denied if any statement is, held if any needs approval, allowed only if all are.
  */
-import { type Decision, decide } from '../../policy/decide.ts';
+import { type Decision, decide, strictestDecision } from '../../policy/decide.ts';
 import type { StatementClassification } from '../../sql/classification.ts';
 import type { PgSessionServices } from './services.ts';
 import type { SqlPreparedStatements } from './sql-prepared.ts';
@@ -50,10 +50,7 @@ export function decideMessage(
     const decision = decide(statement, services.policies);
     return masking && decision.action !== 'deny' && copiesOut(statement) ? maskingBypass(decision) : decision;
   });
-  const governing = decisions.find((d) => d.action === 'deny') ??
-    decisions.find((d) => d.action === 'requireApproval') ??
-    decisions[0] ?? { action: 'allow' as const, audit: [], failedClosed: false, reason: 'empty query' };
-  return { statements, decisions, governing, cached, indexes: statements.map(() => nextIndex()) };
+  return { statements, decisions, governing: strictestDecision(decisions), cached, indexes: statements.map(() => nextIndex()) };
 }
 
 /** COPY ... TO STDOUT sends rows as CopyData, where column masking cannot see them. */
