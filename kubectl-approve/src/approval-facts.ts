@@ -2,10 +2,13 @@
  * What a reviewer needs to know about a request, computed from the object, the clock and who
  * they are: its phase, approvals so far, whether it expired, and whether they may review it.
  * Pure. The API server's admission policy decides who may review; `reviewerStanding` only
- * predicts its answer for display, with the same rules (crds/src/approval-reviews-policy.ts).
+ * predicts its answer for display, from the rules the policy is tested against and the operator
+ * counts with (@airlock/crds review-rules.ts).
  */
 import type { ApprovalRequest, Review } from '@airlock/crds';
-import { parseTime } from './format/durations.ts';
+// The rules alone, not the package index: the plugin is bundled into one file, and the index
+// brings the validators and the examples read from disk with it.
+import { approverBasis, countReviews, isPastExpiry, requesterRole } from '@airlock/crds/review-rules';
 
 export type Phase = NonNullable<NonNullable<ApprovalRequest['status']>['phase']>;
 
@@ -19,23 +22,18 @@ export function reviewsOf(request: ApprovalRequest): readonly Review[] {
 }
 
 /**
- * "1/2": the operator's tally when it wrote one, else the Approve reviews over the required
- * number (the tally may count fewer: it ignores reviews of non-approvers).
+ * "1/2": the operator's tally when it wrote one, else the distinct approvers whose Approve the
+ * operator will count (requesters and non-approvers do not), over the required number.
  */
 export function approvalsOf(request: ApprovalRequest): string {
   if (request.status?.approvals) return request.status.approvals;
-  const approved = new Set(
-    reviewsOf(request)
-      .filter((r) => r.decision === 'Approve')
-      .map((r) => r.user),
-  ).size;
+  const approved = countReviews(request).approvers.length;
   return `${Math.min(approved, request.spec.requiredApprovals)}/${request.spec.requiredApprovals}`;
 }
 
 /** Pending, and past its expiry: the operator will mark it Expired and ignores reviews written now. */
 export function isExpired(request: ApprovalRequest, now: Date): boolean {
-  const at = parseTime(request.spec.expiresAt);
-  return phaseOf(request) === 'Pending' && at !== undefined && at <= now.getTime();
+  return phaseOf(request) === 'Pending' && isPastExpiry(request, now);
 }
 
 /** `namespace/name`. */
@@ -58,23 +56,11 @@ export type Standing =
 export function reviewerStanding(request: ApprovalRequest, me: Reviewer): Standing {
   const own = reviewsOf(request).find((r) => r.user === me.username);
   if (own) return { kind: 'reviewed', review: own };
-  const { requester, approvers } = request.spec;
-  const agentNamespace = requester.serviceAccount.split(':')[2] ?? '';
-  if (me.username === requester.serviceAccount) return { kind: 'requester', role: "the agent's service account" };
-  if (requester.onBehalfOf && me.username === requester.onBehalfOf) return { kind: 'requester', role: 'the person the agent acts for' };
-  if (me.username.startsWith(`system:serviceaccount:${agentNamespace}:`)) {
-    return { kind: 'requester', role: `a service account of the agent's namespace ${agentNamespace}` };
-  }
-  const requestNamespace = request.metadata.namespace ?? '';
-  if (me.username.startsWith(`system:serviceaccount:${requestNamespace}:`)) {
-    return { kind: 'requester', role: `a service account of the request's namespace ${requestNamespace}` };
-  }
-  const users = approvers.users ?? [];
-  const groups = approvers.groups ?? [];
-  if (users.includes(me.username)) return { kind: 'approver', as: 'a named approver' };
-  const group = groups.find((g) => me.groups.includes(g));
-  if (group) return { kind: 'approver', as: `a member of group ${group}` };
-  return { kind: 'not-approver', users, groups };
+  const role = requesterRole(request, me.username);
+  if (role) return { kind: 'requester', role: role.description };
+  const basis = approverBasis(request, me);
+  if (basis) return { kind: 'approver', as: basis.by === 'user' ? 'a named approver' : `a member of group ${basis.group}` };
+  return { kind: 'not-approver', users: request.spec.approvers.users ?? [], groups: request.spec.approvers.groups ?? [] };
 }
 
 /** "users a, b or members of group x or y", for messages. */

@@ -70,6 +70,28 @@ describe('tally', () => {
     assert.match(result.message, /dave@example.com \(not one of the approver users or groups\)/);
   });
 
+  test("service accounts of the agent's and of the request's namespace do not count, even when named approvers", () => {
+    const neighbour = 'system:serviceaccount:agents:identity-sa';
+    const local = 'system:serviceaccount:approvals:bot';
+    const r = request(
+      [approve(neighbour, []), approve(local, [])],
+      { approvers: { users: [neighbour, local] }, requiredApprovals: 1 },
+      'Pending',
+    );
+    r.metadata.namespace = 'approvals';
+    const result = tally(r, NOW);
+    assert.equal(result.phase, 'Pending');
+    assert.equal(result.approvals, '0/1');
+    assert.match(result.message, /identity-sa \(a service account of the agent's namespace agents cannot review/);
+    assert.match(result.message, /approvals:bot \(a service account of the request's namespace approvals cannot review/);
+  });
+
+  test('a service account of another namespace, named an approver, counts', () => {
+    const bot = 'system:serviceaccount:bots:reviewer';
+    const result = tally(request([approve(bot, [])], { approvers: { users: [bot] }, requiredApprovals: 1 }, 'Pending'), NOW);
+    assert.equal(result.phase, 'Approved');
+  });
+
   test('an approver named by user counts without a group', () => {
     const result = tally(request([approve('erin@example.com', []), approve('alice@example.com')], {}, 'Pending'), NOW);
     assert.equal(result.phase, 'Approved');
@@ -93,6 +115,15 @@ describe('tally', () => {
     assert.equal(result.phase, 'Expired');
     assert.match(result.message, /with 1 of 2 approvals/);
     assert.equal(result.recheckInMs, undefined);
+  });
+
+  test('past the deadline no review counts: enough approvals or a deny seen late still expire', () => {
+    const late = new Date('2026-11-21T12:20:00Z');
+    const approved = tally(request([approve('alice@example.com'), approve('bob@example.com')], {}, 'Pending'), late);
+    assert.equal(approved.phase, 'Expired');
+    assert.match(approved.message, /with 2 of 2 approvals; reviews seen after the deadline do not count/);
+    const deny: Review = { user: 'bob@example.com', groups: ['db-owners'], decision: 'Deny', reason: 'no', time: NOW.toISOString() };
+    assert.equal(tally(request([deny], {}, 'Pending'), late).phase, 'Expired');
   });
 
   test('a decided request never moves again', () => {

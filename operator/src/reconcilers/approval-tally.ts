@@ -1,11 +1,20 @@
 /**
  * The ApprovalRequest decision, as a pure function of the request and the time: which reviews
  * count, whether the request is Approved, Denied or Expired, what the status says, and when to
- * look again. The API server's admission policy already refuses unauthorized reviews; the tally
- * checks again, so a review that slipped in (a policy not installed, a changed approver set)
- * never counts.
+ * look again. Who may review and how reviews decide is defined once, in @airlock/crds
+ * (review-rules.ts); this file turns that into status. The API server's admission policy already
+ * refuses unauthorized reviews; the tally checks again, so a review that slipped in (a policy not
+ * installed, a changed approver set) never counts.
  */
-import { type ApprovalRequest, type ApprovalRequestStatus, FINAL_PHASES, type Review } from '@airlock/crds';
+import {
+  type ApprovalRequest,
+  type ApprovalRequestStatus,
+  decideReviews,
+  FINAL_PHASES,
+  type Review,
+  type ReviewVerdict as RuleVerdict,
+  judgeReview as ruleVerdict,
+} from '@airlock/crds';
 
 export type Phase = NonNullable<ApprovalRequestStatus['phase']>;
 
@@ -31,16 +40,27 @@ export interface Tally {
 
 const isFinal = (phase: Phase | undefined): boolean => phase !== undefined && (FINAL_PHASES as readonly string[]).includes(phase);
 
-/** Whether a review counts: by an approver, not by a requester. */
+/** The words the status message uses for a review that does not count. */
+function notCountedReason(refusal: NonNullable<RuleVerdict['refusal']>): string {
+  if (refusal.code === 'NotApprover') return 'not one of the approver users or groups';
+  switch (refusal.role.kind) {
+    case 'agent-service-account':
+      return 'the requester cannot review its own request';
+    case 'on-behalf-of':
+      return 'the person the agent acts for cannot review its request';
+    default:
+      return `${refusal.role.description} cannot review the agent's request`;
+  }
+}
+
+function verdictOf(verdict: RuleVerdict): ReviewVerdict {
+  const { review, refusal } = verdict;
+  return refusal ? { review, counts: false, reason: notCountedReason(refusal) } : { review, counts: true };
+}
+
+/** Whether a review counts: by an approver, not by a requester (@airlock/crds judgeReview). */
 export function judgeReview(request: ApprovalRequest, review: Review): ReviewVerdict {
-  const { requester, approvers } = request.spec;
-  if (review.user === requester.serviceAccount) return { review, counts: false, reason: 'the requester cannot review its own request' };
-  if (requester.onBehalfOf && review.user === requester.onBehalfOf)
-    return { review, counts: false, reason: 'the person the agent acts for cannot review its request' };
-  const byUser = approvers.users?.includes(review.user) ?? false;
-  const byGroup = (review.groups ?? []).some((group) => approvers.groups?.includes(group));
-  if (!byUser && !byGroup) return { review, counts: false, reason: 'not one of the approver users or groups' };
-  return { review, counts: true };
+  return verdictOf(ruleVerdict(request, review));
 }
 
 function approverText(request: ApprovalRequest): string {
@@ -53,9 +73,9 @@ export function tally(request: ApprovalRequest, now: Date): Tally {
   const status = request.status ?? {};
   const current = status.phase;
   const required = request.spec.requiredApprovals;
-  const verdicts = (status.reviews ?? []).map((review) => judgeReview(request, review));
-  // Distinct users: the list is keyed by user, but count distinct names anyway.
-  const approvers = [...new Set(verdicts.filter((v) => v.counts && v.review.decision === 'Approve').map((v) => v.review.user))];
+  const decision = decideReviews(request, now);
+  const verdicts = decision.verdicts.map(verdictOf);
+  const { approvers } = decision;
   const approvals = `${Math.min(approvers.length, required)}/${required}`;
   const base = { approvals, verdicts };
   if (current !== undefined && current !== 'Pending') {
@@ -63,46 +83,48 @@ export function tally(request: ApprovalRequest, now: Date): Tally {
     return { ...base, phase: current, ...(status.decidedAt ? { decidedAt: status.decidedAt } : {}), message: status.message ?? '' };
   }
   const at = now.toISOString();
-  const deny = verdicts.find((v) => v.counts && v.review.decision === 'Deny');
-  if (deny) {
-    return {
-      ...base,
-      phase: 'Denied',
-      decidedAt: at,
-      message: `Denied by ${deny.review.user}: ${deny.review.reason ?? ''}`.trim(),
-      transition: { from: current, to: 'Denied' },
-    };
+  switch (decision.phase) {
+    case 'Expired': {
+      // Reviews cannot be timed (their time is the reviewer's word), so past the deadline none counts.
+      const late = decision.denial || approvers.length >= required ? '; reviews seen after the deadline do not count' : '';
+      return {
+        ...base,
+        phase: 'Expired',
+        decidedAt: at,
+        message: `Expired at ${request.spec.expiresAt} with ${approvers.length} of ${required} approvals${late}.`,
+        transition: { from: current, to: 'Expired' },
+      };
+    }
+    case 'Denied':
+      return {
+        ...base,
+        phase: 'Denied',
+        decidedAt: at,
+        message: `Denied by ${decision.denial.user}: ${decision.denial.reason ?? ''}`.trim(),
+        transition: { from: current, to: 'Denied' },
+      };
+    case 'Approved':
+      return {
+        ...base,
+        phase: 'Approved',
+        decidedAt: at,
+        message: `Approved by ${approvers.join(', ')}.`,
+        transition: { from: current, to: 'Approved' },
+      };
+    case 'Pending': {
+      const ignored = verdicts.filter((v) => !v.counts).map((v) => `${v.review.user} (${v.reason})`);
+      const missing = required - approvers.length;
+      return {
+        ...base,
+        phase: 'Pending',
+        message:
+          `Waiting for ${missing} more approval${missing === 1 ? '' : 's'} from ${approverText(request)}.` +
+          (ignored.length ? ` Not counted: ${ignored.join('; ')}.` : ''),
+        ...(current === undefined ? { transition: { from: undefined, to: 'Pending' as const } } : {}),
+        recheckInMs: Date.parse(request.spec.expiresAt) - now.getTime(),
+      };
+    }
   }
-  if (approvers.length >= required) {
-    return {
-      ...base,
-      phase: 'Approved',
-      decidedAt: at,
-      message: `Approved by ${approvers.join(', ')}.`,
-      transition: { from: current, to: 'Approved' },
-    };
-  }
-  const expiresAt = Date.parse(request.spec.expiresAt);
-  if (!(expiresAt > now.getTime())) {
-    return {
-      ...base,
-      phase: 'Expired',
-      decidedAt: at,
-      message: `Expired at ${request.spec.expiresAt} with ${approvers.length} of ${required} approvals.`,
-      transition: { from: current, to: 'Expired' },
-    };
-  }
-  const ignored = verdicts.filter((v) => !v.counts).map((v) => `${v.review.user} (${v.reason})`);
-  const missing = required - approvers.length;
-  return {
-    ...base,
-    phase: 'Pending',
-    message:
-      `Waiting for ${missing} more approval${missing === 1 ? '' : 's'} from ${approverText(request)}.` +
-      (ignored.length ? ` Not counted: ${ignored.join('; ')}.` : ''),
-    ...(current === undefined ? { transition: { from: undefined, to: 'Pending' as const } } : {}),
-    recheckInMs: expiresAt - now.getTime(),
-  };
 }
 
 /** When a finished request may be deleted: retention after it was decided or executed. */

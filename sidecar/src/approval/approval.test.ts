@@ -95,6 +95,38 @@ test('the in-process gate tallies distinct authorized approvers', async () => {
   assert.equal(request?.phase, 'Executed');
 });
 
+test('the in-process gate refuses every requester the API server refuses, and only them', async () => {
+  const gate = new InProcessApprovalGate();
+  const pending = await gate.request(principal, {
+    ...draft(1),
+    approvers: { users: ['system:serviceaccount:agents:identity-sa', 'system:serviceaccount:bots:reviewer', principal.identity] },
+  });
+  assert.throws(() => gate.approve(pending.name, { user: 'system:serviceaccount:agents:identity-sa' }), {
+    code: 'SelfApproval',
+    message: /it is a service account of the agent's namespace agents/,
+  });
+  assert.throws(() => gate.deny(pending.name, { user: principal.serviceAccount }, 'no'), {
+    code: 'SelfApproval',
+    message: /the agent's service account/,
+  });
+  assert.throws(() => gate.approve(pending.name, { user: 'dave@example.com' }), {
+    code: 'SelfApproval',
+    message: /the person the agent acts for/,
+  });
+  // The AgentIdentity's name is an object name, not a principal: a user of that name is not the agent.
+  gate.approve(pending.name, { user: principal.identity });
+  assert.deepEqual(await pending.outcome, { phase: 'Approved', approvers: [principal.identity] });
+});
+
+test("a deny from a non-approver is refused; an approver's deny decides, also after an approval", async () => {
+  const gate = new InProcessApprovalGate();
+  const pending = await gate.request(principal, draft(2));
+  assert.throws(() => gate.deny(pending.name, { user: 'mallory@example.com', groups: ['developers'] }, 'no'), { code: 'NotAnApprover' });
+  gate.approve(pending.name, { user: 'alice@example.com', groups: ['db-owners'] });
+  gate.deny(pending.name, { user: 'system:serviceaccount:bots:reviewer', groups: ['db-owners'] }, 'not now');
+  assert.deepEqual(await pending.outcome, { phase: 'Denied', reviewer: 'system:serviceaccount:bots:reviewer', reason: 'not now' });
+});
+
 test('a denial needs a reason and settles the request', async () => {
   const gate = new InProcessApprovalGate();
   const pending = await gate.request(principal, draft(1));

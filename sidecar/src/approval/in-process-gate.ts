@@ -1,12 +1,20 @@
 /**
  * An ApprovalGate that lives in the sidecar's process: tests and local runs create, review and
- * expire requests here. It applies the same rules the API server's admission policy and the
- * operator's tally apply to ApprovalRequests — distinct approvers, approver users or groups, no
- * self-approval, first final phase wins, expiry at the deadline (a timer, not a poll) — so the
- * sidecar behaves the same whichever gate it is wired to.
+ * expire requests here. Who may review and how reviews decide come from the rules the operator's
+ * tally uses and the API server's admission policy is tested against (@airlock/crds
+ * review-rules.ts) — distinct approvers, approver users or groups, no requester reviews, one Deny
+ * decides; here the first final phase wins and expiry is a timer at the deadline, not a poll — so
+ * the sidecar behaves the same whichever gate it is wired to.
  */
 import { randomBytes } from 'node:crypto';
-import type { ApprovalRequestSpec, Review } from '@airlock/crds';
+import {
+  type ApprovalRequestSpec,
+  decideReviews,
+  type RequestUnderReview,
+  type Review,
+  type ReviewRefusal,
+  reviewRefusal,
+} from '@airlock/crds';
 import type { AgentPrincipal, ApprovalDraft, ApprovalGate, ApprovalOutcome, PendingApproval } from '../ports.ts';
 
 export class ApprovalReviewError extends Error {
@@ -96,26 +104,12 @@ export class InProcessApprovalGate implements ApprovalGate {
   }
 
   approve(name: string, reviewer: { user: string; groups?: readonly string[] }, reason?: string): HeldRequest {
-    const entry = this.#reviewable(name, reviewer);
-    const request = entry.request;
-    request.reviews.push({
-      user: reviewer.user,
-      groups: [...(reviewer.groups ?? [])],
-      decision: 'Approve',
-      time: this.#now(),
-      ...(reason ? { reason } : {}),
-    });
-    const approvers = [...new Set(request.reviews.filter((review) => review.decision === 'Approve').map((review) => review.user))];
-    if (approvers.length >= request.spec.requiredApprovals) this.#finish(name, { phase: 'Approved', approvers });
-    return request;
+    return this.#review(name, reviewer, 'Approve', reason);
   }
 
   deny(name: string, reviewer: { user: string; groups?: readonly string[] }, reason: string): HeldRequest {
     if (!reason.trim()) throw new ApprovalReviewError('ReasonRequired', 'a denial needs a reason: say what the agent should do instead');
-    const entry = this.#reviewable(name, reviewer);
-    entry.request.reviews.push({ user: reviewer.user, groups: [...(reviewer.groups ?? [])], decision: 'Deny', reason, time: this.#now() });
-    this.#finish(name, { phase: 'Denied', reviewer: reviewer.user, reason });
-    return entry.request;
+    return this.#review(name, reviewer, 'Deny', reason);
   }
 
   /** Stops every expiry timer; pending requests settle Withdrawn. */
@@ -127,27 +121,26 @@ export class InProcessApprovalGate implements ApprovalGate {
     return new Date(this.#clock()).toISOString();
   }
 
-  #reviewable(name: string, reviewer: { user: string; groups?: readonly string[] }): Entry {
+  /** Records the review the rules admit, then settles the request when the reviews decide it. */
+  #review(
+    name: string,
+    reviewer: { user: string; groups?: readonly string[] },
+    decision: Review['decision'],
+    reason?: string,
+  ): HeldRequest {
     const entry = this.#entries.get(name);
     if (!entry) throw new ApprovalReviewError('NotFound', `ApprovalRequest ${name} not found`);
     const { request } = entry;
-    if (request.phase !== 'Pending') throw new ApprovalReviewError('AlreadyDecided', `ApprovalRequest ${name} is already ${request.phase}`);
-    const { requester, approvers } = request.spec;
-    if ([requester.serviceAccount, requester.onBehalfOf, requester.identity].includes(reviewer.user)) {
-      throw new ApprovalReviewError('SelfApproval', `${reviewer.user} asked for ${name} and cannot review it`);
-    }
-    const allowed =
-      (approvers.users ?? []).includes(reviewer.user) || (approvers.groups ?? []).some((group) => reviewer.groups?.includes(group));
-    if (!allowed) {
-      throw new ApprovalReviewError(
-        'NotAnApprover',
-        `${reviewer.user} is not an approver of ${name}: approvers are users [${(approvers.users ?? []).join(', ')}] and groups [${(approvers.groups ?? []).join(', ')}]`,
-      );
-    }
-    if (request.reviews.some((review) => review.user === reviewer.user)) {
-      throw new ApprovalReviewError('DuplicateReview', `${reviewer.user} already reviewed ${name}`);
-    }
-    return entry;
+    const groups = [...(reviewer.groups ?? [])];
+    const refusal = reviewRefusal(underReview(request), { username: reviewer.user, groups });
+    if (refusal) throw refusalError(name, reviewer.user, refusal);
+    request.reviews.push({ user: reviewer.user, groups, decision, ...(reason ? { reason } : {}), time: this.#now() });
+    const decided = decideReviews(underReview(request), new Date(this.#clock()));
+    if (decided.phase === 'Approved') this.#finish(name, { phase: 'Approved', approvers: [...decided.approvers] });
+    else if (decided.phase === 'Denied')
+      this.#finish(name, { phase: 'Denied', reviewer: decided.denial.user, reason: decided.denial.reason ?? '' });
+    else if (decided.phase === 'Expired') this.#finish(name, { phase: 'Expired' });
+    return request;
   }
 
   #finish(name: string, outcome: ApprovalOutcome): void {
@@ -156,5 +149,25 @@ export class InProcessApprovalGate implements ApprovalGate {
     clearTimeout(entry.timer);
     entry.request.phase = outcome.phase;
     entry.settle(outcome);
+  }
+}
+
+function underReview(request: HeldRequest): RequestUnderReview {
+  return { metadata: { namespace: request.namespace }, spec: request.spec, status: { phase: request.phase, reviews: request.reviews } };
+}
+
+function refusalError(name: string, user: string, refusal: ReviewRefusal): ApprovalReviewError {
+  switch (refusal.code) {
+    case 'Decided':
+      return new ApprovalReviewError('AlreadyDecided', `ApprovalRequest ${name} is already ${refusal.phase}`);
+    case 'AlreadyReviewed':
+      return new ApprovalReviewError('DuplicateReview', `${user} already reviewed ${name}`);
+    case 'Requester':
+      return new ApprovalReviewError('SelfApproval', `${user} asked for ${name} and cannot review it: it is ${refusal.role.description}`);
+    case 'NotApprover':
+      return new ApprovalReviewError(
+        'NotAnApprover',
+        `${user} is not an approver of ${name}: approvers are users [${refusal.users.join(', ')}] and groups [${refusal.groups.join(', ')}]`,
+      );
   }
 }
