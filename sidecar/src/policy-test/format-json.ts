@@ -1,0 +1,67 @@
+/**
+ * The report for machines (`--output json`): the same facts as the text, as one JSON document on
+ * stdout. The shape is part of the command's interface: add fields, never rename or remove them.
+ */
+import type { Decision } from '../policy/decide.ts';
+import type { InputProblem, PolicyTestErrorCode } from './errors.ts';
+import { type CaseOutcome, decidingPolicy, decidingRule, type Report } from './run-suite.ts';
+
+const decisionJson = (decision: Decision) => ({
+  action: decision.action,
+  policy: decidingPolicy(decision),
+  rule: decidingRule(decision),
+  reason: decision.reason,
+  failedClosed: decision.failedClosed,
+  audit: decision.audit.map((v) => ({ policy: v.policy, rule: v.rule ?? null, action: v.action })),
+});
+
+const caseJson = (outcome: CaseOutcome) => ({
+  name: outcome.testCase.name,
+  line: outcome.testCase.line,
+  sql: outcome.testCase.sql,
+  passed: outcome.passed,
+  expected: {
+    action: outcome.testCase.expect,
+    policy: outcome.testCase.policy ?? null,
+    rule: outcome.testCase.rule ?? null,
+  },
+  mismatches: outcome.mismatches,
+  identity: { name: outcome.testCase.principal.identity, groups: outcome.testCase.principal.groups },
+  target: {
+    name: outcome.testCase.target.name,
+    namespace: outcome.testCase.target.namespace,
+    type: outcome.testCase.target.spec.type,
+    labels: outcome.testCase.target.labels,
+  },
+  applicablePolicies: outcome.applicable,
+  decision: decisionJson(outcome.decision),
+  decidingStatement: outcome.deciding ?? null,
+  statements: outcome.statements.map(({ statement, decision }) => ({
+    text: statement.text,
+    kinds: statement.kinds,
+    commands: statement.commands,
+    objects: statement.objects,
+    functions: statement.functions,
+    writesWithoutWhere: statement.writesWithoutWhere,
+    unknownReason: statement.unknownReason ?? null,
+    decision: decisionJson(decision),
+  })),
+});
+
+export function reportJson(report: Report): string {
+  const document = {
+    passed: report.failed === 0,
+    summary: { passed: report.passed, failed: report.failed },
+    suites: report.suites.map(({ suite, cases }) => ({
+      file: suite.file,
+      document: suite.document,
+      name: suite.name,
+      cases: cases.map(caseJson),
+    })),
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+export function errorJson(code: PolicyTestErrorCode, message: string, problems: readonly InputProblem[]): string {
+  return `${JSON.stringify({ passed: false, error: { code, message, problems } }, null, 2)}\n`;
+}

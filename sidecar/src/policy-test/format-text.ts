@@ -1,0 +1,102 @@
+/**
+ * The report for people: one block per case with ✓ or ✗, what the classifier saw, which policy
+ * and rule decided and why (the sentence the agent would get), then the failures with their
+ * file:line. A ✗ line says what was expected and what came instead, so a CI log is enough.
+ */
+import type { Decision } from '../policy/decide.ts';
+import type { StatementClassification } from '../sql/classification.ts';
+import { describeProblem, type InputProblem } from './errors.ts';
+import type { ResolvedCase } from './resolve-suite.ts';
+import type { CaseOutcome, Mismatch, Report } from './run-suite.ts';
+
+const list = (values: readonly string[]): string => (values.length === 0 ? '-' : values.join(', '));
+
+export function describeMismatch(mismatch: Mismatch): string {
+  return mismatch.field === 'expect'
+    ? `expected ${mismatch.expected}, got ${mismatch.got}`
+    : `expected ${mismatch.field} ${mismatch.expected}, got ${mismatch.got}`;
+}
+
+function classificationLine(statement: StatementClassification): string {
+  const parts = [
+    `kinds: ${list(statement.kinds)}`,
+    `commands: ${list(statement.commands)}`,
+    `objects: ${list(statement.objects)}`,
+    `functions: ${list(statement.functions)}`,
+  ];
+  if (statement.writesWithoutWhere) parts.push('writes without WHERE');
+  if (statement.unknownReason !== undefined) parts.push(`unknown because: ${statement.unknownReason}`);
+  return parts.join('  ');
+}
+
+function decisionLine(decision: Decision): string {
+  const audit = decision.audit.map(
+    (v) => `audit: ApprovalPolicy ${v.policy} ${v.rule ? `rule ${v.rule}` : 'default action'} would ${v.action}`,
+  );
+  return [`→ ${decision.action}: ${decision.reason}`, ...audit].join('; ');
+}
+
+function contextLine(testCase: ResolvedCase, applicable: readonly string[]): string {
+  const { target, principal } = testCase;
+  const labels = Object.entries(target.labels).map(([key, value]) => `${key}=${value}`);
+  const groups = principal.groups.length > 0 ? ` (groups ${principal.groups.join(', ')})` : '';
+  return `agent ${principal.identity}${groups} on Target ${target.namespace}/${target.name} (${[target.spec.type, ...labels].join(', ')}); policies that apply: ${list(applicable)}`;
+}
+
+/** `context` is the line of the case before: repeated only when the agent, Target or policies change. */
+function caseBlock(outcome: CaseOutcome, context: string | undefined): string[] {
+  const { testCase, statements } = outcome;
+  const head = outcome.passed ? `  ✓ ${testCase.name}` : `  ✗ ${testCase.name}: ${outcome.mismatches.map(describeMismatch).join('; ')}`;
+  const lines = [head];
+  const ownContext = contextLine(testCase, outcome.applicable);
+  if (ownContext !== context) lines.push(`      ${ownContext}`);
+  const indent = (text: string, spaces: number): string => text.replace(/^/gm, ' '.repeat(spaces));
+  const only = statements.length === 1 ? statements[0] : undefined;
+  if (statements.length === 0) {
+    lines.push('      (no statements: PostgreSQL runs nothing)', `      ${decisionLine(outcome.decision)}`);
+  } else if (only) {
+    lines.push(indent(only.statement.text, 6), `        ${classificationLine(only.statement)}`, `      ${decisionLine(only.decision)}`);
+  } else {
+    statements.forEach(({ statement, decision }, i) => {
+      lines.push(
+        `      ${i + 1}. ${statement.text.replace(/\n/g, '\n         ')}`,
+        `           ${classificationLine(statement)}`,
+        `           ${decisionLine(decision)}`,
+      );
+    });
+    const which =
+      outcome.decision.action === 'allow' || outcome.deciding === undefined
+        ? `every one of the ${statements.length} statements is allowed`
+        : `statement ${outcome.deciding + 1} of ${statements.length}, the strictest`;
+    lines.push(`      decision: ${outcome.decision.action} (${which})`);
+  }
+  return lines;
+}
+
+export function formatReport(report: Report): string {
+  const lines: string[] = [];
+  for (const { suite, cases } of report.suites) {
+    lines.push(`${suite.file}: ${suite.name}`);
+    let context: string | undefined;
+    for (const outcome of cases) {
+      lines.push(...caseBlock(outcome, context), '');
+      context = contextLine(outcome.testCase, outcome.applicable);
+    }
+  }
+  const failures = report.suites.flatMap(({ suite, cases }) =>
+    cases.filter((outcome) => !outcome.passed).map((outcome) => `  ✗ ${suite.file}:${outcome.testCase.line} ${outcome.testCase.name}`),
+  );
+  if (failures.length > 0) lines.push('failed:', ...failures, '');
+  const total = report.passed + report.failed;
+  lines.push(
+    report.failed === 0
+      ? `${total} ${total === 1 ? 'case' : 'cases'} passed`
+      : `${report.failed} of ${total} ${total === 1 ? 'case' : 'cases'} failed, ${report.passed} passed`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatProblems(problems: readonly InputProblem[]): string {
+  const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
+  return `error (InvalidInput): the input has ${count}; nothing was run\n${problems.map((p) => `  ${describeProblem(p)}`).join('\n')}\n`;
+}

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parsePolicyTest } from './test-file-format.ts';
+
+const valid = {
+  apiVersion: 'cli.airlock.dev/v1alpha1',
+  kind: 'PolicyTest',
+  files: ['../policy.yaml'],
+  target: 'agents/orders-db',
+  identity: { name: 'ci', groups: ['ci'] },
+  cases: [{ sql: 'SELECT 1', expect: 'allow', rule: 'reads' }],
+};
+
+const issuesOf = (value: unknown): string[] => {
+  const result = parsePolicyTest(value);
+  assert.ok(!result.ok, 'expected the document to be refused');
+  return result.issues.map((issue) => `${issue.path}: ${issue.message}`);
+};
+
+test('a valid document: references, inline identity, cases with their field', () => {
+  const result = parsePolicyTest(valid);
+  assert.ok(result.ok, JSON.stringify(result));
+  assert.deepEqual(result.value.target, { form: 'ref', namespace: 'agents', name: 'orders-db' });
+  assert.deepEqual(result.value.identity, { form: 'inline', name: 'ci', groups: ['ci'], labels: {} });
+  assert.deepEqual(result.value.cases, [{ field: 'cases[0]', sql: 'SELECT 1', expect: 'allow', rule: 'reads' }]);
+});
+
+test('an inline target is postgres unless it says otherwise; a name alone is a reference', () => {
+  const inline = parsePolicyTest({ ...valid, target: { name: 'db', labels: { env: 'prod' } } });
+  assert.ok(inline.ok);
+  assert.deepEqual(inline.value.target, { form: 'inline', name: 'db', type: 'postgres', labels: { env: 'prod' } });
+  const ref = parsePolicyTest({ ...valid, target: 'orders-db', identity: 'ci-migrations' });
+  assert.ok(ref.ok);
+  assert.deepEqual(ref.value.target, { form: 'ref', name: 'orders-db' });
+  assert.deepEqual(ref.value.identity, { form: 'ref', name: 'ci-migrations' });
+});
+
+test('rule accepts a rule name or defaultAction, nothing else', () => {
+  assert.ok(parsePolicyTest({ ...valid, cases: [{ sql: 'SELECT 1', expect: 'deny', rule: 'defaultAction' }] }).ok);
+  assert.match(
+    issuesOf({ ...valid, cases: [{ sql: 'SELECT 1', expect: 'deny', rule: 'Reads' }] }).join('\n'),
+    /cases\[0\]\.rule: "Reads" is not valid: a rule name, or defaultAction/,
+  );
+});
+
+test('a misspelt field names the fields there are', () => {
+  const issues = issuesOf({ ...valid, cases: [{ sql: 'SELECT 1', expected: 'allow' }] });
+  assert.ok(
+    issues.includes('cases[0].expected: unknown field; the fields here are: name, sql, expect, policy, rule, target, identity'),
+    issues.join('\n'),
+  );
+  assert.ok(issues.includes('cases[0].expect: required field is missing'));
+});
+
+test('every problem of a document is reported, each with its path', () => {
+  const issues = issuesOf({
+    apiVersion: 'v1',
+    kind: 'ApprovalPolicy',
+    files: [],
+    target: { name: 'Orders', type: 'mysql', labels: { tier: 1 } },
+    cases: [{ sql: 7, expect: 'block' }, 'SELECT 1'],
+  });
+  const text = issues.join('\n');
+  for (const expected of [
+    /^apiVersion: must be cli\.airlock\.dev\/v1alpha1 \(got "v1"\)$/m,
+    /^kind: must be PolicyTest \(got "ApprovalPolicy"\); policy files go under files:$/m,
+    /^files: must name at least one file/m,
+    /^target\.name: "Orders" is not valid/m,
+    /^target\.type: must be one of: postgres, ssh, http, kubernetes \(got "mysql"\)$/m,
+    /^target\.labels\.tier: a label value must be a string; quote it \(got 1\)$/m,
+    /^cases\[0\]\.sql: must be the statement text as a non-empty string/m,
+    /^cases\[0\]\.expect: must be one of: allow, deny, requireApproval \(got "block"\)$/m,
+    /^cases\[1\]: must be a mapping/m,
+  ]) {
+    assert.match(text, expected);
+  }
+});
+
+test('a document that is not a mapping, or has no cases', () => {
+  assert.match(issuesOf(['a']).join('\n'), /must be a mapping/);
+  assert.match(issuesOf({ ...valid, cases: [] }).join('\n'), /^cases: must be a list of at least one case/m);
+  assert.match(
+    issuesOf({ ...valid, target: 'not a name!' }).join('\n'),
+    /^target: "not a name!" is not valid: name a Target of the files as NAME or NAMESPACE\/NAME/m,
+  );
+});

@@ -1,0 +1,286 @@
+/**
+ * The PolicyTest format (docs/policy-testing.md): what one YAML document of a test file says, and
+ * the check that turns parsed YAML into it. Pure: every problem comes back as a field path and a
+ * message that says what is allowed, so a typo such as `expected:` names the fields there are.
+ *
+ *   apiVersion: cli.airlock.dev/v1alpha1
+ *   kind: PolicyTest
+ *   files: [../prod-db-policy.yaml, ../postgres-target.yaml]
+ *   target: orders-db                         # a Target of the files, or {name, type, namespace, labels}
+ *   identity: {name: ci-migrations, groups: [ci]}   # or an AgentIdentity of the files by name
+ *   cases:
+ *     - sql: TRUNCATE orders
+ *       expect: deny
+ *       rule: no-truncate
+ */
+import type { TargetSpec, ValidationIssue } from '@airlock/crds';
+import type { Action } from '../policy/decide.ts';
+
+export const POLICY_TEST_API_VERSION = 'cli.airlock.dev/v1alpha1';
+export const POLICY_TEST_KIND = 'PolicyTest';
+/** `rule: defaultAction` expects the policy's default action to decide. No rule can have this name: rule names are lower case. */
+export const DEFAULT_ACTION_RULE = 'defaultAction';
+/** The namespace of objects that name none, as `kubectl apply` without `-n` in a fresh context. */
+export const DEFAULT_NAMESPACE = 'default';
+
+export const ACTIONS: readonly Action[] = ['allow', 'deny', 'requireApproval'];
+export type TargetType = TargetSpec['type'];
+export const TARGET_TYPES: readonly TargetType[] = ['postgres', 'ssh', 'http', 'kubernetes'];
+
+/** A Target or AgentIdentity of the files, by `name` or `namespace/name`. */
+export interface ObjectRef {
+  readonly form: 'ref';
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export interface InlineTarget {
+  readonly form: 'inline';
+  readonly name: string;
+  readonly namespace?: string;
+  readonly type: TargetType;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface InlineIdentity {
+  readonly form: 'inline';
+  readonly name: string;
+  readonly groups: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type TargetSpecifier = ObjectRef | InlineTarget;
+export type IdentitySpecifier = ObjectRef | InlineIdentity;
+
+export interface TestCase {
+  /** Where the case is in its document: `cases[3]`. */
+  readonly field: string;
+  readonly name?: string;
+  readonly sql: string;
+  readonly expect: Action;
+  readonly policy?: string;
+  /** A rule name, or DEFAULT_ACTION_RULE. */
+  readonly rule?: string;
+  readonly target?: TargetSpecifier;
+  readonly identity?: IdentitySpecifier;
+}
+
+export interface PolicyTestDocument {
+  readonly name?: string;
+  readonly namespace?: string;
+  /** As written: relative to the test file (or absolute). */
+  readonly files: readonly string[];
+  readonly target?: TargetSpecifier;
+  readonly identity?: IdentitySpecifier;
+  readonly cases: readonly TestCase[];
+}
+
+export type ParseResult =
+  | { readonly ok: true; readonly value: PolicyTestDocument }
+  | { readonly ok: false; readonly issues: ValidationIssue[] };
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const TOP_FIELDS = ['apiVersion', 'kind', 'name', 'namespace', 'files', 'target', 'identity', 'cases'];
+const CASE_FIELDS = ['name', 'sql', 'expect', 'policy', 'rule', 'target', 'identity'];
+const TARGET_FIELDS = ['name', 'namespace', 'type', 'labels'];
+const IDENTITY_FIELDS = ['name', 'groups', 'labels'];
+
+type Fields = Readonly<Record<string, unknown>>;
+
+const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+const at = (path: string, key: string | number): string => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+/** Collects issues while reading one document; each read returns undefined when the value is wrong. */
+class Reader {
+  readonly issues: ValidationIssue[] = [];
+
+  fields(value: unknown, path: string, allowed: readonly string[], required: readonly string[]): Fields | undefined {
+    if (!isFields(value)) {
+      this.issues.push({
+        path,
+        message: `must be a mapping with ${required.join(', ')}${path ? '' : ' (a PolicyTest document)'} (got ${shown(value)})`,
+      });
+      return undefined;
+    }
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key))
+        this.issues.push({ path: at(path, key), message: `unknown field; the fields here are: ${allowed.join(', ')}` });
+    }
+    for (const key of required) {
+      if (value[key] === undefined) this.issues.push({ path: at(path, key), message: 'required field is missing' });
+    }
+    return value;
+  }
+
+  string(fields: Fields, key: string, path: string, check?: { pattern: RegExp; help: string }): string | undefined {
+    const value = fields[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.trim() === '') {
+      this.issues.push({ path: at(path, key), message: `must be a non-empty string (got ${shown(value)})` });
+      return undefined;
+    }
+    if (check && !check.pattern.test(value)) {
+      this.issues.push({ path: at(path, key), message: `${shown(value)} is not valid: ${check.help}` });
+      return undefined;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(fields: Fields, key: string, path: string, allowed: readonly T[]): T | undefined {
+    const value = fields[key];
+    if (value === undefined) return undefined;
+    const found = allowed.find((candidate) => candidate === value);
+    if (found === undefined)
+      this.issues.push({ path: at(path, key), message: `must be one of: ${allowed.join(', ')} (got ${shown(value)})` });
+    return found;
+  }
+
+  strings(fields: Fields, key: string, path: string): string[] | undefined {
+    const value = fields[key];
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) {
+      this.issues.push({ path: at(path, key), message: `must be a list of strings (got ${shown(value)})` });
+      return undefined;
+    }
+    const ok = value.every((entry, i) => {
+      if (typeof entry === 'string' && entry.trim() !== '') return true;
+      this.issues.push({ path: at(at(path, key), i), message: `must be a non-empty string (got ${shown(entry)})` });
+      return false;
+    });
+    return ok ? value : undefined;
+  }
+
+  labels(fields: Fields, key: string, path: string): Record<string, string> | undefined {
+    const value = fields[key];
+    if (value === undefined) return {};
+    if (!isFields(value)) {
+      this.issues.push({ path: at(path, key), message: `must be a mapping of label names to strings (got ${shown(value)})` });
+      return undefined;
+    }
+    const labels: Record<string, string> = {};
+    for (const [name, labelValue] of Object.entries(value)) {
+      if (typeof labelValue === 'string') labels[name] = labelValue;
+      else
+        this.issues.push({ path: at(at(path, key), name), message: `a label value must be a string; quote it (got ${shown(labelValue)})` });
+    }
+    return labels;
+  }
+}
+
+const REF = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
+
+function objectRef(reader: Reader, value: string, path: string, kind: string): ObjectRef | undefined {
+  const match = REF.exec(value);
+  if (match === null) {
+    reader.issues.push({
+      path,
+      message: `${shown(value)} is not valid: name a ${kind} of the files as NAME or NAMESPACE/NAME, or describe it as a mapping`,
+    });
+    return undefined;
+  }
+  return { form: 'ref', name: match[3] ?? value, ...(match[1] ? { namespace: match[1] } : {}) };
+}
+
+const NAME_CHECK = { pattern: DNS_SUBDOMAIN, help: 'lower-case letters, digits, - and ., as Kubernetes object names' };
+const NAMESPACE_CHECK = { pattern: DNS_LABEL, help: 'a namespace name: lower-case letters, digits and -' };
+
+function targetSpecifier(reader: Reader, value: unknown, path: string): TargetSpecifier | undefined {
+  if (typeof value === 'string') return objectRef(reader, value, path, 'Target');
+  const fields = reader.fields(value, path, TARGET_FIELDS, ['name']);
+  if (fields === undefined) return undefined;
+  const name = reader.string(fields, 'name', path, NAME_CHECK);
+  const namespace = reader.string(fields, 'namespace', path, NAMESPACE_CHECK);
+  const type = fields.type === undefined ? 'postgres' : reader.oneOf(fields, 'type', path, TARGET_TYPES);
+  const labels = reader.labels(fields, 'labels', path);
+  if (name === undefined || type === undefined || labels === undefined) return undefined;
+  return { form: 'inline', name, type, labels, ...(namespace ? { namespace } : {}) };
+}
+
+function identitySpecifier(reader: Reader, value: unknown, path: string): IdentitySpecifier | undefined {
+  if (typeof value === 'string') return objectRef(reader, value, path, 'AgentIdentity');
+  const fields = reader.fields(value, path, IDENTITY_FIELDS, ['name']);
+  if (fields === undefined) return undefined;
+  const name = reader.string(fields, 'name', path, NAME_CHECK);
+  const groups = fields.groups === undefined ? [] : reader.strings(fields, 'groups', path);
+  const labels = reader.labels(fields, 'labels', path);
+  if (name === undefined || groups === undefined || labels === undefined) return undefined;
+  return { form: 'inline', name, groups, labels };
+}
+
+function testCase(reader: Reader, value: unknown, path: string): TestCase | undefined {
+  const fields = reader.fields(value, path, CASE_FIELDS, ['sql', 'expect']);
+  if (fields === undefined) return undefined;
+  const name = reader.string(fields, 'name', path);
+  const sql = typeof fields.sql === 'string' && fields.sql.trim() !== '' ? fields.sql : undefined;
+  if (fields.sql !== undefined && sql === undefined) {
+    reader.issues.push({
+      path: at(path, 'sql'),
+      message: `must be the statement text as a non-empty string; quote it (got ${shown(fields.sql)})`,
+    });
+  }
+  const expect = reader.oneOf(fields, 'expect', path, ACTIONS);
+  const policy = reader.string(fields, 'policy', path, NAME_CHECK);
+  const rule = reader.string(fields, 'rule', path, {
+    pattern: new RegExp(`${DNS_LABEL.source}|^${DEFAULT_ACTION_RULE}$`),
+    help: `a rule name, or ${DEFAULT_ACTION_RULE} when the policy's default action should decide`,
+  });
+  const target = fields.target === undefined ? undefined : targetSpecifier(reader, fields.target, at(path, 'target'));
+  const identity = fields.identity === undefined ? undefined : identitySpecifier(reader, fields.identity, at(path, 'identity'));
+  if (sql === undefined || expect === undefined) return undefined;
+  return {
+    field: path,
+    sql,
+    expect,
+    ...(name ? { name } : {}),
+    ...(policy ? { policy } : {}),
+    ...(rule ? { rule } : {}),
+    ...(target ? { target } : {}),
+    ...(identity ? { identity } : {}),
+  };
+}
+
+/** Checks one parsed YAML document against the PolicyTest format. */
+export function parsePolicyTest(value: unknown): ParseResult {
+  const reader = new Reader();
+  const fields = reader.fields(value, '', TOP_FIELDS, ['apiVersion', 'kind', 'files', 'cases']);
+  if (fields === undefined) return { ok: false, issues: reader.issues };
+  if (fields.apiVersion !== undefined && fields.apiVersion !== POLICY_TEST_API_VERSION) {
+    reader.issues.push({ path: 'apiVersion', message: `must be ${POLICY_TEST_API_VERSION} (got ${shown(fields.apiVersion)})` });
+  }
+  if (fields.kind !== undefined && fields.kind !== POLICY_TEST_KIND) {
+    reader.issues.push({ path: 'kind', message: `must be ${POLICY_TEST_KIND} (got ${shown(fields.kind)}); policy files go under files:` });
+  }
+  const name = reader.string(fields, 'name', '');
+  const namespace = reader.string(fields, 'namespace', '', NAMESPACE_CHECK);
+  const files = reader.strings(fields, 'files', '');
+  if (files !== undefined && files.length === 0)
+    reader.issues.push({ path: 'files', message: 'must name at least one file with ApprovalPolicies' });
+  const target = fields.target === undefined ? undefined : targetSpecifier(reader, fields.target, 'target');
+  const identity = fields.identity === undefined ? undefined : identitySpecifier(reader, fields.identity, 'identity');
+  const cases: TestCase[] = [];
+  if (fields.cases !== undefined) {
+    if (!Array.isArray(fields.cases) || fields.cases.length === 0) {
+      reader.issues.push({ path: 'cases', message: 'must be a list of at least one case, each with sql and expect' });
+    } else {
+      fields.cases.forEach((entry, i) => {
+        const parsed = testCase(reader, entry, at('cases', i));
+        if (parsed) cases.push(parsed);
+      });
+    }
+  }
+  if (reader.issues.length > 0 || files === undefined) return { ok: false, issues: reader.issues };
+  return {
+    ok: true,
+    value: {
+      files,
+      cases,
+      ...(name ? { name } : {}),
+      ...(namespace ? { namespace } : {}),
+      ...(target ? { target } : {}),
+      ...(identity ? { identity } : {}),
+    },
+  };
+}
