@@ -18,7 +18,7 @@ import { LeaderElector } from './kube/leader-election.ts';
 import { createApprovalMetrics } from './observability/approval-metrics.ts';
 import { approvalRequestReconciler } from './reconcilers/approval-request-controller.ts';
 import { identitiesUsing, identityReconciler } from './reconcilers/identity-controller.ts';
-import { policyReconciler } from './reconcilers/policy-controller.ts';
+import { policiesInNamespaceOf, policyReconciler } from './reconcilers/policy-controller.ts';
 import { targetReconciler } from './reconcilers/target-controller.ts';
 import { FileIngestStore } from './recordings/file-ingest-store.ts';
 import { CertificateManager } from './tls/certificate-manager.ts';
@@ -141,8 +141,16 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
           for (const key of identitiesUsing(catalog.identityInformer, target)) identities.enqueue(key);
         }),
       );
-      const policies = make('approvalpolicy', policyReconciler({ client, policies: catalog.policyInformer, events }));
+      const policies = make(
+        'approvalpolicy',
+        policyReconciler({ client, policies: catalog.policyInformer, targets: catalog.targetInformer, events }),
+      );
       unhook.push(policies.watch(catalog.policyInformer));
+      unhook.push(
+        catalog.targetInformer.onChange((_, target) => {
+          for (const key of policiesInNamespaceOf(catalog.policyInformer, target)) policies.enqueue(key);
+        }),
+      );
       const requests = make(
         'approvalrequest',
         approvalRequestReconciler({

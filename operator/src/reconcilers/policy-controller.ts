@@ -1,11 +1,12 @@
 /**
  * Reconciles ApprovalPolicies: compiles every rule the way the sidecar will (check-policy.ts) and
  * writes the problems to status.ruleErrors. The broker serves only policies without errors, so a
- * sidecar never runs a policy that lost a rule in compilation.
+ * sidecar never runs a policy that lost a rule in compilation. It also lists what the policy does
+ * that its author may not intend (policy-warnings.ts) in status.warnings, which needs the Targets
+ * of the namespace: the operator requeues a namespace's policies when its Targets change.
  */
-import type { ApprovalPolicy, ApprovalPolicyStatus } from '@airlock/crds';
+import type { ApprovalPolicy, Target } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
-import { findCondition, setCondition } from '../kube/conditions.ts';
 import type { ReconcileFunction } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
@@ -14,10 +15,14 @@ import { splitObjectKey } from '../kube/object-key.ts';
 import { readSecretKey } from '../kube/secrets.ts';
 import { writeStatusIfChanged } from '../kube/status-writer.ts';
 import { checkPolicy, type HashKeyLookup } from '../policy/check-policy.ts';
+import { planPolicyStatus } from '../policy/policy-status.ts';
+import { policyWarnings } from '../policy/policy-warnings.ts';
 
 export interface PolicyReconcilerDeps {
   readonly client: KubeClient;
   readonly policies: Informer<ApprovalPolicy>;
+  /** The Targets a policy's rules are checked against (status.warnings). */
+  readonly targets: Informer<Target>;
   readonly events: EventRecorder;
   /** A policy whose hash key Secret is missing is looked at again after this long. */
   readonly recheckMs?: number;
@@ -38,32 +43,20 @@ export function policyReconciler(deps: PolicyReconcilerDeps): ReconcileFunction 
     if (!policy) return;
     const hashKey = await hashKeyFor(deps.client, policy);
     const ruleErrors = checkPolicy(policy, hashKey);
-    const generation = policy.metadata.generation ?? 1;
-    const before = findCondition(policy.status?.conditions, 'Ready');
-    const ready = ruleErrors.length === 0;
-    const message = ready
-      ? 'Every rule compiled; the policy is served to sidecars.'
-      : `${ruleErrors.length} rule error${ruleErrors.length === 1 ? '' : 's'}; sidecars do not receive this policy until they are fixed: ${ruleErrors
-          .slice(0, 3)
-          .map((e) => `${e.rule ? `${e.rule}: ` : ''}${e.field}: ${e.message}`)
-          .join('; ')}`;
-    const status: ApprovalPolicyStatus = {
-      ...policy.status,
-      observedGeneration: generation,
-      ruleErrors,
-      conditions: setCondition(
-        policy.status?.conditions,
-        { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'Compiled' : 'RuleErrors', message },
-        generation,
-        clock(),
-      ),
-    };
-    if (ruleErrors.length === 0) delete status.ruleErrors;
-    const written = await writeStatusIfChanged(deps.client, KINDS.approvalPolicy, policy, status);
-    if (written === 'written' && !ready && (before?.status !== 'False' || before.message !== message)) {
-      deps.events.record(policy, 'Warning', 'PolicyInvalid', message);
-    }
+    const warnings = policyWarnings(policy, deps.targets.list(namespace));
+    const plan = planPolicyStatus(policy, ruleErrors, warnings, clock());
+    const written = await writeStatusIfChanged(deps.client, KINDS.approvalPolicy, policy, plan.status);
+    if (written === 'written') for (const event of plan.events) deps.events.record(policy, event.type, event.reason, event.message);
     // A missing hash-key Secret may appear; Secrets are not watched (get only), so look again.
     return hashKey && 'missing' in hashKey ? { requeueAfterMs: deps.recheckMs ?? 30_000 } : undefined;
   };
+}
+
+/**
+ * Policies to look at again when a Target changes: all of its namespace's. Not only those that
+ * select it now: a Target whose labels or type changed may have left a policy's selection.
+ */
+export function policiesInNamespaceOf(policies: Informer<ApprovalPolicy>, target: Target): string[] {
+  const namespace = target.metadata.namespace ?? '';
+  return policies.list(namespace).map((policy) => `${namespace}/${policy.metadata.name}`);
 }
