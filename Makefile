@@ -16,7 +16,7 @@ NODE_TEST := node --test --test-reporter=tap
 UNIT_TESTS := $(foreach p,crds operator sidecar kubectl-approve e2e,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
-.PHONY: help setup system-packages bench binaries generate build typecheck lint format test test-unit e2e policy-test cluster demo approve-plugin clean
+.PHONY: help setup system-packages bench binaries generate build typecheck lint format test test-unit e2e fuzz policy-test cluster demo approve-plugin clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,10 @@ test-unit: setup system-packages ## tests next to the code: unit, and integratio
 
 e2e: setup system-packages binaries ## end-to-end tests on a real control plane
 	$(NODE_TEST) --test-concurrency=2 $(E2E_TESTS)
+
+# `make test` runs 20,000 cases with a fixed seed; this runs more, with the seed it prints.
+fuzz: setup system-packages ## fuzz the PostgreSQL data path against a real server (AIRLOCK_FUZZ_SEED, AIRLOCK_FUZZ_CASES, default 200000)
+	node sidecar/src/pg/hostile/fuzz/fuzz-main.ts
 
 policy-test: setup ## run the policy tests in crds/examples
 	node sidecar/src/policy-test/main.ts crds/examples/policy-tests

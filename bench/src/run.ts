@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { PgBouncer } from '../../e2e/src/pgbouncer.ts';
 import { PostgresServer } from '../../e2e/src/postgres.ts';
 import { pgbouncerBinary } from '../../e2e/src/postgres-binaries.ts';
+import { sidecarNodeFlags } from '../../sidecar/src/runtime/node-flags.ts';
 import type { MaskingCase } from './masking-cost.ts';
 import { maskingMarkdown } from './masking-cost.ts';
 import { type PgbenchEndpoint, type PgbenchResult, pgbenchInit, runPgbench, type Workload } from './pgbench.ts';
@@ -409,7 +410,11 @@ async function main(): Promise<void> {
     bouncer = await PgBouncer.start({ upstream: pg, poolMode: 'session' });
     const upstream = { host: pg.host, port: pg.port, database: pg.database };
     const credentials = { username: user.user, password: user.password };
-    const nodeArgs = options.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.profile)] : [];
+    // The flags the injected container runs with (256Mi, the operator's default limit): the figures are the pod's.
+    const nodeArgs = [
+      ...sidecarNodeFlags(256 * 1024 * 1024),
+      ...(options.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.profile)] : []),
+    ];
     const full = await SidecarProcess.start({ variant: 'full', upstream, credentials }, nodeArgs);
     sidecars.push(full);
     const bare = await SidecarProcess.start({ variant: 'bare', upstream, credentials }, nodeArgs);

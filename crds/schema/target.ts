@@ -2,6 +2,7 @@ import {
   AGE_COLUMN,
   bool,
   conditions,
+  duration,
   int,
   obj,
   observedGeneration,
@@ -65,6 +66,10 @@ const postgres = hostPort('PostgresEndpoint', 'Where the PostgreSQL server is. C
     maxLength: 63,
   }),
   tls,
+  maxConnections: int(
+    "Most upstream connections one sidecar opens to this server at a time (one per agent session). An agent session beyond it is refused with SQLSTATE 53300 (too_many_connections) by the sidecar, before the server's own limit hurts other sessions. Keep the sum over all agent pods below the server's max_connections minus its reserved connections.",
+    { minimum: 1, maximum: 10000, default: 20 },
+  ),
 });
 postgres.required = ['host', 'database'];
 
@@ -174,13 +179,37 @@ const spec = obj(
       ['none', 'pii', 'secrets', 'strict'],
       { default: 'none' },
     ),
-    recording: obj('RecordingSettings', 'How sessions to this target are recorded.', {
-      onStoreFailure: oneOf(
-        'Block: stop forwarding traffic while records cannot be stored (fail closed). Continue: keep forwarding and count the lost records.',
-        ['Block', 'Continue'],
-        { default: 'Block' },
-      ),
-    }),
+    recording: obj(
+      'RecordingSettings',
+      'How sessions to this target are recorded.',
+      {
+        onStoreFailure: oneOf(
+          'Block: stop forwarding traffic while records cannot be stored (fail closed). Continue: keep forwarding and count the lost records.',
+          ['Block', 'Continue'],
+          { default: 'Block' },
+        ),
+        blockTimeout: duration(
+          'Block: how long a statement (or a new session) waits for its records to be stored. When it passes, the agent gets an error (SQLSTATE 53100 or 58030), the statement is not forwarded and the session is closed. 100ms to 5m.',
+          { default: '5s' },
+        ),
+        flushTimeout: duration(
+          'How long the recorder of a closed session (or of a sidecar shutting down) keeps trying to store what is left; then the records are given up, counted lost and logged. 100ms to 10m.',
+          { default: '10s' },
+        ),
+      },
+      {
+        rules: [
+          {
+            rule: "!has(self.blockTimeout) || (duration(self.blockTimeout) >= duration('100ms') && duration(self.blockTimeout) <= duration('5m'))",
+            message: 'blockTimeout must be between 100ms and 5m',
+          },
+          {
+            rule: "!has(self.flushTimeout) || (duration(self.flushTimeout) >= duration('100ms') && duration(self.flushTimeout) <= duration('10m'))",
+            message: 'flushTimeout must be between 100ms and 10m',
+          },
+        ],
+      },
+    ),
   },
   {
     required: ['type', 'localPort'],

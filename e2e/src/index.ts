@@ -23,5 +23,6 @@ export { type PsqlConnection, type PsqlOptions, type PsqlResult, runPsql } from 
 export type { RunAs } from './run-as.ts';
 export { agentPod, SAMPLE, SAMPLE_SQL, type SampleOptions, sampleManifests } from './sample-agent.ts';
 export { type ServiceAccountKubeconfig, serviceAccountKubeconfig } from './service-account-kubeconfig.ts';
+export { TmpfsMount } from './tmpfs-mount.ts';
 export { TEST_USERS, type TestUser, type TestUserName } from './users.ts';
 export { installWebhooks, podBoundToken } from './webhooks.ts';

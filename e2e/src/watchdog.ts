@@ -1,9 +1,11 @@
 /**
- * Runs as its own detached process next to a harness. The harness writes `pid N` and `dir PATH`
- * lines to our stdin as it starts processes and makes temp dirs. If stdin closes without a
+ * Runs as its own detached process next to a harness. The harness writes `pid N`, `mount PATH`
+ * and `dir PATH` lines to our stdin as it starts processes, mounts file systems and makes temp
+ * dirs (`forget N` and `unmounted PATH` when it cleaned one up itself). If stdin closes without a
  * `done` line, the harness died (a crash, SIGKILL, a failed test runner): we stop every process
- * it named and remove its dirs, so nothing outlives it.
+ * it named, unmount its mounts and remove its dirs, so nothing outlives it.
  */
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +13,7 @@ import { isAlive } from './process-alive.ts';
 
 const pids = new Set<number>();
 const dirs = new Set<string>();
+const mounts = new Set<string>();
 let done = false;
 
 const signalGroup = (pid: number, signal: NodeJS.Signals): void => {
@@ -27,6 +30,8 @@ async function cleanUp(): Promise<void> {
   for (const pid of pids) signalGroup(pid, 'SIGTERM');
   for (let i = 0; i < 50 && [...pids].some(isAlive); i++) await sleep(100);
   for (const pid of pids) if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
+  // Lazily if still busy: a mount left behind would outlive the machine's next test run.
+  for (const path of mounts) if (spawnSync('umount', [path]).status !== 0) spawnSync('umount', ['-l', path]);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 
@@ -37,6 +42,8 @@ lines.on('line', (line) => {
   if (verb === 'pid') pids.add(Number(arg));
   else if (verb === 'forget') pids.delete(Number(arg));
   else if (verb === 'dir') dirs.add(arg);
+  else if (verb === 'mount') mounts.add(arg);
+  else if (verb === 'unmounted') mounts.delete(arg);
   else if (verb === 'done') done = true;
 });
 lines.on('close', () => {

@@ -27,3 +27,12 @@ test('an unknown flag exits 2', () => {
   assert.equal(result.status, 2);
   assert.match(result.stderr, /frobnicate/);
 });
+
+test('sidecar resources: a bad quantity or a request above the limit exits 2 naming the flag', () => {
+  const limit = run('--sidecar-memory-limit', 'lots');
+  assert.equal(limit.status, 2);
+  assert.match(limit.stderr, /--sidecar-memory-limit: "lots" is not a memory quantity/);
+  const above = run('--sidecar-memory-limit', '128Mi', '--sidecar-memory-request', '256Mi');
+  assert.equal(above.status, 2);
+  assert.match(above.stderr, /--sidecar-memory-request 256Mi is above --sidecar-memory-limit 128Mi/);
+});

@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '@airlock/sidecar';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startOperator } from './operator.ts';
+import { DEFAULT_SIDECAR_RESOURCES, type SidecarResources } from './webhooks/injection-settings.ts';
+import { memoryBytes } from './webhooks/memory-quantity.ts';
 
 const USAGE = `usage: airlock-operator [flags]
   --kubeconfig FILE          kubeconfig (default: in-cluster, then $KUBECONFIG)
@@ -23,7 +25,12 @@ const USAGE = `usage: airlock-operator [flags]
   --ip-address IP            certificate IP address (repeatable)
   --broker-url URL           what injected sidecars use (default https://<service>.<namespace>.svc:8443)
   --sidecar-image IMAGE      the sidecar image (default airlock/sidecar:0.1.0)
-  --sidecar-command ARGS     the sidecar command, space-separated (default node /app/sidecar/src/main.ts --broker)
+  --sidecar-command ARGS     replaces the sidecar command, space-separated; keep the Node flags of the default
+                             (default node --liftoff-only --max-semi-space-size=8 --max-old-space-size=<limit/2>
+                             /app/sidecar/src/main.ts --broker)
+  --sidecar-memory-limit Q   the injected sidecar's memory limit, a Kubernetes quantity (default 256Mi)
+  --sidecar-memory-request Q the injected sidecar's memory request (default 128Mi)
+  --sidecar-cpu-request Q    the injected sidecar's CPU request (default 50m)
   --recordings DIR           where session recordings are stored (default /var/lib/airlock/recordings)
   --retention DURATION       how long finished ApprovalRequests are kept, e.g. 24h (default 24h)
   --cert-validity DURATION   serving certificate lifetime (default 2160h)
@@ -47,6 +54,20 @@ function port(text: string | undefined, fallback: number, flag: string): number 
 }
 
 class UsageError extends Error {}
+
+/** The injected sidecar's resources from the flags over the defaults; the limit must hold the request. */
+function sidecarResources(values: { memoryLimit?: string; memoryRequest?: string; cpuRequest?: string }): SidecarResources {
+  const limit = values.memoryLimit ?? DEFAULT_SIDECAR_RESOURCES.limits?.memory ?? '256Mi';
+  const request = values.memoryRequest ?? DEFAULT_SIDECAR_RESOURCES.requests?.memory ?? '128Mi';
+  const cpu = values.cpuRequest ?? DEFAULT_SIDECAR_RESOURCES.requests?.cpu ?? '50m';
+  const limitBytes = memoryBytes(limit);
+  const requestBytes = memoryBytes(request);
+  if (limitBytes === undefined) throw new UsageError(`--sidecar-memory-limit: "${limit}" is not a memory quantity like 256Mi`);
+  if (requestBytes === undefined) throw new UsageError(`--sidecar-memory-request: "${request}" is not a memory quantity like 128Mi`);
+  if (requestBytes > limitBytes) throw new UsageError(`--sidecar-memory-request ${request} is above --sidecar-memory-limit ${limit}`);
+  if (!/^\d+(\.\d+)?m?$/.test(cpu)) throw new UsageError(`--sidecar-cpu-request: "${cpu}" is not a CPU quantity like 50m`);
+  return { requests: { cpu, memory: request }, limits: { memory: limit } };
+}
 
 async function main(): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -88,6 +109,9 @@ function parse() {
       'broker-url': { type: 'string' },
       'sidecar-image': { type: 'string' },
       'sidecar-command': { type: 'string' },
+      'sidecar-memory-limit': { type: 'string' },
+      'sidecar-memory-request': { type: 'string' },
+      'sidecar-cpu-request': { type: 'string' },
       recordings: { type: 'string' },
       retention: { type: 'string' },
       'cert-validity': { type: 'string' },
@@ -102,6 +126,11 @@ function parse() {
   const service = values.service ?? 'airlock-operator';
   const brokerPort = port(values['broker-port'], 8443, '--broker-port');
   const retentionMs = duration(values.retention ?? '24h', '--retention');
+  const resources = sidecarResources({
+    ...(values['sidecar-memory-limit'] ? { memoryLimit: values['sidecar-memory-limit'] } : {}),
+    ...(values['sidecar-memory-request'] ? { memoryRequest: values['sidecar-memory-request'] } : {}),
+    ...(values['sidecar-cpu-request'] ? { cpuRequest: values['sidecar-cpu-request'] } : {}),
+  });
   const kubeConfig = new KubeConfig();
   try {
     if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
@@ -131,7 +160,8 @@ function parse() {
       },
       injection: {
         image: values['sidecar-image'] ?? 'airlock/sidecar:0.1.0',
-        command: (values['sidecar-command'] ?? 'node /app/sidecar/src/main.ts --broker').split(' ').filter(Boolean),
+        ...(values['sidecar-command'] ? { command: values['sidecar-command'].split(' ').filter(Boolean) } : {}),
+        resources,
         brokerURL: values['broker-url'] ?? `https://${service}.${namespace}.svc:${brokerPort}`,
         logLevel: values['log-level'] ?? 'info',
       },

@@ -31,5 +31,6 @@ export {
   serializeRecord,
 } from './recording/hash-chain.ts';
 export { FileRecordingStore, verifyJsonl, verifyRecords } from './recording/index.ts';
+export { missingNodeFlags, sidecarNodeFlags } from './runtime/node-flags.ts';
 export { type RunningSidecar, type SidecarDeps, startSidecar } from './sidecar.ts';
 export { SqlClassifier } from './sql/classifier.ts';

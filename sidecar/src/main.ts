@@ -10,6 +10,8 @@ import { startBrokerSidecar } from './broker/broker-sidecar.ts';
 import { loadSettingsFile, SettingsError } from './config/load-settings.ts';
 import { startStaticSidecar } from './in-process/static-sidecar.ts';
 import { createLogger } from './observability/logger.ts';
+import { missingNodeFlags } from './runtime/node-flags.ts';
+import { exitIfStillRunning, FLUSH_ALLOWANCE_MS, stopSignal } from './runtime/stop-signal.ts';
 import { SqlClassifier } from './sql/classifier.ts';
 
 const USAGE = `usage: airlock-sidecar --config FILE | --broker
@@ -23,6 +25,9 @@ const USAGE = `usage: airlock-sidecar --config FILE | --broker
                     AIRLOCK_HEALTH_HOST       health and metrics address (default 0.0.0.0, for the kubelet's probes)
                     AIRLOCK_HEALTH_PORT       health and metrics port (default 15021)
                     AIRLOCK_LOG_LEVEL         fatal|error|warn|info|debug|trace (default info)
+                    AIRLOCK_SHUTDOWN_GRACE_MS on SIGTERM, how long in-flight statements may take (default 15000)
+Run it as \`node --liftoff-only --max-semi-space-size=8 [--max-old-space-size=MiB] main.ts ...\`
+(see the sidecar README, Memory): without --liftoff-only the first statements cost ~600 MB.
 `;
 
 async function main(): Promise<number> {
@@ -50,6 +55,7 @@ async function main(): Promise<number> {
   }
   const { settings, config, credentials, agentTokens } = loaded;
   const logger = createLogger({ level: settings.logLevel });
+  warnAboutFlags(logger);
   const classifier = await SqlClassifier.create();
   const tokens = agentTokens ? Object.fromEntries(agentTokens.map((token) => [token, config.principal])) : undefined;
   const { sidecar, gate, close } = await startStaticSidecar({
@@ -69,14 +75,25 @@ async function main(): Promise<number> {
       'statement held for approval',
     ),
   );
+  const stopping = stopSignal();
   logger.info({ ports: sidecar.ports, health: sidecar.health?.url }, 'airlock sidecar ready');
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  logger.info('stopping');
-  await close();
+  const signal = await stopping;
+  const graceMs = settings.shutdown.graceMs;
+  logger.info({ signal, graceMs }, 'stopping: no new connections, in-flight statements may finish');
+  exitIfStillRunning(graceMs + FLUSH_ALLOWANCE_MS, logger);
+  await close({ graceMs });
+  logger.info('stopped');
   return 0;
+}
+
+function warnAboutFlags(logger: ReturnType<typeof createLogger>): void {
+  const missing = missingNodeFlags(process.execArgv);
+  if (missing.length > 0) {
+    logger.warn(
+      { missing },
+      'started without the Node flags that keep the sidecar inside its memory limit (sidecar README, Memory): expect ~600 MB after the first statements',
+    );
+  }
 }
 
 async function runBrokerMode(): Promise<number> {
@@ -91,15 +108,12 @@ async function runBrokerMode(): Promise<number> {
     throw error;
   }
   const logger = createLogger({ level: settings.logLevel });
+  warnAboutFlags(logger);
   const classifier = await SqlClassifier.create();
   const stopping = new AbortController();
-  const stop = new Promise<void>((resolve) => {
-    const onSignal = () => {
-      stopping.abort();
-      resolve();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+  const stop = stopSignal().then((signal) => {
+    stopping.abort();
+    return signal;
   });
   logger.info({ broker: settings.brokerUrl }, 'waiting for the config from the broker');
   let started: Awaited<ReturnType<typeof startBrokerSidecar>>;
@@ -121,9 +135,11 @@ async function runBrokerMode(): Promise<number> {
     throw error;
   }
   logger.info({ ports: started.sidecar.ports, health: started.sidecar.health?.url }, 'airlock sidecar ready');
-  await stop;
-  logger.info('stopping');
-  await started.close();
+  const signal = await stop;
+  logger.info({ signal, graceMs: settings.shutdownGraceMs }, 'stopping: no new connections, in-flight statements may finish');
+  exitIfStillRunning(settings.shutdownGraceMs + FLUSH_ALLOWANCE_MS, logger);
+  await started.close({ graceMs: settings.shutdownGraceMs });
+  logger.info('stopped');
   return 0;
 }
 

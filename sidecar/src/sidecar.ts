@@ -8,10 +8,13 @@ import { Registry } from 'prom-client';
 import { ApprovalGrants } from './approval/grants.ts';
 import { type HealthServer, startHealthServer } from './observability/health-server.ts';
 import { createSidecarMetrics, type SidecarMetrics } from './observability/metrics.ts';
+import { registerPeakRss } from './observability/peak-rss-metric.ts';
 import { CancelRegistry } from './pg/cancel-registry.ts';
 import { type PgLimits, PgListener } from './pg/listener.ts';
-import { createPgSessionFactory } from './pg/pg-session-factory.ts';
-import type { AgentAuthenticator, ApprovalGate, ConfigSource, CredentialSource } from './ports.ts';
+import { createPgSessionFactory, type PgSessionFactoryDeps } from './pg/pg-session-factory.ts';
+import type { AgentAuthenticator, ApprovalGate, ConfigSource, CredentialSource, TargetConfig } from './ports.ts';
+import { RecordingHealth } from './recording/recording-health.ts';
+import { recorderSettingsFor } from './recording/recording-settings.ts';
 import type { RecordingStore } from './recording/sink.ts';
 import type { BatchClassification } from './sql/classification.ts';
 
@@ -30,7 +33,7 @@ export interface SidecarDeps {
   readonly health?: { readonly host: string; readonly port: number };
   readonly registry?: Registry;
   readonly clock?: () => number;
-  readonly recorderOptions?: { readonly maxBatchDelayMs?: number };
+  readonly recorderOptions?: PgSessionFactoryDeps['recorderOptions'];
 }
 
 export interface RunningSidecar {
@@ -39,16 +42,29 @@ export interface RunningSidecar {
   readonly health: HealthServer | undefined;
   readonly metrics: SidecarMetrics;
   readonly registry: Registry;
-  close(): Promise<void>;
+  /** With `graceMs`: a graceful shutdown (PgListener.close); without: every connection dropped at once. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+export interface CloseOptions {
+  /** How long in-flight statements may take to finish before their sessions are cut off. */
+  readonly graceMs?: number;
 }
 
 export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
   const registry = deps.registry ?? new Registry();
   const metrics = createSidecarMetrics(registry);
+  registerPeakRss(registry);
   const clock = deps.clock ?? Date.now;
   const cancels = new CancelRegistry();
   const windowGrants = new ApprovalGrants(clock);
   const listeners = new Map<string, PgListener>();
+  const recordingHealth = new RecordingHealth({
+    storeFailures: metrics.recordingStoreFailures,
+    lostRecords: metrics.recordingLostRecords,
+    blockedSessions: metrics.recordingBlocked,
+    failingSessions: metrics.recordingStoreFailing,
+  });
   const config = deps.config.current();
   try {
     for (const target of config.targets) {
@@ -64,6 +80,7 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
         windowGrants,
         cancels,
         recordings: deps.recordings,
+        recordingHealth,
         metrics,
         logger: deps.logger,
         limits: deps.limits,
@@ -98,7 +115,10 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
         port: deps.health.port,
         registry,
         logger: deps.logger,
-        readiness: () => ({ ready: listeners.size > 0, reasons: listeners.size > 0 ? [] : ['no target listener is running'] }),
+        readiness: () => {
+          const reasons = [...(listeners.size > 0 ? [] : ['no target listener is running']), ...recordingHealth.readinessReasons()];
+          return { ready: reasons.length === 0, reasons };
+        },
       })
     : undefined;
   return {
@@ -106,9 +126,16 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
     health,
     metrics,
     registry,
-    close: async () => {
-      await Promise.all([...listeners.values()].map((listener) => listener.close()));
+    close: async (options) => {
+      await Promise.all([...listeners.values()].map((listener) => listener.close(options)));
+      // Each recorder's close is bounded by its target's recording.flushTimeout; this bounds the wait for all of them.
+      await recordingHealth.drain(maxFlushTimeoutMs(config.targets));
       await health?.close();
     },
   };
+}
+
+/** The longest recording.flushTimeout of the served targets, plus a second for the sinks to close. */
+function maxFlushTimeoutMs(targets: readonly TargetConfig[]): number {
+  return Math.max(0, ...targets.map((target) => recorderSettingsFor(target.spec.recording).flushTimeoutMs)) + 1000;
 }

@@ -74,6 +74,8 @@ export interface PostgresEndpoint {
   database: string;
   /** How the sidecar secures its connection to the target. */
   tls?: TargetTLS;
+  /** Most upstream connections one sidecar opens to this server at a time (one per agent session). An agent session beyond it is refused with SQLSTATE 53300 (too_many_connections) by the sidecar, before the server's own limit hurts other sessions. Keep the sum over all agent pods below the server's max_connections minus its reserved connections. */
+  maxConnections?: number;
 }
 
 /** How the sidecar secures its connection to the target. */
@@ -144,6 +146,10 @@ export interface SecretRef {
 export interface RecordingSettings {
   /** Block: stop forwarding traffic while records cannot be stored (fail closed). Continue: keep forwarding and count the lost records. */
   onStoreFailure?: "Block" | "Continue";
+  /** Block: how long a statement (or a new session) waits for its records to be stored. When it passes, the agent gets an error (SQLSTATE 53100 or 58030), the statement is not forwarded and the session is closed. 100ms to 5m. */
+  blockTimeout?: string;
+  /** How long the recorder of a closed session (or of a sidecar shutting down) keeps trying to store what is left; then the records are given up, counted lost and logged. 100ms to 10m. */
+  flushTimeout?: string;
 }
 
 /** What the operator last observed about the target. */

@@ -13,7 +13,10 @@ export interface InjectionSettings {
   readonly image: string;
   /** Default: IfNotPresent, or Always for an untagged or :latest image (what the API server would pick). */
   readonly imagePullPolicy?: string;
-  /** Default: DEFAULT_SIDECAR_COMMAND. */
+  /**
+   * Replaces the whole command. Default: `node <sidecarNodeFlags(memory limit)> /app/sidecar/src/main.ts
+   * --broker`; a replacement must keep those flags (the sidecar logs a warning when they are missing).
+   */
   readonly command?: readonly string[];
   /** The operator's broker, as sidecars reach it (https://airlock-broker.airlock-system.svc:8443). */
   readonly brokerURL: string;
@@ -27,10 +30,17 @@ export interface InjectionSettings {
   readonly operatorNamespace: string;
 }
 
-export const DEFAULT_SIDECAR_COMMAND: readonly string[] = ['node', '/app/sidecar/src/main.ts', '--broker'];
+/** The image's entry point; the command puts the Node flags between `node` and it. */
+export const SIDECAR_ENTRYPOINT: readonly string[] = ['/app/sidecar/src/main.ts', '--broker'];
 
+/**
+ * The request is about what a sidecar holds after start with a few sessions (~110 MB measured);
+ * the limit leaves room for the peaks measured in sidecar/README.md ("Memory": 200 idle sessions,
+ * a million masked rows; 110-140 MB) with the production flags. Set with the operator's
+ * --sidecar-memory-request / --sidecar-memory-limit / --sidecar-cpu-request.
+ */
 export const DEFAULT_SIDECAR_RESOURCES: SidecarResources = {
-  requests: { cpu: '50m', memory: '96Mi' },
+  requests: { cpu: '50m', memory: '128Mi' },
   limits: { memory: '256Mi' },
 };
 

@@ -39,7 +39,15 @@ describe('planInjection: what gets injected', () => {
     assert.equal(sidecar?.name, 'airlock-sidecar');
     assert.equal(sidecar?.restartPolicy, 'Always');
     assert.equal(sidecar?.image, 'ghcr.io/airlock/sidecar:0.1.0');
-    assert.deepEqual(sidecar?.command, ['node', '/app/sidecar/src/main.ts', '--broker']);
+    // The Node flags keep the sidecar inside its memory limit; the heap is half the 256Mi limit.
+    assert.deepEqual(sidecar?.command, [
+      'node',
+      '--liftoff-only',
+      '--max-semi-space-size=8',
+      '--max-old-space-size=128',
+      '/app/sidecar/src/main.ts',
+      '--broker',
+    ]);
     assert.deepEqual(
       result.spec?.initContainers?.map((c) => c.name),
       ['airlock-sidecar', 'wait-for-schema'],
@@ -72,7 +80,19 @@ describe('planInjection: what gets injected', () => {
       assert.equal(probe?.httpGet?.path, '/readyz');
       assert.equal(probe?.httpGet?.port, 15021);
     }
-    assert.deepEqual(sidecar?.resources, { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } });
+    assert.deepEqual(sidecar?.resources, { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } });
+  });
+
+  test('a configured memory limit sizes the V8 heap; a configured command is taken as it is', () => {
+    const sized = patched(
+      planInjection(pod, NS, catalog([MIGRATOR], [ORDERS_DB]), { ...SETTINGS, resources: { limits: { memory: '1Gi' } } }),
+      pod,
+    ).spec?.initContainers?.[0];
+    assert.deepEqual(sized?.resources, { limits: { memory: '1Gi' } });
+    assert.ok(sized?.command?.includes('--max-old-space-size=512'), sized?.command?.join(' '));
+    const custom = patched(planInjection(pod, NS, catalog([MIGRATOR], [ORDERS_DB]), { ...SETTINGS, command: ['my-sidecar'] }), pod).spec
+      ?.initContainers?.[0];
+    assert.deepEqual(custom?.command, ['my-sidecar']);
   });
 
   test('the projected airlock token is mounted into the sidecar only', () => {

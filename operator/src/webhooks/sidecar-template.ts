@@ -7,14 +7,17 @@
  * here and re-invocation finds nothing to change.
  */
 import type { Target } from '@airlock/crds';
+import { sidecarNodeFlags } from '@airlock/sidecar';
 import type { V1Container, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { SIDECAR_CONTAINER, SIDECAR_HEALTH_PORT, TOKEN_MOUNT_PATH, TOKEN_VOLUME } from '../names.ts';
 import {
-  DEFAULT_SIDECAR_COMMAND,
   DEFAULT_SIDECAR_LOG_LEVEL,
   DEFAULT_SIDECAR_RESOURCES,
   type InjectionSettings,
+  SIDECAR_ENTRYPOINT,
+  type SidecarResources,
 } from './injection-settings.ts';
+import { memoryBytes } from './memory-quantity.ts';
 
 /** The audience of the projected token; the broker's TokenReview asks for it (BROKER_AUDIENCE). */
 export const TOKEN_AUDIENCE = 'airlock';
@@ -104,7 +107,7 @@ export function sidecarContainer(settings: InjectionSettings, targets: readonly 
     name: SIDECAR_CONTAINER,
     image: settings.image,
     imagePullPolicy: settings.imagePullPolicy ?? defaultPullPolicy(settings.image),
-    command: [...(settings.command ?? DEFAULT_SIDECAR_COMMAND)],
+    command: sidecarCommand(settings.command, resources),
     // Native sidecar: starts before the agent, keeps running beside it, and does not keep a Job's pod alive.
     restartPolicy: 'Always',
     env: [
@@ -144,6 +147,16 @@ export function sidecarContainer(settings: InjectionSettings, targets: readonly 
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
+}
+
+/**
+ * `node <flags> main.ts --broker`: the flags keep the sidecar inside its memory limit (see
+ * sidecar/src/runtime/node-flags.ts); the V8 heap is sized from the limit injected with it.
+ */
+export function sidecarCommand(command: readonly string[] | undefined, resources: SidecarResources): string[] {
+  if (command) return [...command];
+  const limit = resources.limits?.memory ?? resources.requests?.memory;
+  return ['node', ...sidecarNodeFlags(limit === undefined ? undefined : memoryBytes(limit)), ...SIDECAR_ENTRYPOINT];
 }
 
 /** The sidecar's own credential for the broker: bound to this pod, audience airlock, short-lived. */

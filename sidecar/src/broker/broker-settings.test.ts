@@ -33,6 +33,7 @@ test('defaults: loopback listeners, health on 15021 for the kubelet, info logs',
     listenHost: '127.0.0.1',
     health: { host: '0.0.0.0', port: 15021 },
     logLevel: 'info',
+    shutdownGraceMs: 15_000,
   });
 });
 
@@ -46,11 +47,15 @@ test('the CA from a file; every setting overridable', () => {
       AIRLOCK_HEALTH_HOST: '127.0.0.1',
       AIRLOCK_HEALTH_PORT: '0',
       AIRLOCK_LOG_LEVEL: 'DEBUG',
+      AIRLOCK_SHUTDOWN_GRACE_MS: '2500',
     },
     read,
   );
   assert.equal(settings.caPem, CA);
-  assert.deepEqual([settings.listenHost, settings.health, settings.logLevel], ['::1', { host: '127.0.0.1', port: 0 }, 'debug']);
+  assert.deepEqual(
+    [settings.listenHost, settings.health, settings.logLevel, settings.shutdownGraceMs],
+    ['::1', { host: '127.0.0.1', port: 0 }, 'debug', 2500],
+  );
 });
 
 test('every problem is listed at once, each saying what to set', () => {
@@ -66,4 +71,8 @@ test('every problem is listed at once, each saying what to set', () => {
   assert.match(problems({ ...BASE, AIRLOCK_TOKEN_FILE: '/empty' }).join(), /is empty/);
   assert.match(problems({ ...BASE, AIRLOCK_HEALTH_PORT: '70000' }).join(), /not a port number/);
   assert.match(problems({ ...BASE, AIRLOCK_LOG_LEVEL: 'loud' }).join(), /not one of/);
+  assert.match(
+    problems({ ...BASE, AIRLOCK_SHUTDOWN_GRACE_MS: '15s' }).join(),
+    /AIRLOCK_SHUTDOWN_GRACE_MS=15s is not a number of milliseconds/,
+  );
 });

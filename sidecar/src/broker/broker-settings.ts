@@ -3,6 +3,7 @@
  * Every problem is listed at once; main exits 2 with them.
  */
 import { readFileSync } from 'node:fs';
+import { DEFAULT_SHUTDOWN_GRACE_MS, MAX_SHUTDOWN_GRACE_MS } from '../runtime/shutdown-grace.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -14,6 +15,8 @@ export interface BrokerSettings {
   readonly listenHost: string;
   readonly health: { readonly host: string; readonly port: number };
   readonly logLevel: LogLevel;
+  /** SIGTERM: how long in-flight statements may take to finish (AIRLOCK_SHUTDOWN_GRACE_MS). */
+  readonly shutdownGraceMs: number;
 }
 
 export class BrokerSettingsError extends Error {
@@ -77,6 +80,11 @@ export function brokerSettingsFromEnv(env: NodeJS.ProcessEnv, readFile: (path: s
   const level = (value('AIRLOCK_LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(level as LogLevel)) problems.push(`AIRLOCK_LOG_LEVEL=${level} is not one of ${LOG_LEVELS.join(', ')}`);
 
+  const graceText = value('AIRLOCK_SHUTDOWN_GRACE_MS') ?? String(DEFAULT_SHUTDOWN_GRACE_MS);
+  const shutdownGraceMs = Number(graceText);
+  if (!/^\d+$/.test(graceText) || shutdownGraceMs > MAX_SHUTDOWN_GRACE_MS)
+    problems.push(`AIRLOCK_SHUTDOWN_GRACE_MS=${graceText} is not a number of milliseconds (0-${MAX_SHUTDOWN_GRACE_MS})`);
+
   if (problems.length > 0) throw new BrokerSettingsError(problems);
   return {
     brokerUrl: brokerUrl as string,
@@ -85,6 +93,7 @@ export function brokerSettingsFromEnv(env: NodeJS.ProcessEnv, readFile: (path: s
     listenHost,
     health: { host: healthHost, port },
     logLevel: level as LogLevel,
+    shutdownGraceMs,
   };
 }
 

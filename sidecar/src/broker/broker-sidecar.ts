@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { DEFAULT_PG_LIMITS, type PgLimits } from '../pg/listener.ts';
-import { type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
+import { type CloseOptions, type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
 import type { SqlClassifier } from '../sql/classifier.ts';
 import type { Backoff } from './backoff.ts';
 import { BrokerApprovalGate } from './broker-approval-gate.ts';
@@ -38,7 +38,7 @@ export interface BrokerSidecar {
   readonly gate: BrokerApprovalGate;
   readonly client: BrokerClient;
   /** Stops the listeners, settles waiting approvals Withdrawn, stops following the config. */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
 
 export async function startBrokerSidecar(options: BrokerSidecarOptions): Promise<BrokerSidecar> {
@@ -74,9 +74,9 @@ export async function startBrokerSidecar(options: BrokerSidecarOptions): Promise
       config: source,
       gate,
       client,
-      close: async () => {
+      close: async (options) => {
         gate.close();
-        await sidecar.close();
+        await sidecar.close(options);
         await source.close();
         client.close();
       },

@@ -3,20 +3,19 @@
  * and the Targets and ApprovalPolicies it carries (static mode) against the real CRD schema,
  * CEL rules included, so a bad field is named the same way `kubectl apply` would name it.
  */
-import { DEFAULT_PG_LIMITS } from '../pg/listener.ts';
+import { DEFAULT_PG_LIMITS, type PgLimits } from '../pg/limits/pg-limits.ts';
+import { DEFAULT_SHUTDOWN_GRACE_MS, MAX_SHUTDOWN_GRACE_MS } from '../runtime/shutdown-grace.ts';
 
 export interface SidecarSettings {
   /** Listeners bind here: the pod's loopback. */
   readonly listenHost: string;
   readonly health: { readonly host: string; readonly port: number };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-  readonly limits: {
-    readonly maxFrameBytes: number;
-    readonly maxStatementBytes: number;
-    readonly connectTimeoutMs: number;
-    readonly startupTimeoutMs: number;
-  };
+  /** Every field documented in the sidecar README's limits table. */
+  readonly limits: PgLimits;
   readonly recording: { readonly directory: string };
+  /** SIGTERM: in-flight statements get this long to finish (runtime/shutdown-grace.ts). */
+  readonly shutdown: { readonly graceMs: number };
   /** static: everything below comes from this file (tests, local runs). The operator-backed mode comes with the operator. */
   readonly controlPlane: { readonly mode: 'static'; readonly static: StaticControlPlane };
 }
@@ -67,7 +66,24 @@ export const SETTINGS_SCHEMA = {
         maxStatementBytes: { ...int(1024, 256 * 1024 * 1024), default: DEFAULT_PG_LIMITS.maxStatementBytes },
         connectTimeoutMs: { ...int(100, 600_000), default: DEFAULT_PG_LIMITS.connectTimeoutMs },
         startupTimeoutMs: { ...int(100, 600_000), default: DEFAULT_PG_LIMITS.startupTimeoutMs },
+        maxConnections: { ...int(1, 100_000), default: DEFAULT_PG_LIMITS.maxConnections },
+        maxStartupConnections: { ...int(1, 100_000), default: DEFAULT_PG_LIMITS.maxStartupConnections },
+        acceptRatePerSecond: { ...int(1, 1_000_000), default: DEFAULT_PG_LIMITS.acceptRatePerSecond },
+        maxPendingBytes: { ...int(64 * 1024, 1024 ** 3), default: DEFAULT_PG_LIMITS.maxPendingBytes },
+        partialFrameTimeoutMs: { ...int(0, 3_600_000), default: DEFAULT_PG_LIMITS.partialFrameTimeoutMs },
+        idleSessionTimeoutMs: { ...int(0, 7 * 86_400_000), default: DEFAULT_PG_LIMITS.idleSessionTimeoutMs },
+        idleInTransactionTimeoutMs: { ...int(0, 7 * 86_400_000), default: DEFAULT_PG_LIMITS.idleInTransactionTimeoutMs },
+        keepAliveMs: { ...int(0, 7_200_000), default: DEFAULT_PG_LIMITS.keepAliveMs },
+        maxPreparedStatements: { ...int(1, 1_000_000), default: DEFAULT_PG_LIMITS.maxPreparedStatements },
+        maxPortals: { ...int(1, 1_000_000), default: DEFAULT_PG_LIMITS.maxPortals },
+        maxPreparedBytes: { ...int(1024, 1024 ** 3), default: DEFAULT_PG_LIMITS.maxPreparedBytes },
       },
+    },
+    shutdown: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { graceMs: { ...int(0, MAX_SHUTDOWN_GRACE_MS), default: DEFAULT_SHUTDOWN_GRACE_MS } },
     },
     recording: {
       type: 'object',

@@ -8,7 +8,7 @@ import { InProcessApprovalGate } from '../approval/in-process-gate.ts';
 import { DEFAULT_PG_LIMITS, type PgLimits } from '../pg/listener.ts';
 import type { AgentPrincipal, PostgresCredentials, SidecarConfig } from '../ports.ts';
 import { FileRecordingStore, type FsyncMode } from '../recording/file-sink.ts';
-import { type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
+import { type CloseOptions, type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
 import type { SqlClassifier } from '../sql/classifier.ts';
 import { StaticAuthenticator } from './static-authenticator.ts';
 import { StaticConfigSource } from './static-config.ts';
@@ -33,7 +33,7 @@ export interface StaticSidecar {
   readonly sidecar: RunningSidecar;
   readonly gate: InProcessApprovalGate;
   /** Withdraws pending approvals, then stops the listeners. */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
 
 export async function startStaticSidecar(options: StaticSidecarOptions): Promise<StaticSidecar> {
@@ -56,9 +56,9 @@ export async function startStaticSidecar(options: StaticSidecarOptions): Promise
   return {
     sidecar,
     gate,
-    close: async () => {
+    close: async (options) => {
       gate.close();
-      await sidecar.close();
+      await sidecar.close(options);
     },
   };
 }

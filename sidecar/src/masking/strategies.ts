@@ -3,7 +3,7 @@
  * once; applied per value. Whole values (a column rule selected the column) may become SQL NULL;
  * spans inside a value cannot, see `maskSpan`.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 export type Strategy =
   | { readonly kind: 'redact' }
@@ -36,7 +36,21 @@ export function partial(text: string, keepFirst: number, keepLast: number): stri
  * HMAC-SHA-256 keep it short while collisions stay negligible for joining.
  */
 export function hash(key: Buffer, value: string | Uint8Array): string {
-  return `h:${createHmac('sha256', key).update(value).digest().toString('hex', 0, 8)}`;
+  return `h:${createHmac('sha256', secretKey(key)).update(value).digest().toString('hex', 0, 8)}`;
+}
+
+/**
+ * createHmac with a Buffer key builds a KeyObject on every call: on Node 24 that is ~26 µs of a
+ * ~32 µs hash (a million masked rows took a minute). One KeyObject per key makes it ~6 µs.
+ */
+const secretKeys = new WeakMap<Buffer, KeyObject>();
+function secretKey(key: Buffer): KeyObject {
+  let object = secretKeys.get(key);
+  if (!object) {
+    object = createSecretKey(key);
+    secretKeys.set(key, object);
+  }
+  return object;
 }
 
 /** The replacement for a whole value, or null for SQL NULL. Raw UTF-8 bytes so redact and hash need no decoding. */

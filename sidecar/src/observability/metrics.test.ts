@@ -19,6 +19,8 @@ describe('createSidecarMetrics', () => {
     metrics.errors.inc({ protocol: 'postgres', code: 'FrameTooLarge' });
     metrics.recordingLostRecords.inc(4);
     metrics.recordingBlocked.inc();
+    metrics.recordingStoreFailures.inc(2);
+    metrics.recordingStoreFailing.inc();
 
     const text = await registry.metrics();
     for (const line of [
@@ -36,10 +38,12 @@ describe('createSidecarMetrics', () => {
       'airlock_sidecar_errors_total{protocol="postgres",code="FrameTooLarge"} 1',
       'airlock_sidecar_recording_lost_records_total 4',
       'airlock_sidecar_recording_blocked 1',
+      'airlock_sidecar_recording_store_failures_total 2',
+      'airlock_sidecar_recording_store_failing 1',
     ]) {
       assert.ok(text.includes(`${line}\n`), `missing ${line}`);
     }
-    assert.equal(text.match(/^# TYPE /gm)?.length, 11, 'only the sidecar metrics without default metrics');
+    assert.equal(text.match(/^# TYPE /gm)?.length, 13, 'only the sidecar metrics without default metrics');
   });
 
   test('approval waits are bucketed from a second to a day', () => {

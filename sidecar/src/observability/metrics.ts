@@ -49,9 +49,14 @@ export interface SidecarMetrics {
   readonly parseCacheLookups: LabelledCounter<{ readonly result: 'hit' | 'miss' }>;
   /** code: the error class's stable code. */
   readonly errors: LabelledCounter<ByProtocol & { readonly code: string }>;
+  /** Records given up: Continue on a failed append, either policy when a closed session's recorder gives up. */
   readonly recordingLostRecords: PlainCounter;
   /** Sessions whose recording is blocked (Block policy, store failing): traffic is held. */
   readonly recordingBlocked: PlainGauge;
+  /** Appends to the recording store that failed. */
+  readonly recordingStoreFailures: PlainCounter;
+  /** Sessions whose last append to the recording store failed. */
+  readonly recordingStoreFailing: PlainGauge;
 }
 
 export interface SidecarMetricsOptions {
@@ -125,12 +130,22 @@ export function createSidecarMetrics(registry: Registry, options: SidecarMetrics
     }),
     recordingLostRecords: new Counter({
       name: `${PREFIX}recording_lost_records_total`,
-      help: 'Session records given up because they could not be stored (recording.onStoreFailure Continue).',
+      help: 'Session records given up because they could not be stored (recording.onStoreFailure Continue, or a closed session past recording.flushTimeout).',
       registers,
     }),
     recordingBlocked: new Gauge({
       name: `${PREFIX}recording_blocked`,
       help: 'Sessions whose traffic is held because their records cannot be stored (recording.onStoreFailure Block).',
+      registers,
+    }),
+    recordingStoreFailures: new Counter({
+      name: `${PREFIX}recording_store_failures_total`,
+      help: 'Appends to the recording store that failed.',
+      registers,
+    }),
+    recordingStoreFailing: new Gauge({
+      name: `${PREFIX}recording_store_failing`,
+      help: 'Sessions whose last append to the recording store failed.',
       registers,
     }),
   };

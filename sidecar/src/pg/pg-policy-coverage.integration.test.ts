@@ -211,7 +211,9 @@ describe('startup parameters cannot do what policy stops after connecting', () =
       assert.ok(error, `an ErrorResponse, got ${frames.map((f) => f.type).join('')}`);
       const fields = errorFields(error.payload);
       assert.equal(fields.get('S'), 'FATAL');
-      assert.match(fields.get('M') ?? '', new RegExp(`startup parameter ${name}=.*run SET after connecting`));
+      // The pinned settings say they are pinned; search_path is left to policy after connecting.
+      const advice = name === 'search_path' ? 'run SET after connecting' : `airlock pins ${name}`;
+      assert.match(fields.get('M') ?? '', new RegExp(`startup parameter ${name}=.*${advice}`));
     });
   }
 });

@@ -1,7 +1,9 @@
 /**
  * Builds what one PostgreSQL session needs from the current config: the policies that apply to
  * this agent and target (compiled once per config), the masker (policies' masking rules and the
- * target's profile), a recorder chained to the session's sink, and metric adapters. A masking
+ * target's profile), a recorder chained to the session's sink (store-failure policy and bounds from
+ * the Target's spec.recording, health reported to the sidecar-wide RecordingHealth), and metric
+ * adapters. A masking
  * rule that does not compile is an error here, not a silently weaker masker: the control plane
  * never serves such a policy, so meeting one means the config is corrupt.
  */
@@ -13,6 +15,8 @@ import { policiesFor } from '../policy/applicable.ts';
 import { type CompiledPolicy, compilePolicy } from '../policy/decide.ts';
 import type { AgentPrincipal, ApprovalGate, ConfigSource, SidecarConfig, TargetConfig } from '../ports.ts';
 import { recordableStartupParameters } from '../recording/events.ts';
+import type { RecordingHealth } from '../recording/recording-health.ts';
+import { recorderSettingsFor } from '../recording/recording-settings.ts';
 import { SessionRecorder } from '../recording/session-recorder.ts';
 import type { RecordingStore } from '../recording/sink.ts';
 import type { BatchClassification } from '../sql/classification.ts';
@@ -35,12 +39,18 @@ export interface PgSessionFactoryDeps {
   readonly windowGrants: ApprovalGrants;
   readonly cancels: CancelRegistry;
   readonly recordings: RecordingStore;
+  /** Sidecar-wide: readiness, metrics and logs about the store. */
+  readonly recordingHealth: RecordingHealth;
   readonly metrics: SidecarMetrics;
   readonly logger: Logger;
   readonly limits: { readonly maxStatementBytes: number };
   readonly clock: () => number;
   /** Test hook: more batching options for the recorder. */
-  readonly recorderOptions?: { readonly maxBatchDelayMs?: number };
+  readonly recorderOptions?: {
+    readonly maxBatchDelayMs?: number;
+    readonly initialRetryDelayMs?: number;
+    readonly maxRetryDelayMs?: number;
+  };
 }
 
 interface Compiled {
@@ -76,6 +86,8 @@ export function compileForSession(config: SidecarConfig, principal: AgentPrincip
 export function createPgSessionFactory(deps: PgSessionFactoryDeps) {
   const { target, metrics } = deps;
   const protocol = 'postgres' as const;
+  // Parsed once per factory: an unreadable duration fails the listener's start, not a session.
+  const recording = recorderSettingsFor(target.spec.recording);
   let cache: Compiled | undefined;
   const sessionMetrics: SessionMetrics = {
     statement: (decision, mode) => metrics.statements.inc({ protocol, decision, mode }),
@@ -103,13 +115,11 @@ export function createPgSessionFactory(deps: PgSessionFactoryDeps) {
       sessionId: input.sessionId,
       sink: deps.recordings.open(input.sessionId),
       clock: () => new Date(deps.clock()),
-      onStoreFailure: target.spec.recording?.onStoreFailure ?? 'Block',
+      onStoreFailure: recording.onStoreFailure,
+      blockTimeoutMs: recording.blockTimeoutMs,
+      flushTimeoutMs: recording.flushTimeoutMs,
       ...deps.recorderOptions,
-      observer: {
-        lost: (count) => metrics.recordingLostRecords.inc(count),
-        blockedChange: (blocked) => (blocked ? metrics.recordingBlocked.inc() : metrics.recordingBlocked.dec()),
-        storeError: (error) => logger.error({ err: { message: (error as Error).message } }, 'recording store failed'),
-      },
+      observer: deps.recordingHealth.observer(logger),
     });
     const { principal } = input;
     recorder.record({

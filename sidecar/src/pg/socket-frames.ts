@@ -6,6 +6,13 @@
 import type { Socket } from 'node:net';
 import type { Frame, FrameDecoder } from './protocol/frame-decoder.ts';
 
+/**
+ * During startup the exchange is request/response: more unread input than this means a client
+ * that does not wait for answers (or an attack). The socket is paused until the session takes
+ * over, so the kernel, not the sidecar, holds what follows.
+ */
+const MAX_UNREAD_BYTES = 64 * 1024;
+
 export class SocketClosedError extends Error {
   readonly code = 'SocketClosed';
   constructor(message: string, options?: { cause?: unknown }) {
@@ -18,14 +25,16 @@ export class SocketFrames {
   readonly decoder: FrameDecoder;
   readonly #socket: Socket;
   readonly #frames: Frame[] = [];
+  #queuedBytes = 0;
   #failure: Error | undefined;
   #wake: (() => void) | undefined;
   readonly #onData = (chunk: Buffer): void => {
     try {
-      this.#frames.push(...this.decoder.push(chunk));
+      this.#queue(this.decoder.push(chunk));
     } catch (error) {
       this.#failure = error as Error;
     }
+    if (this.decoder.buffered + this.#queuedBytes > MAX_UNREAD_BYTES) this.#socket.pause();
     this.#wake?.();
   };
   readonly #onEnd = (): void => {
@@ -52,9 +61,14 @@ export class SocketFrames {
   async next(signal?: AbortSignal): Promise<Frame> {
     for (;;) {
       const frame = this.#frames.shift();
-      if (frame) return frame;
+      if (frame) {
+        this.#queuedBytes -= frame.raw.length;
+        return frame;
+      }
       if (this.#failure) throw this.#failure;
       signal?.throwIfAborted();
+      // Nothing queued: what is buffered is one partial frame, bounded by the frame limit; read on.
+      this.#socket.resume();
       await new Promise<void>((resolve) => {
         const done = (): void => {
           signal?.removeEventListener('abort', done);
@@ -72,7 +86,7 @@ export class SocketFrames {
     if (next === 'typed') this.decoder.expectTyped();
     else this.decoder.expectUntyped();
     try {
-      this.#frames.push(...this.decoder.drain());
+      this.#queue(this.decoder.drain());
     } catch (error) {
       this.#failure = error as Error;
     }
@@ -80,10 +94,18 @@ export class SocketFrames {
 
   /** Frames already decoded but not consumed (after an untyped frame the decoder may stall; see FrameDecoder). */
   takeBuffered(): Frame[] {
+    this.#queuedBytes = 0;
     return this.#frames.splice(0);
   }
 
-  /** Stops listening; the caller owns the socket from here. */
+  #queue(frames: readonly Frame[]): void {
+    for (const frame of frames) {
+      this.#frames.push(frame);
+      this.#queuedBytes += frame.raw.length;
+    }
+  }
+
+  /** Stops listening; the caller owns the socket from here (and resumes it if it was paused). */
   detach(): Frame[] {
     this.#socket.off('data', this.#onData);
     this.#socket.off('end', this.#onEnd);

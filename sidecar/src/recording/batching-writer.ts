@@ -12,6 +12,9 @@
  *   the chain shows the gap to the verifier. A store slower than the session drops new records
  *   beyond maxBufferedRecords, also counted. `writable` stays true.
  *
+ * Either way close() is bounded: after flushTimeoutMs whatever is still not stored is given up
+ * and counted lost, so a recorder of a closed session never retries forever and shutdown ends.
+ *
  * The proxy asks `writable` (a field read) before forwarding and awaits `whenWritable()` only
  * when it is false.
  */
@@ -35,6 +38,8 @@ export interface BatchingOptions {
   /** Block: first retry delay (default 100 ms), doubling per failure up to maxRetryDelayMs (default 5000 ms). */
   readonly initialRetryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
+  /** close() gives up what the store has not taken after this long (default 10000 ms); abort() waits at most this long for the sink. */
+  readonly flushTimeoutMs?: number;
 }
 
 /** How the writer reports what the proxy's owner turns into metrics, logs and readiness. */
@@ -45,6 +50,12 @@ export interface RecordingObserver {
   readonly blockedChange?: (blocked: boolean, cause?: unknown) => void;
   /** Every failed append, for the log. */
   readonly storeError?: (error: unknown, batchSize: number) => void;
+  /** Either policy: the last append failed (true) or one succeeded, or the writer closed (false). */
+  readonly failingChange?: (failing: boolean, cause?: unknown) => void;
+  /** Every append that stored its batch. */
+  readonly stored?: (batchSize: number) => void;
+  /** The writer is closed (flushed, given up or aborted): it will not write again. */
+  readonly closed?: () => void;
 }
 
 interface Waiter {
@@ -62,6 +73,7 @@ export class BatchingWriter {
   readonly #maxBuffered: number;
   readonly #initialRetryMs: number;
   readonly #maxRetryMs: number;
+  readonly #flushTimeoutMs: number;
 
   /** Records not yet stored or given up; the first #inFlight of them are in the sink's hands. */
   readonly #queue: StoredRecord[] = [];
@@ -71,6 +83,10 @@ export class BatchingWriter {
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelayMs: number;
   #blocked = false;
+  #failing = false;
+  #lastError: unknown;
+  /** abort() stopped waiting for an append that did not settle: its outcome no longer counts. */
+  #abandoned = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
   /** Records handed to enqueue(), and those stored or given up since: flush() waits for the second to reach the first. */
@@ -91,6 +107,21 @@ export class BatchingWriter {
     this.#initialRetryMs = positive(options.initialRetryDelayMs, 100);
     this.#maxRetryMs = Math.max(this.#initialRetryMs, options.maxRetryDelayMs ?? 5000);
     this.#retryDelayMs = this.#initialRetryMs;
+    this.#flushTimeoutMs = positive(options.flushTimeoutMs, 10_000);
+  }
+
+  get policy(): StoreFailurePolicy {
+    return this.#policy;
+  }
+
+  /** Every record enqueued so far is stored or given up: nothing to wait for before forwarding. */
+  get settled(): boolean {
+    return this.#settled >= this.#enqueued;
+  }
+
+  /** Why the last append failed, while the store is failing; undefined after one succeeded. */
+  get lastError(): unknown {
+    return this.#failing ? this.#lastError : undefined;
   }
 
   /** The proxy may forward traffic now. */
@@ -146,21 +177,38 @@ export class BatchingWriter {
     return done;
   }
 
-  /** Flushes, then closes the sink. Under Block with a failing store this waits for recovery; abort() ends it. */
+  /**
+   * Flushes, then closes the sink. Under Block with a failing store this keeps retrying for at most
+   * flushTimeoutMs; then the rest is given up (counted lost) and close() resolves. abort() ends it sooner.
+   */
   close(): Promise<void> {
     if (this.#closing === undefined) {
       if (this.#state === 'closed') return Promise.resolve();
       this.#state = 'closing';
       this.#rejectWritableWaiters();
-      this.#closing = this.flush().then(() => {
-        this.#finish();
-        return this.#sink.close();
-      });
+      this.#closing = this.#closeWithin(this.#flushTimeoutMs);
     }
     return this.#closing;
   }
 
-  /** Gives up what is still queued (counted lost), stops retrying and closes the sink. For shutdown and dead sessions. */
+  async #closeWithin(timeoutMs: number): Promise<void> {
+    const started = Date.now();
+    const flushed = this.flush();
+    if ((await settleWithin(flushed, timeoutMs)) === 'timeout') {
+      const cause = this.#lastError instanceof Error ? `: ${this.#lastError.message}` : '';
+      await this.abort(`the store did not take the session's last records within ${timeoutMs} ms${cause}`);
+      return;
+    }
+    await flushed;
+    this.#finish();
+    await settleWithin(this.#sink.close(), Math.max(0, timeoutMs - (Date.now() - started)));
+  }
+
+  /**
+   * Gives up what is still queued (counted lost), stops retrying and closes the sink. For shutdown
+   * and dead sessions. Waits at most flushTimeoutMs for an append already in the sink's hands (then
+   * counts it lost too) and for the sink to close.
+   */
   async abort(reason = 'recording aborted'): Promise<void> {
     if (this.#state === 'closed') return;
     const waiting = this.#queue.length - this.#inFlight;
@@ -168,19 +216,29 @@ export class BatchingWriter {
     // Waiters hear RecorderClosed, not "flushed": what they waited for was given up.
     this.#finish();
     if (waiting > 0) this.#giveUp(waiting, new Error(reason));
-    await this.#inFlightDone;
-    await this.#sink.close();
+    const started = Date.now();
+    if (this.#inFlight > 0 && (await settleWithin(this.#inFlightDone, this.#flushTimeoutMs)) === 'timeout') {
+      this.#abandoned = true;
+      const count = this.#inFlight;
+      this.#inFlight = 0;
+      this.#queue.splice(0, count);
+      this.#giveUp(count, new Error(`${reason}; an append did not settle within ${this.#flushTimeoutMs} ms`));
+    }
+    await settleWithin(this.#sink.close(), Math.max(0, this.#flushTimeoutMs - (Date.now() - started)));
   }
 
   #finish(): void {
+    if (this.#state === 'closed') return;
     this.#state = 'closed';
     clearTimeout(this.#batchTimer);
     clearTimeout(this.#retryTimer);
     this.#batchTimer = undefined;
     this.#retryTimer = undefined;
     this.#setBlocked(false);
+    this.#setFailing(false);
     this.#rejectWritableWaiters();
     for (const { waiter } of this.#flushWaiters.splice(0)) waiter.reject(closedError());
+    this.#observer.closed?.();
   }
 
   #armBatchTimer(): void {
@@ -212,6 +270,9 @@ export class BatchingWriter {
   }
 
   #stored(count: number): void {
+    if (this.#abandoned) return;
+    this.#observer.stored?.(count);
+    if (this.#state !== 'closed') this.#setFailing(false);
     this.#queue.splice(0, count);
     this.#inFlight = 0;
     this.#settled += count;
@@ -221,8 +282,11 @@ export class BatchingWriter {
   }
 
   #failed(count: number, error: unknown): void {
+    if (this.#abandoned) return;
     this.#inFlight = 0;
+    this.#lastError = error;
     this.#observer.storeError?.(error, count);
+    if (this.#state !== 'closed') this.#setFailing(true, error);
     if (this.#policy === 'Continue' || this.#state === 'closed') {
       this.#queue.splice(0, count);
       this.#giveUp(count, error);
@@ -258,6 +322,12 @@ export class BatchingWriter {
     this.#observer.blockedChange?.(blocked, cause);
   }
 
+  #setFailing(failing: boolean, cause?: unknown): void {
+    if (this.#failing === failing) return;
+    this.#failing = failing;
+    this.#observer.failingChange?.(failing, cause);
+  }
+
   #resolveFlushWaiters(): void {
     for (let i = this.#flushWaiters.length - 1; i >= 0; i--) {
       const entry = this.#flushWaiters[i]!;
@@ -285,6 +355,22 @@ export class BatchingWriter {
 function positive(value: number | undefined, fallback: number): number {
   return value !== undefined && value > 0 ? value : fallback;
 }
+
+/** Waits for `promise` to settle (either way) for at most `ms`; never rejects. */
+async function settleWithin(promise: Promise<unknown> | undefined, ms: number): Promise<'settled' | 'timeout'> {
+  if (promise === undefined) return 'settled';
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([promise.then(settledValue, settledValue), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const settledValue = (): 'settled' => 'settled';
 
 function closedError(): RecordingError {
   return new RecordingError('RecorderClosed', 'the session recorder is closed; record nothing after close() or abort()');

@@ -8,7 +8,11 @@ export type RecordingErrorCode =
   /** append() after close(). */
   | 'SinkClosed'
   /** record(), flush() or whenWritable() after close() or abort(). */
-  | 'RecorderClosed';
+  | 'RecorderClosed'
+  /** Records could not be stored within the target's recording.blockTimeout; nothing was forwarded. */
+  | 'StoreUnavailable'
+  /** A Target's spec.recording the sidecar cannot read (a duration it cannot parse). */
+  | 'InvalidSettings';
 
 /** The recording package's one error class; `code` is stable, the message says what to do. */
 export class RecordingError extends Error {

@@ -1,4 +1,5 @@
 import type { SQLMatch } from '@airlock/crds';
+import type { PinnedSettingChange } from './pinned-settings.ts';
 
 /** What a statement does, in the policy's words (ApprovalPolicy `match.sql.statementKinds`). */
 export type StatementKind = NonNullable<SQLMatch['statementKinds']>[number];
@@ -26,6 +27,12 @@ export interface StatementClassification {
   readonly executes?: string;
   /** DEALLOCATE name (or ALL as `*`). */
   readonly deallocates?: string;
+  /**
+   * A setting airlock pins (pinned-settings.ts: client_encoding, standard_conforming_strings) that
+   * the statement would move off its pinned value, or `*` when it names its setting only at run
+   * time. The session refuses such a statement before policy.
+   */
+  readonly changesPinnedSetting?: PinnedSettingChange;
   /** Why the statement is `unknown`: the parser's error, or what the classifier did not recognise. */
   readonly unknownReason?: string;
 }

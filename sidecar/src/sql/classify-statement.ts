@@ -47,6 +47,7 @@ export function classifyStatement(node: AstNode, text: string): AnalyzedStatemen
     ...(shape.prepares !== undefined && { prepares: shape.prepares }),
     ...(facts.executes !== undefined && { executes: facts.executes }),
     ...(shape.deallocates !== undefined && { deallocates: shape.deallocates }),
+    ...(facts.changesPinnedSetting !== undefined && { changesPinnedSetting: facts.changesPinnedSetting }),
     ...(unknownReason !== undefined && { unknownReason }),
   };
   return { classification, dependsOnConstants: facts.dependsOnConstants || shape.dependsOnConstants === true };

@@ -18,7 +18,8 @@
  *   `standard_conforming_strings = off` the text `SELECT '\''; DELETE FROM t; --'` is one SELECT
  *   to the classifier and a SELECT then a DELETE to the server; a multibyte client encoding (SJIS,
  *   BIG5, GBK) can swallow a backslash the same way. `dangerous`, unless the value is the one the
- *   classifier assumes (on; UTF8). DEFAULT, RESET and FROM CURRENT return to the value the session
+ *   classifier assumes (on; UTF8). The session also refuses such a statement before any policy
+ *   (pinned-settings.ts), so this kind is what reviewers and policy tests see, not the defence. DEFAULT, RESET and FROM CURRENT return to the value the session
  *   started with, which the startup checks, ALTER ROLE/DATABASE (privilege, admin) and the server
  *   configuration (admin) control, so they stay `session`.
  * - zero_damaged_pages (a read then zeroes damaged pages: data is lost), allow_system_table_mods
@@ -34,6 +35,7 @@
  * `SET "ROLE" = x` sets role.
  */
 import type { StatementKind } from './classification.ts';
+import { isPinnedSetting, pinnedValueHolds } from './pinned-settings.ts';
 
 /** The value a statement gives a setting, as far as the classifier can read it. */
 export type SettingValue =
@@ -46,13 +48,6 @@ export type SettingValue =
 const PRIVILEGE = new Set(['role', 'session_authorization', 'session_replication_role', 'lo_compat_privileges', 'search_path']);
 const SERVER_SAFETY = new Set(['zero_damaged_pages', 'allow_system_table_mods', 'dynamic_library_path']);
 
-/** Settings whose kinds depend on the value given: name → whether a literal value is the safe one. */
-const LEXING: ReadonlyMap<string, (text: string) => boolean> = new Map([
-  ['standard_conforming_strings', isTrue],
-  // PostgreSQL's clean_encoding_name: letters and digits only, lower-cased; utf8 and unicode are UTF8.
-  ['client_encoding', (text: string) => ['utf8', 'unicode'].includes(text.replace(/[^A-Za-z0-9]/g, '').toLowerCase())],
-]);
-
 const ANY_SETTING: readonly StatementKind[] = ['privilege', 'admin', 'dangerous'];
 
 /**
@@ -64,19 +59,13 @@ export function settingKinds(name: string | undefined, value: SettingValue): rea
   const lower = name.toLowerCase();
   if (PRIVILEGE.has(lower)) return ['privilege'];
   if (SERVER_SAFETY.has(lower)) return ['admin', 'dangerous'];
-  const safe = LEXING.get(lower);
-  if (safe === undefined || value.kind === 'initial') return [];
-  return value.kind === 'literal' && safe(value.text) ? [] : ['dangerous'];
+  // The lexing settings are also pinned before policy (pinned-settings.ts); the kind stays so
+  // that policy tests and reviewers see the same statement as dangerous.
+  if (!isPinnedSetting(lower) || value.kind === 'initial') return [];
+  return value.kind === 'literal' && pinnedValueHolds(lower, value.text) ? [] : ['dangerous'];
 }
 
 /** Whether the kinds of setting `name` depend on the value (normalized texts must not share them). */
 export function settingKindsDependOnValue(name: string | undefined): boolean {
-  return name === undefined || LEXING.has(name.toLowerCase());
-}
-
-/** PostgreSQL's parse_bool reading true: a prefix of true or yes, on, or 1 (case-insensitive). */
-function isTrue(text: string): boolean {
-  const lower = text.toLowerCase();
-  if (lower === '') return false;
-  return 'true'.startsWith(lower) || 'yes'.startsWith(lower) || lower === 'on' || lower === '1';
+  return name === undefined || isPinnedSetting(name);
 }

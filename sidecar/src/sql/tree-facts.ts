@@ -17,6 +17,9 @@
  *   the kinds of an unreadable setting name; a write to any other catalog (pg_catalog.*, or an
  *   unqualified pg_* name, which resolves there first) is `privilege` and `admin`: pg_authid and
  *   the ACL columns hold roles and privileges.
+ * - A SET (also inside ALTER ROLE/DATABASE/SYSTEM and a function's SET clause), set_config() or
+ *   pg_settings write anywhere in the statement that moves a pinned setting off its value
+ *   (pinned-settings.ts) is named in changesPinnedSetting, which the session refuses.
  * - INSERT/UPDATE/DELETE/MERGE anywhere (a data-modifying CTE, COPY (DELETE ... RETURNING) TO,
  *   a rule's actions, a BEGIN ATOMIC function body) add `write` and their tag to the commands.
  * - writesWithoutWhere: an UPDATE or DELETE whose WHERE is missing or reads no column (WHERE true,
@@ -41,7 +44,7 @@
  * (CREATE VIEW, CREATE FUNCTION, CREATE CAST, ...), which a policy gates as `ddl` when it comes
  * through the proxy.
  */
-import type { ColumnDef, FuncCall, Node, RangeFunction, RangeVar, TypeName } from 'libpg-query';
+import type { ColumnDef, FuncCall, Node, RangeFunction, RangeVar, TypeName, VariableSetStmt } from 'libpg-query';
 import { type AstNode, forEachChild, nameParts, nodeOf, nodesOf, walk } from './ast-walk.ts';
 import { isBuiltinOperator } from './builtin-operators.ts';
 import { isBuiltinType } from './builtin-types.ts';
@@ -49,6 +52,7 @@ import type { StatementKind } from './classification.ts';
 import { constantText } from './constant-text.ts';
 import { isDangerousFunction } from './dangerous-functions.ts';
 import { RELATION_TYPES } from './object-type-names.ts';
+import { isPinnedSetting, type PinnedSettingChange, pinnedSettingChange } from './pinned-settings.ts';
 import { isReadOnlyFunction } from './read-only-functions.ts';
 import { type SettingValue, settingKinds } from './setting-kinds.ts';
 import { explainAnalyzes } from './statement-shape.ts';
@@ -61,6 +65,8 @@ export interface TreeFacts {
   readonly functions: readonly string[];
   readonly writesWithoutWhere: boolean;
   readonly executes?: string;
+  /** A pinned setting the statement moves off its pinned value, anywhere in it (pinned-settings.ts). */
+  readonly changesPinnedSetting?: PinnedSettingChange;
   /**
    * Some kind came from a literal's value (set_config's setting name). Normalizing replaces
    * literals, so such a result must not be reused for other literal values.
@@ -105,6 +111,7 @@ class FactCollector {
   readonly functions = new NameList();
   writesWithoutWhere = false;
   executes: string | undefined;
+  changesPinnedSetting: PinnedSettingChange | undefined;
   dependsOnConstants = false;
 
   /**
@@ -183,6 +190,10 @@ class FactCollector {
           this.executes ??= node.fields.name ?? '';
         }
         break;
+      case 'VariableSetStmt':
+        // SET at the top, and inside ALTER ROLE/DATABASE/SYSTEM ... SET and a function's SET clause.
+        this.#variableSet(node.fields);
+        break;
       case 'ExplainStmt':
         if (!explainAnalyzes(node.fields)) return childrenOf(node, { ...scope, runs: false });
         break;
@@ -232,7 +243,24 @@ class FactCollector {
   #setConfig(args: Node[] | undefined): void {
     this.dependsOnConstants = true;
     this.kinds.add('session');
-    for (const kind of settingKinds(literal(args?.[0]), settingValue(args?.[1]))) this.kinds.add(kind);
+    const name = literal(args?.[0]);
+    const value = settingValue(args?.[1]);
+    for (const kind of settingKinds(name, value)) this.kinds.add(kind);
+    this.#pinned(pinnedSettingChange(name, value));
+  }
+
+  /** Only the pinned-setting check: the statement's own kinds for SET come from its shape. */
+  #variableSet(set: VariableSetStmt): void {
+    if (set.name === undefined || !isPinnedSetting(set.name)) return;
+    // The verdict reads the literal: `SET client_encoding = $1` after normalizing is not one result.
+    this.dependsOnConstants = true;
+    this.#pinned(pinnedSettingChange(set.name, variableSetValue(set)));
+  }
+
+  #pinned(change: PinnedSettingChange | undefined): void {
+    if (change === undefined) return;
+    // An unreadable name could be either setting; a named one is the more useful message.
+    if (this.changesPinnedSetting === undefined || this.changesPinnedSetting === '*') this.changesPinnedSetting = change;
   }
 
   /** An operator is its function: one that is not a built-in symbol (or is another schema's) counts as unknown. */
@@ -258,6 +286,7 @@ class FactCollector {
     if (name === 'pg_settings') {
       this.kinds.add('session');
       for (const kind of settingKinds(undefined, { kind: 'unreadable' })) this.kinds.add(kind);
+      this.#pinned('*');
     } else if (schema === 'pg_catalog' || name.startsWith('pg_')) {
       this.kinds.add('privilege');
       this.kinds.add('admin');
@@ -275,6 +304,13 @@ function isBuiltinName(parts: readonly string[], builtIn: (name: string) => bool
 function literal(arg: unknown): string | undefined {
   const node = nodeOf(arg);
   return node?.type === 'A_Const' ? constantText(node.fields) : undefined;
+}
+
+/** What SET gives the setting: one literal, the session's initial value, or something else. */
+function variableSetValue(set: VariableSetStmt): SettingValue {
+  if (set.kind === 'VAR_RESET' || set.kind === 'VAR_SET_DEFAULT' || set.kind === 'VAR_SET_CURRENT') return { kind: 'initial' };
+  if (set.kind !== 'VAR_SET_VALUE') return { kind: 'unreadable' };
+  return set.args?.length === 1 ? settingValue(set.args[0]) : { kind: 'unreadable' };
 }
 
 function settingValue(arg: unknown): SettingValue {
@@ -367,5 +403,9 @@ export function collectTreeFacts(root: AstNode): TreeFacts {
     writesWithoutWhere: collector.writesWithoutWhere,
     dependsOnConstants: collector.dependsOnConstants,
   };
-  return collector.executes === undefined ? facts : { ...facts, executes: collector.executes };
+  return {
+    ...facts,
+    ...(collector.executes !== undefined && { executes: collector.executes }),
+    ...(collector.changesPinnedSetting !== undefined && { changesPinnedSetting: collector.changesPinnedSetting }),
+  };
 }

@@ -9,6 +9,7 @@ import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
 import type { PostgresEndpoint } from '@airlock/crds';
 import { serialize } from 'pg-protocol';
 import type { PostgresCredentials } from '../../ports.ts';
+import { PINNED_SETTINGS, reportedPinBroken } from '../../sql/pinned-settings.ts';
 import { decodeBackend } from '../protocol/backend-messages.ts';
 import { type Frame, FrameDecoder } from '../protocol/frame-decoder.ts';
 import { SocketFrames } from '../socket-frames.ts';
@@ -121,6 +122,9 @@ export async function connectUpstream(options: UpstreamOptions, signal?: AbortSi
   for (const [name, value] of options.parameters) startup[name] = value;
   startup.user = credentials.username;
   startup.database = endpoint.database;
+  // Last, so they win over the agent's, and as startup parameters they also win over ALTER ROLE
+  // and ALTER DATABASE settings and the server's configuration; RESET returns to them.
+  for (const [name, { value }] of PINNED_SETTINGS) startup[name] = value;
   const deadline = AbortSignal.timeout(options.connectTimeoutMs);
   const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
   try {
@@ -131,7 +135,18 @@ export async function connectUpstream(options: UpstreamOptions, signal?: AbortSi
     for (;;) {
       const message = decodeBackend(await frames.next(stop));
       switch (message.type) {
-        case 'parameterStatus':
+        case 'parameterStatus': {
+          const broken = reportedPinBroken(message.name, message.value);
+          if (broken !== undefined) {
+            throw new UpstreamError(
+              'UpstreamSettingUnpinned',
+              `the target reports ${broken} = ${message.value} although the sidecar asked for ${PINNED_SETTINGS.get(broken)?.value}: airlock cannot classify statements for this target (is a pooler in between that ignores startup parameters?)`,
+              { sqlState: '0A000' },
+            );
+          }
+          announcements.push(message.frame.raw);
+          break;
+        }
         case 'noticeResponse':
           announcements.push(message.frame.raw);
           break;

@@ -5,6 +5,8 @@ export type UpstreamErrorCode =
   | 'UpstreamAuthFailed'
   | 'UpstreamRefused'
   | 'UpstreamProtocol'
+  /** The target does not keep a setting airlock pins (sql/pinned-settings.ts) at its pinned value. */
+  | 'UpstreamSettingUnpinned'
   | 'UpstreamLost';
 
 export class UpstreamError extends Error {

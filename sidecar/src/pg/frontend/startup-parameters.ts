@@ -7,8 +7,11 @@
  * a SET of it is (sql/setting-kinds.ts): a setting a SET would make more than `session`
  * (search_path, which changes what an unqualified name means to the server; a client encoding or
  * standard_conforming_strings that makes the server read later statements differently from the
- * classifier) is refused, so startup cannot do what policy would stop after it.
+ * classifier) is refused, so startup cannot do what policy would stop after it. The settings
+ * airlock pins (sql/pinned-settings.ts) are allowed only at their pinned value, with a message
+ * that says so: SET cannot change them after connecting either.
  */
+import { PINNED_SETTINGS, type PinnedSettingChange, pinnedSettingChange } from '../../sql/pinned-settings.ts';
 import { settingKinds } from '../../sql/setting-kinds.ts';
 
 const REPLACED = new Set(['user', 'database']);
@@ -30,6 +33,13 @@ export function filterStartupParameters(parameters: ReadonlyMap<string, string>)
     if (refused) return { ok: false, message: refused };
     // _pq_.* are protocol extensions the sidecar does not negotiate upstream.
     if (REPLACED.has(name) || name.startsWith('_pq_.')) continue;
+    const pinned = pinnedSettingChange(name, { kind: 'literal', text: value });
+    if (pinned !== undefined) {
+      return {
+        ok: false,
+        message: `the startup parameter ${name}=${value} is not allowed: airlock pins ${pinned} to ${pinnedValueText(pinned)} so that it reads statements as the server does. Connect without it (the sidecar sets ${pinnedValueText(pinned)})`,
+      };
+    }
     const kinds = settingKinds(name, { kind: 'literal', text: value });
     if (kinds.length > 0) {
       return {
@@ -40,4 +50,8 @@ export function filterStartupParameters(parameters: ReadonlyMap<string, string>)
     forward.set(name, value);
   }
   return { ok: true, forward };
+}
+
+function pinnedValueText(setting: PinnedSettingChange): string {
+  return setting === '*' ? 'its pinned value' : (PINNED_SETTINGS.get(setting)?.value ?? '');
 }

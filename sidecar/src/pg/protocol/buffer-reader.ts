@@ -1,4 +1,5 @@
 /** Bounds-checked reads from one message payload. Every read past the end throws MessageTruncated. */
+import { isUtf8 } from 'node:buffer';
 import { ProtocolError } from './errors.ts';
 
 export class BufferReader {
@@ -51,6 +52,17 @@ export class BufferReader {
     const value = this.#buffer.toString('utf8', this.#offset, end);
     this.#offset = end + 1;
     return value;
+  }
+
+  /**
+   * A NUL-terminated string, and whether its bytes are valid UTF-8. Node decodes invalid bytes as
+   * U+FFFD, so the text alone cannot tell a replacement character that was sent from one that
+   * stands for bytes the server would read differently.
+   */
+  checkedCstring(): { readonly text: string; readonly utf8: boolean } {
+    const end = this.#buffer.indexOf(0, this.#offset);
+    const utf8 = end === -1 || isUtf8(this.#buffer.subarray(this.#offset, end));
+    return { text: this.cstring(), utf8 };
   }
 
   /** A view of the next `length` bytes (no copy). */

@@ -118,6 +118,66 @@ describe('FrameDecoder', () => {
     );
   });
 
+  test('a 4 MiB frame in 1 KiB chunks is copied a bounded number of times (linear, not quadratic)', () => {
+    const payload = Buffer.alloc(4 * 1024 * 1024 - 5, 0x61);
+    const frame = typed('Q', payload);
+    const decoder = new FrameDecoder({ maxFrameBytes: 8 * 1024 * 1024 });
+    const out: Frame[] = [];
+    for (let at = 0; at < frame.length; at += 1024) out.push(...decoder.push(frame.subarray(at, at + 1024)));
+    assert.equal(out.length, 1);
+    assert.ok(out[0]!.raw.equals(frame));
+    // Each byte is appended once; regrowth (doubling) copies at most twice as much again in total.
+    assert.ok(decoder.copiedBytes <= 3 * frame.length, `copied ${decoder.copiedBytes} bytes for a ${frame.length}-byte frame`);
+    assert.equal(decoder.buffered, 0);
+  });
+
+  test('a frame of any size in small chunks costs at most three copies of it', () => {
+    for (const size of [10, 1000, 3000, 70_000, 300_001]) {
+      const frame = typed('Q', Buffer.alloc(size, 0x62));
+      const decoder = new FrameDecoder();
+      const out: Frame[] = [];
+      for (let at = 0; at < frame.length; at += 7) out.push(...decoder.push(frame.subarray(at, at + 7)));
+      assert.ok(out[0]!.raw.equals(frame));
+      assert.ok(decoder.copiedBytes <= 3 * frame.length, `size ${size}: copied ${decoder.copiedBytes}`);
+    }
+  });
+
+  test('frames returned earlier are not overwritten by later chunks', () => {
+    const a = typed('Q', cstr('SELECT 1'));
+    const b = typed('Q', cstr('SELECT 2'));
+    const c = typed('Q', cstr('SELECT 3'));
+    const stream = Buffer.concat([a, b, c]);
+    for (let cut1 = 1; cut1 < stream.length; cut1++) {
+      for (let cut2 = cut1; cut2 < stream.length; cut2++) {
+        const decoder = new FrameDecoder();
+        const kept: Frame[] = [];
+        for (const chunk of [stream.subarray(0, cut1), stream.subarray(cut1, cut2), stream.subarray(cut2)]) {
+          kept.push(...decoder.push(Buffer.from(chunk)));
+        }
+        assert.deepEqual(
+          kept.map((f) => f.raw.toString('hex')),
+          [a, b, c].map((f) => f.toString('hex')),
+          `cuts at ${cut1}, ${cut2}`,
+        );
+      }
+    }
+  });
+
+  test('bytes sent while stalled are kept with linear copying', () => {
+    const decoder = new FrameDecoder({ untyped: true });
+    const query = typed('Q', cstr('x'.repeat(100_000)));
+    const stream = Buffer.concat([startupMessage({ user: 'a' }), query]);
+    const frames: Frame[] = [];
+    for (let at = 0; at < stream.length; at += 100) frames.push(...decoder.push(stream.subarray(at, at + 100)));
+    assert.equal(frames.length, 1);
+    decoder.expectTyped();
+    assert.deepEqual(
+      decoder.drain().map((f) => f.raw),
+      [query],
+    );
+    assert.ok(decoder.copiedBytes <= 3 * stream.length, `copied ${decoder.copiedBytes}`);
+  });
+
   test('stops after a startup-phase frame until the session decides what comes next', () => {
     const ssl = untyped(i32(80877103));
     const decoder = new FrameDecoder({ untyped: true });

@@ -55,12 +55,35 @@ describe('startup phase', () => {
 
 describe('frontend messages', () => {
   test('Query', () => {
-    assert.deepEqual(pick(decodeFrontend(frame(typed('Q', cstr('SELECT 1; SELECT 2'))))), { type: 'query', sql: 'SELECT 1; SELECT 2' });
+    assert.deepEqual(pick(decodeFrontend(frame(typed('Q', cstr('SELECT 1; SELECT 2'))))), {
+      type: 'query',
+      sql: 'SELECT 1; SELECT 2',
+      sqlIsUtf8: true,
+    });
+  });
+
+  test('Query and Parse say whether their text is valid UTF-8, and keep the frame as sent', () => {
+    // 0x83 0x5c is one SJIS character; to UTF-8 it is an invalid byte and a backslash.
+    const sjis = Buffer.concat([Buffer.from("SELECT E'"), Buffer.from([0x83, 0x5c]), Buffer.from("'")]);
+    const query = decodeFrontend(frame(typed('Q', sjis, Buffer.from([0]))));
+    assert.equal(query.type === 'query' && query.sqlIsUtf8, false);
+    assert.equal(query.type === 'query' && query.sql, "SELECT E'\uFFFD\\'");
+    const parse = decodeFrontend(frame(typed('P', cstr('s'), sjis, Buffer.from([0]), i16(0))));
+    assert.equal(parse.type === 'parse' && parse.sqlIsUtf8, false);
+    // A replacement character that was really sent is valid UTF-8.
+    const sent = decodeFrontend(frame(typed('Q', cstr("SELECT '\uFFFD'"))));
+    assert.equal(sent.type === 'query' && sent.sqlIsUtf8, true);
   });
 
   test('Parse with parameter types', () => {
     const m = decodeFrontend(frame(typed('P', cstr('s1'), cstr('SELECT $1::int, $2'), i16(2), i32(23), i32(0))));
-    assert.deepEqual(pick(m), { type: 'parse', statement: 's1', sql: 'SELECT $1::int, $2', parameterTypes: [23, 0] });
+    assert.deepEqual(pick(m), {
+      type: 'parse',
+      statement: 's1',
+      sql: 'SELECT $1::int, $2',
+      sqlIsUtf8: true,
+      parameterTypes: [23, 0],
+    });
   });
 
   test('Bind with text, binary and NULL parameters', () => {

@@ -20,8 +20,9 @@ export type StartupPhaseMessage =
 export type ParameterFormat = 0 | 1;
 
 export type FrontendMessage =
-  | { type: 'query'; sql: string; frame: Frame }
-  | { type: 'parse'; statement: string; sql: string; parameterTypes: number[]; frame: Frame }
+  /** `sqlIsUtf8` false: the text's bytes are not valid UTF-8 (sql then holds U+FFFD for them). */
+  | { type: 'query'; sql: string; sqlIsUtf8: boolean; frame: Frame }
+  | { type: 'parse'; statement: string; sql: string; sqlIsUtf8: boolean; parameterTypes: number[]; frame: Frame }
   | {
       type: 'bind';
       portal: string;
@@ -107,20 +108,20 @@ export function decodeFrontend(frame: Frame): FrontendMessage {
   switch (type) {
     case 'Q': {
       const reader = new BufferReader(frame.payload, 'Query');
-      const sql = reader.cstring();
+      const { text: sql, utf8: sqlIsUtf8 } = reader.checkedCstring();
       reader.end();
-      return { type: 'query', sql, frame };
+      return { type: 'query', sql, sqlIsUtf8, frame };
     }
     case 'P': {
       const reader = new BufferReader(frame.payload, 'Parse');
       const statement = reader.cstring();
-      const sql = reader.cstring();
+      const { text: sql, utf8: sqlIsUtf8 } = reader.checkedCstring();
       const count = reader.int16();
       if (count < 0) throw new ProtocolError('MessageMalformed', 'Parse: negative parameter type count');
       const parameterTypes: number[] = [];
       for (let i = 0; i < count; i++) parameterTypes.push(reader.int32() >>> 0);
       reader.end();
-      return { type: 'parse', statement, sql, parameterTypes, frame };
+      return { type: 'parse', statement, sql, sqlIsUtf8, parameterTypes, frame };
     }
     case 'B': {
       const reader = new BufferReader(frame.payload, 'Bind');

@@ -25,6 +25,9 @@ export const SQLSTATE = {
   connectionFailure: '08006',
   featureNotSupported: '0A000',
   invalidAuthorization: '28000',
+  tooManyConnections: '53300',
+  configurationLimitExceeded: '53400',
+  duplicatePreparedStatement: '42P05',
 } as const;
 
 export function denialError(fields: Omit<NoticeFields, 'severity'>): Buffer {

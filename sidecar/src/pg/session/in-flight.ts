@@ -24,6 +24,8 @@ export interface InFlight {
   readonly internal?: boolean;
   /** The sidecar replaced a denied message with one that fails upstream; this error goes to the agent instead. */
   readonly denial?: Buffer;
+  /** Parse of a named statement: its name, forgotten when the server refuses or skips the Parse. */
+  readonly prepared?: string;
   /** Result accounting for a statement (Query or Execute). */
   statement?: StatementResult;
 }

@@ -10,8 +10,13 @@ import { serialize } from 'pg-protocol';
 import { ApprovalGrants } from '../../approval/grants.ts';
 import type { RowMaskPlan } from '../../masking/index.ts';
 import type { PendingApproval } from '../../ports.ts';
+import type { RecordingError } from '../../recording/errors.ts';
 import type { RecordedEvent } from '../../recording/events.ts';
+import { reportedPinBroken } from '../../sql/pinned-settings.ts';
 import type { UpstreamConnection } from '../backend/upstream-connect.ts';
+import type { PgLimits } from '../limits/pg-limits.ts';
+import { PreparedBudget } from '../limits/prepared-budget.ts';
+import { type SessionTimeoutEvent, SessionTimeouts } from '../limits/session-timeouts.ts';
 import { type ColumnDescription, decodeBackend, encode } from '../protocol/backend-messages.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import type { Frame, FrameDecoder } from '../protocol/frame-decoder.ts';
@@ -20,8 +25,10 @@ import { DENIED_PARSE, DENIED_QUERY, denialError, fatalError, REPLACEMENT_SQLSTA
 import { HeldCommand, type HoldResult } from './held-command.ts';
 import { type InFlight, InFlightQueue, type StatementResult } from './in-flight.ts';
 import type { PgSessionServices } from './services.ts';
+import { SHUTDOWN_REASON, UPSTREAM_TERMINATE } from './shutdown-notice.ts';
 import { SqlPreparedStatements } from './sql-prepared.ts';
 import { decideMessage, type MessageDecision } from './statement-decision.ts';
+import { isStoreUnavailable, storeSqlState, storeUnavailableFatal } from './store-unavailable.ts';
 
 interface PreparedInfo {
   readonly sql: string;
@@ -66,11 +73,24 @@ export class PgSession {
   #holding: PendingApproval | undefined;
   #statementIndex = 0;
   #closing = false;
+  /** Set by shutdown(): the FATAL to send at the first moment nothing is owed in either direction. */
+  #shutdownFatal: Buffer | undefined;
   #bytesIn = 0;
   #bytesOut = 0;
+  readonly #maxPendingBytes: number;
+  #queuedBytes = 0;
+  readonly #timeouts: SessionTimeouts;
+  readonly #budget: PreparedBudget;
 
-  constructor(agent: Socket, agentDecoder: FrameDecoder, upstream: UpstreamConnection, services: PgSessionServices) {
+  constructor(agent: Socket, agentDecoder: FrameDecoder, upstream: UpstreamConnection, services: PgSessionServices, limits: PgLimits) {
     this.#agent = agent;
+    this.#maxPendingBytes = limits.maxPendingBytes;
+    this.#budget = new PreparedBudget(limits);
+    this.#timeouts = new SessionTimeouts(
+      limits,
+      (event) => this.#timedOut(event),
+      () => !this.#agent.isPaused(),
+    );
     this.#agentDecoder = agentDecoder;
     this.#upstream = upstream.socket;
     this.#upstreamDecoder = upstream.decoder;
@@ -92,6 +112,7 @@ export class PgSession {
       encode.readyForQuery(upstream.transactionStatus),
     ]);
     this.#upstreamKey = upstream.backendKey;
+    this.#timeouts.idle(upstream.transactionStatus.charCodeAt(0));
   }
 
   /** Cancel requests go upstream through this; set by the listener (it knows the target's transport). */
@@ -100,6 +121,33 @@ export class PgSession {
   /** Resolves when both sockets are closed. */
   get closed(): Promise<void> {
     return this.#closed;
+  }
+
+  /**
+   * Graceful shutdown (listener.ts close): what is in flight finishes and its replies reach the
+   * agent; then, between two messages, the agent gets `fatal` and the session ends. An idle session
+   * ends at once; a held statement is withdrawn (it has not run, and approval could outlast the grace).
+   */
+  shutdown(fatal: Buffer): void {
+    this.#shutdownFatal ??= fatal;
+    if (this.#holding) void this.#holding.withdraw(SHUTDOWN_REASON);
+    this.#shutdownIfIdle();
+  }
+
+  /** The grace period is over: `fatal` goes after the last whole message relayed, and the session ends. */
+  terminate(fatal: Buffer): void {
+    if (this.#closing) return;
+    this.#writeAgent([fatal]);
+    this.#close(SHUTDOWN_REASON);
+  }
+
+  #shutdownIfIdle(): void {
+    const fatal = this.#shutdownFatal;
+    if (!fatal || this.#closing || this.#pumping || this.#holding || this.#queue.length > 0) return;
+    if (this.#inFlight.size > 0 || this.#outUpstream.length > 0) return;
+    this.#upstream.write(UPSTREAM_TERMINATE);
+    this.#writeAgent([fatal]);
+    this.#close(SHUTDOWN_REASON);
   }
 
   /** Wires the sockets; `pending` are agent frames read during startup, `upstreamPending` upstream ones. */
@@ -112,13 +160,19 @@ export class PgSession {
     this.#upstream.on('end', () => this.#upstreamLost('the target closed the connection'));
     this.#upstream.on('close', () => this.#upstreamLost('the target closed the connection'));
     this.#upstream.on('error', (error) => this.#upstreamLost(`the connection to the target failed: ${error.message}`));
+    // The startup may have paused either socket to bound what it buffered (socket-frames.ts).
+    this.#agent.resume();
+    this.#upstream.resume();
     if (upstreamPending.length > 0) this.#relayUpstream(upstreamPending, undefined);
+    if (pending.length > 0 || this.#agentDecoder.buffered > 0) this.#timeouts.agentData(this.#agentDecoder.buffered > 0);
     if (pending.length > 0) this.#enqueue(pending);
   }
 
   // ---------------------------------------------------------------- agent → upstream
 
   #onAgentData(chunk: Buffer): void {
+    // After a FATAL the session is closing: input is read and dropped, never decoded or buffered.
+    if (this.#closing) return;
     this.#bytesIn += chunk.length;
     this.#services.metrics.bytes('in', chunk.length);
     let frames: Frame[];
@@ -128,12 +182,17 @@ export class PgSession {
       this.#protocolViolation(error as Error);
       return;
     }
+    this.#timeouts.agentData(this.#agentDecoder.buffered > 0);
     this.#enqueue(frames);
   }
 
   #enqueue(frames: readonly Frame[]): void {
-    for (const frame of frames) this.#queue.push(frame);
-    if (this.#queue.length > AGENT_QUEUE_HIGH_WATER) this.#agent.pause();
+    for (const frame of frames) {
+      this.#queue.push(frame);
+      this.#queuedBytes += frame.raw.length;
+    }
+    // Bounded per session (limits.maxPendingBytes): past it the agent's bytes wait in the kernel.
+    if (this.#queue.length > AGENT_QUEUE_HIGH_WATER || this.#queuedBytes > this.#maxPendingBytes) this.#agent.pause();
     if (!this.#pumping) void this.#pump();
   }
 
@@ -142,24 +201,32 @@ export class PgSession {
     try {
       for (;;) {
         const frame = this.#queue.shift();
-        if (!frame || this.#closing) break;
+        if (this.#closing) break;
+        if (!frame) {
+          await this.#sendUpstream();
+          // Frames that arrived while the recording store was awaited are this pump's to decide.
+          if (this.#queue.length > 0) continue;
+          break;
+        }
+        this.#queuedBytes -= frame.raw.length;
         if (!this.#services.record.writable) {
-          this.#flushUpstream();
+          await this.#sendUpstream();
           await this.#services.record.whenWritable();
         }
         const pending = this.#onFrontend(frame);
         if (pending) {
-          this.#flushUpstream();
+          await this.#sendUpstream();
           await pending;
         }
       }
-      this.#flushUpstream();
       if (!this.#closing) this.#agent.resume();
     } catch (error) {
-      this.#protocolViolation(error as Error);
+      if (isStoreUnavailable(error)) this.#storeUnavailable(error);
+      else this.#protocolViolation(error as Error);
     } finally {
       this.#pumping = false;
     }
+    this.#shutdownIfIdle();
   }
 
   #onFrontend(frame: Frame): Promise<void> | undefined {
@@ -188,8 +255,13 @@ export class PgSession {
       case 'execute':
         return this.#execute(message);
       case 'close':
-        if (message.target === 'portal') this.#portals.delete(message.name);
-        else this.#statements.delete(message.name);
+        if (message.target === 'portal') {
+          this.#portals.delete(message.name);
+          this.#budget.closePortal(message.name);
+        } else {
+          this.#statements.delete(message.name);
+          this.#budget.closeStatement(message.name);
+        }
         this.#forward(frame, { kind: 'close' });
         return undefined;
       case 'sync':
@@ -224,16 +296,18 @@ export class PgSession {
         return undefined;
       case 'terminate':
         this.#outUpstream.push(frame.raw);
-        this.#flushUpstream();
-        this.#close('the agent terminated the session');
-        return undefined;
+        // Through the recording barrier like any other bytes: a Query pipelined before Terminate must not skip it.
+        return this.#sendUpstream().then(
+          () => this.#close('the agent terminated the session'),
+          (error: unknown) => (isStoreUnavailable(error) ? this.#storeUnavailable(error) : this.#protocolViolation(error as Error)),
+        );
       case 'password':
         throw new ProtocolError('MessageMalformed', 'a password message outside authentication');
     }
   }
 
   #query(message: Extract<FrontendMessage, { type: 'query' }>): Promise<void> | undefined {
-    const decision = this.#decide(message.sql, 'simple');
+    const decision = this.#decide(message.sql, 'simple', message.sqlIsUtf8);
     const statement = this.#newStatement(decision);
     const forward = (): void => {
       for (const s of decision.statements) this.#sqlPrepared.remember(s);
@@ -252,18 +326,45 @@ export class PgSession {
   }
 
   #parse(message: Extract<FrontendMessage, { type: 'parse' }>): void {
-    const decision = this.#decide(message.sql, 'extended');
+    // As the server does: a named statement is closed before its name is reused. Letting the Parse
+    // through would leave the sidecar deciding Executes by the new text while the server runs the old.
+    if (message.statement !== '' && this.#budget.has(message.statement)) {
+      this.#refuse(SQLSTATE.duplicatePreparedStatement, `prepared statement "${message.statement}" already exists; Close it first`);
+      return;
+    }
+    const overBudget = this.#budget.parse(message.statement, Buffer.byteLength(message.sql));
+    if (overBudget) {
+      this.#refuse(SQLSTATE.configurationLimitExceeded, overBudget);
+      return;
+    }
+    const decision = this.#decide(message.sql, 'extended', message.sqlIsUtf8);
     if (decision.governing.action === 'deny') {
       this.#statements.delete(message.statement);
+      this.#budget.closeStatement(message.statement);
       this.#deny('extended', this.#policyDenial(decision));
       return;
     }
     // Parsing runs nothing; a statement that needs approval is held at Execute, with its parameters.
     this.#statements.set(message.statement, { sql: message.sql, decision });
-    this.#forward(message.frame, { kind: 'parse' });
+    this.#forward(message.frame, { kind: 'parse', ...(message.statement === '' ? {} : { prepared: message.statement }) });
+  }
+
+  /** A Parse or Bind the session's limits do not allow: an error, the session stays usable. */
+  #refuse(code: string, message: string): void {
+    this.#services.metrics.error(code === SQLSTATE.configurationLimitExceeded ? 'LimitExceeded' : 'DuplicatePreparedStatement');
+    this.#record({ type: 'error', code: 'LimitExceeded', message, sqlstate: code });
+    this.#deny('extended', denialError({ code, message }));
   }
 
   #bind(message: Extract<FrontendMessage, { type: 'bind' }>): void {
+    const overBudget = this.#budget.bind(
+      message.portal,
+      message.parameters.reduce((sum, value) => sum + (value?.length ?? 0), 0),
+    );
+    if (overBudget) {
+      this.#refuse(SQLSTATE.configurationLimitExceeded, overBudget);
+      return;
+    }
     const statement = this.#statements.get(message.statement);
     const formats = message.parameterFormats;
     this.#portals.set(message.portal, {
@@ -312,13 +413,14 @@ export class PgSession {
     return this.#hold(prepared.sql, portal.parameters, prepared.decision, statement, forward, (error) => this.#deny('extended', error));
   }
 
-  #decide(text: string, protocol: 'simple' | 'extended'): MessageDecision {
+  #decide(text: string, protocol: 'simple' | 'extended', textIsUtf8: boolean): MessageDecision {
     const decision = decideMessage(
       text,
       this.#services,
       this.#sqlPrepared,
       this.#services.masker !== undefined,
       () => this.#statementIndex++,
+      textIsUtf8,
     );
     this.#services.metrics.parseCache(decision.cached);
     decision.statements.forEach((statement, i) => {
@@ -354,6 +456,7 @@ export class PgSession {
   }
 
   #policyDenial(decision: MessageDecision): Buffer {
+    if (decision.refusal) return denialError(decision.refusal);
     const verdict = decision.governing.verdict;
     return denialError({
       code: decision.governing.reason.startsWith('COPY TO STDOUT') ? SQLSTATE.featureNotSupported : SQLSTATE.insufficientPrivilege,
@@ -405,6 +508,7 @@ export class PgSession {
   #forward(bytes: Buffer | Frame, entry: InFlight): void {
     this.#outUpstream.push(Buffer.isBuffer(bytes) ? bytes : bytes.raw);
     this.#inFlight.push(entry);
+    if (entry.kind === 'query' || entry.kind === 'sync') this.#budget.syncSent();
   }
 
   /** Replaces the denied message with one the upstream rejects; see denials.ts. */
@@ -412,11 +516,31 @@ export class PgSession {
     if (protocol === 'query') {
       this.#outUpstream.push(DENIED_QUERY);
       this.#inFlight.push({ kind: 'query', denial: error });
+      this.#budget.syncSent();
     } else {
       this.#outUpstream.push(DENIED_PARSE);
       this.#inFlight.push({ kind: 'parse', denial: error });
       this.#skipToSync = true;
     }
+  }
+
+  /** Recording Block: what decided these bytes is stored before they go (one batch for all of them; ADR 0012). */
+  async #sendUpstream(): Promise<void> {
+    if (this.#outUpstream.length === 0 || this.#closing) return;
+    const stored = this.#services.record.beforeForward();
+    if (stored) await stored;
+    this.#flushUpstream();
+  }
+
+  /** The records could not be stored within the deadline: nothing decided since the last forward goes; the session ends. */
+  #storeUnavailable(error: RecordingError): void {
+    if (this.#closing) return;
+    this.#outUpstream.length = 0;
+    this.#services.metrics.error(error.code);
+    this.#services.logger.warn({ code: error.code, message: error.message }, 'session closed: its records cannot be stored');
+    this.#record({ type: 'error', code: error.code, message: error.message, sqlstate: storeSqlState(error) });
+    this.#writeAgent([storeUnavailableFatal(error, this.#services.target.name, 'the statement was not run and the session is closed')]);
+    this.#close(`recording store unavailable: ${error.message}`);
   }
 
   #flushUpstream(): void {
@@ -478,6 +602,7 @@ export class PgSession {
     } else if (out.length > 0) {
       this.#writeAgent(out);
     }
+    this.#shutdownIfIdle();
   }
 
   /** Returns the bytes to send the agent for this frame (the frame itself when unchanged), or undefined to drop it. */
@@ -544,23 +669,56 @@ export class PgSession {
         if (head?.statement) head.statement.error = { code: fields.get('C') ?? '', message: fields.get('M') ?? '' };
         this.#rowPlan = null;
         if (head && head.kind !== 'query' && head.kind !== 'sync') {
-          for (const skipped of this.#inFlight.discardUntilSync()) if (skipped.statement) this.#finishStatement(skipped.statement);
+          // The failed message and the skipped ones created nothing: a Parse there leaves no name behind.
+          if (head.prepared !== undefined) this.#forgetStatement(head.prepared);
+          for (const skipped of this.#inFlight.discardUntilSync()) {
+            if (skipped.statement) this.#finishStatement(skipped.statement);
+            if (skipped.prepared !== undefined) this.#forgetStatement(skipped.prepared);
+          }
         }
         return out;
       }
       case 0x5a: {
         // Z ReadyForQuery
         this.#inFlight.shift();
+        for (const name of this.#budget.readyForQuery(frame.payload[0] ?? 0)) this.#portals.delete(name);
+        if (this.#inFlight.size === 0 && this.#queue.length === 0 && !this.#pumping) this.#timeouts.idle(frame.payload[0] ?? 0);
         if (head?.kind === 'query' && head.statement) this.#finishStatement(head.statement);
         this.#rowPlan = null;
         this.#rowStatement = undefined;
         return frame.raw;
       }
+      case 0x53: // S ParameterStatus
+        return this.#parameterStatus(frame);
       case 0x4b: // K BackendKeyData after startup would leak the upstream key; a server does not send it.
         return undefined;
       default:
         return frame.raw;
     }
+  }
+
+  /**
+   * A pinned setting (sql/pinned-settings.ts) changed by code the classifier cannot see into (a
+   * function, a DO block, a trigger): the server now reads bytes differently from the classifier,
+   * so the session ends before another statement is decided.
+   */
+  #parameterStatus(frame: Frame): Buffer | undefined {
+    const message = decodeBackend(frame);
+    const broken = message.type === 'parameterStatus' ? reportedPinBroken(message.name, message.value) : undefined;
+    if (broken === undefined || message.type !== 'parameterStatus') return frame.raw;
+    const reason = `the target reports ${broken} = ${message.value}, which airlock pins: a statement changed it through code the sidecar cannot see into`;
+    this.#services.metrics.error('PinnedSettingChanged');
+    this.#services.logger.warn({ setting: broken, value: message.value }, 'a pinned setting changed upstream; ending the session');
+    this.#record({ type: 'error', code: 'PinnedSettingChanged', message: reason });
+    this.#writeAgent([
+      fatalError(
+        SQLSTATE.featureNotSupported,
+        reason,
+        `airlock ended the session because it can no longer read statements as the server does. Do not change ${broken} in functions or DO blocks.`,
+      ),
+    ]);
+    this.#close(reason);
+    return undefined;
   }
 
   #planFor(columns: readonly ColumnDescription[]): RowMaskPlan | null {
@@ -632,7 +790,13 @@ export class PgSession {
     this.#services.logger.warn({ err: { code, message: error.message } }, 'agent protocol violation');
     this.#record({ type: 'error', code, message: error.message });
     // Nothing of the bad message went upstream: frames are forwarded only whole and decoded.
-    this.#writeAgent([fatalError(SQLSTATE.protocolViolation, `protocol violation: ${error.message}`)]);
+    this.#writeAgent([
+      fatalError(
+        SQLSTATE.protocolViolation,
+        `protocol violation: ${error.message}`,
+        'Nothing the sidecar had not yet forwarded was run, including valid messages sent just before the bad bytes (ADR 0013).',
+      ),
+    ]);
     this.#close(`protocol violation: ${error.message}`);
   }
 
@@ -650,9 +814,27 @@ export class PgSession {
     this.#close(reason);
   }
 
+  #forgetStatement(name: string): void {
+    this.#statements.delete(name);
+    this.#budget.closeStatement(name);
+  }
+
+  /** An idle or partial-frame timeout (limits/session-timeouts.ts): FATAL, and the upstream closes with it. */
+  #timedOut(event: SessionTimeoutEvent): void {
+    if (this.#closing) return;
+    this.#services.metrics.error('SessionTimeout');
+    this.#services.logger.info({ timeout: event.kind }, event.reason);
+    this.#record({ type: 'error', code: 'SessionTimeout', message: event.reason });
+    this.#writeAgent([event.fatal]);
+    this.#close(event.reason);
+  }
+
   #close(reason: string): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#timeouts.stop();
+    // Read on and drop (see #onAgentData): a close with unread input resets the connection, and the agent could lose the FATAL.
+    this.#agent.resume();
     this.#resolveDisconnected();
     this.#releaseCancelKey();
     this.#queue.length = 0;

@@ -11,13 +11,20 @@ import type { RecordedEvent } from '../../recording/events.ts';
 import type { BatchClassification } from '../../sql/classification.ts';
 import type { CancelRegistry } from '../cancel-registry.ts';
 
-/** The session's record: one call per event, in order. */
+/**
+ * The session's record: one call per event, in order. The waits reject with RecordingError
+ * StoreUnavailable after the target's recording.blockTimeout (see docs/adr/0012).
+ */
 export interface SessionRecord {
   record(event: RecordedEvent): void;
   /** False while the store cannot keep up and the target says Block: forward nothing until true. */
   readonly writable: boolean;
   whenWritable(): Promise<void>;
-  /** After session.close: flush what is buffered and release the sink. */
+  /** Before the first byte goes upstream: the session-open record is stored. */
+  opened(): Promise<void>;
+  /** Block: before bytes go upstream, the records that decided them are stored. Undefined: nothing to wait for. */
+  beforeForward(): Promise<void> | undefined;
+  /** After session.close: flush what is buffered and release the sink (bounded by recording.flushTimeout). */
   close(): Promise<void>;
 }
 

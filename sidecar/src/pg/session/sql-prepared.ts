@@ -28,6 +28,9 @@ export class SqlPreparedStatements {
       functions: [...new Set([...inner.functions, ...statement.functions])],
       commands: ['EXECUTE', ...inner.commands.filter((command) => command !== 'PREPARE')],
       executes: statement.executes,
+      ...((inner.changesPinnedSetting ?? statement.changesPinnedSetting) !== undefined && {
+        changesPinnedSetting: inner.changesPinnedSetting ?? statement.changesPinnedSetting,
+      }),
     };
   }
 

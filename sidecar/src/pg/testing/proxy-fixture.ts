@@ -15,6 +15,7 @@ import { createLogger } from '../../observability/logger.ts';
 import type { AgentPrincipal, PostgresCredentials, TargetConfig } from '../../ports.ts';
 import type { RunningSidecar } from '../../sidecar.ts';
 import { SqlClassifier } from '../../sql/classifier.ts';
+import type { PgLimits } from '../limits/pg-limits.ts';
 
 export const PRINCIPAL: AgentPrincipal = {
   identity: 'ci-migrations',
@@ -51,7 +52,7 @@ export interface ProxyFixtureOptions {
   readonly user?: keyof PostgresServer['users'];
   readonly targetSpec?: Partial<TargetSpec>;
   readonly credentials?: PostgresCredentials;
-  readonly limits?: Partial<{ maxStatementBytes: number; maxFrameBytes: number }>;
+  readonly limits?: Partial<PgLimits>;
   readonly agentTokens?: Readonly<Record<string, AgentPrincipal>>;
 }
 

@@ -81,14 +81,34 @@ export function steppingClock(start = Date.parse('2025-06-01T12:00:00.000Z')): (
   return () => new Date(now++);
 }
 
-/** An in-memory sink whose appends fail while `failing` is set. */
+/** An in-memory sink whose appends fail while `failing` is set, with `error` (a plain Error by default). */
 export class FlakySink extends InMemorySink {
   failing = false;
   attempts = 0;
+  error: Error = new Error('store unavailable');
 
   override async append(records: readonly StoredRecord[]): Promise<void> {
     this.attempts++;
-    if (this.failing) throw new Error('store unavailable');
+    if (this.failing) throw this.error;
     await super.append(records);
+  }
+}
+
+/** An error as the file system reports it: `ENOSPC`, `EROFS`, ... */
+export function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
+/** A sink whose appends and close never settle: a hung network store or file system. */
+export class HangingSink extends InMemorySink {
+  attempts = 0;
+
+  override append(): Promise<void> {
+    this.attempts++;
+    return new Promise<void>(() => undefined);
+  }
+
+  override close(): Promise<void> {
+    return new Promise<void>(() => undefined);
   }
 }

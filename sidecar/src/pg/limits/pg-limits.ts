@@ -1,0 +1,59 @@
+/**
+ * Every bound the PostgreSQL data path enforces, in one place: the sidecar settings (`limits`)
+ * override these defaults, and the sidecar README has the table of what each does at the limit.
+ * The defaults are sized for the memory limit the webhook injects: per-session bounds times
+ * `maxConnections` must stay well inside it. A timeout of 0 turns that timeout off (as in PostgreSQL).
+ */
+export interface PgLimits {
+  /** Largest protocol message, either direction. */
+  readonly maxFrameBytes: number;
+  /** Largest SQL text the sidecar classifies. */
+  readonly maxStatementBytes: number;
+  readonly connectTimeoutMs: number;
+  /** From accept to ReadyForQuery: a startup that takes longer gets FATAL 08P01. */
+  readonly startupTimeoutMs: number;
+  /** Open agent connections per target listener. */
+  readonly maxConnections: number;
+  /** Agent connections per listener still in startup (slowloris bound). */
+  readonly maxStartupConnections: number;
+  /** New agent connections per second per listener; a burst of one second's worth is allowed. */
+  readonly acceptRatePerSecond: number;
+  /** Agent messages received but not yet forwarded, per session; above it the sidecar stops reading. */
+  readonly maxPendingBytes: number;
+  /** A message that has started arriving must be complete within this. */
+  readonly partialFrameTimeoutMs: number;
+  /** A session with nothing in flight and no transaction open is closed after this. */
+  readonly idleSessionTimeoutMs: number;
+  /** A session idle inside a transaction is closed after this (PostgreSQL's idle_in_transaction_session_timeout). */
+  readonly idleInTransactionTimeoutMs: number;
+  /** TCP keepalive idle time on agent and upstream sockets; 0 turns it off. */
+  readonly keepAliveMs: number;
+  /** Named prepared statements per session (extended-protocol Parse and SQL PREPARE each). */
+  readonly maxPreparedStatements: number;
+  /** Named portals per session. */
+  readonly maxPortals: number;
+  /** SQL text of named prepared statements plus parameters of named portals, per session. */
+  readonly maxPreparedBytes: number;
+}
+
+/** The limits when settings do not say otherwise (the settings schema's defaults). */
+export const DEFAULT_PG_LIMITS: PgLimits = {
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxStatementBytes: 1024 * 1024,
+  connectTimeoutMs: 10_000,
+  startupTimeoutMs: 30_000,
+  maxConnections: 64,
+  maxStartupConnections: 16,
+  acceptRatePerSecond: 32,
+  maxPendingBytes: 8 * 1024 * 1024,
+  partialFrameTimeoutMs: 60_000,
+  idleSessionTimeoutMs: 3_600_000,
+  idleInTransactionTimeoutMs: 600_000,
+  keepAliveMs: 60_000,
+  maxPreparedStatements: 1000,
+  maxPortals: 1000,
+  maxPreparedBytes: 16 * 1024 * 1024,
+};
+
+/** A Target's upstream connection cap when `spec.postgres.maxConnections` is not set. */
+export const DEFAULT_MAX_UPSTREAM_CONNECTIONS = 20;
