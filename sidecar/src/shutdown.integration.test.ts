@@ -1,7 +1,8 @@
 /**
  * SIGTERM during traffic, on the sidecar as a process (main.ts with the production flags) in front
  * of a real PostgreSQL: the statement in flight finishes and its result reaches the agent, an idle
- * session is told FATAL 57P01 between messages, new connections are refused, the process exits 0
+ * session is told FATAL 57P01 between messages, /readyz turns 503 with the reason, new connections
+ * are refused, the process exits 0
  * well inside the grace period, and every recording ends with session.close and verifies. A
  * statement that outlasts the grace period is cut off at the deadline, also with 57P01.
  */
@@ -18,6 +19,7 @@ import { errorFields, RawConnection } from './pg/testing/raw-session.ts';
 import { SidecarProcess } from './pg/testing/sidecar-process.ts';
 import { verifyJsonl } from './recording/verify.ts';
 import { sidecarNodeFlags } from './runtime/node-flags.ts';
+import { DRAINING_REASON } from './sidecar.ts';
 
 const GRACE_MS = 8000;
 const STATEMENT_SECONDS = 2;
@@ -41,6 +43,7 @@ test('SIGTERM: in-flight finishes, idle sessions get 57P01, new connections are 
   busy.on('error', (error) => busyErrors.push(error));
   await busy.connect();
   const idle = await RawConnection.session(sidecar.port);
+  assert.equal((await fetch(`http://127.0.0.1:${sidecar.healthPort}/readyz`)).status, 200, 'ready before SIGTERM');
 
   const running = busy.query(`SELECT pg_sleep(${STATEMENT_SECONDS}), 'finished' AS outcome`);
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -55,6 +58,13 @@ test('SIGTERM: in-flight finishes, idle sessions get 57P01, new connections are 
   assert.deepEqual([fields.get('S'), fields.get('C'), fields.get('M')], ['FATAL', ADMIN_SHUTDOWN, SHUTDOWN_MESSAGE]);
   assert.equal(idle.leftover.length, 0, 'nothing but whole messages');
   assert.ok(Date.now() - signalled < STATEMENT_SECONDS * 1000, 'the idle session did not wait for the busy one');
+
+  // Not ready while it drains, and /readyz says why (the health server answers until the end).
+  const readyz = await fetch(`http://127.0.0.1:${sidecar.healthPort}/readyz`);
+  assert.equal(readyz.status, 503);
+  const readiness = (await readyz.json()) as { ready: boolean; reasons: string[] };
+  assert.equal(readiness.ready, false);
+  assert.ok(readiness.reasons.includes(DRAINING_REASON), JSON.stringify(readiness));
 
   // Nobody new gets in while the sidecar drains.
   assert.equal(await connectionRefused(sidecar.port), true, 'a new connection was accepted during shutdown');

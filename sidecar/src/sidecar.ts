@@ -66,6 +66,8 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
     failingSessions: metrics.recordingStoreFailing,
   });
   const config = deps.config.current();
+  /** Set when a graceful close begins: the kubelet must stop routing to a sidecar that refuses new connections. */
+  let draining: string | undefined;
   try {
     for (const target of config.targets) {
       if (target.spec.type !== 'postgres') {
@@ -116,7 +118,11 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
         registry,
         logger: deps.logger,
         readiness: () => {
-          const reasons = [...(listeners.size > 0 ? [] : ['no target listener is running']), ...recordingHealth.readinessReasons()];
+          const reasons = [
+            ...(draining ? [draining] : []),
+            ...(listeners.size > 0 ? [] : ['no target listener is running']),
+            ...recordingHealth.readinessReasons(),
+          ];
           return { ready: reasons.length === 0, reasons };
         },
       })
@@ -127,6 +133,7 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
     metrics,
     registry,
     close: async (options) => {
+      if (options?.graceMs !== undefined) draining = DRAINING_REASON;
       await Promise.all([...listeners.values()].map((listener) => listener.close(options)));
       // Each recorder's close is bounded by its target's recording.flushTimeout; this bounds the wait for all of them.
       await recordingHealth.drain(maxFlushTimeoutMs(config.targets));
@@ -134,6 +141,9 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
     },
   };
 }
+
+/** /readyz's reason while a graceful shutdown drains the sessions (SIGTERM; sidecar README, Shutdown). */
+export const DRAINING_REASON = 'the sidecar is shutting down: no new connections, open sessions are draining';
 
 /** The longest recording.flushTimeout of the served targets, plus a second for the sinks to close. */
 function maxFlushTimeoutMs(targets: readonly TargetConfig[]): number {

@@ -36,7 +36,7 @@ const valid = () => ({
 test('valid settings load with defaults and typed targets and policies', () => {
   const loaded = parseSettings(valid());
   assert.equal(loaded.settings.listenHost, '127.0.0.1');
-  assert.equal(loaded.settings.limits.maxStatementBytes, 1024 * 1024);
+  assert.equal(loaded.settings.limits.maxStatementBytes, 64 * 1024);
   assert.equal(loaded.config.targets[0]?.spec.postgres?.database, 'orders');
   assert.deepEqual(loaded.config.targets[0]?.labels, { env: 'prod' });
   assert.equal(loaded.config.policies[0]?.name, 'p');

@@ -22,7 +22,7 @@ let gated: ProxyFixture;
 let rated: ProxyFixture;
 /** Partial frames 400 ms, idle session and idle in transaction 600 ms, 1 MiB of pending frames, 4 KiB statements. */
 let timed: ProxyFixture;
-/** 20 named statements, 5 named portals, 256 KiB for both. */
+/** 20 named statements, 5 named portals, 256 KiB for both; statements up to 128 KiB. */
 let prepared: ProxyFixture;
 /** Target spec.postgres.maxConnections 3. */
 let capped: ProxyFixture;
@@ -44,7 +44,10 @@ before(async () => {
       maxStatementBytes: 4096,
     },
   });
-  prepared = await startProxy(server, { limits: { maxPreparedStatements: 20, maxPortals: 5, maxPreparedBytes: 256 * 1024 } });
+  prepared = await startProxy(server, {
+    // Statements of 100 KiB fill the byte budget; they must be classified, not refused by size.
+    limits: { maxPreparedStatements: 20, maxPortals: 5, maxPreparedBytes: 256 * 1024, maxStatementBytes: 128 * 1024 },
+  });
   capped = await startProxy(server, {
     targetSpec: { postgres: { host: server.host, port: server.port, database: server.database, maxConnections: 3 } },
   });
@@ -386,6 +389,32 @@ describe('a protocol error after pipelined valid statements (ADR 0013)', () => {
     assert.match(fatal[0]!.get('H') ?? '', /not yet forwarded was run, including valid messages sent just before the bad bytes/);
     assert.equal(await markerRows(705), 0);
     assert.equal(await markerRows(706), 0);
+  });
+});
+
+describe('statement size', () => {
+  /** An INSERT of about `bytes` bytes, all rows with this id. */
+  const bulkInsert = (id: number, bytes: number): string => {
+    const row = `(${id}, '${'x'.repeat(90)}')`;
+    const head = 'INSERT INTO marker (id, padding) VALUES ';
+    return head + Array.from({ length: Math.floor((bytes - head.length) / (row.length + 2)) }, () => row).join(', ');
+  };
+
+  test('the default maxStatementBytes (64 KiB): a bulk INSERT under it runs, one over it is refused unclassified', async () => {
+    // capped runs with the default limits; only its upstream cap is changed.
+    const connection = await RawConnection.session(capped.port);
+    try {
+      const under = bulkInsert(707, 64 * 1024 - 100);
+      assert.deepEqual(errorsOf(await query(connection, under)), []);
+      assert.ok((await markerRows(707)) > 500);
+      const over = bulkInsert(708, 64 * 1024 + 100);
+      const [refused] = errorsOf(await query(connection, over));
+      assert.equal(refused?.code, '42501');
+      assert.match(refused?.message ?? '', /65536/);
+      assert.equal(await markerRows(708), 0);
+    } finally {
+      connection.close();
+    }
   });
 });
 

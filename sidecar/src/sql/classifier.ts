@@ -135,7 +135,10 @@ export class SqlClassifier {
       return batch;
     }
 
-    const normalized = this.#caching && nesting <= NORMALIZE_NESTING_LIMIT ? normalize(text.trim()) : undefined;
+    // A text too long to cache is not normalized: it could only find an entry by luck, and on a
+    // long text normalizing costs about as much as parsing, on the event loop (limits.maxStatementBytes).
+    const normalized =
+      this.#caching && nesting <= NORMALIZE_NESTING_LIMIT && text.length <= this.#maxCachedLength ? normalize(text.trim()) : undefined;
     const reused = normalized === undefined ? undefined : this.#byNormalizedText.get(normalized);
     if (reused !== undefined) {
       this.#hits++;

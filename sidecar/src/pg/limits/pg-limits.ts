@@ -7,7 +7,11 @@
 export interface PgLimits {
   /** Largest protocol message, either direction. */
   readonly maxFrameBytes: number;
-  /** Largest SQL text the sidecar classifies. */
+  /**
+   * Largest SQL text the sidecar classifies. Classifying runs on the event loop, so a long text
+   * stalls every session of the pod for as long as it takes: tens of ms to ~0.2 s at 64 KiB, up to
+   * 3-4 s at 1 MiB (bench/src/classify-long-statements.ts; sidecar README, Limits). Bulk data goes by COPY.
+   */
   readonly maxStatementBytes: number;
   readonly connectTimeoutMs: number;
   /** From accept to ReadyForQuery: a startup that takes longer gets FATAL 08P01. */
@@ -39,7 +43,7 @@ export interface PgLimits {
 /** The limits when settings do not say otherwise (the settings schema's defaults). */
 export const DEFAULT_PG_LIMITS: PgLimits = {
   maxFrameBytes: 16 * 1024 * 1024,
-  maxStatementBytes: 1024 * 1024,
+  maxStatementBytes: 64 * 1024,
   connectTimeoutMs: 10_000,
   startupTimeoutMs: 30_000,
   maxConnections: 64,

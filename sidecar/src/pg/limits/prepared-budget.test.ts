@@ -41,3 +41,40 @@ test('portals go with the transaction, counted by Syncs so pipelined Binds survi
   assert.deepEqual(budget.readyForQuery(T), [], 'an open transaction keeps its portals');
   assert.equal(budget.portals, 1);
 });
+
+test('SQL PREPAREs of one message take room all or none; existing names take none', () => {
+  const budget = new PreparedBudget({ maxPreparedStatements: 3, maxPortals: 1, maxPreparedBytes: 1000 });
+  assert.equal(budget.parse('a', 10), undefined);
+  const taken = budget.prepareAll([
+    { name: 'p', bytes: 10 },
+    { name: 'a', bytes: 10 },
+  ]);
+  assert.ok(typeof taken !== 'string');
+  assert.equal(taken.tickets[1], undefined, 'a exists: the server refuses it, it keeps its room');
+  assert.match(
+    String(
+      budget.prepareAll([
+        { name: 'q', bytes: 1 },
+        { name: 'r', bytes: 1 },
+      ]),
+    ),
+    /already has 2 named prepared statements/,
+  );
+  assert.equal(budget.statements, 2, 'nothing of the refused message was taken');
+});
+
+test('a confirmed release spares what was taken after it was sent; a failed PREPARE gives its ticket back', () => {
+  const budget = new PreparedBudget({ maxPreparedStatements: 10, maxPortals: 1, maxPreparedBytes: 1000 });
+  budget.parse('old', 10);
+  const mark = budget.mark();
+  budget.parse('new', 10);
+  assert.deepEqual(budget.releaseBefore('*', mark), ['old']);
+  assert.deepEqual(budget.releaseBefore('new', mark), []);
+  const taken = budget.prepareAll([{ name: 'p', bytes: 5 }]);
+  assert.ok(typeof taken !== 'string');
+  budget.releaseTicket('p', (taken.tickets[0] ?? -1) + 1);
+  assert.equal(budget.statements, 2, 'another ticket releases nothing');
+  budget.releaseTicket('p', taken.tickets[0] ?? -1);
+  assert.equal(budget.statements, 1);
+  assert.equal(budget.bytes, 10);
+});

@@ -6,6 +6,11 @@
  * Close releases an entry; so does the end of the transaction for portals (the server drops them
  * at ReadyForQuery "idle"), and the end of the session for everything.
  *
+ * Named statements from the extended protocol (Parse) and from SQL (PREPARE) share one count, as
+ * they share one namespace on the server. Each entry carries a ticket, increasing in the order
+ * room was taken, so that a release the server confirms later (DEALLOCATE ALL, DISCARD ALL) can
+ * apply to what existed when it was sent and spare what was created behind it.
+ *
  * Portal bookkeeping follows the server: a portal bound before the n-th Sync/Query is gone once
  * the n-th ReadyForQuery reports no transaction. Counting Syncs, not waiting for them, keeps
  * pipelined Binds after that Sync alive.
@@ -20,7 +25,8 @@ export const CONFIGURATION_LIMIT_EXCEEDED = '53400';
 
 export class PreparedBudget {
   readonly #limits: PreparedBudgetLimits;
-  readonly #statements = new Map<string, number>();
+  readonly #statements = new Map<string, { readonly bytes: number; readonly ticket: number }>();
+  #tickets = 0;
   readonly #portals = new Map<string, { readonly bytes: number; readonly boundBefore: number }>();
   #bytes = 0;
   #syncsSent = 0;
@@ -45,15 +51,50 @@ export class PreparedBudget {
   /** Takes room for a named statement; returns why not when over the budget. The unnamed one is not counted. */
   parse(name: string, bytes: number): string | undefined {
     if (name === '') return undefined;
-    const previous = this.#statements.get(name) ?? 0;
-    if (!this.#statements.has(name) && this.#statements.size >= this.#limits.maxPreparedStatements) {
-      return `this session already has ${this.#statements.size} named prepared statements, the limit (limits.maxPreparedStatements); Close the ones it no longer needs, or use the unnamed statement`;
-    }
+    const previous = this.#statements.get(name)?.bytes ?? 0;
+    if (!this.#statements.has(name) && this.#statements.size >= this.#limits.maxPreparedStatements) return this.#tooMany();
     const refusal = this.#overBytes(bytes - previous);
     if (refusal) return refusal;
-    this.#statements.set(name, bytes);
+    this.#statements.set(name, { bytes, ticket: this.#tickets++ });
     this.#bytes += bytes - previous;
     return undefined;
+  }
+
+  /**
+   * SQL PREPAREs of one message, all or none: room for each new name, and its ticket (undefined
+   * for a name that exists already, which the server will refuse with 42P05 and which keeps its room).
+   */
+  prepareAll(entries: readonly { readonly name: string; readonly bytes: number }[]): { readonly tickets: (number | undefined)[] } | string {
+    const fresh = new Map<string, number>();
+    for (const { name, bytes } of entries) if (!this.#statements.has(name) && !fresh.has(name)) fresh.set(name, bytes);
+    if (fresh.size > 0 && this.#statements.size + fresh.size > this.#limits.maxPreparedStatements) return this.#tooMany();
+    const refusal = this.#overBytes([...fresh.values()].reduce((sum, bytes) => sum + bytes, 0));
+    if (refusal) return refusal;
+    const tickets = new Map<string, number>();
+    for (const [name, bytes] of fresh) {
+      tickets.set(name, this.#tickets);
+      this.#statements.set(name, { bytes, ticket: this.#tickets++ });
+      this.#bytes += bytes;
+    }
+    return { tickets: entries.map(({ name }) => tickets.get(name)) };
+  }
+
+  /** The ticket the next entry will get: entries with a smaller one exist now. */
+  mark(): number {
+    return this.#tickets;
+  }
+
+  /** The server dropped `name` (or every name, `*`) as of `mark`: releases those older than it; returns their names. */
+  releaseBefore(name: string, mark: number): string[] {
+    const names = name === '*' ? [...this.#statements.keys()] : [name];
+    const released = names.filter((n) => (this.#statements.get(n)?.ticket ?? mark) < mark);
+    for (const n of released) this.closeStatement(n);
+    return released;
+  }
+
+  /** A PREPARE the server did not complete: its room goes back, unless the name was taken again since. */
+  releaseTicket(name: string, ticket: number): void {
+    if (this.#statements.get(name)?.ticket === ticket) this.closeStatement(name);
   }
 
   has(name: string): boolean {
@@ -61,10 +102,10 @@ export class PreparedBudget {
   }
 
   closeStatement(name: string): void {
-    const bytes = this.#statements.get(name);
-    if (bytes === undefined) return;
+    const entry = this.#statements.get(name);
+    if (entry === undefined) return;
     this.#statements.delete(name);
-    this.#bytes -= bytes;
+    this.#bytes -= entry.bytes;
   }
 
   /** Takes room for a named portal; returns why not when over the budget. */
@@ -103,6 +144,10 @@ export class PreparedBudget {
     }
     for (const name of dropped) this.closePortal(name);
     return dropped;
+  }
+
+  #tooMany(): string {
+    return `this session already has ${this.#statements.size} named prepared statements, the limit (limits.maxPreparedStatements), counting Parse and PREPARE alike; Close or DEALLOCATE the ones it no longer needs, or use the unnamed statement`;
   }
 
   #overBytes(growth: number): string | undefined {

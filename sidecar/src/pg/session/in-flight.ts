@@ -7,8 +7,10 @@
  * Execute, and which error it must rewrite — without guessing from timing.
  */
 import type { RowMaskPlan } from '../../masking/index.ts';
+import type { NamedEffect } from './named-statement-effects.ts';
 
-export type InFlightKind = 'query' | 'parse' | 'bind' | 'describe' | 'execute' | 'close' | 'sync';
+/** `probe`: the lexing barrier's own check of the pinned settings (lexing-barrier.ts), one entry for all its replies. */
+export type InFlightKind = 'query' | 'parse' | 'bind' | 'describe' | 'execute' | 'close' | 'sync' | 'probe';
 
 export interface InFlight {
   readonly kind: InFlightKind;
@@ -26,6 +28,8 @@ export interface InFlight {
   readonly denial?: Buffer;
   /** Parse of a named statement: its name, forgotten when the server refuses or skips the Parse. */
   readonly prepared?: string;
+  /** What the message's statements do to named prepared statements, released or confirmed as the server answers. */
+  readonly namedEffects?: readonly (NamedEffect | undefined)[];
   /** Result accounting for a statement (Query or Execute). */
   statement?: StatementResult;
 }
@@ -55,6 +59,11 @@ export class InFlightQueue {
 
   get size(): number {
     return this.#entries.length;
+  }
+
+  /** What is owed, oldest first, for callers that must look past the head (the lexing barrier). */
+  get entries(): readonly InFlight[] {
+    return this.#entries;
   }
 
   shift(): InFlight | undefined {

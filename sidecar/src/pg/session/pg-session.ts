@@ -12,7 +12,7 @@ import type { RowMaskPlan } from '../../masking/index.ts';
 import type { PendingApproval } from '../../ports.ts';
 import type { RecordingError } from '../../recording/errors.ts';
 import type { RecordedEvent } from '../../recording/events.ts';
-import { reportedPinBroken } from '../../sql/pinned-settings.ts';
+import { type PinnedSettingName, reportedPinBroken } from '../../sql/pinned-settings.ts';
 import type { UpstreamConnection } from '../backend/upstream-connect.ts';
 import type { PgLimits } from '../limits/pg-limits.ts';
 import { PreparedBudget } from '../limits/prepared-budget.ts';
@@ -24,6 +24,8 @@ import { decodeFrontend, type FrontendMessage } from '../protocol/frontend-messa
 import { DENIED_PARSE, DENIED_QUERY, denialError, fatalError, REPLACEMENT_SQLSTATE, SQLSTATE } from './denials.ts';
 import { HeldCommand, type HoldResult } from './held-command.ts';
 import { type InFlight, InFlightQueue, type StatementResult } from './in-flight.ts';
+import { LexingBarrier } from './lexing-barrier.ts';
+import { confirmNamedEffect, releaseUncompleted, takeNamedEffects } from './named-statement-effects.ts';
 import type { PgSessionServices } from './services.ts';
 import { SHUTDOWN_REASON, UPSTREAM_TERMINATE } from './shutdown-notice.ts';
 import { SqlPreparedStatements } from './sql-prepared.ts';
@@ -56,6 +58,16 @@ export class PgSession {
   readonly #outUpstream: Buffer[] = [];
   readonly #statements = new Map<string, PreparedInfo>();
   readonly #portals = new Map<string, PortalInfo>();
+  /** Holds a Query or Parse whose lexing depends on the pinned settings behind code that may have moved them (ADR 0014). */
+  readonly #barrier = new LexingBarrier({
+    inFlight: this.#inFlight,
+    forward: (bytes, entry) => this.#forward(bytes, entry),
+    nameInUse: (kind, name) =>
+      kind === 'statement' ? this.#statements.has(name) || this.#sqlPrepared.holds(name) : this.#portals.has(name),
+    closing: () => this.#closing,
+    pinBroken: (setting, value) => this.#pinBroken(setting, value),
+    unverifiable: (reason) => this.#pinsUnverifiable(reason),
+  });
   readonly #sqlPrepared = new SqlPreparedStatements();
   readonly #sessionGrants: ApprovalGrants;
   readonly #releaseCancelKey: () => void;
@@ -236,10 +248,20 @@ export class PgSession {
     const message = decodeFrontend(frame);
     switch (message.type) {
       case 'query':
-        return this.#query(message);
+        return this.#barrier.gate(
+          message.sql,
+          () => this.#query(message),
+          () => this.#skipLikeServer(),
+        );
       case 'parse':
-        this.#parse(message);
-        return undefined;
+        return this.#barrier.gate(
+          message.sql,
+          () => {
+            this.#parse(message);
+            return undefined;
+          },
+          () => this.#skipLikeServer(),
+        );
       case 'bind':
         this.#bind(message);
         return undefined;
@@ -310,8 +332,13 @@ export class PgSession {
     const decision = this.#decide(message.sql, 'simple', message.sqlIsUtf8);
     const statement = this.#newStatement(decision);
     const forward = (): void => {
+      const named = takeNamedEffects(decision.statements, this.#budget);
+      if (!named.ok) {
+        this.#refuse(SQLSTATE.configurationLimitExceeded, named.refusal, 'query');
+        return;
+      }
       for (const s of decision.statements) this.#sqlPrepared.remember(s);
-      this.#forward(message.frame, { kind: 'query', statement });
+      this.#forward(message.frame, { kind: 'query', statement, ...(named.effects ? { namedEffects: named.effects } : {}) });
     };
     switch (decision.governing.action) {
       case 'allow':
@@ -350,10 +377,10 @@ export class PgSession {
   }
 
   /** A Parse or Bind the session's limits do not allow: an error, the session stays usable. */
-  #refuse(code: string, message: string): void {
+  #refuse(code: string, message: string, protocol: 'query' | 'extended' = 'extended'): void {
     this.#services.metrics.error(code === SQLSTATE.configurationLimitExceeded ? 'LimitExceeded' : 'DuplicatePreparedStatement');
     this.#record({ type: 'error', code: 'LimitExceeded', message, sqlstate: code });
-    this.#deny('extended', denialError({ code, message }));
+    this.#deny(protocol, denialError({ code, message }));
   }
 
   #bind(message: Extract<FrontendMessage, { type: 'bind' }>): void {
@@ -392,6 +419,11 @@ export class PgSession {
     }
     const statement = this.#newStatement(prepared.decision);
     const forward = (): void => {
+      const named = takeNamedEffects(prepared.decision.statements, this.#budget);
+      if (!named.ok) {
+        this.#refuse(SQLSTATE.configurationLimitExceeded, named.refusal);
+        return;
+      }
       for (const s of prepared.decision.statements) this.#sqlPrepared.remember(s);
       if (this.#services.masker && !portal.described) {
         // Execute sends no RowDescription; ask for it, so rows can be masked by column.
@@ -404,7 +436,13 @@ export class PgSession {
         });
         portal.described = true;
       }
-      this.#forward(message.frame, { kind: 'execute', portal: message.portal, portalState: portal, statement });
+      this.#forward(message.frame, {
+        kind: 'execute',
+        portal: message.portal,
+        portalState: portal,
+        statement,
+        ...(named.effects ? { namedEffects: named.effects } : {}),
+      });
     };
     if (prepared.decision.governing.action !== 'requireApproval') {
       forward();
@@ -508,6 +546,7 @@ export class PgSession {
   #forward(bytes: Buffer | Frame, entry: InFlight): void {
     this.#outUpstream.push(Buffer.isBuffer(bytes) ? bytes : bytes.raw);
     this.#inFlight.push(entry);
+    this.#barrier.forwarded(entry.kind);
     if (entry.kind === 'query' || entry.kind === 'sync') this.#budget.syncSent();
   }
 
@@ -602,11 +641,13 @@ export class PgSession {
     } else if (out.length > 0) {
       this.#writeAgent(out);
     }
+    this.#barrier.check();
     this.#shutdownIfIdle();
   }
 
   /** Returns the bytes to send the agent for this frame (the frame itself when unchanged), or undefined to drop it. */
   #onBackend(frame: Frame): Buffer | undefined {
+    if (this.#barrier.upstreamFrame(frame)) return undefined;
     const head = this.#inFlight.head;
     switch (frame.code) {
       case 0x44: {
@@ -651,7 +692,13 @@ export class PgSession {
         // s PortalSuspended
         if (frame.code === 0x43 && head?.statement) {
           const message = decodeBackend(frame);
-          if (message.type === 'commandComplete') head.statement.tags.push(message.tag);
+          if (message.type === 'commandComplete') {
+            // DEALLOCATE / DISCARD ALL done on the server: its protocol-level statements are gone too.
+            for (const name of confirmNamedEffect(head.namedEffects?.[head.statement.tags.length], message.tag, this.#budget)) {
+              this.#statements.delete(name);
+            }
+            head.statement.tags.push(message.tag);
+          }
         }
         if (head?.kind === 'execute') {
           this.#inFlight.shift();
@@ -667,6 +714,7 @@ export class PgSession {
         const fields = message.type === 'errorResponse' ? message.fields : new Map<string, string>();
         const out = head?.denial && fields.get('C') === REPLACEMENT_SQLSTATE ? head.denial : frame.raw;
         if (head?.statement) head.statement.error = { code: fields.get('C') ?? '', message: fields.get('M') ?? '' };
+        if (head?.statement && head.namedEffects) releaseUncompleted(head.namedEffects, head.statement.tags.length, this.#budget);
         this.#rowPlan = null;
         if (head && head.kind !== 'query' && head.kind !== 'sync') {
           // The failed message and the skipped ones created nothing: a Parse there leaves no name behind.
@@ -674,7 +722,9 @@ export class PgSession {
           for (const skipped of this.#inFlight.discardUntilSync()) {
             if (skipped.statement) this.#finishStatement(skipped.statement);
             if (skipped.prepared !== undefined) this.#forgetStatement(skipped.prepared);
+            if (skipped.namedEffects) releaseUncompleted(skipped.namedEffects, 0, this.#budget);
           }
+          this.#barrier.serverSkips(this.#inFlight.head?.kind !== 'sync');
         }
         return out;
       }
@@ -706,9 +756,16 @@ export class PgSession {
     const message = decodeBackend(frame);
     const broken = message.type === 'parameterStatus' ? reportedPinBroken(message.name, message.value) : undefined;
     if (broken === undefined || message.type !== 'parameterStatus') return frame.raw;
-    const reason = `the target reports ${broken} = ${message.value}, which airlock pins: a statement changed it through code the sidecar cannot see into`;
+    this.#pinBroken(broken, message.value);
+    return undefined;
+  }
+
+  /** The backstop: reported by ParameterStatus, or found by the lexing barrier's probe. */
+  #pinBroken(broken: PinnedSettingName, value: string): void {
+    if (this.#closing) return;
+    const reason = `the target reports ${broken} = ${value}, which airlock pins: a statement changed it through code the sidecar cannot see into`;
     this.#services.metrics.error('PinnedSettingChanged');
-    this.#services.logger.warn({ setting: broken, value: message.value }, 'a pinned setting changed upstream; ending the session');
+    this.#services.logger.warn({ setting: broken, value }, 'a pinned setting changed upstream; ending the session');
     this.#record({ type: 'error', code: 'PinnedSettingChanged', message: reason });
     this.#writeAgent([
       fatalError(
@@ -718,7 +775,26 @@ export class PgSession {
       ),
     ]);
     this.#close(reason);
-    return undefined;
+  }
+
+  /** The lexing barrier could not confirm the pins before a held message: it is not forwarded, and the session ends (fail closed). */
+  #pinsUnverifiable(reason: string): void {
+    if (this.#closing) return;
+    this.#services.metrics.error('PinnedSettingUnverified');
+    this.#record({ type: 'error', code: 'PinnedSettingUnverified', message: reason });
+    this.#writeAgent([
+      fatalError(
+        SQLSTATE.featureNotSupported,
+        reason,
+        'The pipelined statement was not run. Send a Sync before statements with non-ASCII text or backslashes.',
+      ),
+    ]);
+    this.#close(reason);
+  }
+
+  /** The server skips everything until Sync after an error in the extended protocol; the session skips the same messages. */
+  #skipLikeServer(): void {
+    this.#skipToSync = true;
   }
 
   #planFor(columns: readonly ColumnDescription[]): RowMaskPlan | null {
@@ -832,6 +908,7 @@ export class PgSession {
   #close(reason: string): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#barrier.check();
     this.#timeouts.stop();
     // Read on and drop (see #onAgentData): a close with unread input resets the connection, and the agent could lose the FATAL.
     this.#agent.resume();

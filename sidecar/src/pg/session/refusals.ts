@@ -1,9 +1,11 @@
 /**
  * What the session refuses before any policy is asked, because no policy can make it safe: a
  * statement that would make the server read later bytes differently from the classifier (a
- * pinned setting, sql/pinned-settings.ts), and text that is not valid UTF-8, which the classifier
- * would only see with replacement characters. Audit mode does not let these through either
- * (docs/adr/0014-pinned-lexing-settings.md).
+ * pinned setting, sql/pinned-settings.ts), text that is not valid UTF-8, which the classifier
+ * would only see with replacement characters (docs/adr/0014-pinned-lexing-settings.md), and a
+ * PREPARE of a name the session already holds, which the server refuses while keeping the old
+ * statement — had the sidecar let it through, it would decide a later EXECUTE by the new text
+ * while the server ran the old one. Audit mode does not let these through either.
  */
 import type { PinnedSettingChange } from '../../sql/pinned-settings.ts';
 import { SQLSTATE } from './denials.ts';
@@ -50,3 +52,14 @@ export const NOT_UTF8_REFUSAL: Refusal = {
   message: 'the statement text is not valid UTF-8: refused before policy',
   hint: `${WHY}, and client_encoding is pinned to UTF8. Send the statement text as UTF-8.`,
 };
+
+/** SQLSTATE 42P05, as PostgreSQL answers a PREPARE of a name that exists. */
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
+
+export function duplicatePrepareRefusal(name: string): Refusal {
+  return {
+    code: DUPLICATE_PREPARED_STATEMENT,
+    message: `prepared statement "${name}" already exists in this session: refused before policy`,
+    hint: `DEALLOCATE ${name} first, or PREPARE under another name.`,
+  };
+}

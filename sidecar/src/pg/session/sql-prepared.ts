@@ -34,6 +34,11 @@ export class SqlPreparedStatements {
     };
   }
 
+  /** Whether the session holds a SQL-level prepared statement of this name (a new PREPARE of it is refused). */
+  holds(name: string): boolean {
+    return this.#prepared.has(name);
+  }
+
   /** After the statement went upstream. */
   remember(statement: StatementClassification): void {
     if (statement.prepares !== undefined) this.#prepared.set(statement.prepares, statement);

@@ -7,7 +7,7 @@
  */
 import { type Decision, decide, strictestDecision } from '../../policy/decide.ts';
 import type { StatementClassification } from '../../sql/classification.ts';
-import { NOT_UTF8_REFUSAL, pinnedSettingRefusal, type Refusal } from './refusals.ts';
+import { duplicatePrepareRefusal, NOT_UTF8_REFUSAL, pinnedSettingRefusal, type Refusal } from './refusals.ts';
 import type { PgSessionServices } from './services.ts';
 import type { SqlPreparedStatements } from './sql-prepared.ts';
 
@@ -55,7 +55,15 @@ export function decideMessage(
     cached = batch.cached;
     statements = batch.statements.map((statement) => prepared.resolve(statement));
   }
-  const refusals = statements.map((statement) => refusalOf(statement, textIsUtf8));
+  const preparedHere = new Set<string>();
+  const refusals = statements.map((statement) => {
+    const refusal = refusalOf(statement, textIsUtf8);
+    if (refusal !== undefined || statement.prepares === undefined) return refusal;
+    // Names prepared earlier in this same message count: the server refuses the second one too.
+    if (prepared.holds(statement.prepares) || preparedHere.has(statement.prepares)) return duplicatePrepareRefusal(statement.prepares);
+    preparedHere.add(statement.prepares);
+    return undefined;
+  });
   const decisions = statements.map((statement, i) => {
     const refusal = refusals[i];
     if (refusal !== undefined) return refused(refusal);

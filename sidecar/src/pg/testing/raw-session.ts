@@ -68,6 +68,11 @@ export class RawConnection {
     return new RawConnection(socket);
   }
 
+  /** Takes over a socket whose startup another client completed (a direct reference connection); its other 'data' listeners must be gone. */
+  static adopt(socket: Socket): RawConnection {
+    return new RawConnection(socket);
+  }
+
   /** Opens a connection and completes the startup as user 'agent' (no password needed). */
   static async session(port: number): Promise<RawConnection> {
     const connection = await RawConnection.open(port);
@@ -106,6 +111,19 @@ export class RawConnection {
       if (this.#isClosed) assert.fail(`the connection closed before ReadyForQuery; got ${describe(taken)}`);
       if (Date.now() > deadline) assert.fail(`no ReadyForQuery within ${timeoutMs} ms; got ${describe(taken)}`);
       await this.#wait(deadline);
+    }
+  }
+
+  /** Every frame that arrives until none has for `quietMs` (for replies that end without ReadyForQuery, after a Flush). */
+  async untilQuiet(quietMs: number, timeoutMs = 10_000): Promise<BackendFrame[]> {
+    const taken: BackendFrame[] = [];
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const before = taken.length;
+      taken.push(...this.#frames.splice(0));
+      if (taken.length === before && taken.length > 0) return taken;
+      if (Date.now() > deadline) assert.fail(`still receiving after ${timeoutMs} ms; got ${describe(taken)}`);
+      await this.#wait(Math.min(deadline, Date.now() + quietMs));
     }
   }
 
