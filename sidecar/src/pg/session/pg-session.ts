@@ -530,6 +530,15 @@ export class PgSession {
     this.#holdRunning = undefined;
     this.#holding = undefined;
     if (this.#closing) return;
+    if (result.release && this.#skipToSync) {
+      // An earlier message of the pipeline failed while this one was held: the server skips to
+      // Sync and would never run it, nor answer it. Forwarding it would put an answer in the
+      // in-flight queue that never comes, and every later reply would be matched to the wrong message.
+      void result
+        .report?.({ ...statement, error: { code: '', message: 'not run: an earlier message in the pipeline failed' } })
+        .catch(() => undefined);
+      return;
+    }
     if (result.release) {
       const report = result.report;
       if (report) statement.onDone = (r) => void report(r).catch(() => undefined);
@@ -724,7 +733,11 @@ export class PgSession {
             if (skipped.prepared !== undefined) this.#forgetStatement(skipped.prepared);
             if (skipped.namedEffects) releaseUncompleted(skipped.namedEffects, 0, this.#budget);
           }
-          this.#barrier.serverSkips(this.#inFlight.head?.kind !== 'sync');
+          const serverSkips = this.#inFlight.head?.kind !== 'sync';
+          // No Sync is on its way: the server now discards everything up to the agent's next Sync,
+          // and so does the session — including a held Execute that is approved later.
+          if (serverSkips) this.#skipToSync = true;
+          this.#barrier.serverSkips(serverSkips);
         }
         return out;
       }
