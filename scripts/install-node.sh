@@ -13,6 +13,9 @@ want_pnpm=$(sed -n 's/.*"packageManager": *"pnpm@\([^"+]*\).*/\1/p' "$root/packa
 [ -n "$want_pnpm" ] || { echo "install-node: package.json has no packageManager pnpm@X.Y.Z" >&2; exit 1; }
 
 mkdir -p "$tools/bin"
+# One scratch directory for both downloads, removed on any exit (a second trap would replace the first).
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 have_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
@@ -25,7 +28,6 @@ else
   command -v npm >/dev/null || { echo "install-node: need npm (any version) to fetch Node $want_node" >&2; exit 1; }
   arch=$(uname -m); case "$arch" in x86_64) arch=x64;; aarch64) arch=arm64;; esac
   echo "install-node: installing Node $want_node (node-linux-$arch) into .tools/node"
-  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "node-linux-$arch@$want_node" >/dev/null 2>&1) \
     || { echo "install-node: 'npm pack node-linux-$arch@$want_node' failed; is the npm registry reachable?" >&2; exit 1; }
   rm -rf "$tools/node" && mkdir -p "$tools/node"
@@ -36,7 +38,6 @@ ln -sf "$node_bin" "$tools/bin/node"
 
 if [ ! -f "$tools/pnpm/package.json" ] || [ "$("$tools/bin/node" -p "require('$tools/pnpm/package.json').version")" != "$want_pnpm" ]; then
   echo "install-node: installing pnpm $want_pnpm into .tools/pnpm"
-  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "pnpm@$want_pnpm" >/dev/null 2>&1) \
     || { echo "install-node: 'npm pack pnpm@$want_pnpm' failed" >&2; exit 1; }
   rm -rf "$tools/pnpm" && mkdir -p "$tools/pnpm"
