@@ -5,6 +5,7 @@
  * error and never an unbounded wait.
  */
 import type { RecordingSettings } from '@airlock/crds';
+import { durationMs as parseDuration } from '../approval/duration.ts';
 import { RecordingError } from './errors.ts';
 
 export interface RecorderSettings {
@@ -30,16 +31,11 @@ export function recorderSettingsFor(recording: RecordingSettings | undefined): R
   };
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
-
-/** Go-style durations as the CRDs write them (`500ms`, `5s`, `1m30s`) to milliseconds. */
-export function durationMs(text: string): number {
-  const parts = [...text.matchAll(/(\d+)(ms|h|m|s)/g)];
-  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) {
-    throw new RecordingError(
-      'InvalidSettings',
-      `invalid duration ${JSON.stringify(text)} in spec.recording: write it like 500ms, 5s or 1m30s`,
-    );
+/** The CRD validates durations; a corrupt one is still an error here, never an unbounded wait. */
+function durationMs(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new RecordingError('InvalidSettings', `${(error as Error).message} in spec.recording`);
   }
-  return parts.reduce((total, part) => total + Number(part[1]) * (UNIT_MS[part[2]!] ?? 0), 0);
 }
