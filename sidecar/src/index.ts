@@ -18,6 +18,7 @@ export { type HealthServer, startHealthServer } from './observability/health-ser
 export { createLogger, type LoggerOptions } from './observability/logger.ts';
 export * as pgProtocol from './pg/protocol/index.ts';
 export { policiesFor, targetMatches } from './policy/applicable.ts';
+export { type CompileProblem, compileProblems } from './policy/compile-problems.ts';
 export { type Action, type CompiledPolicy, compilePolicy, type Decision, decide, strictestDecision } from './policy/decide.ts';
 export type * from './ports.ts';
 export { syncDirectory } from './recording/file-sink.ts';

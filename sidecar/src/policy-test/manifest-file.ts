@@ -5,8 +5,8 @@
  * ApprovalRequests, anything else) are skipped: a policy repository keeps them side by side.
  */
 import { type AgentIdentity, type AirlockValidator, type ApprovalPolicy, GROUP, type Target, type ValidationIssue } from '@airlock/crds';
-import { compileMasking, MIN_HASH_KEY_BYTES } from '../masking/compile.ts';
-import { compilePolicy } from '../policy/decide.ts';
+import { MIN_HASH_KEY_BYTES } from '../masking/compile.ts';
+import { compileProblems } from '../policy/compile-problems.ts';
 import type { InputProblem } from './errors.ts';
 import { parseYamlDocuments, type YamlDocument } from './yaml-documents.ts';
 
@@ -56,24 +56,14 @@ function isOurs(value: unknown): boolean {
 }
 
 /** The rules and masking of a valid policy, compiled as the operator's policy check does. */
-function compileProblems(policy: ApprovalPolicy): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const name = policy.metadata.name ?? '';
-  try {
-    compilePolicy({ name, namespace: policy.metadata.namespace ?? '', spec: policy.spec });
-  } catch (error) {
-    issues.push({ path: 'spec.rules', message: `the rules do not compile: ${(error as Error).message}` });
-  }
-  const rules = policy.spec.masking?.rules ?? [];
-  if (rules.length > 0) {
-    const hashKey = policy.spec.masking?.hashKeySecretRef ? STAND_IN_HASH_KEY : undefined;
-    const { errors } = compileMasking({ sets: [{ policyName: name, rules, ...(hashKey ? { hashKey } : {}) }] });
-    for (const error of errors) {
-      const index = rules.findIndex((rule) => rule.name === error.rule);
-      issues.push({ path: `spec.masking.rules[${index < 0 ? error.rule : index}].${error.field}`, message: error.message });
-    }
-  }
-  return issues;
+function policyProblems(policy: ApprovalPolicy): ValidationIssue[] {
+  const hashKey = policy.spec.masking?.hashKeySecretRef ? STAND_IN_HASH_KEY : undefined;
+  const config = { name: policy.metadata.name ?? '', namespace: policy.metadata.namespace ?? '', spec: policy.spec };
+  return compileProblems(config, hashKey).map((problem) =>
+    problem.kind === 'rules'
+      ? { path: 'spec.rules', message: problem.message }
+      : { path: `spec.masking.rules[${problem.index < 0 ? problem.rule : problem.index}].${problem.field}`, message: problem.message },
+  );
 }
 
 function readDocument(file: string, document: YamlDocument, validator: AirlockValidator): ManifestFile {
@@ -96,7 +86,7 @@ function readDocument(file: string, document: YamlDocument, validator: AirlockVa
   const valid = result.value;
   switch (valid.kind) {
     case 'ApprovalPolicy': {
-      const issues = compileProblems(valid);
+      const issues = policyProblems(valid);
       if (issues.length > 0) return { objects: [], problems: issues.map((issue) => problem('PolicyDoesNotCompile', issue)) };
       return { objects: [{ kind: 'ApprovalPolicy', object: valid, origin }], problems: [] };
     }
