@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ApprovalRequest, Review } from './generated/types.ts';
 import { approverBasis, decideReviews, isPastExpiry, judgeReview, requesterRole, reviewRefusal } from './review-rules.ts';
+import { sampleApprovalRequest } from './testing/approval-request.ts';
 import { caseRequestBefore, caseReview, REVIEW_CASES, REVIEWERS } from './testing/review-cases.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
@@ -43,28 +44,7 @@ function request(
   status?: ApprovalRequest['status'],
   namespace = 'agents',
 ): ApprovalRequest {
-  return {
-    apiVersion: 'airlock.dev/v1alpha1',
-    kind: 'ApprovalRequest',
-    metadata: { name: 'r', namespace },
-    spec: {
-      requester: {
-        identity: 'ci',
-        serviceAccount: 'system:serviceaccount:agents:ci',
-        pod: { name: 'p', uid: 'u' },
-        onBehalfOf: 'carol@example.com',
-      },
-      target: { name: 'db', type: 'postgres' },
-      operation: { text: 'DROP TABLE t', summary: 'DROP TABLE t', digest: `sha256:${'0'.repeat(64)}`, sessionID: 's' },
-      policy: { name: 'p', rule: 'ddl' },
-      requiredApprovals: 2,
-      approvers: { groups: ['db-owners'], users: ['erin@example.com'] },
-      scope: 'once',
-      expiresAt: '2026-11-21T12:15:00Z',
-      ...overrides,
-    },
-    ...(status ? { status } : {}),
-  };
+  return sampleApprovalRequest({ spec: overrides, ...(status ? { status } : {}), namespace });
 }
 
 const review = (user: string, decision: Review['decision'] = 'Approve', groups: string[] = ['db-owners']): Review => ({

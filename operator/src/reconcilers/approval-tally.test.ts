@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ApprovalRequest, Review } from '@airlock/crds';
+import { sampleApprovalRequest } from '@airlock/crds/testing/approval-request';
 import { garbageCollectAt, judgeReview, tally } from './approval-tally.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const SA = 'system:serviceaccount:agents:ci';
 
 function request(reviews: Review[] = [], overrides: Partial<ApprovalRequest['spec']> = {}, phase?: string): ApprovalRequest {
-  return {
-    apiVersion: 'airlock.dev/v1alpha1',
-    kind: 'ApprovalRequest',
-    metadata: { name: 'r', namespace: 'agents', creationTimestamp: '2026-11-21T11:59:00Z' },
-    spec: {
-      requester: { identity: 'ci', serviceAccount: SA, pod: { name: 'p', uid: 'u' }, onBehalfOf: 'carol@example.com' },
-      target: { name: 'db', type: 'postgres' },
-      operation: { text: 'DROP TABLE t', summary: 'DROP TABLE t', digest: `sha256:${'0'.repeat(64)}`, sessionID: 's' },
-      policy: { name: 'p', rule: 'ddl' },
-      requiredApprovals: 2,
-      approvers: { groups: ['db-owners'], users: ['erin@example.com'] },
-      scope: 'once',
-      expiresAt: '2026-11-21T12:15:00Z',
-      ...overrides,
-    },
-    status: { ...(phase ? { phase: phase as 'Pending' } : {}), reviews },
-  };
+  return sampleApprovalRequest({ spec: overrides, status: { ...(phase ? { phase: phase as 'Pending' } : {}), reviews } });
 }
 
 const approve = (user: string, groups: string[] = ['db-owners']): Review => ({

@@ -10,7 +10,7 @@ import type { ApprovalPolicySpec } from '@airlock/crds';
 import { PostgresServer } from '@airlock/e2e';
 import pg from 'pg';
 import { directQuery as directQueryOn, type ProxyFixture, startProxy } from './testing/proxy-fixture.ts';
-import { errorFields, RawConnection } from './testing/raw-session.ts';
+import { errorFields, RawConnection, startupPacket } from './testing/raw-session.ts';
 
 const SETUP = `
 CREATE TABLE customers (id int PRIMARY KEY, name text, email text);
@@ -184,18 +184,6 @@ describe('reads, transactions and session settings allowed ([read, transaction, 
     }
   });
 });
-
-/** A StartupMessage with exactly these parameters (pg-protocol's adds client_encoding UTF8 of its own). */
-function startupPacket(parameters: Record<string, string>): Buffer {
-  const body = Buffer.concat([
-    ...Object.entries(parameters).map(([name, value]) => Buffer.from(`${name}\0${value}\0`, 'utf8')),
-    Buffer.from([0]),
-  ]);
-  const header = Buffer.alloc(8);
-  header.writeInt32BE(8 + body.length, 0);
-  header.writeInt32BE(196608, 4); // protocol 3.0
-  return Buffer.concat([header, body]);
-}
 
 describe('startup parameters cannot do what policy stops after connecting', () => {
   for (const [name, value] of [

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type pg from 'pg';
 import { PINNED_SETTINGS, type PinnedSettingName } from '../../sql/pinned-settings.ts';
-import { errorFields, RawConnection, sqlError } from '../testing/raw-session.ts';
+import { errorFields, RawConnection, sqlError, startupPacket } from '../testing/raw-session.ts';
 import { type HostileFixture, startHostileFixture } from './hostile-fixture.ts';
 import { CLIENT_ONLY_ENCODINGS, encodingAttack, STANDARD_STRINGS_ATTACK, SWALLOWS_BACKSLASH } from './lexing-attacks.ts';
 
@@ -290,15 +290,3 @@ describe('the attack bytes are real', () => {
     }
   }
 });
-
-/** A StartupMessage with exactly these parameters (pg-protocol's adds client_encoding UTF8 of its own). */
-function startupPacket(parameters: Record<string, string>): Buffer {
-  const body = Buffer.concat([
-    ...Object.entries(parameters).map(([name, value]) => Buffer.from(`${name}\0${value}\0`, 'utf8')),
-    Buffer.from([0]),
-  ]);
-  const header = Buffer.alloc(8);
-  header.writeInt32BE(8 + body.length, 0);
-  header.writeInt32BE(196608, 4); // protocol 3.0
-  return Buffer.concat([header, body]);
-}

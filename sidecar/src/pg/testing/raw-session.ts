@@ -209,3 +209,15 @@ export async function sendCancel(port: number, processId: number, secretKey: num
   socket.end(serialize.cancel(processId, secretKey));
   await new Promise((resolve) => socket.once('close', resolve));
 }
+
+/** A StartupMessage with exactly these parameters (pg-protocol's adds client_encoding UTF8 of its own). */
+export function startupPacket(parameters: Record<string, string>): Buffer {
+  const body = Buffer.concat([
+    ...Object.entries(parameters).map(([name, value]) => Buffer.from(`${name}\0${value}\0`, 'utf8')),
+    Buffer.from([0]),
+  ]);
+  const header = Buffer.alloc(8);
+  header.writeInt32BE(8 + body.length, 0);
+  header.writeInt32BE(196608, 4); // protocol 3.0
+  return Buffer.concat([header, body]);
+}
