@@ -13,7 +13,7 @@ PACKAGE_JSONS := package.json pnpm-workspace.yaml $(wildcard */package.json)
 
 # Tests print TAP, so every run ends with its `# pass N` / `# fail N` summary.
 NODE_TEST := node --test --test-reporter=tap
-UNIT_TESTS := $(foreach p,crds operator sidecar kubectl-approve e2e,'$(p)/src/**/*.test.ts')
+UNIT_TESTS := $(foreach p,crds contracts runtime operator sidecar kubectl-approve testkit,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
 .PHONY: help setup system-packages bench binaries generate build typecheck lint format test test-unit e2e fuzz policy-test cluster demo approve-plugin clean
@@ -32,7 +32,7 @@ $(DEPS_STAMP): $(NODE_STAMP) $(PACKAGE_JSONS) pnpm-lock.yaml
 setup: $(DEPS_STAMP) ## install Node 24, pnpm and dependencies (idempotent)
 
 binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl (cached in ~/.cache/airlock)
-	node e2e/src/binaries-main.ts
+	node testkit/src/binaries-main.ts
 
 generate: setup ## write the CRD manifests and TS types from crds/schema
 	node crds/scripts/generate.ts
@@ -65,7 +65,7 @@ e2e: setup system-packages binaries ## end-to-end tests on a real control plane
 
 # `make test` runs 20,000 cases with a fixed seed; this runs more, with the seed it prints.
 fuzz: setup system-packages ## fuzz the PostgreSQL data path against a real server (AIRLOCK_FUZZ_SEED, AIRLOCK_FUZZ_CASES, default 200000)
-	node sidecar/src/pg/hostile/fuzz/fuzz-main.ts
+	node sidecar/src/protocols/postgres/hostile/fuzz/fuzz-main.ts
 
 policy-test: setup ## run the policy tests in crds/examples
 	node sidecar/src/policy-test/main.ts crds/examples/policy-tests
@@ -78,10 +78,10 @@ approve-plugin: setup ## write the kubectl approve plugin as one executable file
 	node kubectl-approve/scripts/bundle.ts
 
 demo: setup system-packages binaries ## run airlock locally for real: control plane, operator, PostgreSQL, an agent pod and its sidecar, until Ctrl-C
-	node e2e/src/demo-main.ts
+	node testkit/src/demo-main.ts
 
 cluster: setup binaries ## run a control plane with the airlock CRDs until Ctrl-C
-	node e2e/src/cluster-main.ts
+	node testkit/src/cluster-main.ts
 
 clean: ## remove dependencies and local tools (the binary cache in ~/.cache/airlock stays)
 	rm -rf node_modules */node_modules $(TOOLS)

@@ -9,7 +9,7 @@
  * (--liftoff-only as in production: sidecar README, Memory).
  */
 import { parseArgs } from 'node:util';
-import { SqlClassifier } from '../../sidecar/src/sql/classifier.ts';
+import { SqlClassifier } from '@airlock/sidecar';
 
 export interface LongStatementCase {
   readonly shape: string;

@@ -5,8 +5,10 @@
  *
  * Usage: node bench/src/masking-cost.ts [--json] [--ms 1500]
  */
-import type { ApprovalPolicySpec } from '../../crds/src/generated/types.ts';
-import { compileMasking, type MaskColumn, type MaskingProfile } from '../../sidecar/src/masking/index.ts';
+
+import type { MaskingProfile } from '@airlock/contracts/masking';
+import type { ApprovalPolicySpec } from '@airlock/crds';
+import { compileMasking, type MaskColumn } from '@airlock/sidecar';
 import { FULL_POLICY, MASKING_KEY } from './policies.ts';
 
 export interface MaskingCase {

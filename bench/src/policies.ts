@@ -1,5 +1,5 @@
 /** The two sidecar variants the benchmark compares, shared by the sidecar process and the masking micro-benchmark. */
-import type { ApprovalPolicySpec } from '../../crds/src/generated/types.ts';
+import type { ApprovalPolicySpec } from '@airlock/crds';
 
 export const MASKING_KEY = 'bench-masking-key-of-32-bytes!!!';
 

@@ -12,8 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FileRecordingStore, type FsyncMode } from '../../sidecar/src/recording/file-sink.ts';
-import { SessionRecorder } from '../../sidecar/src/recording/session-recorder.ts';
+import { FileRecordingStore, type FsyncMode, SessionRecorder } from '@airlock/sidecar';
 
 const { values } = parseArgs({ options: { statements: { type: 'string' }, dir: { type: 'string' } } });
 const statements = Number(values.statements ?? 2000);

@@ -1,6 +1,6 @@
 /**
  * The sidecar in a process of its own, so the benchmark can measure its CPU time and RSS and the
- * pgbench driver never shares its event loop. Wired like sidecar/src/pg/testing/proxy-fixture.ts:
+ * pgbench driver never shares its event loop. Wired like sidecar/src/protocols/postgres/testing/proxy-fixture.ts:
  * static config and credentials, the in-process approval gate, JSONL recordings in a temp dir
  * with fsync 'batch' (the production default), the real SQL classifier, logger at 'warn'.
  *
@@ -14,10 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startStaticSidecar } from '../../sidecar/src/in-process/static-sidecar.ts';
-import { createLogger } from '../../sidecar/src/observability/logger.ts';
-import type { AgentPrincipal, TargetConfig } from '../../sidecar/src/ports.ts';
-import { SqlClassifier } from '../../sidecar/src/sql/classifier.ts';
+import type { AgentPrincipal, TargetConfig } from '@airlock/contracts/broker';
+import { createLogger } from '@airlock/runtime';
+import { SqlClassifier, startStaticSidecar } from '@airlock/sidecar';
 import { BARE_POLICY, FULL_POLICY, MASKING_KEY } from './policies.ts';
 
 export type SidecarVariant = 'full' | 'bare';

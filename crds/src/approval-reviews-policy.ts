@@ -8,7 +8,7 @@
  * docs/adr/0008-segregation-of-duties-in-the-api-server.md.
  *
  * Pure: builds the objects; crds/src/generated-files.ts writes them into crds/manifests for the
- * default operator namespace, operator/src/install renders them for any other.
+ * default operator namespace, contracts/src/install renders them for any other.
  */
 import { approvalRequest } from '../schema/approval-request.ts';
 import { GROUP } from '../schema/common.ts';

@@ -16,25 +16,5 @@ export { customResourceDefinition, objectSchema } from './crd-builder.ts';
 export { EXAMPLES_DIR, type ExampleDocument, exampleDocuments, exampleFiles } from './examples.ts';
 export * from './generated/types.ts';
 export type { ObjectMeta, OwnerReference } from './meta.ts';
-export {
-  type ApproverBasis,
-  approverBasis,
-  countReviews,
-  decideReviews,
-  isPastExpiry,
-  judgeReview,
-  type RequesterKind,
-  type RequesterRole,
-  type RequestPhase,
-  type RequestUnderReview,
-  type ReviewCount,
-  type ReviewDecision,
-  type ReviewerIdentity,
-  type ReviewRefusal,
-  type ReviewRefusalCode,
-  type ReviewVerdict,
-  requesterRole,
-  reviewRefusal,
-} from './review-rules.ts';
 export { AirlockValidator, type ValidationResult } from './validate.ts';
 export { formatIssues, type ValidationIssue } from './validation-issue.ts';

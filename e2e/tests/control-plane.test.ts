@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, test } from 'node:test';
+import { apiError, ControlPlane, eventually, kubernetesVersion, TEST_USERS, type TestUserName } from '@airlock/testkit';
 import { AdmissionregistrationV1Api, AuthenticationV1Api, BatchV1Api, CoreV1Api, VersionApi } from '@kubernetes/client-node';
-import { apiError, ControlPlane, eventually, kubernetesVersion, TEST_USERS, type TestUserName } from '../src/index.ts';
 
 let plane: ControlPlane;
 before(async () => {

@@ -8,8 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EXAMPLES_DIR, exampleDocuments, exampleFiles, GROUP, SOURCES, VERSION } from '@airlock/crds';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
-import { baseDocument, INVALID_CASES } from '../../crds/src/testing/invalid-cases.ts';
+import { baseDocument, INVALID_CASES } from '@airlock/crds/testing/invalid-cases';
 import {
   type AirlockInstallation,
   apiError,
@@ -18,7 +17,8 @@ import {
   installCrds,
   TEST_USERS,
   type TestUserName,
-} from '../src/index.ts';
+} from '@airlock/testkit';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 
 const log = (line: string) => process.stderr.write(`# ${line}\n`);
 const plural = (kind: string) => SOURCES.find((s) => s.kind === kind)!.plural;

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEMO_NAMESPACE, type Demo, startDemo } from '../src/demo.ts';
-import { runPsql } from '../src/psql.ts';
+import { DEMO_NAMESPACE, type Demo, runPsql, startDemo } from '@airlock/testkit';
 
 let demo: Demo;
 before(async () => {

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../src/process-alive.ts';
+import { isAlive } from '@airlock/testkit';
 
 const script = `
-import { ControlPlane } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'index.ts'))};
+import { ControlPlane } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'testkit', 'src', 'index.ts'))};
 const plane = await ControlPlane.start();
 process.stdout.write(JSON.stringify({ dir: plane.dir }) + '\\n');
 if (process.env.MODE === 'stop') { await plane.stop(); process.stdout.write('stopped\\n'); }

@@ -12,14 +12,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RecordedEvent } from '@airlock/contracts/recording';
+import { CHAIN_START, chainRecord, type StoredRecord } from '@airlock/contracts/recording';
 import { GROUP, VERSION } from '@airlock/crds';
-import { stringify } from 'yaml';
-import { bundlePlugin } from '../../kubectl-approve/scripts/bundle.ts';
-import { ApiClient } from '../../kubectl-approve/src/kube/api-client.ts';
-import { ApprovalApi } from '../../kubectl-approve/src/kube/approval-api.ts';
-import { FileIngestStore } from '../../operator/src/recordings/file-ingest-store.ts';
-import type { RecordedEvent } from '../../sidecar/src/recording/events.ts';
-import { CHAIN_START, chainRecord, type StoredRecord } from '../../sidecar/src/recording/hash-chain.ts';
+import { bundlePlugin } from '@airlock/kubectl-approve/bundle';
+import { ApiClient, ApprovalApi } from '@airlock/kubectl-approve/kube';
+import { FileIngestStore } from '@airlock/operator/recordings';
 import {
   ControlPlane,
   installAirlock,
@@ -29,7 +27,8 @@ import {
   serviceAccountKubeconfig,
   TEST_USERS,
   type TestUserName,
-} from '../src/index.ts';
+} from '@airlock/testkit';
+import { stringify } from 'yaml';
 
 const NS = 'agents';
 const REQUESTER_SA = 'agent-sa';

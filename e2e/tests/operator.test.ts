@@ -11,9 +11,9 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { operationDigest } from '@airlock/contracts/approval';
 import type { ApprovalRequest } from '@airlock/crds';
-import { appendReviewPatch } from '../../kubectl-approve/src/review/review-patch.ts';
-import { operationDigest } from '../../sidecar/src/approval/digest.ts';
+import { appendReviewPatch } from '@airlock/kubectl-approve/review-patch';
 import {
   type AirlockInstallation,
   AirlockProcesses,
@@ -31,7 +31,7 @@ import {
   SAMPLE_SQL,
   sampleManifests,
   type TestUserName,
-} from '../src/index.ts';
+} from '@airlock/testkit';
 
 const log = (line: string) => process.stderr.write(`# ${line}\n`);
 const NS = 'agents';

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EXAMPLES_DIR } from '@airlock/crds';
-import { AirlockProcesses, ControlPlane, eventually, installAirlock, installCrds } from '../src/index.ts';
+import { AirlockProcesses, ControlPlane, eventually, installAirlock, installCrds } from '@airlock/testkit';
 
 const NS = 'agents';
 const POLICY = 'risky';

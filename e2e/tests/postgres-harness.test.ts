@@ -11,10 +11,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PgBouncer, POSTGRES_TEST_USERS, PostgresServer, type PostgresTestUser } from '../src/index.ts';
-import { createCertificateAuthority } from '../src/pki.ts';
-import { isListening } from '../src/ports.ts';
-import { isAlive } from '../src/process-alive.ts';
+import {
+  createCertificateAuthority,
+  isAlive,
+  isListening,
+  PgBouncer,
+  POSTGRES_TEST_USERS,
+  PostgresServer,
+  type PostgresTestUser,
+} from '@airlock/testkit';
 
 const log = (line: string) => process.stderr.write(`# ${line}\n`);
 const USERS = Object.keys(POSTGRES_TEST_USERS) as PostgresTestUser[];
@@ -176,7 +181,7 @@ describe('clean-up', () => {
 
   test('a killed test process leaves no server, port or temp dir behind', async (t) => {
     const script = `
-      import { PgBouncer, PostgresServer } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'index.ts'))};
+      import { PgBouncer, PostgresServer } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'testkit', 'src', 'index.ts'))};
       const server = await PostgresServer.start({ tls: true });
       const bouncer = await PgBouncer.start({ upstream: server, poolMode: 'transaction' });
       const pid = Number((await import('node:fs')).readFileSync(server.dataDir + '/postmaster.pid', 'utf8').split('\\n')[0]);

@@ -11,8 +11,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type ApprovalRequest, decideReviews, judgeReview, type ReviewRefusal, reviewRefusal } from '@airlock/crds';
-import { stringify } from 'yaml';
+import { decideReviews, judgeReview, type ReviewRefusal, reviewRefusal } from '@airlock/contracts/approval';
 import {
   AGENT_NAMESPACE,
   BOT_NAMESPACE,
@@ -23,8 +22,9 @@ import {
   REVIEWERS,
   type ReviewCase,
   type ReviewerName,
-} from '../../crds/src/testing/review-cases.ts';
-import { appendReviewPatch } from '../../kubectl-approve/src/review/review-patch.ts';
+} from '@airlock/contracts/testing/review-cases';
+import type { ApprovalRequest } from '@airlock/crds';
+import { appendReviewPatch } from '@airlock/kubectl-approve/review-patch';
 import {
   type AirlockInstallation,
   ControlPlane,
@@ -34,7 +34,8 @@ import {
   serviceAccountKubeconfig,
   TEST_USERS,
   type TestUserName,
-} from '../src/index.ts';
+} from '@airlock/testkit';
+import { stringify } from 'yaml';
 
 type Actor = { user: TestUserName } | { kubeconfigPath: string };
 

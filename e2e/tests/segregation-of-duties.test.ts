@@ -12,7 +12,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { APPROVAL_REVIEWS_POLICY, GROUP, VERSION } from '@airlock/crds';
-import { stringify } from 'yaml';
 import {
   type AirlockInstallation,
   ControlPlane,
@@ -25,7 +24,8 @@ import {
   serviceAccountKubeconfig,
   TEST_USERS,
   type TestUserName,
-} from '../src/index.ts';
+} from '@airlock/testkit';
+import { stringify } from 'yaml';
 
 const NS = 'agents';
 const REQUESTER_SA = 'agent-sa';

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GROUP, VERSION } from '@airlock/crds';
+import { baseDocument } from '@airlock/crds/testing/invalid-cases';
+import { ControlPlane, installCrds } from '@airlock/testkit';
 import { CustomObjectsApi, Watch } from '@kubernetes/client-node';
-import { baseDocument } from '../../crds/src/testing/invalid-cases.ts';
-import { ControlPlane, installCrds } from '../src/index.ts';
 
 /** Server-side watch lifetime; the client's inactivity timeout must exceed the gap between bookmarks. */
 const WATCH_SECONDS = 600;

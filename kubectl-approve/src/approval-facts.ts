@@ -5,10 +5,11 @@
  * predicts its answer for display, from the rules the policy is tested against and the operator
  * counts with (@airlock/crds review-rules.ts).
  */
-import type { ApprovalRequest, Review } from '@airlock/crds';
+
 // The rules alone, not the package index: the plugin is bundled into one file, and the index
 // brings the validators and the examples read from disk with it.
-import { approverBasis, countReviews, isPastExpiry, requesterRole } from '@airlock/crds/review-rules';
+import { approverBasis, countReviews, isPastExpiry, requesterRole } from '@airlock/contracts/approval';
+import type { ApprovalRequest, Review } from '@airlock/crds';
 
 export type Phase = NonNullable<NonNullable<ApprovalRequest['status']>['phase']>;
 

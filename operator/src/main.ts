@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createLogger } from '@airlock/sidecar';
+import { createLogger } from '@airlock/runtime';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startOperator } from './operator.ts';
 import { DEFAULT_SIDECAR_RESOURCES, type SidecarResources } from './webhooks/injection-settings.ts';

@@ -4,7 +4,7 @@
  * so status is written by one writer at a time.
  */
 
-import { type HealthServer, startHealthServer } from '@airlock/sidecar';
+import { type HealthServer, startHealthServer } from '@airlock/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';

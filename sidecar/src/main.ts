@@ -5,14 +5,14 @@
  * Exit codes: 0 after a clean stop, 2 for invalid settings, 1 for anything else.
  */
 import { parseArgs } from 'node:util';
+import { missingNodeFlags } from '@airlock/contracts/sidecar-process';
+import { createLogger } from '@airlock/runtime';
 import { BrokerSettingsError, brokerSettingsFromEnv } from './broker/broker-settings.ts';
 import { startBrokerSidecar } from './broker/broker-sidecar.ts';
 import { loadSettingsFile, SettingsError } from './config/load-settings.ts';
 import { startStaticSidecar } from './in-process/static-sidecar.ts';
-import { createLogger } from './observability/logger.ts';
-import { missingNodeFlags } from './runtime/node-flags.ts';
+import { SqlClassifier } from './protocols/postgres/sql/classifier.ts';
 import { exitIfStillRunning, FLUSH_ALLOWANCE_MS, stopSignal } from './runtime/stop-signal.ts';
-import { SqlClassifier } from './sql/classifier.ts';
 
 const USAGE = `usage: airlock-sidecar --config FILE | --broker
   --config FILE   static mode: targets, policies and credentials from a settings file (tests, local runs)

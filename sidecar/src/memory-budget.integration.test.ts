@@ -8,11 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PostgresServer } from '@airlock/e2e';
+import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
+import { PostgresServer } from '@airlock/testkit';
 import pg from 'pg';
-import { SidecarProcess } from './pg/testing/sidecar-process.ts';
-import { streamQuery } from './pg/testing/streamed-query.ts';
-import { sidecarNodeFlags } from './runtime/node-flags.ts';
+import { SidecarProcess } from './protocols/postgres/testing/sidecar-process.ts';
+import { streamQuery } from './protocols/postgres/testing/streamed-query.ts';
 
 /**
  * The operator's default memory limit (DEFAULT_SIDECAR_RESOURCES, 256Mi); its command is `node

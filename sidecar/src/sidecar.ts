@@ -3,20 +3,21 @@
  * recording store) it starts one listener per PostgreSQL target and the health server. main.ts
  * picks the implementations; tests call this directly with in-process ones.
  */
+
+import { type HealthServer, startHealthServer } from '@airlock/runtime';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { ApprovalGrants } from './approval/grants.ts';
-import { type HealthServer, startHealthServer } from './observability/health-server.ts';
-import { createSidecarMetrics, type SidecarMetrics } from './observability/metrics.ts';
-import { registerPeakRss } from './observability/peak-rss-metric.ts';
-import { CancelRegistry } from './pg/cancel-registry.ts';
-import { type PgLimits, PgListener } from './pg/listener.ts';
-import { createPgSessionFactory, type PgSessionFactoryDeps } from './pg/pg-session-factory.ts';
-import type { AgentAuthenticator, ApprovalGate, ConfigSource, CredentialSource, TargetConfig } from './ports.ts';
-import { RecordingHealth } from './recording/recording-health.ts';
-import { recorderSettingsFor } from './recording/recording-settings.ts';
-import type { RecordingStore } from './recording/sink.ts';
-import type { BatchClassification } from './sql/classification.ts';
+import { ApprovalGrants } from './core/approval/grants.ts';
+import { createSidecarMetrics, type SidecarMetrics } from './core/observability/metrics.ts';
+import { registerPeakRss } from './core/observability/peak-rss-metric.ts';
+import type { AgentAuthenticator, ApprovalGate, ConfigSource, CredentialSource, TargetConfig } from './core/ports.ts';
+import { RecordingHealth } from './core/recording/recording-health.ts';
+import { recorderSettingsFor } from './core/recording/recording-settings.ts';
+import type { RecordingStore } from './core/recording/sink.ts';
+import { CancelRegistry } from './protocols/postgres/cancel-registry.ts';
+import { type PgLimits, PgListener } from './protocols/postgres/listener.ts';
+import { createPgSessionFactory, type PgSessionFactoryDeps } from './protocols/postgres/postgres-sessions.ts';
+import type { BatchClassification } from './protocols/postgres/sql/classification.ts';
 
 export interface SidecarDeps {
   readonly config: ConfigSource;

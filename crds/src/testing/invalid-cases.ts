@@ -43,7 +43,7 @@ const policy = { kind: 'ApprovalPolicy', name: 'prod-databases' };
 const ar = { kind: 'ApprovalRequest', name: 'ci-migrations-d46efe53-7kq2x' };
 
 /**
- * A test user of e2e/src/users.ts and an approver of the example request: with the admission
+ * A test user of testkit/src/users.ts and an approver of the example request: with the admission
  * policy installed, the e2e run can store a review only as the reviewer it names.
  */
 const REVIEWER = 'alice@example.com';

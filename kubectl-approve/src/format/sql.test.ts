@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { CORPUS } from '@airlock/sidecar/testing/sql-corpus';
 import { loadModule, scanSync } from 'libpg-query';
-import { CORPUS } from '../../../sidecar/src/sql/corpus.ts';
 import { highlightSql, prettySql, tokenize } from './sql.ts';
 import { COLOR, PLAIN } from './terminal-text.ts';
 

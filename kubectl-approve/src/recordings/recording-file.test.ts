@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { RecordedEvent } from '../../../sidecar/src/recording/events.ts';
-import { FileRecordingStore } from '../../../sidecar/src/recording/file-sink.ts';
-import { SessionRecorder } from '../../../sidecar/src/recording/session-recorder.ts';
+import type { RecordedEvent } from '@airlock/contracts/recording';
+import { FileRecordingStore, SessionRecorder } from '@airlock/sidecar';
 import { approvalRequest } from '../testing/requests.ts';
 import { readSessionContext } from './recording-file.ts';
 

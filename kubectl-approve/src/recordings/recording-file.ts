@@ -7,10 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RecordedEvent, StoredRecord } from '@airlock/contracts/recording';
+import { verifyJsonl } from '@airlock/contracts/recording';
 import type { ApprovalRequest } from '@airlock/crds';
-import type { RecordedEvent } from '../../../sidecar/src/recording/events.ts';
-import type { StoredRecord } from '../../../sidecar/src/recording/hash-chain.ts';
-import { verifyJsonl } from '../../../sidecar/src/recording/verify.ts';
 import { type SessionContext, sessionContext } from './session-context.ts';
 
 const SEGMENT = /^[A-Za-z0-9._-]{1,253}$/;

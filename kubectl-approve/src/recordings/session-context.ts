@@ -1,10 +1,9 @@
 /**
  * The statements that came before a held one in its recorded session: what the agent did just
  * before it asked, which is often what makes a request make sense (or not). Pure: from the
- * session's records (sidecar/src/recording/events.ts) to a list a view can print.
+ * session's records (@airlock/contracts recording/events.ts) to a list a view can print.
  */
-import type { RecordedEvent } from '../../../sidecar/src/recording/events.ts';
-import type { StoredRecord } from '../../../sidecar/src/recording/hash-chain.ts';
+import type { RecordedEvent, StoredRecord } from '@airlock/contracts/recording';
 
 export interface SessionStatement {
   readonly index: number;

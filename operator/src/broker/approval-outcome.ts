@@ -4,8 +4,9 @@
  * Denied, Expired, Withdrawn → the outcome. Executed and Failed come only after Approved, which the
  * sidecar already heard: a stream opened then is refused, so an approval covers one execution.
  */
+
+import type { ApprovalOutcome, OutcomeStreamLine } from '@airlock/contracts/broker';
 import type { ApprovalRequest } from '@airlock/crds';
-import type { ApprovalOutcome, OutcomeStreamLine } from '@airlock/sidecar';
 import { judgeReview } from '../reconcilers/approval-tally.ts';
 
 export type OutcomeState =

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { operationDigest } from '@airlock/contracts/approval';
+import type { ApprovalDraft } from '@airlock/contracts/broker';
 import { AirlockValidator } from '@airlock/crds';
-import { type ApprovalDraft, operationDigest } from '@airlock/sidecar';
 import {
   APPROVAL_LABELS,
   approvalRequestName,

@@ -6,8 +6,9 @@
  * idempotency key, so a retried create finds the request it already made.
  */
 import { createHash } from 'node:crypto';
+import { operationDigest } from '@airlock/contracts/approval';
+import type { ApprovalDraft } from '@airlock/contracts/broker';
 import type { ApprovalRequest, ApprovalRequestSpec, BoundParameter, Target } from '@airlock/crds';
-import { type ApprovalDraft, operationDigest } from '@airlock/sidecar';
 import { BrokerHttpError, isObject } from './http-io.ts';
 import type { PodIdentity } from './sidecar-config.ts';
 

@@ -4,8 +4,9 @@
  * caller's pod. Status writes are merge patches on the status subresource with the read
  * resourceVersion as precondition, re-read and re-decided on a conflict.
  */
+
+import type { CreateApprovalResponse, ExecutionReport } from '@airlock/contracts/broker';
 import { type AirlockValidator, type ApprovalRequest, formatIssues } from '@airlock/crds';
-import type { CreateApprovalResponse, ExecutionReport } from '@airlock/sidecar';
 import type { Logger } from 'pino';
 import type { InformerCatalog } from '../catalog.ts';
 import { collectionPath, isAlreadyExists, isConflict, isNotFound, KubeApiError, type KubeClient, objectPath } from '../kube/client.ts';

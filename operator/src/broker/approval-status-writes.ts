@@ -4,8 +4,9 @@
  * Approved). A repeat of a change already made is `done`, so retried calls succeed; anything the
  * phase machine does not allow is refused.
  */
+
+import type { ExecutionReport } from '@airlock/contracts/broker';
 import type { ApprovalRequest, ApprovalRequestStatus } from '@airlock/crds';
-import type { ExecutionReport } from '@airlock/sidecar';
 
 export type StatusWrite =
   | { readonly kind: 'patch'; readonly status: ApprovalRequestStatus }

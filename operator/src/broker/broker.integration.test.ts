@@ -11,22 +11,13 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { operationDigest } from '@airlock/contracts/approval';
+import { type ApprovalDraft, BROKER_PATHS, type CreateApprovalResponse, type SidecarConfig } from '@airlock/contracts/broker';
+import { verifyJsonl } from '@airlock/contracts/recording';
 import type { ApprovalRequest, ApprovalRequestStatus } from '@airlock/crds';
-import { runPsql } from '@airlock/e2e';
-import {
-  type ApprovalDraft,
-  BROKER_PATHS,
-  BrokerClient,
-  BrokerError,
-  type BrokerSidecar,
-  type CreateApprovalResponse,
-  createLogger,
-  operationDigest,
-  type SidecarConfig,
-  SqlClassifier,
-  startBrokerSidecar,
-  verifyJsonl,
-} from '@airlock/sidecar';
+import { createLogger } from '@airlock/runtime';
+import { BrokerClient, BrokerError, type BrokerSidecar, SqlClassifier, startBrokerSidecar } from '@airlock/sidecar';
+import { runPsql } from '@airlock/testkit';
 import pg from 'pg';
 import { objectPath } from '../kube/client.ts';
 import { KINDS } from '../kube/kinds.ts';
@@ -433,7 +424,7 @@ describe('recordings', () => {
       const closed = found.every((file) => verifyJsonl(readFileSync(file, 'utf8'), { requireClose: true }).ok);
       return found.length >= 3 && closed ? found : undefined;
     }, `three closed sessions in ${dir}`);
-    const verified = spawnSync(process.execPath, [join(REPO, 'sidecar/src/recording/verify-main.ts'), '--require-close', ...files], {
+    const verified = spawnSync(process.execPath, [join(REPO, 'sidecar/src/core/recording/verify-main.ts'), '--require-close', ...files], {
       encoding: 'utf8',
     });
     assert.equal(verified.status, 0, verified.stdout + verified.stderr);

@@ -7,7 +7,7 @@
  * built (its identity is gone), has its stream ended; the sidecar re-opens it and hears why.
  */
 import type { ServerResponse } from 'node:http';
-import type { ConfigStreamLine } from '@airlock/sidecar';
+import type { ConfigStreamLine } from '@airlock/contracts/broker';
 import type { Logger } from 'pino';
 import type { InformerCatalog } from '../catalog.ts';
 import type { KubeClient } from '../kube/client.ts';

@@ -3,8 +3,9 @@
  * Secret for every request (a rotated password is served at once), never logged, never in an
  * error message (a missing key is named, a value never).
  */
+
+import type { CredentialsResponse } from '@airlock/contracts/broker';
 import type { Target } from '@airlock/crds';
-import type { CredentialsResponse } from '@airlock/sidecar';
 import type { KubeClient } from '../kube/client.ts';
 import { BrokerHttpError } from './http-io.ts';
 import { readSecret } from './secrets.ts';

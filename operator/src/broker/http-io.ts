@@ -1,6 +1,6 @@
 /** Reading request bodies and writing answers in the broker protocol's shape. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BROKER_ERROR_STATUS, type BrokerErrorBody, type BrokerErrorCode } from '@airlock/sidecar';
+import { BROKER_ERROR_STATUS, type BrokerErrorBody, type BrokerErrorCode } from '@airlock/contracts/broker';
 
 /** A refusal the broker sends as `{ code, message }` with the code's status. */
 export class BrokerHttpError extends Error {

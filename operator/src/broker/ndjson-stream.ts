@@ -5,7 +5,7 @@
  * went away), so the owner drops its subscriptions.
  */
 import type { ServerResponse } from 'node:http';
-import { NDJSON_CONTENT_TYPE } from '@airlock/sidecar';
+import { NDJSON_CONTENT_TYPE } from '@airlock/contracts/broker';
 
 export interface NdjsonStreamOptions {
   readonly heartbeatMs: number;

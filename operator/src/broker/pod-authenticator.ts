@@ -11,7 +11,7 @@
  * request. Failures are never cached.
  */
 import { createHash } from 'node:crypto';
-import { BROKER_AUDIENCE } from '@airlock/sidecar';
+import { BROKER_AUDIENCE } from '@airlock/contracts/broker';
 import { collectionPath, isNotFound, KubeApiError, type KubeClient, type KubeObject, objectPath } from '../kube/client.ts';
 import type { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';

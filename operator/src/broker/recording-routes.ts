@@ -4,7 +4,7 @@
  * not a resolvable AgentIdentity: records of a session under way are audit evidence and must
  * still be taken when the identity was deleted in the middle of it.
  */
-import type { RecordingAck } from '@airlock/sidecar';
+import type { RecordingAck } from '@airlock/contracts/broker';
 import type { Logger } from 'pino';
 import { IngestError, type RecordingIngestStore, type SessionKey } from '../recordings/ingest-store.ts';
 import { BrokerHttpError, isObject } from './http-io.ts';

@@ -7,15 +7,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { BROKER_PATHS, HEARTBEAT_SECONDS, MAX_BODY_BYTES, MAX_RECORDING_BODY_BYTES, STREAM_MAX_SECONDS } from '@airlock/contracts/broker';
+import { LABEL_ENABLED, LABELS } from '@airlock/contracts/install';
 import { AirlockValidator, type ApprovalRequest } from '@airlock/crds';
-import { BROKER_PATHS, HEARTBEAT_SECONDS, MAX_BODY_BYTES, MAX_RECORDING_BODY_BYTES, STREAM_MAX_SECONDS } from '@airlock/sidecar';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { InformerCatalog } from '../catalog.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
-import { LABEL_ENABLED, LABELS } from '../names.ts';
 import type { RecordingIngestStore } from '../recordings/ingest-store.ts';
 import { type ApprovalContext, createApproval, reportExecution, withdrawApproval } from './approval-routes.ts';
 import { createBrokerMetrics } from './broker-metrics.ts';

@@ -5,8 +5,10 @@
  * (checkPolicy, the same check the policy reconciler reports in status), so a sidecar never runs
  * a policy that lost a rule in compilation.
  */
+
+import type { AgentPrincipal, PolicyConfig, SidecarConfig, TargetConfig } from '@airlock/contracts/broker';
+import { policiesFor } from '@airlock/contracts/policy';
 import type { AgentIdentity, ApprovalPolicy, RuleError, Target } from '@airlock/crds';
-import { type AgentPrincipal, type PolicyConfig, policiesFor, type SidecarConfig, type TargetConfig } from '@airlock/sidecar';
 import { checkPolicy, type HashKeyLookup } from '../policy/check-policy.ts';
 
 export interface PodIdentity {

@@ -2,8 +2,9 @@
  * Which AgentIdentity a pod is, and which Targets it reaches: pure functions of the pod and the
  * objects in its namespace, shared by the webhook (what to inject) and the broker (what to serve).
  */
+
+import { ANNOTATIONS } from '@airlock/contracts/install';
 import type { AgentIdentity, Target } from '@airlock/crds';
-import { ANNOTATIONS } from '../names.ts';
 
 export interface PodFacts {
   readonly namespace: string;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Target, TargetStatus } from '@airlock/crds';
-import { ControlPlane, installCrds } from '@airlock/e2e';
+import { ControlPlane, installCrds } from '@airlock/testkit';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { collectionPath, isConflict, KubeClient, objectPath } from './client.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Target } from '@airlock/crds';
-import { ControlPlane, installCrds } from '@airlock/e2e';
+import { ControlPlane, installCrds } from '@airlock/testkit';
 import { collectionPath, KubeClient, objectPath } from './client.ts';
 import { Informer, type InformerEvent } from './informer.ts';
 import { KINDS } from './kinds.ts';

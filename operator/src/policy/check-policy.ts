@@ -3,8 +3,9 @@
  * The reconciler writes them to status; the broker serves only policies with none, so a sidecar
  * never runs a policy that would have lost a rule in compilation.
  */
+
+import { compileProblems } from '@airlock/contracts/policy';
 import type { ApprovalPolicy, RuleError } from '@airlock/crds';
-import { compileProblems } from '@airlock/sidecar';
 import type { SecretKeyLookup } from '../kube/secrets.ts';
 
 /** The masking hash key: its value, `missing` when the Secret or key is absent, undefined when the policy needs none. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { compilePolicy, compileSqlMatch, decide, type SqlFacts } from '@airlock/contracts/policy';
 import type { PolicyRule, RuleMatch } from '@airlock/crds';
-import { compilePolicy, decide } from '@airlock/sidecar';
 import fc from 'fast-check';
 import { covers, shadowingRule } from './rule-shadowing.ts';
 import { modelCommand, modelDecidingRule, modelMatches, modelRule, sqlCommand, VARIANTS } from './testing/rule-model.ts';
@@ -158,13 +158,16 @@ test('the sidecar never decides by a rule shadowingRule() reports', () => {
       const shadowed = rules.filter((_, index) => shadowingRule(rules, index) !== undefined).map((r) => r.name);
       if (shadowed.length === 0) return true;
       proven++;
-      const policy = compilePolicy({
-        name: 'p',
-        namespace: 'agents',
-        spec: { rules, defaultAction: 'deny', approval: { approvers: { groups: ['g'] } } },
-      });
+      const policy = compilePolicy(
+        {
+          name: 'p',
+          namespace: 'agents',
+          spec: { rules, defaultAction: 'deny', approval: { approvers: { groups: ['g'] } } },
+        },
+        compileSqlMatch,
+      );
       for (const command of commands) {
-        const statement = { text: 'x', ...command, kinds: command.kinds as Parameters<typeof decide>[0]['kinds'] };
+        const statement = { text: 'x', ...command, kinds: command.kinds as SqlFacts['kinds'] };
         const decided = decide(statement, [policy]).verdict?.rule;
         assert.ok(
           decided === undefined || !shadowed.includes(decided),

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { AgentPrincipal } from '@airlock/contracts/broker';
+import { policiesFor } from '@airlock/contracts/policy';
 import type { ApprovalPolicy, Target, TargetSelector } from '@airlock/crds';
-import { type AgentPrincipal, policiesFor } from '@airlock/sidecar';
 import fc from 'fast-check';
 import { policyTargets, selectsTarget } from './target-selection.ts';
 

@@ -1,12 +1,13 @@
 /**
  * Which Targets an ApprovalPolicy applies to: those in its namespace that its `spec.targets`
- * selects, read by the sidecar's own selector (sidecar/src/policy/applicable.ts), which decides
+ * selects, read by the sidecar's own selector (@airlock/contracts policy/applicable.ts), which decides
  * what actually happens: an absent selector selects every Target; a selector selects a Target
  * matching any of its fields (a name it lists, all of its matchLabels, a type it lists), so a
  * selector with no field set selects none.
  */
+
+import { targetMatches } from '@airlock/contracts/policy';
 import type { ApprovalPolicy, Target, TargetSelector } from '@airlock/crds';
-import { targetMatches } from '@airlock/sidecar';
 
 export function selectsTarget(selector: TargetSelector | undefined, target: Target): boolean {
   return targetMatches(selector, { name: target.metadata.name ?? '', labels: target.metadata.labels ?? {}, spec: target.spec });

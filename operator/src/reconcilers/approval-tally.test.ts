@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { sampleApprovalRequest } from '@airlock/contracts/testing/approval-request';
 import type { ApprovalRequest, Review } from '@airlock/crds';
-import { sampleApprovalRequest } from '@airlock/crds/testing/approval-request';
 import { garbageCollectAt, judgeReview, tally } from './approval-tally.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');

@@ -6,15 +6,9 @@
  * refuses unauthorized reviews; the tally checks again, so a review that slipped in (a policy not
  * installed, a changed approver set) never counts.
  */
-import {
-  type ApprovalRequest,
-  type ApprovalRequestStatus,
-  decideReviews,
-  FINAL_PHASES,
-  type Review,
-  type ReviewVerdict as RuleVerdict,
-  judgeReview as ruleVerdict,
-} from '@airlock/crds';
+
+import { decideReviews, type ReviewVerdict as RuleVerdict, judgeReview as ruleVerdict } from '@airlock/contracts/approval';
+import { type ApprovalRequest, type ApprovalRequestStatus, FINAL_PHASES, type Review } from '@airlock/crds';
 
 export type Phase = NonNullable<ApprovalRequestStatus['phase']>;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CHAIN_START } from '@airlock/sidecar';
+import { CHAIN_START } from '@airlock/contracts/recording';
 import { continueChain } from './chain-continuation.ts';
 import { IngestError } from './ingest-store.ts';
 import { chain, headAfter } from './testing/chain.ts';

@@ -5,7 +5,7 @@
  * store already holds are dropped (a retry); the rest must continue the chain exactly, or, after a
  * loss the sidecar declared, start past it.
  */
-import { type ChainHead, RECORD_VERSION, recordHash, type StoredRecord } from '@airlock/sidecar';
+import { type ChainHead, RECORD_VERSION, recordHash, type StoredRecord } from '@airlock/contracts/recording';
 import { IngestError } from './ingest-store.ts';
 
 export interface Continuation {

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { verifyJsonl } from '@airlock/sidecar';
+import { verifyJsonl } from '@airlock/contracts/recording';
 import { FileIngestStore } from './file-ingest-store.ts';
 import { IngestError, type SessionKey } from './ingest-store.ts';
 import { chain } from './testing/chain.ts';

@@ -8,7 +8,8 @@
  */
 import { type FileHandle, mkdir, open, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHAIN_START, type ChainHead, serializeRecord, syncDirectory } from '@airlock/sidecar';
+import { CHAIN_START, type ChainHead, serializeRecord } from '@airlock/contracts/recording';
+import { syncDirectory } from '@airlock/runtime';
 import { continueChain } from './chain-continuation.ts';
 import { type AppendOptions, IngestError, type RecordingIngestStore, type SessionKey } from './ingest-store.ts';
 

@@ -5,7 +5,7 @@
  * hash chain is refused, and records already held (same session and seq) are dropped, so a retried
  * batch is harmless.
  */
-import type { StoredRecord } from '@airlock/sidecar';
+import type { StoredRecord } from '@airlock/contracts/recording';
 
 /** One session of one pod. namespace and pod come from the authenticated pod, never from the sidecar. */
 export interface SessionKey {

@@ -8,6 +8,14 @@
  * adopts what the winner wrote. Everything is re-read from the API server when a timer fires, so
  * a replica also adopts certificates another replica renewed.
  */
+
+import {
+  createCertificateAuthority,
+  describeCertificate,
+  issueServingCertificate,
+  type KeyAndCertificate,
+  normalizeIp,
+} from '@airlock/runtime/pki';
 import type { Logger } from 'pino';
 import { isAlreadyExists, isConflict, isNotFound, KubeApiError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { KINDS } from '../kube/kinds.ts';
@@ -19,7 +27,6 @@ import {
   planCertificates,
   policyProblem,
 } from './certificate-plan.ts';
-import { createCertificateAuthority, describeCertificate, issueServingCertificate, type KeyAndCertificate, normalizeIp } from './pki.ts';
 import { decodeSecret, encodeSecret, type StoredCertificates, type TlsSecret, viewOf } from './tls-secret.ts';
 import type { TlsMaterial, TlsSource } from './tls-source.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { CertificateFacts } from '@airlock/runtime/pki';
 import { type CertificatePolicy, type CertificateView, nextCheckAt, planCertificates, policyProblem } from './certificate-plan.ts';
-import type { CertificateFacts } from './pki.ts';
 
 const DAY = 86_400_000;
 const POLICY: CertificatePolicy = {

@@ -10,7 +10,7 @@
  * bundle until it expires, for clients that still hold a certificate it signed. A stage starts
  * early enough that the switch leaves a full serving-certificate lifetime before the old CA ends.
  */
-import type { CertificateFacts } from './pki.ts';
+import type { CertificateFacts } from '@airlock/runtime/pki';
 
 export interface CertificatePolicy {
   readonly certValidityMs: number;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCertificateAuthority, describeCertificate, isIssuedBy, issueServingCertificate } from './pki.ts';
+import { createCertificateAuthority, describeCertificate, isIssuedBy, issueServingCertificate } from '@airlock/runtime/pki';
 import { decodeSecret, encodeSecret, NEXT_SIGNER_PUBLISHED_AT, type StoredCertificates, viewOf } from './tls-secret.ts';
 
 const now = Date.now();

@@ -8,8 +8,9 @@
  *   next-signer.crt, .key         a staged CA, published in ca.crt but not signing yet
  *   annotation airlock.dev/next-signer-published-at   when it was staged (RFC 3339)
  */
+
+import { describeCertificate, isIssuedBy, type KeyAndCertificate, keyMatches, splitPemBundle } from '@airlock/runtime/pki';
 import type { CertificateView } from './certificate-plan.ts';
-import { describeCertificate, isIssuedBy, type KeyAndCertificate, keyMatches, splitPemBundle } from './pki.ts';
 
 export const SECRET_KEYS = {
   cert: 'tls.crt',

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { WEBHOOK_PATHS } from '@airlock/contracts/install';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Catalog } from '../catalog.ts';
@@ -18,7 +19,6 @@ import type { JsonPatchOp } from './json-patch.ts';
 import { planInjection } from './plan-injection.ts';
 import { validatePod } from './validate-pod.ts';
 import { type WebhookName, webhookMetrics } from './webhook-metrics.ts';
-import { WEBHOOK_PATHS } from './webhook-paths.ts';
 
 export { WEBHOOK_PATHS };
 

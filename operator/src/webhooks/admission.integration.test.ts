@@ -20,24 +20,24 @@ import {
   eventually as eventuallyWithin,
   installCrds,
   issueServingCertificate,
-} from '@airlock/e2e';
+} from '@airlock/testkit';
 
 /** Control-plane work here (job-controller, certificate renewal) gets two minutes. */
 const eventually = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
   eventuallyWithin(what, probe, { timeoutMs: 120_000 });
 
+import { mutatingWebhookConfiguration, validatingWebhookConfiguration } from '@airlock/contracts/install';
+import { isIssuedBy, splitPemBundle } from '@airlock/runtime/pki';
 import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { InformerCatalog } from '../catalog.ts';
 import { KubeApiError, KubeClient, type KubeObject } from '../kube/client.ts';
 import { CertificateManager } from '../tls/certificate-manager.ts';
-import { isIssuedBy, splitPemBundle } from '../tls/pki.ts';
 import type { TlsMaterial } from '../tls/tls-source.ts';
 import { type AdmissionServer, startAdmissionServer } from './admission-server.ts';
 import type { InjectionSettings } from './injection-settings.ts';
 import { planInjection } from './plan-injection.ts';
-import { mutatingWebhookConfiguration, validatingWebhookConfiguration } from './webhook-configurations.ts';
 
 const OPERATOR_NS = 'airlock-system';
 const NS = 'agents';

@@ -3,9 +3,10 @@
  * token. These checks find every way a pod spec could hand one over; the mutating webhook denies
  * such a pod before injecting, the validating webhook denies it after every mutation.
  */
+
+import { SIDECAR_CONTAINER, TOKEN_VOLUME } from '@airlock/contracts/install';
 import type { Target } from '@airlock/crds';
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
-import { SIDECAR_CONTAINER, TOKEN_VOLUME } from '../names.ts';
 
 export type ExposureCode =
   | 'ServiceAccountTokenRequested'

@@ -1,6 +1,7 @@
 /** Which pods the webhooks act on: the pod label opts in; two namespaces are never touched. */
+
+import { LABEL_ENABLED, LABELS } from '@airlock/contracts/install';
 import type { V1Pod } from '@kubernetes/client-node';
-import { LABEL_ENABLED, LABELS } from '../names.ts';
 
 /**
  * kube-system, and the operator's own namespace: the operator must be able to start while its

@@ -2,7 +2,7 @@
  * The `airlock.dev/injected` annotation: what the webhook injected, so re-invocation can tell
  * nothing is left to do and the validating webhook can tell the sidecar was not changed since.
  */
-import { ANNOTATIONS } from '../names.ts';
+import { ANNOTATIONS } from '@airlock/contracts/install';
 
 export interface InjectionRecord {
   readonly version: 1;

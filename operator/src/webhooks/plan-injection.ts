@@ -7,10 +7,11 @@
  * injected pod (reinvocationPolicy: IfNeeded) yields no ops — and a pod that another webhook
  * changed after us (a new container without our env, a changed sidecar) is brought back.
  */
+
+import { ANNOTATIONS, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER } from '@airlock/contracts/install';
 import type { V1Container, V1EnvVar, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Catalog } from '../catalog.ts';
 import { podFacts, type ResolveErrorCode, resolveIdentity, resolveTargets } from '../identity/resolve-identity.ts';
-import { ANNOTATIONS, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER } from '../names.ts';
 import { credentialSecrets, type ExposureCode, findExposures, isServiceAccountAdmissionVolume } from './credential-exposure.ts';
 import { isExcludedNamespace, isGated } from './gating.ts';
 import type { InjectionRecord } from './injection-record.ts';

@@ -6,10 +6,11 @@
  * timings, fieldRef apiVersion, termination message) so the stored container equals the one built
  * here and re-invocation finds nothing to change.
  */
+
+import { SIDECAR_CONTAINER, SIDECAR_HEALTH_PORT, TOKEN_MOUNT_PATH, TOKEN_VOLUME } from '@airlock/contracts/install';
+import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
 import type { Target } from '@airlock/crds';
-import { sidecarNodeFlags } from '@airlock/sidecar';
 import type { V1Container, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { SIDECAR_CONTAINER, SIDECAR_HEALTH_PORT, TOKEN_MOUNT_PATH, TOKEN_VOLUME } from '../names.ts';
 import {
   DEFAULT_SIDECAR_LOG_LEVEL,
   DEFAULT_SIDECAR_RESOURCES,
@@ -151,7 +152,7 @@ export function sidecarContainer(settings: InjectionSettings, targets: readonly 
 
 /**
  * `node <flags> main.ts --broker`: the flags keep the sidecar inside its memory limit (see
- * sidecar/src/runtime/node-flags.ts); the V8 heap is sized from the limit injected with it.
+ * @airlock/contracts sidecar-process/node-flags.ts); the V8 heap is sized from the limit injected with it.
  */
 export function sidecarCommand(command: readonly string[] | undefined, resources: SidecarResources): string[] {
   if (command) return [...command];

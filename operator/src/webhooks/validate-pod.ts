@@ -9,9 +9,10 @@
  * a pod created before its namespace opted in must not become impossible to update.
  * pods/ephemeralcontainers: refused on gated pods (a debug container runs beside the agent).
  */
+
+import { ANNOTATIONS, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER, TOKEN_VOLUME } from '@airlock/contracts/install';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Catalog } from '../catalog.ts';
-import { ANNOTATIONS, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER, TOKEN_VOLUME } from '../names.ts';
 import { credentialSecrets, type ExposureCode, findExposures } from './credential-exposure.ts';
 import { isExcludedNamespace, isGated } from './gating.ts';
 import { parseRecord } from './injection-record.ts';

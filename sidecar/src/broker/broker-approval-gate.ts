@@ -7,18 +7,18 @@
  * cannot be reached.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { AgentPrincipal, ApprovalDraft, ApprovalGate, ApprovalOutcome, PendingApproval } from '../ports.ts';
-import { type Backoff, backoffDelay, DEFAULT_BACKOFF, pause } from './backoff.ts';
-import type { BrokerClient } from './broker-client.ts';
-import { BrokerError } from './errors.ts';
 import {
   BROKER_PATHS,
   type CreateApprovalRequest,
   type CreateApprovalResponse,
   type ExecutionReport,
   type WithdrawRequest,
-} from './protocol.ts';
+} from '@airlock/contracts/broker';
+import { type Backoff, backoffDelay, DEFAULT_BACKOFF, pause } from '@airlock/runtime';
+import type { Logger } from 'pino';
+import type { AgentPrincipal, ApprovalDraft, ApprovalGate, ApprovalOutcome, PendingApproval } from '../core/ports.ts';
+import type { BrokerClient } from './broker-client.ts';
+import { BrokerError } from './errors.ts';
 
 export interface BrokerApprovalGateOptions {
   readonly logger: Logger;

@@ -8,10 +8,10 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
-import { type Backoff, backoffDelay, pause } from './backoff.ts';
+import { BROKER_ERROR_STATUS, type BrokerErrorCode, HEARTBEAT_SECONDS, NDJSON_CONTENT_TYPE } from '@airlock/contracts/broker';
+import { type Backoff, backoffDelay, pause } from '@airlock/runtime';
 import { BrokerError } from './errors.ts';
 import { NdjsonLineReader } from './ndjson.ts';
-import { BROKER_ERROR_STATUS, type BrokerErrorCode, HEARTBEAT_SECONDS, NDJSON_CONTENT_TYPE } from './protocol.ts';
 
 export interface BrokerClientOptions {
   /** https://host:port of the broker. */

@@ -4,12 +4,13 @@
  * config stays in force meanwhile (listeners keep serving with the policies they had), and
  * subscribers hear every config that differs from the one before.
  */
+
+import { BROKER_PATHS } from '@airlock/contracts/broker';
+import { type Backoff, backoffDelay, DEFAULT_BACKOFF, pause } from '@airlock/runtime';
 import type { Logger } from 'pino';
-import type { ConfigSource, SidecarConfig } from '../ports.ts';
-import { type Backoff, backoffDelay, DEFAULT_BACKOFF, pause } from './backoff.ts';
+import type { ConfigSource, SidecarConfig } from '../core/ports.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
-import { BROKER_PATHS } from './protocol.ts';
 
 export interface BrokerConfigSourceOptions {
   readonly logger: Logger;

@@ -1,8 +1,9 @@
 /** Target credentials from the broker, fetched for every upstream connection and never kept or logged. */
-import type { CredentialSource, PostgresCredentials, TargetConfig } from '../ports.ts';
+
+import { BROKER_PATHS, type CredentialsRequest, type CredentialsResponse } from '@airlock/contracts/broker';
+import type { CredentialSource, PostgresCredentials, TargetConfig } from '../core/ports.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
-import { BROKER_PATHS, type CredentialsRequest, type CredentialsResponse } from './protocol.ts';
 
 export class BrokerCredentialSource implements CredentialSource {
   readonly #client: BrokerClient;

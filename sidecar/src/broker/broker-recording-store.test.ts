@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { StoredRecord } from '../recording/hash-chain.ts';
+import type { StoredRecord } from '@airlock/contracts/recording';
 import { splitBySize } from './broker-recording-store.ts';
 
 const record = (seq: number, size: number): StoredRecord =>

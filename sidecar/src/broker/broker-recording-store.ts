@@ -5,11 +5,12 @@
  * same records (the broker drops what it already holds, by seq), Continue gives them up, and the
  * next batch tells the broker it comes after a loss.
  */
-import type { StoredRecord } from '../recording/hash-chain.ts';
-import type { RecordingSink, RecordingStore } from '../recording/sink.ts';
+
+import { BROKER_PATHS, RECORDING_BATCH_TARGET_BYTES, type RecordingAck, type RecordingBatch } from '@airlock/contracts/broker';
+import type { StoredRecord } from '@airlock/contracts/recording';
+import type { RecordingSink, RecordingStore } from '../core/recording/sink.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
-import { BROKER_PATHS, RECORDING_BATCH_TARGET_BYTES, type RecordingAck, type RecordingBatch } from './protocol.ts';
 
 export class BrokerRecordingStore implements RecordingStore {
   readonly #client: BrokerClient;

@@ -4,11 +4,12 @@
  * the broker, pod identity for agents. main.ts --broker and the operator's integration tests start
  * it this way.
  */
+
+import type { Backoff } from '@airlock/runtime';
 import type { Logger } from 'pino';
-import { DEFAULT_PG_LIMITS, type PgLimits } from '../pg/listener.ts';
+import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/listener.ts';
+import type { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
 import { type CloseOptions, type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
-import type { SqlClassifier } from '../sql/classifier.ts';
-import type { Backoff } from './backoff.ts';
 import { BrokerApprovalGate } from './broker-approval-gate.ts';
 import { BrokerClient, type BrokerClientOptions } from './broker-client.ts';
 import { BrokerConfigSource } from './broker-config-source.ts';

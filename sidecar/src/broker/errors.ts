@@ -1,5 +1,5 @@
 /** The broker client's one error class: the broker's own codes, and what can go wrong before it answers. */
-import type { BrokerErrorCode } from './protocol.ts';
+import type { BrokerErrorCode } from '@airlock/contracts/broker';
 
 export type BrokerClientErrorCode =
   | BrokerErrorCode

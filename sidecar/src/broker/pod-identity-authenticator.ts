@@ -2,7 +2,7 @@
  * Pod identity in broker mode: every connection on the pod's loopback is the pod's principal, as
  * the broker authenticated the pod (the config's principal). No password is asked for.
  */
-import type { AgentAuthenticator, AgentPrincipal, ConfigSource } from '../ports.ts';
+import type { AgentAuthenticator, AgentPrincipal, ConfigSource } from '../core/ports.ts';
 
 export class PodIdentityAuthenticator implements AgentAuthenticator {
   readonly #config: ConfigSource;

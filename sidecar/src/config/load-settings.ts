@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { AirlockValidator, type ApprovalPolicy, formatIssues, type Target, type ValidationIssue } from '@airlock/crds';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import type { PolicyConfig, SidecarConfig, TargetConfig } from '../ports.ts';
+import type { PolicyConfig, SidecarConfig, TargetConfig } from '../core/ports.ts';
 import { SETTINGS_SCHEMA, type SidecarSettings } from './sidecar-config.ts';
 
 export class SettingsError extends Error {

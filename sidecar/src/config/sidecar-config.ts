@@ -3,8 +3,9 @@
  * and the Targets and ApprovalPolicies it carries (static mode) against the real CRD schema,
  * CEL rules included, so a bad field is named the same way `kubectl apply` would name it.
  */
-import { DEFAULT_PG_LIMITS, type PgLimits } from '../pg/limits/pg-limits.ts';
-import { DEFAULT_SHUTDOWN_GRACE_MS, MAX_SHUTDOWN_GRACE_MS } from '../runtime/shutdown-grace.ts';
+
+import { DEFAULT_SHUTDOWN_GRACE_MS, MAX_SHUTDOWN_GRACE_MS } from '@airlock/contracts/sidecar-process';
+import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/limits/pg-limits.ts';
 
 export interface SidecarSettings {
   /** Listeners bind here: the pod's loopback. */

@@ -1,5 +1,5 @@
 /** A ConfigSource for tests and local runs: the config it was given, replaced with `set`. */
-import type { ConfigSource, SidecarConfig } from '../ports.ts';
+import type { ConfigSource, SidecarConfig } from '../core/ports.ts';
 
 export class StaticConfigSource implements ConfigSource {
   #config: SidecarConfig;

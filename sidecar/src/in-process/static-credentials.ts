@@ -1,5 +1,5 @@
 /** A CredentialSource for tests and local runs: credentials by target name, held in memory. */
-import type { CredentialSource, PostgresCredentials, TargetConfig } from '../ports.ts';
+import type { CredentialSource, PostgresCredentials, TargetConfig } from '../core/ports.ts';
 
 export class StaticCredentialSource implements CredentialSource {
   readonly #postgres: ReadonlyMap<string, PostgresCredentials>;

@@ -4,12 +4,12 @@
  * fixture and the benchmark all start it this way.
  */
 import type { Logger } from 'pino';
-import { InProcessApprovalGate } from '../approval/in-process-gate.ts';
-import { DEFAULT_PG_LIMITS, type PgLimits } from '../pg/listener.ts';
-import type { AgentPrincipal, PostgresCredentials, SidecarConfig } from '../ports.ts';
-import { FileRecordingStore, type FsyncMode } from '../recording/file-sink.ts';
+import type { AgentPrincipal, PostgresCredentials, SidecarConfig } from '../core/ports.ts';
+import { FileRecordingStore, type FsyncMode } from '../core/recording/file-sink.ts';
+import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/listener.ts';
+import type { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
 import { type CloseOptions, type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
-import type { SqlClassifier } from '../sql/classifier.ts';
+import { InProcessApprovalGate } from './in-process-gate.ts';
 import { StaticAuthenticator } from './static-authenticator.ts';
 import { StaticConfigSource } from './static-config.ts';
 import { StaticCredentialSource } from './static-credentials.ts';

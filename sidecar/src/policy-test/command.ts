@@ -3,7 +3,7 @@
  * are passed in (main.ts gives the process's), so tests run the whole command in-process.
  */
 import { AirlockValidator } from '@airlock/crds';
-import { SqlClassifier } from '../sql/classifier.ts';
+import { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
 import { parseArguments } from './arguments.ts';
 import { EXIT_CODES, PolicyTestError } from './errors.ts';
 import { errorJson, reportJson } from './format-json.ts';

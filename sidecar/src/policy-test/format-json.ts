@@ -2,7 +2,7 @@
  * The report for machines (`--output json`): the same facts as the text, as one JSON document on
  * stdout. The shape is part of the command's interface: add fields, never rename or remove them.
  */
-import type { Decision } from '../policy/decide.ts';
+import type { Decision } from '@airlock/contracts/policy';
 import type { InputProblem, PolicyTestErrorCode } from './errors.ts';
 import { type CaseOutcome, decidingPolicy, decidingRule, type Report } from './run-suite.ts';
 

@@ -3,8 +3,8 @@
  * and rule decided and why (the sentence the agent would get), then the failures with their
  * file:line. A ✗ line says what was expected and what came instead, so a CI log is enough.
  */
-import type { Decision } from '../policy/decide.ts';
-import type { StatementClassification } from '../sql/classification.ts';
+import type { Decision } from '@airlock/contracts/policy';
+import type { StatementClassification } from '../protocols/postgres/sql/classification.ts';
 import { describeProblem, type InputProblem } from './errors.ts';
 import type { ResolvedCase } from './resolve-suite.ts';
 import type { CaseOutcome, Mismatch, Report } from './run-suite.ts';

@@ -4,9 +4,10 @@
  * operator does before it serves one to a sidecar. Other documents (Secrets, ServiceAccounts,
  * ApprovalRequests, anything else) are skipped: a policy repository keeps them side by side.
  */
+
+import { MIN_HASH_KEY_BYTES } from '@airlock/contracts/masking';
+import { compileProblems } from '@airlock/contracts/policy';
 import { type AgentIdentity, type AirlockValidator, type ApprovalPolicy, GROUP, type Target, type ValidationIssue } from '@airlock/crds';
-import { MIN_HASH_KEY_BYTES } from '../masking/compile.ts';
-import { compileProblems } from '../policy/compile-problems.ts';
 import type { InputProblem } from './errors.ts';
 import { parseYamlDocuments, type YamlDocument } from './yaml-documents.ts';
 

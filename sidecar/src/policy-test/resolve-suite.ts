@@ -4,9 +4,10 @@
  * for. Pure. Every reference is checked here (a Target, an AgentIdentity, an expected policy or
  * rule that the files do not have), so a typo is reported as wrong input, not as a failing case.
  */
+
+import type { Action } from '@airlock/contracts/policy';
 import type { AgentIdentity, Target } from '@airlock/crds';
-import type { Action } from '../policy/decide.ts';
-import type { AgentPrincipal, PolicyConfig, TargetConfig } from '../ports.ts';
+import type { AgentPrincipal, PolicyConfig, TargetConfig } from '../core/ports.ts';
 import type { InputProblem } from './errors.ts';
 import type { ManifestObject, Origin } from './manifest-file.ts';
 import {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { ApprovalPolicySpec } from '@airlock/crds';
-import type { PolicyConfig, TargetConfig } from '../ports.ts';
-import { SqlClassifier } from '../sql/classifier.ts';
+import type { PolicyConfig, TargetConfig } from '../core/ports.ts';
+import { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
 import { formatReport } from './format-text.ts';
 import type { ResolvedCase, Suite } from './resolve-suite.ts';
 import { runSuites } from './run-suite.ts';

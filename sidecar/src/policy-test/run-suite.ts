@@ -7,10 +7,18 @@
  * is decided as unknown (no earlier PREPARE), and COPY TO STDOUT is not refused for masking.
  */
 
-import { policiesFor } from '../policy/applicable.ts';
-import { type CompiledPolicy, compilePolicy, type Decision, decide, strictestDecision } from '../policy/decide.ts';
-import type { PolicyConfig } from '../ports.ts';
-import type { BatchClassification, StatementClassification } from '../sql/classification.ts';
+import {
+  type CompiledPolicy,
+  compilePolicy,
+  compileSqlMatch,
+  type Decision,
+  decide,
+  policiesFor,
+  type SqlFacts,
+  strictestDecision,
+} from '@airlock/contracts/policy';
+import type { PolicyConfig } from '../core/ports.ts';
+import type { BatchClassification, StatementClassification } from '../protocols/postgres/sql/classification.ts';
 import type { ResolvedCase, Suite } from './resolve-suite.ts';
 import { DEFAULT_ACTION_RULE } from './test-file-format.ts';
 
@@ -75,7 +83,7 @@ function mismatches(testCase: ResolvedCase, decision: Decision): Mismatch[] {
 export function runCase(
   testCase: ResolvedCase,
   policies: readonly PolicyConfig[],
-  compiled: (policy: PolicyConfig) => CompiledPolicy,
+  compiled: (policy: PolicyConfig) => CompiledPolicy<SqlFacts>,
   classifier: Classifier,
 ): CaseOutcome {
   const applicable = policiesFor(policies, testCase.principal, testCase.target);
@@ -99,11 +107,11 @@ export function runCase(
 
 export function runSuites(suites: readonly Suite[], classifier: Classifier): Report {
   const outcomes = suites.map((suite) => {
-    const cache = new Map<PolicyConfig, CompiledPolicy>();
-    const compiled = (policy: PolicyConfig): CompiledPolicy => {
+    const cache = new Map<PolicyConfig, CompiledPolicy<SqlFacts>>();
+    const compiled = (policy: PolicyConfig): CompiledPolicy<SqlFacts> => {
       let entry = cache.get(policy);
       if (entry === undefined) {
-        entry = compilePolicy(policy);
+        entry = compilePolicy(policy, compileSqlMatch);
         cache.set(policy, entry);
       }
       return entry;

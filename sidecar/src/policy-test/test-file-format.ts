@@ -13,8 +13,9 @@
  *       expect: deny
  *       rule: no-truncate
  */
+
+import type { Action } from '@airlock/contracts/policy';
 import type { TargetSpec, ValidationIssue } from '@airlock/crds';
-import type { Action } from '../policy/decide.ts';
 
 export const POLICY_TEST_API_VERSION = 'cli.airlock.dev/v1alpha1';
 export const POLICY_TEST_KIND = 'PolicyTest';

@@ -8,7 +8,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LABEL_ENABLED, LABELS } from '@airlock/contracts/install';
 import type { AgentIdentity, ApprovalPolicy, ApprovalRequest, Target } from '@airlock/crds';
+import { createLogger } from '@airlock/runtime';
 import {
   type CertificateAuthority,
   ControlPlane,
@@ -19,15 +21,13 @@ import {
   issueServingCertificate,
   PostgresServer,
   eventually as sharedEventually,
-} from '@airlock/e2e';
-import { createLogger } from '@airlock/sidecar';
+} from '@airlock/testkit';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { InformerCatalog } from '../../catalog.ts';
 import { collectionPath, KubeClient, type KubeObject } from '../../kube/client.ts';
 import { Informer } from '../../kube/informer.ts';
 import { KINDS } from '../../kube/kinds.ts';
-import { LABEL_ENABLED, LABELS } from '../../names.ts';
 import { FileIngestStore } from '../../recordings/file-ingest-store.ts';
 import type { PodObject } from '../pod-authenticator.ts';
 import { type RunningBroker, startBroker } from '../server.ts';

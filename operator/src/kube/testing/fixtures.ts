@@ -1,5 +1,5 @@
 import { exampleDocuments, type Target } from '@airlock/crds';
-import { type ControlPlane, eventually as sharedEventually } from '@airlock/e2e';
+import { type ControlPlane, eventually as sharedEventually } from '@airlock/testkit';
 import { KubeConfig } from '@kubernetes/client-node';
 import { collectionPath, isAlreadyExists, type KubeClient } from '../client.ts';
 import { KINDS } from '../kinds.ts';

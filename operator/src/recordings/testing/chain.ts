@@ -1,5 +1,5 @@
 /** Hash-chained records for the ingest tests, made with the sidecar's own hashing. */
-import { CHAIN_START, type ChainHead, RECORD_VERSION, recordHash, type StoredRecord } from '@airlock/sidecar';
+import { CHAIN_START, type ChainHead, RECORD_VERSION, recordHash, type StoredRecord } from '@airlock/contracts/recording';
 
 /** `count` records of `session` from `head`, each a statement event `<text> <seq>`. */
 export function chain(session: string, count: number, head: ChainHead = CHAIN_START, text = 'SELECT'): StoredRecord[] {

@@ -1,0 +1,135 @@
+/**
+ * The broker API between a sidecar and the operator: HTTPS + JSON, one source for both ends.
+ *
+ * Every request carries `Authorization: Bearer <projected service-account token>` (audience
+ * `airlock`, bound to the sidecar's pod). The broker checks it with a TokenReview, finds the pod
+ * and its AgentIdentity, and answers only for that pod: its config, its targets' credentials,
+ * its own approval requests. Nothing the sidecar says about who it is is believed.
+ *
+ * Streams are NDJSON (`application/x-ndjson`): one JSON object per line, a heartbeat line every
+ * HEARTBEAT_SECONDS so both ends notice a dead connection. A sidecar re-opens a stream that ends;
+ * the first line of a re-opened stream is always the current state, so nothing is lost between.
+ */
+import type { ApprovalDraft, ApprovalOutcome, SidecarConfig } from '../broker/served-config.ts';
+import type { StoredRecord } from '../recording/hash-chain.ts';
+
+export const BROKER_API = '/v1';
+export const HEARTBEAT_SECONDS = 15;
+/** The audience the projected token is minted for; the broker's TokenReview asks for it. */
+export const BROKER_AUDIENCE = 'airlock';
+/** The broker ends a stream after this long; the sidecar re-opens it and re-authenticates with its current token. */
+export const STREAM_MAX_SECONDS = 600;
+/** Largest request body the broker reads for recordings (413 TooLarge beyond); the sidecar splits batches below it. */
+export const MAX_RECORDING_BODY_BYTES = 32 * 1024 * 1024;
+/** What a recording batch aims for, so one post stays well under the limit. */
+export const RECORDING_BATCH_TARGET_BYTES = 4 * 1024 * 1024;
+/** Largest body of every other request: an ApprovalRequest must fit in etcd anyway. */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export const BROKER_PATHS = {
+  /** GET: stream of ConfigStreamLine; the first line is the current config. */
+  config: `${BROKER_API}/config`,
+  /** POST CredentialsRequest → CredentialsResponse. */
+  credentials: `${BROKER_API}/credentials`,
+  /** POST CreateApprovalRequest → CreateApprovalResponse (201, or 200 when the key was seen). */
+  approvals: `${BROKER_API}/approvals`,
+  /** GET: stream of OutcomeStreamLine for one request of this pod; ends after the outcome. */
+  outcome: (name: string) => `${BROKER_API}/approvals/${encodeURIComponent(name)}/outcome`,
+  /** POST WithdrawRequest → 204. */
+  withdraw: (name: string) => `${BROKER_API}/approvals/${encodeURIComponent(name)}/withdraw`,
+  /** POST ExecutionReport → 204. */
+  execution: (name: string) => `${BROKER_API}/approvals/${encodeURIComponent(name)}/execution`,
+  /** POST RecordingBatch → RecordingAck. Idempotent per (session, seq). */
+  recordings: (sessionId: string) => `${BROKER_API}/recordings/${encodeURIComponent(sessionId)}`,
+  /** POST → 204: the session ended. */
+  recordingClose: (sessionId: string) => `${BROKER_API}/recordings/${encodeURIComponent(sessionId)}/close`,
+} as const;
+
+export type ConfigStreamLine = { readonly type: 'config'; readonly config: SidecarConfig } | { readonly type: 'heartbeat' };
+
+export interface CredentialsRequest {
+  readonly target: string;
+}
+
+/** By target type; only postgres is served today. */
+export type CredentialsResponse = {
+  readonly type: 'postgres';
+  readonly username: string;
+  readonly password: string;
+  readonly caBundle?: string;
+};
+
+export interface CreateApprovalRequest {
+  /** Chosen by the sidecar per held command; a retry with the same key returns the same request. */
+  readonly idempotencyKey: string;
+  readonly draft: ApprovalDraft;
+}
+
+export interface CreateApprovalResponse {
+  readonly name: string;
+  readonly namespace: string;
+}
+
+export type OutcomeStreamLine =
+  | { readonly type: 'pending'; readonly approvals: string }
+  /** `message` says why when the outcome is not a reviewer's (the request was deleted). */
+  | { readonly type: 'outcome'; readonly outcome: ApprovalOutcome; readonly message?: string }
+  | { readonly type: 'heartbeat' };
+
+export interface WithdrawRequest {
+  readonly reason: string;
+}
+
+export interface ExecutionReport {
+  readonly ok: boolean;
+  readonly result: string;
+}
+
+export interface RecordingBatch {
+  readonly records: readonly StoredRecord[];
+  /**
+   * The sidecar gave records up before this batch (recording.onStoreFailure Continue): store it
+   * after a gap instead of refusing it as a broken chain. The stored file then shows the gap to the
+   * verifier, as a local file would.
+   */
+  readonly afterLoss?: boolean;
+}
+
+export interface RecordingAck {
+  /** Highest seq the broker holds for the session after this batch. */
+  readonly storedThrough: number;
+}
+
+/** Every error body. `code` is stable; `message` says what to do. */
+export interface BrokerErrorBody {
+  readonly code: BrokerErrorCode;
+  readonly message: string;
+}
+
+export type BrokerErrorCode =
+  | 'Unauthenticated' // 401: no token, invalid, expired, wrong audience, or its pod is gone
+  | 'NoIdentity' // 403: the pod matches no AgentIdentity (or more than one)
+  | 'Forbidden' // 403: the target or request is not this pod's
+  | 'NotFound' // 404
+  | 'CredentialsUnavailable' // 503: the Target's Secret is missing or lacks keys
+  | 'Invalid' // 400: body does not match the protocol
+  | 'Conflict' // 409: the request's state does not allow this (already executed, a reused idempotency key)
+  | 'ChainBroken' // 409: the recording batch does not continue the stored hash chain
+  | 'TooLarge' // 413: the body is over the limit
+  | 'Unavailable'; // 503: the API server or store cannot answer now; retry
+
+/** The HTTP status each error code travels with. */
+export const BROKER_ERROR_STATUS: Readonly<Record<BrokerErrorCode, number>> = {
+  Unauthenticated: 401,
+  NoIdentity: 403,
+  Forbidden: 403,
+  NotFound: 404,
+  CredentialsUnavailable: 503,
+  Invalid: 400,
+  Conflict: 409,
+  ChainBroken: 409,
+  TooLarge: 413,
+  Unavailable: 503,
+};
+
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';

@@ -1,0 +1,7 @@
+/** The policy language: which policies apply, what a rule matches, and the one decision function. */
+export * from './applicable.ts';
+export * from './compile-problems.ts';
+export * from './decide.ts';
+export * from './facet-match.ts';
+export * from './name-glob.ts';
+export * from './sql-match.ts';

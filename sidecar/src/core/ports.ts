@@ -1,0 +1,53 @@
+/**
+ * The sidecar's seams to the control plane. Each is a narrow interface: this package ships
+ * in-process implementations (tests and local runs drive them); the operator-backed ones talk to
+ * the broker. Swapping one for the other is a wiring change in main.ts, nothing else.
+ */
+import type { AgentPrincipal, ApprovalDraft, ApprovalOutcome, SidecarConfig, TargetConfig } from '@airlock/contracts/broker';
+
+export type { AgentPrincipal, ApprovalDraft, ApprovalOutcome, PolicyConfig, SidecarConfig, TargetConfig } from '@airlock/contracts/broker';
+
+export interface ConfigSource {
+  current(): SidecarConfig;
+  /** Called with every new config; returns an unsubscribe function. */
+  subscribe(listener: (config: SidecarConfig) => void): () => void;
+}
+
+export interface PostgresCredentials {
+  readonly username: string;
+  readonly password: string;
+  /** PEM CA bundle for verify-ca / verify-full, when the target names one through a Secret. */
+  readonly caBundle?: string;
+}
+
+/** Target credentials, fetched just in time per session; never logged, never stored. */
+export interface CredentialSource {
+  postgres(target: TargetConfig): Promise<PostgresCredentials>;
+}
+
+/**
+ * How an agent proves who it is to the sidecar's listener. Pod identity needs nothing (the
+ * listener is on the pod's loopback); an agent that carries its own OIDC token sends it as the
+ * password, and the identity interface verifies it.
+ */
+export interface AgentAuthenticator {
+  /** `token` is undefined when the agent sent no password. Throws AgentAuthError to refuse. */
+  authenticate(request: { readonly target: TargetConfig; readonly user: string; readonly token?: string }): Promise<AgentPrincipal>;
+  /** Whether the listener must ask the agent for a password (token) at all. */
+  requiresToken(target: TargetConfig): boolean;
+}
+
+export interface PendingApproval {
+  readonly name: string;
+  readonly namespace: string;
+  /** Settles once, with the first final phase. Rejects only when the control plane is unreachable. */
+  readonly outcome: Promise<ApprovalOutcome>;
+  /** The agent cancelled or disconnected: the request is withdrawn, its outcome settles Withdrawn. */
+  withdraw(reason: string): Promise<void>;
+  /** After an approved command ran: what the target answered. */
+  reportExecution(result: { readonly ok: boolean; readonly result: string }): Promise<void>;
+}
+
+export interface ApprovalGate {
+  request(principal: AgentPrincipal, draft: ApprovalDraft): Promise<PendingApproval>;
+}

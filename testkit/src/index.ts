@@ -1,0 +1,30 @@
+export { AirlockProcesses, type OperatorProcessOptions, REPO_ROOT } from './airlock-processes.ts';
+export { apiError } from './api-error.ts';
+export { type ControlPlaneBinaries, controlPlaneBinaries, etcdVersion, kubernetesVersion } from './binaries.ts';
+export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
+export { CRD_MANIFESTS, installCrds } from './crds.ts';
+export { DEMO_NAMESPACE, type Demo, startDemo } from './demo.ts';
+export { HarnessError } from './errors.ts';
+export { type EventuallyOptions, eventually } from './eventually.ts';
+export { type AirlockInstallation, type InstallAirlockOptions, installAirlock } from './install.ts';
+export { kubeconfigYaml } from './kubeconfig.ts';
+export { PgBouncer, type PgBouncerOptions } from './pgbouncer.ts';
+export { type CertificateAuthority, createCertificateAuthority, issueServingCertificate } from './pki.ts';
+export { freePort, isListening } from './ports.ts';
+export {
+  POSTGRES_TEST_USERS,
+  type PostgresCredentials,
+  PostgresServer,
+  type PostgresServerOptions,
+  type PostgresTestUser,
+  TEST_DATABASE,
+} from './postgres.ts';
+export { type PostgresBinaries, pgbouncerBinary, postgresBinaries } from './postgres-binaries.ts';
+export { isAlive } from './process-alive.ts';
+export { type PsqlConnection, type PsqlOptions, type PsqlResult, runPsql } from './psql.ts';
+export type { RunAs } from './run-as.ts';
+export { agentPod, SAMPLE, SAMPLE_SQL, type SampleOptions, sampleManifests } from './sample-agent.ts';
+export { type ServiceAccountKubeconfig, serviceAccountKubeconfig } from './service-account-kubeconfig.ts';
+export { TmpfsMount } from './tmpfs-mount.ts';
+export { TEST_USERS, type TestUser, type TestUserName } from './users.ts';
+export { installWebhooks, podBoundToken } from './webhooks.ts';
