@@ -44,8 +44,9 @@ build: setup ## check generated files and types (the code runs as TypeScript on 
 typecheck: setup ## TypeScript, strict
 	tsc -p tsconfig.json
 
-lint: setup ## biome (lint and format check) and stale generated files
+lint: setup ## biome (lint and format check), the layering rules (docs/layering.md) and stale generated files
 	biome check .
+	depcruise --config .dependency-cruiser.cjs --output-type err-long crds contracts runtime operator sidecar kubectl-approve testkit e2e bench scripts
 	node crds/scripts/generate.ts --check
 
 format: setup ## rewrite files in the house format
@@ -65,7 +66,7 @@ e2e: setup system-packages binaries ## end-to-end tests on a real control plane
 
 # `make test` runs 20,000 cases with a fixed seed; this runs more, with the seed it prints.
 fuzz: setup system-packages ## fuzz the PostgreSQL data path against a real server (AIRLOCK_FUZZ_SEED, AIRLOCK_FUZZ_CASES, default 200000)
-	node sidecar/src/protocols/postgres/hostile/fuzz/fuzz-main.ts
+	node sidecar/src/protocols/postgres/testing/hostile/fuzz/fuzz-main.ts
 
 policy-test: setup ## run the policy tests in crds/examples
 	node sidecar/src/policy-test/main.ts crds/examples/policy-tests

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
-import { type BackendFrame, errorFields, RawConnection } from '../testing/raw-session.ts';
+import { type BackendFrame, errorFields, RawConnection } from '../raw-session.ts';
 import { type HostileFixture, startHostileFixture } from './hostile-fixture.ts';
 import { CLIENT_ONLY_ENCODINGS, SWALLOWS_BACKSLASH, VICTIM } from './lexing-attacks.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ApprovalPolicySpec } from '@airlock/crds';
 import { PostgresServer, type PostgresServerOptions } from '@airlock/testkit';
 import pg from 'pg';
-import { type ProxyFixture, startProxy } from '../testing/proxy-fixture.ts';
+import { type ProxyFixture, startProxy } from '../proxy-fixture.ts';
 import { VICTIM } from './lexing-attacks.ts';
 
 export const PERMISSIVE_POLICY: ApprovalPolicySpec = {

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type pg from 'pg';
-import { PINNED_SETTINGS, type PinnedSettingName } from '../sql/pinned-settings.ts';
-import { errorFields, RawConnection, sqlError, startupPacket } from '../testing/raw-session.ts';
+import { PINNED_SETTINGS, type PinnedSettingName } from '../../sql/pinned-settings.ts';
+import { errorFields, RawConnection, sqlError, startupPacket } from '../raw-session.ts';
 import { type HostileFixture, startHostileFixture } from './hostile-fixture.ts';
 import { CLIENT_ONLY_ENCODINGS, encodingAttack, STANDARD_STRINGS_ATTACK, SWALLOWS_BACKSLASH } from './lexing-attacks.ts';
 

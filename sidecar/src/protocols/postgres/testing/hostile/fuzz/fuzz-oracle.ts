@@ -7,7 +7,7 @@
 
 import { compilePolicy, compileSqlMatch, decide } from '@airlock/contracts/policy';
 import type { ApprovalPolicySpec } from '@airlock/crds';
-import type { SqlClassifier } from '../../sql/classifier.ts';
+import type { SqlClassifier } from '../../../sql/classifier.ts';
 
 /** What the fuzzed sidecar enforces: reads, session settings and transactions; nothing else. */
 export const FUZZ_POLICY: ApprovalPolicySpec = {
