@@ -1,14 +1,14 @@
 /**
- * What keeps an ApprovalPolicy from compiling the way the sidecar compiles it: its rules, then
- * each masking rule's problems. Pure. The operator's policy check writes these to status (and
+ * What keeps an ApprovalPolicy from compiling the way the sidecar compiles it: its rules (for every
+ * protocol with a matcher, targets/target-types.ts), then each masking rule's problems. Pure. The operator's policy check writes these to status (and
  * adds what only it knows, a missing hash-key Secret); airlock-policy-test reports them as input
  * errors. One place, so the two cannot judge a policy differently.
  */
 
 import type { PolicyConfig } from '../broker/served-config.ts';
 import { compileMaskingRules } from '../masking/compile.ts';
+import { MATCH_SECTIONS, RULE_MATCH_COMPILERS } from '../targets/target-types.ts';
 import { compilePolicy } from './decide.ts';
-import { compileSqlMatch } from './sql-match.ts';
 
 export type CompileProblem =
   | { readonly kind: 'rules'; readonly message: string }
@@ -24,10 +24,16 @@ export type CompileProblem =
 
 export function compileProblems(policy: PolicyConfig, hashKey: string | Uint8Array | undefined): CompileProblem[] {
   const problems: CompileProblem[] = [];
-  try {
-    compilePolicy(policy, compileSqlMatch);
-  } catch (error) {
-    problems.push({ kind: 'rules', message: `the rules do not compile: ${(error as Error).message}` });
+  // Every protocol that has a matcher: a rule must compile for each of them, as each sidecar listener compiles it.
+  for (const section of MATCH_SECTIONS) {
+    const compileMatch = RULE_MATCH_COMPILERS[section];
+    if (compileMatch === undefined) continue;
+    try {
+      compilePolicy(policy, compileMatch);
+    } catch (error) {
+      const message = `the rules do not compile: ${(error as Error).message}`;
+      if (!problems.some((problem) => problem.message === message)) problems.push({ kind: 'rules', message });
+    }
   }
   const rules = policy.spec.masking?.rules ?? [];
   if (rules.length === 0) return problems;

@@ -4,4 +4,5 @@ export * from './compile-problems.ts';
 export * from './decide.ts';
 export * from './facet-match.ts';
 export * from './name-glob.ts';
+export * from './operation.ts';
 export * from './sql-match.ts';

@@ -5,12 +5,11 @@
  */
 
 import type { CredentialsResponse } from '@airlock/contracts/broker';
+import { SERVED_TARGET_TYPES, TARGET_TYPE_FACTS } from '@airlock/contracts/targets';
 import type { Target } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
 import { BrokerHttpError } from './http-io.ts';
 import { readSecret } from './secrets.ts';
-
-const POSTGRES_KEYS = ['username', 'password'] as const;
 
 /** The credentials of a postgres Target from its Secrets' data: pure, so what is missing is named the same way everywhere. */
 export function postgresCredentials(
@@ -20,18 +19,20 @@ export function postgresCredentials(
 ): CredentialsResponse {
   const name = target.metadata.name ?? '';
   const ref = target.spec.credentialsSecretRef;
+  // One alternative for postgres: username and password.
+  const keys = TARGET_TYPE_FACTS.postgres.credentialKeys(target.spec)[0] ?? [];
   if (!ref)
     throw new BrokerHttpError(
       'CredentialsUnavailable',
-      `Target ${name} has no spec.credentialsSecretRef: name a Secret with keys username, password`,
+      `Target ${name} has no spec.credentialsSecretRef: name a Secret with keys ${keys.join(', ')}`,
     );
   if (secret === undefined) {
     throw new BrokerHttpError(
       'CredentialsUnavailable',
-      `Secret ${ref.name} (credentials of Target ${name}) not found: create it with keys username, password`,
+      `Secret ${ref.name} (credentials of Target ${name}) not found: create it with keys ${keys.join(', ')}`,
     );
   }
-  const missing = POSTGRES_KEYS.filter((key) => secret[key] === undefined || secret[key] === '');
+  const missing = keys.filter((key) => secret[key] === undefined || secret[key] === '');
   if (missing.length > 0) {
     throw new BrokerHttpError(
       'CredentialsUnavailable',
@@ -59,10 +60,11 @@ export function postgresCredentials(
 }
 
 export async function credentialsFor(client: KubeClient, namespace: string, target: Target): Promise<CredentialsResponse> {
-  if (target.spec.type !== 'postgres') {
+  // Only postgres credentials have a response shape (CredentialsResponse) today.
+  if (target.spec.type !== 'postgres' || !TARGET_TYPE_FACTS[target.spec.type].served) {
     throw new BrokerHttpError(
       'Invalid',
-      `Target ${target.metadata.name} is of type ${target.spec.type}; this broker serves postgres credentials only`,
+      `Target ${target.metadata.name} is of type ${target.spec.type}; this broker serves ${SERVED_TARGET_TYPES.join(', ')} credentials only`,
     );
   }
   const ref = target.spec.credentialsSecretRef;

@@ -5,20 +5,16 @@
  * matchers guarantee, and nothing about protocols whose matchers do not exist yet beyond what
  * the CRD documents.
  */
-import type { PolicyRule, RuleMatch, Target } from '@airlock/crds';
+import { MATCH_SECTIONS, type MatchSection, TARGET_TYPE_OF_MATCH_SECTION, type TargetType } from '@airlock/contracts/targets';
+import type { PolicyRule, RuleMatch } from '@airlock/crds';
 
-export type Protocol = keyof RuleMatch;
-export type TargetType = Target['spec']['type'];
+export type Protocol = MatchSection;
+export type { TargetType };
 
-export const PROTOCOLS: readonly Protocol[] = ['sql', 'ssh', 'http', 'kubernetes'];
+export const PROTOCOLS: readonly Protocol[] = MATCH_SECTIONS;
 
 /** The Target type whose sessions a rule of each protocol decides. */
-export const TARGET_TYPE_OF: Readonly<Record<Protocol, TargetType>> = {
-  sql: 'postgres',
-  ssh: 'ssh',
-  http: 'http',
-  kubernetes: 'kubernetes',
-};
+export const TARGET_TYPE_OF: Readonly<Record<Protocol, TargetType>> = TARGET_TYPE_OF_MATCH_SECTION;
 
 /** How two values of a list field are known to match the same commands. */
 export type ValueComparison =

@@ -2,6 +2,7 @@
  * Target readiness as a pure function of the Target and what its credentials Secret holds
  * (key names only: the reconciler never passes values here).
  */
+import { TARGET_TYPE_FACTS } from '@airlock/contracts/targets';
 import type { Target } from '@airlock/crds';
 
 export type SecretKeys = { readonly found: false } | { readonly found: true; readonly keys: readonly string[] };
@@ -14,34 +15,11 @@ export interface TargetReadiness {
 
 /** Alternatives of required keys per type: any one alternative, all of its keys. */
 export function requiredKeys(target: Target): readonly (readonly string[])[] {
-  const spec = target.spec;
-  switch (spec.type) {
-    case 'postgres':
-      return [['username', 'password']];
-    case 'ssh':
-      return [
-        ['username', 'privateKey'],
-        ['username', 'password'],
-      ];
-    case 'kubernetes':
-      return [['token'], ['tls.crt', 'tls.key']];
-    case 'http': {
-      const auth = spec.http?.auth?.type ?? 'none';
-      if (auth === 'bearer') return [['token']];
-      if (auth === 'basic') return [['username', 'password']];
-      if (auth === 'header') return [['value']];
-      return [];
-    }
-  }
+  return TARGET_TYPE_FACTS[target.spec.type].credentialKeys(target.spec);
 }
 
 export function endpointText(target: Target): string {
-  const spec = target.spec;
-  if (spec.postgres) return `postgres://${spec.postgres.host}:${spec.postgres.port ?? 5432}/${spec.postgres.database}`;
-  if (spec.ssh) return `ssh://${spec.ssh.host}:${spec.ssh.port ?? 22}`;
-  if (spec.http) return spec.http.url;
-  if (spec.kubernetes) return spec.kubernetes.inCluster ? 'in-cluster' : (spec.kubernetes.server ?? '');
-  return '';
+  return TARGET_TYPE_FACTS[target.spec.type].endpoint(target.spec);
 }
 
 export function targetReadiness(target: Target, credentials: SecretKeys | undefined, caSecret?: SecretKeys): TargetReadiness {

@@ -9,6 +9,7 @@
 
 import { SIDECAR_CONTAINER, SIDECAR_HEALTH_PORT, TOKEN_MOUNT_PATH, TOKEN_VOLUME } from '@airlock/contracts/install';
 import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
+import { KUBECONFIG_FILE, TARGET_TYPE_FACTS, TARGET_TYPES } from '@airlock/contracts/targets';
 import type { Target } from '@airlock/crds';
 import type { V1Container, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import {
@@ -27,7 +28,7 @@ export const TOKEN_FILE = `${TOKEN_MOUNT_PATH}/token`;
 /** Shared between the sidecar (writes the kubeconfig) and the agents (read it). */
 export const CONFIG_VOLUME = 'airlock-config';
 export const CONFIG_MOUNT_PATH = '/var/run/airlock';
-export const KUBECONFIG_PATH = `${CONFIG_MOUNT_PATH}/kubeconfig`;
+export const KUBECONFIG_PATH = `${CONFIG_MOUNT_PATH}/${KUBECONFIG_FILE}`;
 /** The address agents reach the sidecar at; the sidecar listens there and nowhere else for targets. */
 export const LOOPBACK = '127.0.0.1';
 /** The sidecar runs as this user: distroless "nonroot". */
@@ -50,19 +51,11 @@ export function targetURLEnvName(targetName: string): string {
 }
 
 export function targetURL(target: Target): string {
-  const port = target.spec.localPort;
-  switch (target.spec.type) {
-    case 'postgres':
-      return `postgresql://${LOOPBACK}:${port}/${encodeURIComponent(target.spec.postgres?.database ?? '')}?sslmode=disable`;
-    case 'ssh':
-      return `ssh://${LOOPBACK}:${port}`;
-    case 'http':
-    case 'kubernetes':
-      return `http://${LOOPBACK}:${port}`;
-  }
+  return TARGET_TYPE_FACTS[target.spec.type].agent.url(target.spec, LOOPBACK);
 }
 
-export const needsConfigVolume = (targets: readonly Target[]): boolean => targets.some((t) => t.spec.type === 'kubernetes');
+export const needsConfigVolume = (targets: readonly Target[]): boolean =>
+  targets.some((t) => TARGET_TYPE_FACTS[t.spec.type].needsConfigVolume);
 
 /**
  * The env vars every agent container gets, in this order, ahead of its own. Names listed here
@@ -71,19 +64,22 @@ export const needsConfigVolume = (targets: readonly Target[]): boolean => target
  */
 export function agentEnv(targets: readonly Target[]): V1EnvVar[] {
   const env: V1EnvVar[] = [];
-  const postgres = targets.filter((t) => t.spec.type === 'postgres');
-  if (postgres.length === 1) {
-    env.push(
-      { name: 'PGHOST', value: LOOPBACK },
-      { name: 'PGPORT', value: String(postgres[0]!.spec.localPort) },
-      { name: 'PGSSLMODE', value: 'disable' },
-    );
+  const ofType = TARGET_TYPES.map((type) => ({ facts: TARGET_TYPE_FACTS[type], targets: targets.filter((t) => t.spec.type === type) }));
+  // The tools' own defaults (PGHOST, ...) only when they cannot point at the wrong one of two targets.
+  for (const { facts, targets: some } of ofType) {
+    const soleTargetEnv = facts.agent.soleTargetEnv;
+    if (soleTargetEnv && some.length === 1) env.push(...soleTargetEnv(some[0]!.spec, LOOPBACK));
   }
   const byName = (a: Target, b: Target) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1);
   for (const target of [...targets].sort(byName)) {
     env.push({ name: targetURLEnvName(target.metadata.name ?? ''), value: targetURL(target) });
   }
-  if (needsConfigVolume(targets)) env.push({ name: 'KUBECONFIG', value: KUBECONFIG_PATH });
+  // Files the sidecar writes on the config volume (KUBECONFIG), once however many targets want them.
+  for (const { facts, targets: some } of ofType) {
+    for (const { name, file } of some.length > 0 ? (facts.agent.configFileEnv ?? []) : []) {
+      if (!env.some((e) => e.name === name)) env.push({ name, value: `${CONFIG_MOUNT_PATH}/${file}` });
+    }
+  }
   return env;
 }
 

@@ -4,6 +4,7 @@
  * worse than one that is down.
  */
 import { readFile } from 'node:fs/promises';
+import { TARGET_TYPE_FACTS } from '@airlock/contracts/targets';
 import { AirlockValidator, type ApprovalPolicy, formatIssues, type Target, type ValidationIssue } from '@airlock/crds';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
@@ -90,11 +91,12 @@ export function parseSettings(document: unknown, source = 'settings'): LoadedSet
       spec: result.value.spec,
     });
   });
+  // A target of a type this sidecar serves is listened for, and its sessions need credentials.
   for (const target of targets) {
-    if (target.spec.type === 'postgres' && !plane.credentials[target.name]) {
+    if (TARGET_TYPE_FACTS[target.spec.type].served && !plane.credentials[target.name]) {
       issues.push({
         path: `controlPlane.static.credentials.${target.name}`,
-        message: `required: credentials for postgres target ${target.name}`,
+        message: `required: credentials for ${target.spec.type} target ${target.name}`,
       });
     }
   }

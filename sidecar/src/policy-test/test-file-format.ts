@@ -15,7 +15,8 @@
  */
 
 import type { Action } from '@airlock/contracts/policy';
-import type { TargetSpec, ValidationIssue } from '@airlock/crds';
+import { TARGET_TYPES, type TargetType } from '@airlock/contracts/targets';
+import type { ValidationIssue } from '@airlock/crds';
 
 export const POLICY_TEST_API_VERSION = 'cli.airlock.dev/v1alpha1';
 export const POLICY_TEST_KIND = 'PolicyTest';
@@ -25,8 +26,7 @@ export const DEFAULT_ACTION_RULE = 'defaultAction';
 export const DEFAULT_NAMESPACE = 'default';
 
 export const ACTIONS: readonly Action[] = ['allow', 'deny', 'requireApproval'];
-export type TargetType = TargetSpec['type'];
-export const TARGET_TYPES: readonly TargetType[] = ['postgres', 'ssh', 'http', 'kubernetes'];
+export { TARGET_TYPES, type TargetType };
 
 /** A Target or AgentIdentity of the files, by `name` or `namespace/name`. */
 export interface ObjectRef {

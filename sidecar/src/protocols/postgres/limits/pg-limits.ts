@@ -1,3 +1,5 @@
+import { POSTGRES_DEFAULT_LIMITS } from '@airlock/contracts/targets';
+
 /**
  * Every bound the PostgreSQL data path enforces, in one place: the sidecar settings (`limits`)
  * override these defaults, and the sidecar README has the table of what each does at the limit.
@@ -40,24 +42,11 @@ export interface PgLimits {
   readonly maxPreparedBytes: number;
 }
 
-/** The limits when settings do not say otherwise (the settings schema's defaults). */
-export const DEFAULT_PG_LIMITS: PgLimits = {
-  maxFrameBytes: 16 * 1024 * 1024,
-  maxStatementBytes: 64 * 1024,
-  connectTimeoutMs: 10_000,
-  startupTimeoutMs: 30_000,
-  maxConnections: 64,
-  maxStartupConnections: 16,
-  acceptRatePerSecond: 32,
-  maxPendingBytes: 8 * 1024 * 1024,
-  partialFrameTimeoutMs: 60_000,
-  idleSessionTimeoutMs: 3_600_000,
-  idleInTransactionTimeoutMs: 600_000,
-  keepAliveMs: 60_000,
-  maxPreparedStatements: 1000,
-  maxPortals: 1000,
-  maxPreparedBytes: 16 * 1024 * 1024,
-};
+/**
+ * The limits when settings do not say otherwise (the settings schema's defaults). The values are
+ * the postgres entry's in @airlock/contracts/targets; this checks they cover every field above.
+ */
+export const DEFAULT_PG_LIMITS: PgLimits = POSTGRES_DEFAULT_LIMITS;
 
 /** A Target's upstream connection cap when `spec.postgres.maxConnections` is not set. */
 export const DEFAULT_MAX_UPSTREAM_CONNECTIONS = 20;

@@ -1,0 +1,2 @@
+/** What differs between Target types (postgres, ssh, http, kubernetes): one entry per type that every part reads. */
+export * from './target-types.ts';
