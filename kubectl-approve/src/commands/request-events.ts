@@ -5,6 +5,7 @@
  * Nothing polls: between list calls, every event comes from the open watch.
  */
 import type { ApprovalRequest } from '@airlock/crds';
+import { type Backoff, cappedDelay, pause } from '@airlock/runtime/backoff';
 import { phaseOf } from '../approval-facts.ts';
 import { sortRequests } from '../format/request-table.ts';
 import { type WatchEvent, watchEventType } from '../format/watch-line.ts';
@@ -29,7 +30,8 @@ interface Known {
   reviews: number;
 }
 
-const MAX_BACKOFF_MS = 30_000;
+/** A broken watch is re-opened after 0.5 s, doubling to 30 s; a watch that ended normally starts over. */
+const REOPEN_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
 
 export async function streamRequestEvents(options: RequestEventsOptions): Promise<void> {
   const { api, namespace, signal, emit } = options;
@@ -58,7 +60,7 @@ export async function streamRequestEvents(options: RequestEventsOptions): Promis
 
   // The first list's errors (no access, no CRD) are the command's errors.
   let resourceVersion = await relist(options.includeExisting);
-  let backoff = 500;
+  let failures = 0;
   while (!signal.aborted) {
     try {
       await api.watch(
@@ -76,7 +78,7 @@ export async function streamRequestEvents(options: RequestEventsOptions): Promis
         },
         signal,
       );
-      backoff = 500;
+      failures = 0;
     } catch (error) {
       if (signal.aborted) return;
       if (error instanceof ApiStatusError && error.status === 410) {
@@ -91,23 +93,9 @@ export async function streamRequestEvents(options: RequestEventsOptions): Promis
         const me = await api.whoami().catch(() => undefined);
         throw rbacForbidden(me?.username ?? 'you', 'watch', 'approvalrequests', namespace ?? '', error.message);
       }
-      options.warn(`the watch ended (${(error as Error).message}); re-opening in ${Math.round(backoff / 1000)}s`);
-      await sleep(backoff, signal);
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      const delay = cappedDelay(REOPEN_BACKOFF, ++failures);
+      options.warn(`the watch ended (${(error as Error).message}); re-opening in ${Math.round(delay / 1000)}s`);
+      await pause(delay, signal);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

@@ -10,6 +10,7 @@
  * Watch settings follow ADR 0003 (server timeout, bookmarks, client inactivity timeout above it);
  * why this exists next to client-node's own ListWatch is ADR 0007.
  */
+import { type Backoff, cappedDelay, DEFAULT_BACKOFF, pause } from '@airlock/runtime';
 import { Watch } from '@kubernetes/client-node';
 import { collectionPath, isGone, KubeApiError, type KubeClient, type KubeList, type KubeObject, type ResourceKind } from './client.ts';
 import { KubeMachineryError } from './errors.ts';
@@ -27,8 +28,8 @@ export interface InformerOptions {
   readonly fieldSelector?: string;
   /** Server-side watch lifetime in seconds (ADR 0003); default 600. */
   readonly watchSeconds?: number;
-  /** Pause between failed attempts, doubling from initialMs to maxMs; default 200 ms to 10 s. */
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Pause between failed attempts, doubling from initialMs to maxMs (no jitter); default 200 ms to 10 s. */
+  readonly backoff?: Backoff;
   /** Hears list and watch failures (which are retried) and handler exceptions (which are swallowed). */
   readonly onError?: (error: unknown, phase: 'list' | 'watch' | 'handler') => void;
 }
@@ -128,8 +129,9 @@ export class Informer<T extends KubeObject> {
   }
 
   async #run(): Promise<void> {
-    const backoff = this.#options.backoff ?? { initialMs: 200, maxMs: 10_000 };
-    let delay = backoff.initialMs;
+    const backoff = this.#options.backoff ?? DEFAULT_BACKOFF;
+    // Failed or unhealthy attempts since the last healthy watch: the next pause is cappedDelay(backoff, failures).
+    let failures = 0;
     let needList = true;
     let goneInARow = 0;
     while (!this.#stopped) {
@@ -149,7 +151,7 @@ export class Informer<T extends KubeObject> {
         } else {
           goneInARow = 0;
           if (outcome.healthy) {
-            delay = backoff.initialMs;
+            failures = 0;
             continue;
           }
         }
@@ -164,8 +166,7 @@ export class Informer<T extends KubeObject> {
           this.#options.onError?.(error, needList ? 'list' : 'watch');
         }
       }
-      await this.#sleep(delay);
-      delay = Math.min(delay * 2, backoff.maxMs);
+      await pause(cappedDelay(backoff, ++failures), this.#stop.signal);
     }
   }
 
@@ -302,21 +303,6 @@ export class Informer<T extends KubeObject> {
     } catch (error) {
       this.#options.onError?.(error, 'handler');
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#stop.signal.removeEventListener('abort', wake);
-        resolve();
-      }, ms);
-      this.#stop.signal.addEventListener('abort', wake, { once: true });
-    });
   }
 }
 

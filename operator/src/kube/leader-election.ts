@@ -14,6 +14,7 @@
  * of idling until it is restarted. After stop() it stays stopped.
  * Timings: docs/adr/0007-controller-machinery.md.
  */
+import { pause } from '@airlock/runtime';
 import type { Logger } from 'pino';
 import { collectionPath, isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObject, objectPath } from './client.ts';
 import { KubeMachineryError } from './errors.ts';
@@ -132,7 +133,7 @@ export class LeaderElector {
     while (!this.#stop.signal.aborted) {
       const attemptStarted = Date.now();
       if ((await this.#tryAcquireOrRenew('acquire', AbortSignal.timeout(this.#renewDeadlineMs))) === 'acquired') return attemptStarted;
-      await sleep(this.#retryPeriodMs * (1 + Math.random() * JITTER_FACTOR), this.#stop.signal);
+      await pause(this.#retryPeriodMs * (1 + Math.random() * JITTER_FACTOR), this.#stop.signal);
     }
     return undefined;
   }
@@ -176,7 +177,7 @@ export class LeaderElector {
     this.#leading = false;
     this.#stoppedLeading();
     // Give the other replicas a lease period to take over before this one tries again.
-    if (why === 'failed') await sleep(this.#leaseDurationSeconds * 1000, this.#stop.signal);
+    if (why === 'failed') await pause(this.#leaseDurationSeconds * 1000, this.#stop.signal);
   }
 
   /** Renews every retry period until halted ('halted'), or until it has to give up ('lost'). */
@@ -184,7 +185,7 @@ export class LeaderElector {
     // When the last successful attempt *started*: the others' view of the claim is no older than that.
     let lastRenew = acquiredAt;
     for (;;) {
-      await sleep(this.#retryPeriodMs, halt);
+      await pause(this.#retryPeriodMs, halt);
       if (halt.aborted) return 'halted';
       const attemptStarted = Date.now();
       const left = Math.max(1, lastRenew + this.#renewDeadlineMs - attemptStarted);
@@ -317,19 +318,6 @@ export class LeaderElector {
 /** metav1.MicroTime: RFC 3339 with exactly six fractional digits. */
 export function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Resolves with `value` when the signal aborts; dispose() removes the listener when no longer needed. */

@@ -8,6 +8,7 @@
  * One difference: after shutDown() get() answers undefined at once and queued keys are dropped,
  * because a stopping controller should finish what is in flight, not start more.
  */
+import { cappedDelay } from '@airlock/runtime';
 
 export interface WorkQueueBackoff {
   /** Delay before the first retry of a failing key. */
@@ -140,8 +141,11 @@ export class WorkQueue {
   }
 }
 
-/** The delay before retry number `failures + 1`: base · 2^failures, at most max. */
+/**
+ * The delay before retry number `failures + 1`: base · 2^failures, at most max. Exact, without
+ * jitter (client-go's ItemExponentialFailureRateLimiter): runtime's cappedDelay, whose attempt
+ * number is the retry's.
+ */
 export function backoffDelay(backoff: WorkQueueBackoff, failures: number): number {
-  // 2^failures overflows to Infinity for absurd counts; Math.min still caps it.
-  return Math.min(backoff.baseMs * 2 ** failures, backoff.maxMs);
+  return cappedDelay({ initialMs: backoff.baseMs, maxMs: backoff.maxMs }, failures + 1);
 }

@@ -1,30 +1,22 @@
 /**
  * ApprovalPolicy status as a pure function: the policy as last read, its compile errors and its
  * warnings in; the whole status and the Events worth recording out. The reconciler writes the
- * status once and records the Events only when that write happened, so a resync that changes
+ * status once and records the Events only when that write happened (kube/status-report.ts), so a resync that changes
  * nothing records nothing. Warnings never make the policy not-Ready: they describe what a
  * served policy does, they do not stop it.
  */
 import type { ApprovalPolicy, ApprovalPolicyStatus, PolicyWarning, RuleError } from '@airlock/crds';
-import { findCondition, setCondition } from '../kube/conditions.ts';
-import type { EventType } from '../kube/events.ts';
 import { jsonEqual } from '../kube/json-diff.ts';
+import { type PlannedEvent, planReadyStatus, type StatusReport } from '../kube/status-report.ts';
+
+export type { PlannedEvent } from '../kube/status-report.ts';
 
 /** Limits of status.warnings in the CRD schema: a longer list or message would fail the whole status write. */
 export const MAX_WARNINGS = 64;
 export const MAX_WARNING_MESSAGE = 1024;
 
-export interface PlannedEvent {
-  readonly type: EventType;
-  readonly reason: string;
-  readonly message: string;
-}
-
-export interface PolicyStatusPlan {
-  readonly status: ApprovalPolicyStatus;
-  /** To record once the status is written. */
-  readonly events: readonly PlannedEvent[];
-}
+/** The status to write, and the Events to record once it is written (writeStatusReport). */
+export type PolicyStatusPlan = StatusReport<ApprovalPolicyStatus>;
 
 export function planPolicyStatus(
   policy: ApprovalPolicy,
@@ -32,8 +24,6 @@ export function planPolicyStatus(
   allWarnings: readonly PolicyWarning[],
   now: Date,
 ): PolicyStatusPlan {
-  const generation = policy.metadata.generation ?? 1;
-  const before = findCondition(policy.status?.conditions, 'Ready');
   const ready = ruleErrors.length === 0;
   const message = ready
     ? 'Every rule compiled; the policy is served to sidecars.'
@@ -42,25 +32,13 @@ export function planPolicyStatus(
         .map((e) => `${e.rule ? `${e.rule}: ` : ''}${e.field}: ${e.message}`)
         .join('; ')}`;
   const warnings = fitWarnings(allWarnings);
-  const status: ApprovalPolicyStatus = {
-    ...policy.status,
-    observedGeneration: generation,
-    ruleErrors: [...ruleErrors],
-    warnings,
-    conditions: setCondition(
-      policy.status?.conditions,
-      { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'Compiled' : 'RuleErrors', message },
-      generation,
-      now,
-    ),
-  };
+  const readiness = { ready, reason: ready ? 'Compiled' : 'RuleErrors', message };
+  const report = planReadyStatus<ApprovalPolicyStatus>(policy, { ruleErrors: [...ruleErrors], warnings }, readiness, now, 'PolicyInvalid');
+  const status = report.status;
   if (ruleErrors.length === 0) delete status.ruleErrors;
   if (warnings.length === 0) delete status.warnings;
 
-  const events: PlannedEvent[] = [];
-  if (!ready && (before?.status !== 'False' || before.message !== message)) {
-    events.push({ type: 'Warning', reason: 'PolicyInvalid', message });
-  }
+  const events: PlannedEvent[] = [...report.events];
   const previous = policy.status?.warnings ?? [];
   if (!jsonEqual(previous, warnings)) {
     if (warnings.length > 0) events.push({ type: 'Warning', reason: 'PolicyWarnings', message: warningsSummary(allWarnings) });

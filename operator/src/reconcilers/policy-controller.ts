@@ -13,7 +13,7 @@ import type { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
 import { splitObjectKey } from '../kube/object-key.ts';
 import { readSecretKey } from '../kube/secrets.ts';
-import { writeStatusIfChanged } from '../kube/status-writer.ts';
+import { writeStatusReport } from '../kube/status-report.ts';
 import { checkPolicy, type HashKeyLookup } from '../policy/check-policy.ts';
 import { planPolicyStatus } from '../policy/policy-status.ts';
 import { policyWarnings } from '../policy/policy-warnings.ts';
@@ -45,8 +45,7 @@ export function policyReconciler(deps: PolicyReconcilerDeps): ReconcileFunction 
     const ruleErrors = checkPolicy(policy, hashKey);
     const warnings = policyWarnings(policy, deps.targets.list(namespace));
     const plan = planPolicyStatus(policy, ruleErrors, warnings, clock());
-    const written = await writeStatusIfChanged(deps.client, KINDS.approvalPolicy, policy, plan.status);
-    if (written === 'written') for (const event of plan.events) deps.events.record(policy, event.type, event.reason, event.message);
+    await writeStatusReport(deps, KINDS.approvalPolicy, policy, plan);
     // A missing hash-key Secret may appear; Secrets are not watched (get only), so look again.
     return hashKey && 'missing' in hashKey ? { requeueAfterMs: deps.recheckMs ?? 30_000 } : undefined;
   };

@@ -5,14 +5,13 @@
  */
 import type { Target, TargetStatus } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
-import { findCondition, setCondition } from '../kube/conditions.ts';
 import type { ReconcileFunction } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
 import { splitObjectKey } from '../kube/object-key.ts';
 import { readSecret } from '../kube/secrets.ts';
-import { writeStatusIfChanged } from '../kube/status-writer.ts';
+import { planReadyStatus, writeStatusReport } from '../kube/status-report.ts';
 import { endpointText, type SecretKeys, targetReadiness } from './target-status.ts';
 
 export interface TargetReconcilerDeps {
@@ -35,23 +34,9 @@ export function targetReconciler(deps: TargetReconcilerDeps): ReconcileFunction 
     const credentials = ref ? await keysOf(deps.client, namespace, ref.name) : undefined;
     const ca = caRef ? await keysOf(deps.client, namespace, caRef.name) : undefined;
     const readiness = targetReadiness(target, credentials, ca);
-    const generation = target.metadata.generation ?? 1;
-    const before = findCondition(target.status?.conditions, 'Ready');
-    const status: TargetStatus = {
-      ...target.status,
-      observedGeneration: generation,
-      endpoint: endpointText(target),
-      conditions: setCondition(
-        target.status?.conditions,
-        { type: 'Ready', status: readiness.ready ? 'True' : 'False', reason: readiness.reason, message: readiness.message },
-        generation,
-        clock(),
-      ),
-    };
-    const written = await writeStatusIfChanged(deps.client, KINDS.target, target, status);
-    if (written === 'written' && !readiness.ready && (before?.status !== 'False' || before.reason !== readiness.reason)) {
-      deps.events.record(target, 'Warning', 'CredentialsMissing', readiness.message);
-    }
+    // Every not-Ready reason is about the Secrets a Target needs: one Warning reason for all of them.
+    const report = planReadyStatus<TargetStatus>(target, { endpoint: endpointText(target) }, readiness, clock(), 'CredentialsMissing');
+    await writeStatusReport(deps, KINDS.target, target, report);
     return { requeueAfterMs: readiness.ready ? recheck.readyMs : recheck.notReadyMs };
   };
 }

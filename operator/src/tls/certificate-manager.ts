@@ -9,6 +9,7 @@
  * a replica also adopts certificates another replica renewed.
  */
 
+import { type Backoff, cappedDelay } from '@airlock/runtime';
 import {
   createCertificateAuthority,
   describeCertificate,
@@ -34,7 +35,8 @@ const DAY = 24 * 60 * 60;
 /** setTimeout's ceiling (~24.8 days); a later deadline is reached in several hops. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 5 * 60_000;
+/** A failed renewal is retried after 1 s, doubling to 5 min. */
+const RETRY_BACKOFF: Backoff = { initialMs: RETRY_MIN_MS, maxMs: 5 * 60_000 };
 const WRITE_ATTEMPTS = 5;
 
 export interface CertificateManagerOptions {
@@ -86,7 +88,8 @@ export class CertificateManager implements TlsSource {
   #material: TlsMaterial | undefined;
   #stored: StoredCertificates | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #retryMs = RETRY_MIN_MS;
+  /** Renewals that failed in a row: the next retry waits cappedDelay(RETRY_BACKOFF, failures). */
+  #failures = 0;
   #stopped = false;
   /** Serializes syncs, timer firings and caBundle publishing. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -165,12 +168,12 @@ export class CertificateManager implements TlsSource {
         await this.#sync();
         await this.#publish();
       });
-      this.#retryMs = RETRY_MIN_MS;
+      this.#failures = 0;
       this.#schedule();
     } catch (error) {
-      this.#logger.warn({ err: error, retryInMs: this.#retryMs }, 'certificate renewal failed; retrying');
-      this.#schedule(this.#retryMs);
-      this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
+      const retryInMs = cappedDelay(RETRY_BACKOFF, ++this.#failures);
+      this.#logger.warn({ err: error, retryInMs }, 'certificate renewal failed; retrying');
+      this.#schedule(retryInMs);
     }
   }
 

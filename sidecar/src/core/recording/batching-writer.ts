@@ -21,6 +21,7 @@
 
 import type { StoredRecord } from '@airlock/contracts/recording';
 import { RecordingError } from '@airlock/contracts/recording';
+import { type Backoff, cappedDelay } from '@airlock/runtime';
 import type { RecordingSink } from './sink.ts';
 
 export type StoreFailurePolicy = 'Block' | 'Continue';
@@ -72,8 +73,8 @@ export class BatchingWriter {
   readonly #maxDelayMs: number;
   readonly #highWaterMark: number;
   readonly #maxBuffered: number;
-  readonly #initialRetryMs: number;
-  readonly #maxRetryMs: number;
+  /** Block: the retry delays, exact (no jitter). */
+  readonly #retryBackoff: Backoff;
   readonly #flushTimeoutMs: number;
 
   /** Records not yet stored or given up; the first #inFlight of them are in the sink's hands. */
@@ -82,7 +83,8 @@ export class BatchingWriter {
   #inFlightDone: Promise<void> | undefined;
   #batchTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelayMs: number;
+  /** Block: appends that failed in a row; the next retry waits cappedDelay(#retryBackoff, #failures). */
+  #failures = 0;
   #blocked = false;
   #failing = false;
   #lastError: unknown;
@@ -105,9 +107,8 @@ export class BatchingWriter {
     this.#maxDelayMs = options.maxBatchDelayMs ?? 50;
     this.#highWaterMark = positive(options.highWaterMark, 1024);
     this.#maxBuffered = positive(options.maxBufferedRecords, 10_000);
-    this.#initialRetryMs = positive(options.initialRetryDelayMs, 100);
-    this.#maxRetryMs = Math.max(this.#initialRetryMs, options.maxRetryDelayMs ?? 5000);
-    this.#retryDelayMs = this.#initialRetryMs;
+    const initialMs = positive(options.initialRetryDelayMs, 100);
+    this.#retryBackoff = { initialMs, maxMs: Math.max(initialMs, options.maxRetryDelayMs ?? 5000) };
     this.#flushTimeoutMs = positive(options.flushTimeoutMs, 10_000);
   }
 
@@ -277,7 +278,7 @@ export class BatchingWriter {
     this.#queue.splice(0, count);
     this.#inFlight = 0;
     this.#settled += count;
-    this.#retryDelayMs = this.#initialRetryMs;
+    this.#failures = 0;
     this.#setBlocked(false);
     this.#afterBatch();
   }
@@ -295,11 +296,13 @@ export class BatchingWriter {
       return;
     }
     this.#setBlocked(true, error);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#pump();
-    }, this.#retryDelayMs);
-    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.#maxRetryMs);
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryTimer = undefined;
+        this.#pump();
+      },
+      cappedDelay(this.#retryBackoff, ++this.#failures),
+    );
   }
 
   #giveUp(count: number, cause: unknown): void {
