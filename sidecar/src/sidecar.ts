@@ -1,7 +1,8 @@
 /**
  * The composition root: given the seams (config, credentials, agent authentication, approvals,
- * recording store) it starts one listener per PostgreSQL target and the health server. main.ts
- * picks the implementations; tests call this directly with in-process ones.
+ * recording store) it starts one listener per target, through the protocol that serves the
+ * target's type (protocols/registry.ts), and the health server. main.ts picks the
+ * implementations; tests call this directly with in-process ones.
  */
 
 import { type HealthServer, startHealthServer } from '@airlock/runtime';
@@ -11,30 +12,28 @@ import { ApprovalGrants } from './core/approval/grants.ts';
 import { createSidecarMetrics, type SidecarMetrics } from './core/observability/metrics.ts';
 import { registerPeakRss } from './core/observability/peak-rss-metric.ts';
 import type { AgentAuthenticator, ApprovalGate, ConfigSource, CredentialSource, TargetConfig } from './core/ports.ts';
+import type { TargetListener } from './core/protocol.ts';
 import { RecordingHealth } from './core/recording/recording-health.ts';
 import { recorderSettingsFor } from './core/recording/recording-settings.ts';
 import type { RecordingStore } from './core/recording/sink.ts';
-import { CancelRegistry } from './protocols/postgres/cancel-registry.ts';
-import { type PgLimits, PgListener } from './protocols/postgres/listener.ts';
-import { createPgSessionFactory, type PgSessionFactoryDeps } from './protocols/postgres/postgres-sessions.ts';
-import type { BatchClassification } from './protocols/postgres/sql/classification.ts';
+import type { RecorderOptions } from './core/session/session-context.ts';
+import { createProtocols, type ProtocolOptions } from './protocols/registry.ts';
 
-export interface SidecarDeps {
+/** Beyond the shared seams, each protocol's own options (ProtocolOptions): `postgres` holds PostgreSQL's classifier and limits. */
+export interface SidecarDeps extends ProtocolOptions {
   readonly config: ConfigSource;
   readonly credentials: CredentialSource;
   readonly authenticator: AgentAuthenticator;
   readonly gate: ApprovalGate;
   readonly recordings: RecordingStore;
-  readonly classify: (text: string) => BatchClassification;
   readonly logger: Logger;
   readonly listenHost: string;
   /** Port per target name; absent means the Target's localPort. Tests pass 0. */
   readonly ports?: Readonly<Record<string, number>>;
-  readonly limits: PgLimits;
   readonly health?: { readonly host: string; readonly port: number };
   readonly registry?: Registry;
   readonly clock?: () => number;
-  readonly recorderOptions?: PgSessionFactoryDeps['recorderOptions'];
+  readonly recorderOptions?: RecorderOptions;
 }
 
 export interface RunningSidecar {
@@ -43,7 +42,7 @@ export interface RunningSidecar {
   readonly health: HealthServer | undefined;
   readonly metrics: SidecarMetrics;
   readonly registry: Registry;
-  /** With `graceMs`: a graceful shutdown (PgListener.close); without: every connection dropped at once. */
+  /** With `graceMs`: a graceful shutdown (TargetListener.close); without: every connection dropped at once. */
   close(options?: CloseOptions): Promise<void>;
 }
 
@@ -57,9 +56,9 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
   const metrics = createSidecarMetrics(registry);
   registerPeakRss(registry);
   const clock = deps.clock ?? Date.now;
-  const cancels = new CancelRegistry();
   const windowGrants = new ApprovalGrants(clock);
-  const listeners = new Map<string, PgListener>();
+  const protocols = createProtocols(deps);
+  const listeners = new Map<string, TargetListener>();
   const recordingHealth = new RecordingHealth({
     storeFailures: metrics.recordingStoreFailures,
     lostRecords: metrics.recordingLostRecords,
@@ -71,38 +70,29 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
   let draining: string | undefined;
   try {
     for (const target of config.targets) {
-      if (target.spec.type !== 'postgres') {
+      const protocol = protocols.get(target.spec.type);
+      if (!protocol) {
         deps.logger.warn({ target: target.name, type: target.spec.type }, 'target type not served by this sidecar version');
         continue;
       }
-      const sessionServices = createPgSessionFactory({
+      const listener = await protocol.listen({
         target,
+        host: deps.listenHost,
+        port: deps.ports?.[target.name] ?? target.spec.localPort,
         config: deps.config,
-        classify: deps.classify,
+        credentials: deps.credentials,
+        authenticator: deps.authenticator,
         gate: deps.gate,
         windowGrants,
-        cancels,
         recordings: deps.recordings,
         recordingHealth,
         metrics,
         logger: deps.logger,
-        limits: deps.limits,
         clock,
         ...(deps.recorderOptions ? { recorderOptions: deps.recorderOptions } : {}),
-      });
-      const listener = await PgListener.start({
-        target,
-        host: deps.listenHost,
-        port: deps.ports?.[target.name] ?? target.spec.localPort,
-        authenticator: deps.authenticator,
-        credentials: deps.credentials,
-        cancels,
-        limits: deps.limits,
-        logger: deps.logger.child({ target: target.name }),
-        sessionServices,
         onSessionCount: (delta) => {
-          metrics.sessionsActive.inc({ protocol: 'postgres' }, delta);
-          if (delta > 0) metrics.sessions.inc({ protocol: 'postgres' });
+          metrics.sessionsActive.inc({ protocol: protocol.type }, delta);
+          if (delta > 0) metrics.sessions.inc({ protocol: protocol.type });
         },
       });
       listeners.set(target.name, listener);

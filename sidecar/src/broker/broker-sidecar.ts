@@ -7,7 +7,7 @@
 
 import type { Backoff } from '@airlock/runtime';
 import type { Logger } from 'pino';
-import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/listener.ts';
+import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/limits/pg-limits.ts';
 import type { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
 import { type CloseOptions, type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
 import { BrokerApprovalGate } from './broker-approval-gate.ts';
@@ -60,10 +60,12 @@ export async function startBrokerSidecar(options: BrokerSidecarOptions): Promise
       authenticator: new PodIdentityAuthenticator(config),
       gate,
       recordings: new BrokerRecordingStore(client),
-      classify: (text) => options.classifier.classify(text),
+      postgres: {
+        classify: (text) => options.classifier.classify(text),
+        limits: { ...DEFAULT_PG_LIMITS, ...options.limits },
+      },
       logger,
       listenHost: options.listenHost,
-      limits: { ...DEFAULT_PG_LIMITS, ...options.limits },
       ...(options.ports ? { ports: options.ports } : {}),
       ...(options.health ? { health: options.health } : {}),
       ...(options.registry ? { registry: options.registry } : {}),

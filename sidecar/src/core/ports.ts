@@ -20,9 +20,15 @@ export interface PostgresCredentials {
   readonly caBundle?: string;
 }
 
-/** Target credentials, fetched just in time per session; never logged, never stored. */
+/** Credentials for one target, tagged by its type (spec.type); only postgres has any today. */
+export type TargetCredentials = { readonly type: 'postgres' } & PostgresCredentials;
+
+/**
+ * Target credentials, fetched just in time per session; never logged, never stored. The protocol
+ * narrows the answer to its own type and fails closed when it is another.
+ */
 export interface CredentialSource {
-  postgres(target: TargetConfig): Promise<PostgresCredentials>;
+  forTarget(target: TargetConfig): Promise<TargetCredentials>;
 }
 
 /**

@@ -1,5 +1,8 @@
-/** A CredentialSource for tests and local runs: credentials by target name, held in memory. */
-import type { CredentialSource, PostgresCredentials, TargetConfig } from '../core/ports.ts';
+/**
+ * A CredentialSource for tests and local runs: credentials by target name, held in memory. The
+ * settings file holds username and password, which only postgres targets use.
+ */
+import type { CredentialSource, PostgresCredentials, TargetConfig, TargetCredentials } from '../core/ports.ts';
 
 export class StaticCredentialSource implements CredentialSource {
   readonly #postgres: ReadonlyMap<string, PostgresCredentials>;
@@ -8,9 +11,11 @@ export class StaticCredentialSource implements CredentialSource {
     this.#postgres = new Map(Object.entries(postgres));
   }
 
-  async postgres(target: TargetConfig): Promise<PostgresCredentials> {
+  async forTarget(target: TargetConfig): Promise<TargetCredentials> {
+    if (target.spec.type !== 'postgres')
+      throw new Error(`no ${target.spec.type} credentials for target ${target.name}: static credentials are for postgres targets`);
     const credentials = this.#postgres.get(target.name);
     if (!credentials) throw new Error(`no credentials for target ${target.name}`);
-    return credentials;
+    return { type: 'postgres', ...credentials };
   }
 }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { AgentPrincipal, PostgresCredentials, SidecarConfig } from '../core/ports.ts';
 import { FileRecordingStore, type FsyncMode } from '../core/recording/file-sink.ts';
-import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/listener.ts';
+import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/limits/pg-limits.ts';
 import type { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
 import { type CloseOptions, type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
 import { InProcessApprovalGate } from './in-process-gate.ts';
@@ -45,10 +45,12 @@ export async function startStaticSidecar(options: StaticSidecarOptions): Promise
     authenticator: new StaticAuthenticator(options.config.principal, options.agentTokens),
     gate,
     recordings: new FileRecordingStore(options.recordings),
-    classify: (text) => classifier.classify(text),
+    postgres: {
+      classify: (text) => classifier.classify(text),
+      limits: { ...DEFAULT_PG_LIMITS, ...options.limits },
+    },
     logger: options.logger,
     listenHost: options.listenHost,
-    limits: { ...DEFAULT_PG_LIMITS, ...options.limits },
     ...(options.ports ? { ports: options.ports } : {}),
     ...(options.health ? { health: options.health } : {}),
     ...(options.recorderOptions ? { recorderOptions: options.recorderOptions } : {}),

@@ -6,6 +6,7 @@
  * session writes to the agent in whole messages only.
  */
 import type { Socket } from 'node:net';
+import { pause } from '@airlock/runtime';
 import { closeAfterFatal } from './limits/close-after-fatal.ts';
 import { SHUTDOWN_CUT_FATAL, SHUTDOWN_FATAL } from './session/shutdown-notice.ts';
 
@@ -29,7 +30,7 @@ export async function drainSessions(input: DrainInput): Promise<void> {
   // Sockets still in startup either become sessions (and are shut down at once) or fail on their own.
   while ((input.sessions.size > 0 || input.sockets.size > 0) && Date.now() < deadline) {
     const open = [...input.sessions].map((session) => session.closed);
-    await Promise.race([Promise.all(open), sleep(Math.min(POLL_MS, deadline - Date.now()))]);
+    await Promise.race([Promise.all(open), pause(Math.max(0, Math.min(POLL_MS, deadline - Date.now())))]);
   }
   for (const session of input.sessions) session.terminate(SHUTDOWN_CUT_FATAL);
   for (const socket of input.sockets) if (!socket.writableEnded) closeAfterFatal(socket, SHUTDOWN_FATAL);
@@ -37,7 +38,3 @@ export async function drainSessions(input: DrainInput): Promise<void> {
 
 /** How often the drain looks again for sockets that have not become sessions yet. */
 const POLL_MS = 100;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import type { Logger } from 'pino';
-import type { AgentAuthenticator, AgentPrincipal, CredentialSource, TargetConfig } from '../../core/ports.ts';
+import type { AgentAuthenticator, AgentPrincipal, CredentialSource, PostgresCredentials, TargetConfig } from '../../core/ports.ts';
 import { connectUpstream, openTransport } from './backend/upstream-connect.ts';
 import { UpstreamError } from './backend/upstream-error.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
@@ -25,8 +25,6 @@ import type { PgSessionServices } from './session/services.ts';
 import { SHUTDOWN_FATAL } from './session/shutdown-notice.ts';
 import { sessionOpenRecorded } from './session/store-unavailable.ts';
 import { ProtocolError } from './wire/errors.ts';
-
-export { DEFAULT_PG_LIMITS, type PgLimits } from './limits/pg-limits.ts';
 
 export interface PgListenerOptions {
   readonly target: TargetConfig;
@@ -165,7 +163,7 @@ export class PgListener {
     if (!endpoint) throw new Error(`Target ${target.name} has no postgres endpoint`);
     let upstream: Awaited<ReturnType<typeof connectUpstream>>;
     try {
-      const credentials = await this.#options.credentials.postgres(target);
+      const credentials = await this.#credentials();
       upstream = await connectUpstream({
         endpoint,
         credentials,
@@ -189,7 +187,7 @@ export class PgListener {
     if (limits.keepAliveMs > 0) upstream.socket.setKeepAlive(true, limits.keepAliveMs);
     const session = new PgSession(socket, startup.frames.decoder, upstream, services, limits);
     session.sendUpstreamCancel = async (key) => {
-      const credentials = await this.#options.credentials.postgres(target);
+      const credentials = await this.#credentials();
       const transport = await openTransport(endpoint, credentials, limits.connectTimeoutMs);
       transport.end(serialize.cancel(key.processId, key.secretKey.readInt32BE(0)));
     };
@@ -204,6 +202,14 @@ export class PgListener {
     this.#sessions.add(session);
     void session.closed.then(() => this.#sessions.delete(session));
     if (this.#draining) session.shutdown(SHUTDOWN_FATAL);
+  }
+
+  /** Fails closed: credentials of another type are never offered to a PostgreSQL server. */
+  async #credentials(): Promise<PostgresCredentials> {
+    const { target } = this.#options;
+    const credentials = await this.#options.credentials.forTarget(target);
+    if (credentials.type === 'postgres') return credentials;
+    throw new Error(`the credentials for target ${target.name} are not postgres credentials`);
   }
 
   #refuse(socket: Socket, error: Error): void {

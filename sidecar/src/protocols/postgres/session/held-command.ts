@@ -1,23 +1,21 @@
 /**
- * One command held for approval. Binds the approval to the digest of exactly what will be sent
- * (text, bound parameters, target, identity), reuses a session or window grant for that digest,
- * otherwise asks the approval gate, tells the agent which ApprovalRequest to get approved and how,
- * and waits — for a decision, the expiry, a cancel or the agent going away. Nothing here sends
- * anything upstream: the session forwards the held bytes only when `run` says release.
+ * A PostgreSQL command held for approval: the neutral hold (core/approval/approval-hold.ts) with
+ * PostgreSQL's words. It hands the hold the exact text and bound parameters that will be sent,
+ * tells the agent it waits with a NoticeResponse, and turns a refusal into the ErrorResponse the
+ * agent gets for the statement. Nothing here sends anything upstream: the session forwards the
+ * held bytes only when `run` says release.
  */
 
-import { durationSeconds, operationDigest } from '@airlock/contracts/approval';
 import type { RecordedEvent } from '@airlock/contracts/recording';
-import type { ApprovalSettings } from '@airlock/crds';
+import { type ApprovalWaitNotice, type HoldRefusal, holdForApproval } from '../../../core/approval/approval-hold.ts';
 import type { ApprovalGrants } from '../../../core/approval/grants.ts';
-import type { ApprovalOutcome, PendingApproval } from '../../../core/ports.ts';
+import type { PendingApproval } from '../../../core/ports.ts';
 import { encode } from '../wire/backend-messages.ts';
 import { denialError, SQLSTATE } from './denials.ts';
 import type { StatementResult } from './in-flight.ts';
 import type { PgSessionServices } from './services.ts';
 import type { MessageDecision } from './statement-decision.ts';
 
-const DEFAULT_TTL = '15m';
 const SUMMARY_LIMIT = 200;
 
 export type HoldResult =
@@ -45,6 +43,25 @@ function summary(decision: MessageDecision): string {
   return text.length > SUMMARY_LIMIT ? `${text.slice(0, SUMMARY_LIMIT - 1)}…` : text;
 }
 
+function waitNotice(notice: ApprovalWaitNotice): Buffer {
+  return encode.noticeResponse({
+    severity: 'NOTICE',
+    code: '00000',
+    message: `airlock: ${notice.message}`,
+    detail: notice.detail,
+    hint: `Cancel the statement to withdraw the request.`,
+  });
+}
+
+/** Withdrawn reads as PostgreSQL's own cancel (57014), which is what the agent did or what it looks like to it. */
+function refusalError(refusal: HoldRefusal): Buffer {
+  const hint = refusal.hint ? { hint: refusal.hint } : {};
+  if (refusal.kind === 'Withdrawn') {
+    return denialError({ code: SQLSTATE.queryCanceled, message: `canceling statement due to user request: ${refusal.message}`, ...hint });
+  }
+  return denialError({ code: SQLSTATE.insufficientPrivilege, message: refusal.message, ...hint });
+}
+
 export class HeldCommand {
   readonly #services: PgSessionServices;
   readonly #input: HeldCommandInput;
@@ -55,158 +72,38 @@ export class HeldCommand {
   }
 
   async run(hooks: HoldHooks): Promise<HoldResult> {
-    const { target, principal, gate, windowGrants, clock } = this.#services;
     const { text, parameters, decision, sessionGrants } = this.#input;
-    const verdict = decision.governing.verdict;
-    const settings: ApprovalSettings | undefined = verdict?.approval;
-    const digest = operationDigest({
-      text,
-      parameters,
-      target: { namespace: target.namespace, name: target.name },
-      identity: { namespace: principal.namespace, name: principal.identity },
-    });
-    const statementIndex = decision.indexes[0] ?? 0;
-    if (sessionGrants.covers(digest) || windowGrants.covers(digest)) {
-      // An earlier approval with scope session or window covers exactly these bytes.
-      hooks.record({
-        type: 'approval.outcome',
-        statementIndex,
-        name: '(granted earlier)',
-        phase: 'Approved',
-        reason: 'covered by an earlier approval with scope session or window',
-        waitedSeconds: 0,
-      });
-      return { release: true };
-    }
-    if (!verdict || !settings) {
-      return {
-        release: false,
-        error: denialError({ code: SQLSTATE.insufficientPrivilege, message: 'approval is required but no approvers are configured' }),
-      };
-    }
-    let pending: PendingApproval;
-    try {
-      pending = await gate.request(principal, {
-        target: { name: target.name, type: target.spec.type },
-        operation: {
-          text,
-          ...(parameters.length > 0
-            ? {
-                parameters: parameters.map((p) =>
-                  p.value === null
-                    ? { isNull: true }
-                    : {
-                        value: p.format === 1 ? p.value.toString('base64') : p.value.toString('utf8'),
-                        format: p.format === 1 ? ('binary' as const) : ('text' as const),
-                      },
-                ),
-              }
-            : {}),
-          summary: summary(decision),
-          digest,
-          sessionID: this.#services.sessionId,
-          sequence: decision.indexes[0] ?? 0,
-        },
-        policy: { name: verdict.policy, ...(verdict.rule ? { rule: verdict.rule } : {}) },
-        requiredApprovals: settings.requiredApprovals ?? 1,
-        approvers: settings.approvers,
-        scope: settings.scope ?? 'once',
-        ...(settings.window ? { window: settings.window } : {}),
-        ttlSeconds: durationSeconds(settings.ttl ?? DEFAULT_TTL),
-      });
-    } catch (error) {
-      // Fail closed: without the control plane nobody can approve, so nothing is released.
-      this.#services.metrics.error('ApprovalGateUnavailable');
-      hooks.record({ type: 'error', statementIndex, code: 'ApprovalGateUnavailable', message: (error as Error).message });
-      return {
-        release: false,
-        error: denialError({
-          code: SQLSTATE.insufficientPrivilege,
-          message: `this statement needs approval, but the approval service is unavailable: ${(error as Error).message}`,
-          hint: 'Try again later.',
-        }),
-      };
-    }
-    const command = `kubectl approve ${pending.name} -n ${pending.namespace}`;
-    hooks.record({ type: 'approval.requested', statementIndex, name: pending.name, namespace: pending.namespace, digest });
-    hooks.onPending(pending);
-    hooks.notify(
-      encode.noticeResponse({
-        severity: 'NOTICE',
-        code: '00000',
-        message: `airlock: ${decision.governing.reason}. Waiting for approval: ApprovalRequest ${pending.name} in namespace ${pending.namespace}`,
-        detail: `A reviewer approves it with: ${command}`,
-        hint: `Cancel the statement to withdraw the request.`,
-      }),
+    const result = await holdForApproval(
+      { ...this.#services, sessionGrants },
+      {
+        text,
+        parameters,
+        summary: summary(decision),
+        statementIndex: decision.indexes[0] ?? 0,
+        decision: decision.governing,
+        noun: 'statement',
+      },
+      {
+        waiting: (notice) => hooks.notify(waitNotice(notice)),
+        onPending: (pending) => hooks.onPending(pending),
+        closed: hooks.closed,
+        record: (event) => hooks.record(event),
+      },
     );
-    const started = clock();
-    const outcome: ApprovalOutcome | undefined = await Promise.race([
-      pending.outcome.catch((error: Error) => ({ phase: 'Withdrawn' as const, reason: `the approval service failed: ${error.message}` })),
-      hooks.closed.then(() => undefined),
-    ]);
-    const waited = (clock() - started) / 1000;
-    if (outcome === undefined) {
-      await pending.withdraw('the agent disconnected while the statement was held').catch(() => undefined);
-      hooks.record({
-        type: 'approval.outcome',
-        statementIndex,
-        name: pending.name,
-        phase: 'Withdrawn',
-        reason: 'the agent disconnected',
-        waitedSeconds: waited,
-      });
-      this.#services.metrics.approvalWait('Withdrawn', waited);
-      return { release: false, error: Buffer.alloc(0) };
+    if (result.release) {
+      const report = result.report;
+      if (!report) return { release: true };
+      return {
+        release: true,
+        report: (statement) =>
+          report({
+            ok: statement.error === undefined,
+            result: statement.error ? `ERROR ${statement.error.code}: ${statement.error.message}` : statement.tags.join('; '),
+          }),
+      };
     }
-    this.#services.metrics.approvalWait(outcome.phase, waited);
-    hooks.record({
-      type: 'approval.outcome',
-      statementIndex,
-      name: pending.name,
-      phase: outcome.phase,
-      waitedSeconds: waited,
-      ...(outcome.phase === 'Approved' ? { reviewers: outcome.approvers } : {}),
-      ...(outcome.phase === 'Denied' ? { reviewers: [outcome.reviewer], reason: outcome.reason } : {}),
-      ...(outcome.phase === 'Withdrawn' ? { reason: outcome.reason } : {}),
-    });
-    switch (outcome.phase) {
-      case 'Approved': {
-        if (settings.scope === 'session') sessionGrants.grant(digest, Number.POSITIVE_INFINITY);
-        if (settings.scope === 'window' && settings.window) windowGrants.grant(digest, clock() + durationSeconds(settings.window) * 1000);
-        return {
-          release: true,
-          report: (result) =>
-            pending.reportExecution({
-              ok: result.error === undefined,
-              result: result.error ? `ERROR ${result.error.code}: ${result.error.message}` : result.tags.join('; '),
-            }),
-        };
-      }
-      case 'Denied':
-        return {
-          release: false,
-          error: denialError({
-            code: SQLSTATE.insufficientPrivilege,
-            message: `ApprovalRequest ${pending.name} was denied by ${outcome.reviewer}: ${outcome.reason}`,
-          }),
-        };
-      case 'Expired':
-        return {
-          release: false,
-          error: denialError({
-            code: SQLSTATE.insufficientPrivilege,
-            message: `ApprovalRequest ${pending.name} expired before it was approved`,
-            hint: 'Run the statement again to ask again.',
-          }),
-        };
-      case 'Withdrawn':
-        return {
-          release: false,
-          error: denialError({
-            code: SQLSTATE.queryCanceled,
-            message: `canceling statement due to user request: ApprovalRequest ${pending.name} withdrawn (${outcome.reason})`,
-          }),
-        };
-    }
+    // The agent is gone: nothing to send it.
+    if (!result.refusal) return { release: false, error: Buffer.alloc(0) };
+    return { release: false, error: refusalError(result.refusal) };
   }
 }

@@ -4,40 +4,18 @@
  */
 
 import type { CompiledPolicy, SqlFacts } from '@airlock/contracts/policy';
-import type { RecordedEvent } from '@airlock/contracts/recording';
 import type { Logger } from 'pino';
 import type { ApprovalGrants } from '../../../core/approval/grants.ts';
 import type { AgentPrincipal, ApprovalGate, TargetConfig } from '../../../core/ports.ts';
+import type { SessionRecord } from '../../../core/recording/session-record.ts';
+import type { SessionMetrics } from '../../../core/session/session-metrics.ts';
 import type { CancelRegistry } from '../cancel-registry.ts';
 import type { Masker } from '../masking/row-masker.ts';
 import type { BatchClassification } from '../sql/classification.ts';
 
-/**
- * The session's record: one call per event, in order. The waits reject with RecordingError
- * StoreUnavailable after the target's recording.blockTimeout (see docs/adr/0012).
- */
-export interface SessionRecord {
-  record(event: RecordedEvent): void;
-  /** False while the store cannot keep up and the target says Block: forward nothing until true. */
-  readonly writable: boolean;
-  whenWritable(): Promise<void>;
-  /** Before the first byte goes upstream: the session-open record is stored. */
-  opened(): Promise<void>;
-  /** Block: before bytes go upstream, the records that decided them are stored. Undefined: nothing to wait for. */
-  beforeForward(): Promise<void> | undefined;
-  /** After session.close: flush what is buffered and release the sink (bounded by recording.flushTimeout). */
-  close(): Promise<void>;
-}
-
-export interface SessionMetrics {
-  statement(decision: 'allow' | 'deny' | 'requireApproval', mode: 'enforce' | 'audit'): void;
-  approvalWait(outcome: string, seconds: number): void;
-  bytes(direction: 'in' | 'out', count: number): void;
-  masked(rule: string, count: number): void;
-  maskedBinaryNulled(count: number): void;
-  parseCache(hit: boolean): void;
-  error(code: string): void;
-}
+/** Session code imports every service type from here; the neutral ones live in the core. */
+export type { SessionRecord } from '../../../core/recording/session-record.ts';
+export type { SessionMetrics } from '../../../core/session/session-metrics.ts';
 
 export interface PgSessionServices {
   readonly sessionId: string;
