@@ -27,6 +27,7 @@ import {
 } from '@airlock/contracts/masking';
 import { encodeDataRow } from '../wire/backend-messages.ts';
 import { ProtocolError } from '../wire/errors.ts';
+import { BACKEND } from '../wire/message-codes.ts';
 import { encodeFieldText, encodeReplacement, type FieldCodec, fieldCodec, isJson, textOffset } from './field-codec.ts';
 
 /** A result column as the masker needs it; the caller resolves schema and table from the RowDescription's table OID. */
@@ -264,7 +265,7 @@ class RowPlan implements RowMaskPlan {
    */
   #index(frame: Buffer): void {
     const count = this.#actions.length;
-    if (frame.length < 7 || frame[0] !== 0x44) throw malformed('not a DataRow message');
+    if (frame.length < 7 || frame[0] !== BACKEND.DataRow) throw malformed('not a DataRow message');
     if (frame.readInt32BE(1) !== frame.length - 1) throw malformed(`length ${frame.readInt32BE(1)} but ${frame.length - 1} bytes`);
     const fields = frame.readInt16BE(5);
     if (fields !== count) throw malformed(`${fields} fields but the RowDescription has ${count} columns`);

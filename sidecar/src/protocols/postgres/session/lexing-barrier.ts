@@ -37,6 +37,7 @@ import { randomBytes } from 'node:crypto';
 import { serialize } from 'pg-protocol';
 import { type PinnedSettingName, reportedPinBroken } from '../sql/pinned-settings.ts';
 import type { Frame } from '../wire/frame-decoder.ts';
+import { BACKEND } from '../wire/message-codes.ts';
 import type { InFlight, InFlightKind, InFlightQueue } from './in-flight.ts';
 
 /** True when the server could lex this text differently from the classifier under another encoding or with standard_conforming_strings off. */
@@ -53,7 +54,7 @@ const CODE_RUNNING: ReadonlySet<InFlightKind> = new Set<InFlightKind>(['query', 
 export interface LexingBarrierPorts {
   /** The replies still owed, oldest first (the session's). */
   readonly inFlight: InFlightQueue;
-  /** Queues bytes upstream with the entry their replies retire (the session's #forward). */
+  /** Queues bytes upstream with the entry their replies retire (AgentToUpstream.forward). */
   forward(bytes: Buffer, entry: InFlight): void;
   /** Whether the agent has a prepared statement or portal of this name, so the probe must not take it. */
   nameInUse(kind: 'statement' | 'portal', name: string): boolean;
@@ -141,15 +142,15 @@ export class LexingBarrier {
    */
   upstreamFrame(frame: Frame): boolean {
     switch (frame.code) {
-      case 0x47: // G CopyInResponse
-      case 0x57: // W CopyBothResponse
+      case BACKEND.CopyInResponse:
+      case BACKEND.CopyBothResponse:
         this.#copyIn = true;
         break;
-      case 0x43: // C CommandComplete
-      case 0x45: // E ErrorResponse
+      case BACKEND.CommandComplete:
+      case BACKEND.ErrorResponse:
         this.#copyIn = false;
         break;
-      case 0x5a: // Z ReadyForQuery: any change was reported (ParameterStatus) before it
+      case BACKEND.ReadyForQuery: // any change was reported (ParameterStatus) before it
         this.#copyIn = false;
         // The head is the Query or Sync this answers; what was sent after it has not been shown.
         if (!this.#codeInFlight(1)) this.#unverified = false;
@@ -158,17 +159,17 @@ export class LexingBarrier {
     const probe = this.#probe;
     if (!probe || this.#ports.inFlight.head?.kind !== 'probe') return false;
     switch (frame.code) {
-      case 0x31: // 1 ParseComplete
-      case 0x32: // 2 BindComplete
-      case 0x43: // C CommandComplete
+      case BACKEND.ParseComplete:
+      case BACKEND.BindComplete:
+      case BACKEND.CommandComplete:
         return true;
-      case 0x44: // D DataRow
+      case BACKEND.DataRow:
         probe.values.push(singleTextColumn(frame.payload) ?? '');
         return true;
-      case 0x33: // 3 CloseComplete
+      case BACKEND.CloseComplete:
         if (--probe.closesLeft === 0) this.#probeDone(probe);
         return true;
-      case 0x45: // E ErrorResponse: the probe failed (a cancel, a timeout); the server now skips to Sync
+      case BACKEND.ErrorResponse: // the probe failed (a cancel, a timeout); the server now skips to Sync
         this.#ports.inFlight.shift();
         this.#probe = undefined;
         this.#ports.unverifiable('the probe of the pinned settings failed');
