@@ -16,7 +16,7 @@ NODE_TEST := node --test --test-reporter=tap
 UNIT_TESTS := $(foreach p,crds contracts runtime operator sidecar kubectl-approve testkit,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
-.PHONY: help setup system-packages bench binaries generate build typecheck lint format test test-unit e2e fuzz policy-test cluster demo approve-plugin clean
+.PHONY: help setup system-packages bench binaries generate build typecheck lint format test test-unit e2e fuzz policy-test manifests cluster demo approve-plugin clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ policy-test: setup ## run the policy tests in crds/examples
 # One test run, so it ends with one summary for everything.
 test: lint typecheck system-packages binaries ## everything: lint, types, unit, end-to-end
 	$(NODE_TEST) --test-concurrency=2 $(UNIT_TESTS) $(E2E_TESTS)
+
+manifests: setup ## print every object airlock needs in a cluster besides the operator Deployment (NAMESPACE=airlock-system)
+	@node operator/src/install-manifests-main.ts --namespace $(or $(NAMESPACE),airlock-system)
 
 approve-plugin: setup ## write the kubectl approve plugin as one executable file: kubectl-approve/dist/kubectl-approve
 	node kubectl-approve/scripts/bundle.ts

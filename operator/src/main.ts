@@ -6,6 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { OPERATOR_SERVICE } from '@airlock/contracts/install';
 import { createLogger } from '@airlock/runtime';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startOperator } from './operator.ts';
@@ -123,7 +124,7 @@ function parse() {
   });
   if (values.help) return 'help' as const;
   const namespace = values.namespace ?? process.env.POD_NAMESPACE ?? 'airlock-system';
-  const service = values.service ?? 'airlock-operator';
+  const service = values.service ?? OPERATOR_SERVICE;
   const brokerPort = port(values['broker-port'], 8443, '--broker-port');
   const retentionMs = duration(values.retention ?? '24h', '--retention');
   const resources = sidecarResources({

@@ -1,12 +1,8 @@
-/**
- * Everything an installer applies, besides the CRDs, so that the operator runs as its own service
- * account with least privilege and the API server enforces who may review: namespace, service
- * account, RBAC, admission parameters, policy and binding. The operator never applies these itself.
- */
-import { admissionObjects } from './admission.ts';
-import { type OperatorIdentity, operatorRbac, policyAuthorRole, reviewerRoles } from './rbac.ts';
-
+/** The objects an installation applies, and the names they share with the operator and the webhooks. */
 export { admissionObjects } from './admission.ts';
+export * from './install-manifest.ts';
+export * from './install-objects.ts';
+export * from './names.ts';
 export {
   AGGREGATE_TO_REVIEWER_LABEL,
   OPERATOR_ROLE,
@@ -17,23 +13,5 @@ export {
   REVIEWER_ROLE,
   reviewerRoles,
 } from './rbac.ts';
-
-/** In apply order. */
-export function installObjects(identity: OperatorIdentity): object[] {
-  return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: identity.namespace, labels: { 'app.kubernetes.io/part-of': 'airlock' } } },
-    {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: identity.serviceAccount, namespace: identity.namespace, labels: { 'app.kubernetes.io/part-of': 'airlock' } },
-    },
-    ...reviewerRoles(),
-    policyAuthorRole(),
-    ...operatorRbac(identity),
-    ...admissionObjects(identity),
-  ];
-}
-
-export * from './names.ts';
 export * from './webhook-configurations.ts';
 export * from './webhook-paths.ts';

@@ -21,3 +21,6 @@ export const TOKEN_VOLUME = 'airlock-token';
 export const TOKEN_MOUNT_PATH = '/var/run/secrets/airlock';
 /** Ports in the pod the sidecar keeps for itself (the Target CRD refuses them for localPort). */
 export const SIDECAR_HEALTH_PORT = 15021;
+
+/** The operator's Service: the webhooks call it, its certificates name it, the broker URL points at it. */
+export const OPERATOR_SERVICE = 'airlock-operator';
