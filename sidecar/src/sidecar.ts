@@ -17,6 +17,8 @@ import { RecordingHealth } from './core/recording/recording-health.ts';
 import { recorderSettingsFor } from './core/recording/recording-settings.ts';
 import type { RecordingStore } from './core/recording/sink.ts';
 import type { RecorderOptions } from './core/session/session-context.ts';
+import type { PgLimits } from './protocols/postgres/limits/pg-limits.ts';
+import type { SqlClassifier } from './protocols/postgres/sql/classifier.ts';
 import { createProtocols, type ProtocolOptions } from './protocols/registry.ts';
 
 /** Beyond the shared seams, each protocol's own options (ProtocolOptions): `postgres` holds PostgreSQL's classifier and limits. */
@@ -34,6 +36,13 @@ export interface SidecarDeps extends ProtocolOptions {
   readonly registry?: Registry;
   readonly clock?: () => number;
   readonly recorderOptions?: RecorderOptions;
+}
+
+/** What both ways of running the sidecar (static settings, the broker) take besides their seams. */
+export interface SidecarRunOptions extends Pick<SidecarDeps, 'logger' | 'listenHost' | 'ports' | 'health' | 'recorderOptions'> {
+  readonly classifier: SqlClassifier;
+  /** Over the PostgreSQL defaults (protocols/postgres/limits/pg-limits.ts). */
+  readonly limits?: Partial<PgLimits>;
 }
 
 export interface RunningSidecar {

@@ -8,7 +8,7 @@ import { ApproveError } from '../errors.ts';
 import { formatObject, RESOURCE } from '../format/machine-output.ts';
 import type { ApprovalApi } from '../kube/approval-api.ts';
 import { preReviewProblem } from '../review/review-errors.ts';
-import type { Decision } from '../review/review-patch.ts';
+import type { Decision, ReviewInput } from '../review/review-patch.ts';
 import { connect } from './connect.ts';
 
 export async function reviewCommand(command: Extract<Command, { kind: 'review' }>, terminal: Terminal): Promise<number> {
@@ -43,16 +43,8 @@ export async function reviewCommand(command: Extract<Command, { kind: 'review' }
   return exitCode;
 }
 
-export interface Submission {
-  readonly me: Reviewer;
-  readonly decision: Decision;
-  readonly reason?: string | undefined;
-  readonly digest?: string | undefined;
-  readonly now: Date;
-}
-
 /** Checks what the reviewer can check, then appends the review; the API server decides the rest. */
-export function submitReview(api: ApprovalApi, request: ApprovalRequest, submission: Submission): Promise<ApprovalRequest> {
+export function submitReview(api: ApprovalApi, request: ApprovalRequest, submission: ReviewInput): Promise<ApprovalRequest> {
   return api.appendReview(request, submission, (current) => preReviewProblem(current, submission.me, submission.now, submission.digest));
 }
 

@@ -6,10 +6,8 @@
  */
 
 import type { Backoff } from '@airlock/runtime';
-import type { Logger } from 'pino';
-import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/limits/pg-limits.ts';
-import type { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
-import { type CloseOptions, type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
+import { DEFAULT_PG_LIMITS } from '../protocols/postgres/limits/pg-limits.ts';
+import { type CloseOptions, type RunningSidecar, type SidecarDeps, type SidecarRunOptions, startSidecar } from '../sidecar.ts';
 import { BrokerApprovalGate } from './broker-approval-gate.ts';
 import { BrokerClient, type BrokerClientOptions } from './broker-client.ts';
 import { BrokerConfigSource } from './broker-config-source.ts';
@@ -17,16 +15,9 @@ import { BrokerCredentialSource } from './broker-credential-source.ts';
 import { BrokerRecordingStore } from './broker-recording-store.ts';
 import { PodIdentityAuthenticator } from './pod-identity-authenticator.ts';
 
-export interface BrokerSidecarOptions {
+export interface BrokerSidecarOptions extends SidecarRunOptions {
   readonly broker: BrokerClientOptions;
-  readonly classifier: SqlClassifier;
-  readonly logger: Logger;
-  readonly listenHost: string;
-  readonly limits?: Partial<PgLimits>;
-  readonly ports?: SidecarDeps['ports'];
-  readonly health?: SidecarDeps['health'];
   readonly registry?: SidecarDeps['registry'];
-  readonly recorderOptions?: SidecarDeps['recorderOptions'];
   /** Between re-opened streams (default 200 ms doubling to 10 s). */
   readonly backoff?: Backoff;
   /** Gives up waiting for the first config. */

@@ -3,30 +3,21 @@
  * pod identity, the in-process approval gate, JSONL recordings. main.ts (static mode), the test
  * fixture and the benchmark all start it this way.
  */
-import type { Logger } from 'pino';
 import type { AgentPrincipal, PostgresCredentials, SidecarConfig } from '../core/ports.ts';
 import { FileRecordingStore, type FsyncMode } from '../core/recording/file-sink.ts';
-import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/limits/pg-limits.ts';
-import type { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
-import { type CloseOptions, type RunningSidecar, type SidecarDeps, startSidecar } from '../sidecar.ts';
+import { DEFAULT_PG_LIMITS } from '../protocols/postgres/limits/pg-limits.ts';
+import { type CloseOptions, type RunningSidecar, type SidecarRunOptions, startSidecar } from '../sidecar.ts';
 import { InProcessApprovalGate } from './in-process-gate.ts';
 import { StaticAuthenticator } from './static-authenticator.ts';
 import { StaticConfigSource } from './static-config.ts';
 import { StaticCredentialSource } from './static-credentials.ts';
 
-export interface StaticSidecarOptions {
+export interface StaticSidecarOptions extends SidecarRunOptions {
   readonly config: SidecarConfig;
   readonly credentials: Readonly<Record<string, PostgresCredentials>>;
   /** When set, agents must send one of these tokens as their password; otherwise pod identity. */
   readonly agentTokens?: Readonly<Record<string, AgentPrincipal>>;
   readonly recordings: { readonly directory: string; readonly fsync: FsyncMode };
-  readonly classifier: SqlClassifier;
-  readonly logger: Logger;
-  readonly listenHost: string;
-  readonly limits?: Partial<PgLimits>;
-  readonly ports?: SidecarDeps['ports'];
-  readonly health?: SidecarDeps['health'];
-  readonly recorderOptions?: SidecarDeps['recorderOptions'];
 }
 
 export interface StaticSidecar {
