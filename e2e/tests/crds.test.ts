@@ -6,7 +6,10 @@
  * in a real cluster (e2e/tests/segregation-of-duties.test.ts tests the policy itself).
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { installManifest } from '@airlock/contracts/install';
 import { EXAMPLES_DIR, exampleDocuments, exampleFiles, GROUP, SOURCES, VERSION } from '@airlock/crds';
 import { baseDocument, INVALID_CASES } from '@airlock/crds/testing/invalid-cases';
 import {
@@ -19,6 +22,7 @@ import {
   type TestUserName,
 } from '@airlock/testkit';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 
 const log = (line: string) => process.stderr.write(`# ${line}\n`);
 const plural = (kind: string) => SOURCES.find((s) => s.kind === kind)!.plural;
@@ -44,6 +48,35 @@ test('the CRDs are Established with their names accepted', async () => {
     for (const type of ['Established', 'NamesAccepted']) {
       assert.equal(crd.status?.conditions?.find((c) => c.type === type)?.status, 'True', `${crd.metadata?.name} ${type}`);
     }
+  }
+});
+
+test('the install manifest (make manifests) is accepted by the API server as a whole: a server-side dry run', async () => {
+  const file = join(plane.dir, 'install-manifest.yaml');
+  const objects = installManifest({
+    namespace: install.namespace,
+    serviceAccount: install.serviceAccount,
+    service: { name: 'airlock-operator' },
+  });
+  writeFileSync(file, objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n'));
+  const applied = await plane.kubectl([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '--dry-run=server',
+    '--field-manager=airlock-install',
+    '-f',
+    file,
+  ]);
+  assert.equal(applied.code, 0, applied.stderr);
+  for (const kind of [
+    'customresourcedefinition',
+    'clusterrole',
+    'validatingadmissionpolicy',
+    'mutatingwebhookconfiguration',
+    'validatingwebhookconfiguration',
+  ]) {
+    assert.match(applied.stdout, new RegExp(`^${kind}[^ ]* serverside-applied \\(server dry run\\)$`, 'm'), applied.stdout);
   }
 });
 
