@@ -10,8 +10,10 @@
  * HEARTBEAT_SECONDS so both ends notice a dead connection. A sidecar re-opens a stream that ends;
  * the first line of a re-opened stream is always the current state, so nothing is lost between.
  */
+
 import type { ApprovalDraft, ApprovalOutcome, SidecarConfig } from '../broker/served-config.ts';
 import type { StoredRecord } from '../recording/hash-chain.ts';
+import type { TargetCredentials } from '../targets/credentials.ts';
 
 export const BROKER_API = '/v1';
 export const HEARTBEAT_SECONDS = 15;
@@ -51,13 +53,8 @@ export interface CredentialsRequest {
   readonly target: string;
 }
 
-/** By target type; only postgres is served today. */
-export type CredentialsResponse = {
-  readonly type: 'postgres';
-  readonly username: string;
-  readonly password: string;
-  readonly caBundle?: string;
-};
+/** By target type (contracts/src/targets/credentials.ts). */
+export type CredentialsResponse = TargetCredentials;
 
 export interface CreateApprovalRequest {
   /** Chosen by the sidecar per held command; a retry with the same key returns the same request. */

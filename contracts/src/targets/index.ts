@@ -1,2 +1,4 @@
 /** What differs between Target types (postgres, ssh, http, kubernetes): one entry per type that every part reads. */
+
+export * from './credentials.ts';
 export * from './target-types.ts';

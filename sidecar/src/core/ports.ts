@@ -4,8 +4,10 @@
  * the broker. Swapping one for the other is a wiring change in main.ts, nothing else.
  */
 import type { AgentPrincipal, ApprovalDraft, ApprovalOutcome, SidecarConfig, TargetConfig } from '@airlock/contracts/broker';
+import type { PostgresTargetCredentials, TargetCredentials } from '@airlock/contracts/targets';
 
 export type { AgentPrincipal, ApprovalDraft, ApprovalOutcome, PolicyConfig, SidecarConfig, TargetConfig } from '@airlock/contracts/broker';
+export type { TargetCredentials } from '@airlock/contracts/targets';
 
 export interface ConfigSource {
   current(): SidecarConfig;
@@ -13,15 +15,8 @@ export interface ConfigSource {
   subscribe(listener: (config: SidecarConfig) => void): () => void;
 }
 
-export interface PostgresCredentials {
-  readonly username: string;
-  readonly password: string;
-  /** PEM CA bundle for verify-ca / verify-full, when the target names one through a Secret. */
-  readonly caBundle?: string;
-}
-
-/** Credentials for one target, tagged by its type (spec.type); only postgres has any today. */
-export type TargetCredentials = { readonly type: 'postgres' } & PostgresCredentials;
+/** PostgreSQL's variant of the credentials, without its type tag. */
+export type PostgresCredentials = Omit<PostgresTargetCredentials, 'type'>;
 
 /**
  * Target credentials, fetched just in time per session; never logged, never stored. The protocol
