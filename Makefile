@@ -31,7 +31,7 @@ $(DEPS_STAMP): $(NODE_STAMP) $(PACKAGE_JSONS) pnpm-lock.yaml
 
 setup: $(DEPS_STAMP) ## install Node 24, pnpm and dependencies (idempotent)
 
-binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl (cached in ~/.cache/airlock)
+binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl and helm (cached in ~/.cache/airlock)
 	node testkit/src/binaries-main.ts
 
 generate: setup ## write the CRD manifests and TS types from crds/schema

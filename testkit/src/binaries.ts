@@ -1,7 +1,8 @@
 /**
  * Finds the control-plane binaries: from KUBEBUILDER_ASSETS when set (the envtest convention),
- * otherwise built once from Go modules with the machine's Go and cached outside the repository.
- * The versions come from the wrapper modules in testkit/toolchain, the one place they are pinned.
+ * otherwise built once from Go modules with the machine's Go and cached outside the repository;
+ * helm likewise, from AIRLOCK_HELM when set. The versions come from the wrapper modules in
+ * testkit/toolchain, the one place they are pinned.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ export type Log = (line: string) => void;
 const TOOLCHAIN = join(import.meta.dirname, '..', 'toolchain');
 const KUBERNETES_MODULE = join(TOOLCHAIN, 'kubernetes');
 const ETCD_MODULE = join(TOOLCHAIN, 'etcd');
+const HELM_MODULE = join(TOOLCHAIN, 'helm');
 
 function requiredVersion(moduleDir: string, module: string): string {
   const gomod = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
@@ -37,6 +39,9 @@ function requiredVersion(moduleDir: string, module: string): string {
 export const kubernetesVersion = (): string => requiredVersion(KUBERNETES_MODULE, 'k8s.io/kubernetes');
 /** The pinned etcd release. */
 export const etcdVersion = (): string => requiredVersion(ETCD_MODULE, 'go.etcd.io/etcd/server/v3');
+
+/** The pinned helm release, for example v3.22.0. */
+export const helmVersion = (): string => requiredVersion(HELM_MODULE, 'helm.sh/helm/v3');
 
 export function cacheRoot(): string {
   return process.env.AIRLOCK_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'airlock');
@@ -120,6 +125,37 @@ async function etcdBinary(log: Log): Promise<string> {
   return join(dir, 'etcd');
 }
 
+const NO_GO_FOR_HELM =
+  'cannot get helm: Go is not installed and AIRLOCK_HELM is not set. Install Go, or set AIRLOCK_HELM to a helm binary you already have.';
+
+/** helm: AIRLOCK_HELM when set (a helm you already have), otherwise built once from Go modules and cached. */
+export async function helmBinary(log: Log = () => {}): Promise<string> {
+  const given = process.env.AIRLOCK_HELM;
+  if (given) {
+    if (!existsSync(given)) {
+      throw new HarnessError(
+        'HelmMissing',
+        `AIRLOCK_HELM=${given} does not exist; point it at a helm binary, or unset it to build helm with Go`,
+      );
+    }
+    return given;
+  }
+  const version = helmVersion();
+  const dir = join(cacheRoot(), `helm-${version}`);
+  const stamp = 'helm.sh/helm/v3/internal/version';
+  const ldflags = `-s -w -X ${stamp}.version=${version} -X ${stamp}.gitTreeState=clean`;
+  await buildOnce(
+    dir,
+    ['helm'],
+    `helm ${version}`,
+    log,
+    (out) => ['build', '-v', '-trimpath', '-ldflags', ldflags, '-o', join(out, 'helm'), 'helm.sh/helm/v3/cmd/helm'],
+    HELM_MODULE,
+    NO_GO_FOR_HELM,
+  );
+  return join(dir, 'helm');
+}
+
 /**
  * Builds into a temp dir and renames into the cache, under a lock, so parallel test processes
  * build once and never see half-written binaries.
@@ -131,6 +167,7 @@ async function buildOnce(
   log: Log,
   args: (out: string) => string[],
   cwd: string,
+  noGo?: string,
 ): Promise<void> {
   const present = () => names.every((n) => existsSync(join(dir, n)));
   if (present()) return;
@@ -139,7 +176,7 @@ async function buildOnce(
   await acquireLock(lock, present, what, log);
   try {
     if (present()) return;
-    const go = goVersion();
+    const go = goVersion(noGo);
     const out = mkdtempSync(join(dir, '.build-'));
     try {
       await runGoBuild(args(out), cwd, `${what} with ${go}`, log);
@@ -173,15 +210,13 @@ async function acquireLock(lock: string, present: () => boolean, what: string, l
   }
 }
 
-/** `go version`, or a clear error when there is no Go. */
-function goVersion(): string {
+const NO_GO_FOR_CONTROL_PLANE =
+  'cannot get the control-plane binaries: Go is not installed and KUBEBUILDER_ASSETS is not set. Install Go, or set KUBEBUILDER_ASSETS to a directory with etcd, kube-apiserver, kube-controller-manager and kubectl.';
+
+/** `go version`, or a clear error (what to install or point at instead) when there is no Go. */
+function goVersion(noGo = NO_GO_FOR_CONTROL_PLANE): string {
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.error || go.status !== 0) {
-    throw new HarnessError(
-      'NoGoToolchain',
-      'cannot get the control-plane binaries: Go is not installed and KUBEBUILDER_ASSETS is not set. Install Go, or set KUBEBUILDER_ASSETS to a directory with etcd, kube-apiserver, kube-controller-manager and kubectl.',
-    );
-  }
+  if (go.error || go.status !== 0) throw new HarnessError('NoGoToolchain', noGo);
   return go.stdout.trim();
 }
 

@@ -1,6 +1,6 @@
 export { AirlockProcesses, type OperatorProcessOptions, REPO_ROOT } from './airlock-processes.ts';
 export { apiError } from './api-error.ts';
-export { type ControlPlaneBinaries, controlPlaneBinaries, etcdVersion, kubernetesVersion } from './binaries.ts';
+export { type ControlPlaneBinaries, controlPlaneBinaries, etcdVersion, helmBinary, helmVersion, kubernetesVersion } from './binaries.ts';
 export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
 export { CRD_MANIFESTS, installCrds } from './crds.ts';
 export { DEMO_NAMESPACE, type Demo, startDemo } from './demo.ts';
