@@ -83,13 +83,23 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger = createLogger({ level: parsed.logLevel as 'info', base: { component: 'airlock-operator' } });
-  const operator = await startOperator({ ...parsed.options, logger });
-  logger.info({ ports: operator.ports }, 'airlock operator ready');
-  await new Promise<void>((resolve) => {
+  // Listen before starting: in a container the operator is PID 1, which ignores a signal it has no
+  // handler for, so a SIGTERM during a start-up that waits for the API server would be lost.
+  const stop = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
-  logger.info('stopping');
+  const started = await Promise.race([startOperator({ ...parsed.options, logger }), stop]);
+  if (typeof started === 'string') {
+    // Not ready yet: no request was admitted and no lease is worth handing over; the start-up's
+    // retries would keep the process alive, so leave now.
+    logger.info({ signal: started }, 'stopping before start-up finished');
+    process.exit(0);
+  }
+  const operator = started;
+  logger.info({ ports: operator.ports }, 'airlock operator ready');
+  const signal = await stop;
+  logger.info({ signal }, 'stopping');
   await operator.close();
   return 0;
 }
