@@ -35,11 +35,10 @@ binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, 
 	node testkit/src/binaries-main.ts
 
 generate: setup ## write the CRD manifests and TS types from crds/schema, and the chart's generated files
-	node crds/scripts/generate.ts
-	node scripts/generate-chart.ts
+	node scripts/generate.ts
 
 build: setup ## check generated files and types (the code runs as TypeScript on Node 24)
-	node crds/scripts/generate.ts --check
+	node scripts/generate.ts --check
 	tsc -p tsconfig.json
 
 typecheck: setup ## TypeScript, strict
@@ -47,9 +46,8 @@ typecheck: setup ## TypeScript, strict
 
 lint: setup ## biome (lint and format check), the layering rules (docs/layering.md) and stale generated files
 	biome check .
-	node scripts/generate-chart.ts --check
 	depcruise --config .dependency-cruiser.cjs --output-type err-long crds contracts runtime operator sidecar kubectl-approve testkit e2e bench scripts
-	node crds/scripts/generate.ts --check
+	node scripts/generate.ts --check
 
 format: setup ## rewrite files in the house format
 	biome check --write .

@@ -8,8 +8,8 @@
  * session and the kernel holds the rest.
  */
 import type { Socket } from 'node:net';
+import type { SessionRecord } from '../../../core/recording/session-record.ts';
 import type { Frame } from '../wire/frame-decoder.ts';
-import type { SessionRecord } from './services.ts';
 import type { SessionEnd } from './session-end.ts';
 import type { SessionRecording } from './session-recording.ts';
 import type { SessionState } from './session-state.ts';

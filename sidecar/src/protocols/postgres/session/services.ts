@@ -13,10 +13,6 @@ import type { CancelRegistry } from '../cancel-registry.ts';
 import type { Masker } from '../masking/row-masker.ts';
 import type { BatchClassification } from '../sql/classification.ts';
 
-/** Session code imports every service type from here; the neutral ones live in the core. */
-export type { SessionRecord } from '../../../core/recording/session-record.ts';
-export type { SessionMetrics } from '../../../core/session/session-metrics.ts';
-
 export interface PgSessionServices {
   readonly sessionId: string;
   readonly target: TargetConfig;

@@ -19,6 +19,8 @@ import type {
   PendingApproval,
   TargetConfig,
 } from '../../../../core/ports.ts';
+import type { SessionRecord } from '../../../../core/recording/session-record.ts';
+import type { SessionMetrics } from '../../../../core/session/session-metrics.ts';
 import type { UpstreamConnection } from '../../backend/upstream-connect.ts';
 import { CancelRegistry } from '../../cancel-registry.ts';
 import { DEFAULT_PG_LIMITS, type PgLimits } from '../../limits/pg-limits.ts';
@@ -27,7 +29,7 @@ import type { BatchClassification } from '../../sql/classification.ts';
 import { SqlClassifier } from '../../sql/classifier.ts';
 import { FrameDecoder } from '../../wire/frame-decoder.ts';
 import { PgSession } from '../pg-session.ts';
-import type { PgSessionServices, SessionMetrics, SessionRecord } from '../services.ts';
+import type { PgSessionServices } from '../services.ts';
 import { backend, type WireMessage } from './pg-messages.ts';
 
 export const FAKE_PRINCIPAL: AgentPrincipal = {
