@@ -13,7 +13,7 @@ import { PostgresServer } from '@airlock/testkit';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { directQuery as directQueryOn, type ProxyFixture, startProxy } from './testing/proxy-fixture.ts';
-import { type BackendFrame, errorFields, RawConnection, waitFor } from './testing/raw-session.ts';
+import { type BackendFrame, errorFields, errorsOf, RawConnection, rawQuery, waitFor } from './testing/raw-session.ts';
 
 let server: PostgresServer;
 /** maxConnections 6, maxStartupConnections 3, startup within 1.5 s. */
@@ -94,17 +94,6 @@ async function expectFatal(connection: RawConnection, sqlState: string, timeoutM
   return fields.get('M') ?? '';
 }
 
-/** The ErrorResponses among frames, as SQLSTATE and message. */
-const errorsOf = (frames: readonly BackendFrame[]) =>
-  frames
-    .filter((f) => f.type === 'E')
-    .map((f) => ({ code: errorFields(f.payload).get('C'), message: errorFields(f.payload).get('M') ?? '' }));
-
-async function query(connection: RawConnection, sql: string): Promise<BackendFrame[]> {
-  connection.write(serialize.query(sql));
-  return connection.untilReady(1);
-}
-
 const markerRows = async (id: number): Promise<number> =>
   (await directQuery(`SELECT count(*)::int AS n FROM marker WHERE id = ${id}`)).rows[0].n;
 
@@ -116,7 +105,7 @@ describe('connection floods', () => {
       extra.write(serialize.startup({ user: 'agent', database: 'x' }));
       assert.match(await expectFatal(extra, '53300'), /too many connections to target orders-db: 6 are open.*limits\.maxConnections/);
       // The open sessions are not affected.
-      for (const connection of open) assert.deepEqual(errorsOf(await query(connection, 'SELECT 1')), []);
+      for (const connection of open) assert.deepEqual(errorsOf(await rawQuery(connection, 'SELECT 1')), []);
       open.pop()?.close();
       let next: RawConnection | undefined;
       // The sidecar counts the closed one out when it sees the close; retry until it has.
@@ -268,14 +257,14 @@ describe('slow and never-ending frames', () => {
 describe('idle timeouts', () => {
   test('an idle session: FATAL 57P05 (as idle_session_timeout)', async () => {
     const connection = await RawConnection.session(timed.port);
-    assert.deepEqual(errorsOf(await query(connection, 'SELECT 1')), []);
+    assert.deepEqual(errorsOf(await rawQuery(connection, 'SELECT 1')), []);
     assert.match(await expectFatal(connection, '57P05'), /idle-session timeout \(limits\.idleSessionTimeoutMs, 600 ms\)/);
   });
 
   test('idle in a transaction: FATAL 25P03 and the transaction is rolled back', async () => {
     const connection = await RawConnection.session(timed.port);
-    assert.deepEqual(errorsOf(await query(connection, 'BEGIN')), []);
-    assert.deepEqual(errorsOf(await query(connection, 'INSERT INTO marker VALUES (702)')), []);
+    assert.deepEqual(errorsOf(await rawQuery(connection, 'BEGIN')), []);
+    assert.deepEqual(errorsOf(await rawQuery(connection, 'INSERT INTO marker VALUES (702)')), []);
     assert.match(await expectFatal(connection, '25P03'), /idle-in-transaction timeout \(limits\.idleInTransactionTimeoutMs, 600 ms\)/);
     assert.equal(await markerRows(702), 0);
   });
@@ -314,7 +303,7 @@ describe('prepared statements and portals', () => {
     assert.equal(errors.length, 1);
     assert.equal(errors[0]!.code, '53400');
     assert.match(errors[0]!.message, /already has 20 named prepared statements, the limit \(limits\.maxPreparedStatements\)/);
-    assert.deepEqual(errorsOf(await query(connection, 'SELECT 1')), []);
+    assert.deepEqual(errorsOf(await rawQuery(connection, 'SELECT 1')), []);
     // Close releases the room; a Parse after it works.
     connection.write(Buffer.concat([serialize.close({ type: 'S', name: 's0' }), parse('s20'), serialize.sync()]));
     const after = await connection.untilReady(1);
@@ -339,14 +328,14 @@ describe('prepared statements and portals', () => {
     const connection = await RawConnection.session(prepared.port);
     const binds = (prefix: string, count: number) =>
       Array.from({ length: count }, (_, i) => serialize.bind({ portal: `${prefix}${i}`, statement: 'p' }));
-    assert.deepEqual(errorsOf(await query(connection, 'BEGIN')), []);
+    assert.deepEqual(errorsOf(await rawQuery(connection, 'BEGIN')), []);
     connection.write(Buffer.concat([parse('p'), ...binds('a', 6), serialize.sync()]));
     const frames = await connection.untilReady(1);
     assert.equal(frames.filter((f) => f.type === '2').length, 5);
     assert.match(errorsOf(frames)[0]?.message ?? '', /already has 5 named portals, the limit \(limits\.maxPortals\)/);
-    assert.deepEqual(errorsOf(await query(connection, 'ROLLBACK')), []);
+    assert.deepEqual(errorsOf(await rawQuery(connection, 'ROLLBACK')), []);
     // The server dropped the portals with the transaction; so did the sidecar.
-    assert.deepEqual(errorsOf(await query(connection, 'BEGIN')), []);
+    assert.deepEqual(errorsOf(await rawQuery(connection, 'BEGIN')), []);
     connection.write(Buffer.concat([...binds('b', 5), serialize.sync()]));
     assert.deepEqual(errorsOf(await connection.untilReady(1)), []);
     connection.close();
@@ -405,10 +394,10 @@ describe('statement size', () => {
     const connection = await RawConnection.session(capped.port);
     try {
       const under = bulkInsert(707, 64 * 1024 - 100);
-      assert.deepEqual(errorsOf(await query(connection, under)), []);
+      assert.deepEqual(errorsOf(await rawQuery(connection, under)), []);
       assert.ok((await markerRows(707)) > 500);
       const over = bulkInsert(708, 64 * 1024 + 100);
-      const [refused] = errorsOf(await query(connection, over));
+      const [refused] = errorsOf(await rawQuery(connection, over));
       assert.equal(refused?.code, '42501');
       assert.match(refused?.message ?? '', /65536/);
       assert.equal(await markerRows(708), 0);
@@ -428,7 +417,7 @@ describe('upstream connection cap', () => {
         await expectFatal(extra, '53300'),
         /^airlock: too many connections to target orders-db: this sidecar already holds 3 upstream connections, the cap \(Target spec\.postgres\.maxConnections\)/,
       );
-      for (const connection of open) assert.deepEqual(errorsOf(await query(connection, 'SELECT 1')), []);
+      for (const connection of open) assert.deepEqual(errorsOf(await rawQuery(connection, 'SELECT 1')), []);
     } finally {
       for (const connection of open) connection.close();
     }

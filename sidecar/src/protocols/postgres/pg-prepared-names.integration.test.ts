@@ -13,7 +13,7 @@ import type { ApprovalPolicySpec } from '@airlock/crds';
 import { PostgresServer } from '@airlock/testkit';
 import { serialize } from 'pg-protocol';
 import { type ProxyFixture, startProxy } from './testing/proxy-fixture.ts';
-import { type BackendFrame, errorFields, RawConnection } from './testing/raw-session.ts';
+import { errorsOf, RawConnection, rawQuery } from './testing/raw-session.ts';
 
 /** DISCARD ALL is a privilege statement; this file is about bookkeeping, not policy. */
 const ALLOW_ALL: ApprovalPolicySpec = { rules: [{ name: 'all', match: {}, action: 'allow' }], defaultAction: 'deny' };
@@ -32,16 +32,6 @@ after(async () => {
   await server?.stop();
 });
 
-const errorsOf = (frames: readonly BackendFrame[]) =>
-  frames
-    .filter((f) => f.type === 'E')
-    .map((f) => ({ code: errorFields(f.payload).get('C'), message: errorFields(f.payload).get('M') ?? '' }));
-
-async function query(connection: RawConnection, sql: string): Promise<BackendFrame[]> {
-  connection.write(serialize.query(sql));
-  return connection.untilReady(1);
-}
-
 /** Parse + Sync of a named statement; the ErrorResponses it got. */
 async function parse(connection: RawConnection, name: string, text = 'SELECT 1'): Promise<ReturnType<typeof errorsOf>> {
   connection.write(Buffer.concat([serialize.parse({ name, text, types: [] }), serialize.sync()]));
@@ -50,7 +40,7 @@ async function parse(connection: RawConnection, name: string, text = 'SELECT 1')
 
 /** The names the server holds for this session, sorted. */
 async function serverNames(connection: RawConnection): Promise<string[]> {
-  const frames = await query(connection, 'SELECT name FROM pg_prepared_statements ORDER BY name');
+  const frames = await rawQuery(connection, 'SELECT name FROM pg_prepared_statements ORDER BY name');
   assert.deepEqual(errorsOf(frames), []);
   return frames.filter((f) => f.type === 'D').map((f) => f.payload.subarray(6).toString('utf8'));
 }
@@ -61,7 +51,7 @@ for (const release of ['DEALLOCATE ALL', 'DISCARD ALL']) {
     try {
       for (const name of ['a', 'b', 'c']) assert.deepEqual(await parse(agent, name), []);
       assert.equal((await parse(agent, 'd'))[0]?.code, '53400', 'the budget is full');
-      assert.deepEqual(errorsOf(await query(agent, release)), []);
+      assert.deepEqual(errorsOf(await rawQuery(agent, release)), []);
       assert.deepEqual(await serverNames(agent), []);
       // The same names again (no false 42P05), and as many as before (the room came back).
       for (const name of ['a', 'b', 'c']) assert.deepEqual(await parse(agent, name), [], `Parse ${name} after ${release}`);
@@ -76,11 +66,11 @@ test('DEALLOCATE name drops a protocol-level statement of that name', async () =
   const agent = await RawConnection.session(proxy.port);
   try {
     for (const name of ['a', 'b', 'c']) assert.deepEqual(await parse(agent, name), []);
-    assert.deepEqual(errorsOf(await query(agent, 'DEALLOCATE b')), []);
+    assert.deepEqual(errorsOf(await rawQuery(agent, 'DEALLOCATE b')), []);
     assert.deepEqual(await parse(agent, 'b', 'SELECT 2'), []);
     assert.deepEqual(await serverNames(agent), ['a', 'b', 'c']);
     // A DEALLOCATE the server refuses (no such name) releases nothing.
-    assert.equal(errorsOf(await query(agent, 'DEALLOCATE nothing_here'))[0]?.code, '26000');
+    assert.equal(errorsOf(await rawQuery(agent, 'DEALLOCATE nothing_here'))[0]?.code, '26000');
     assert.equal((await parse(agent, 'd'))[0]?.code, '53400');
   } finally {
     agent.close();
@@ -116,14 +106,14 @@ test('SQL PREPARE counts against maxPreparedStatements with Parse: 53400 past it
   const agent = await RawConnection.session(proxy.port);
   try {
     assert.deepEqual(await parse(agent, 'proto'), []);
-    assert.deepEqual(errorsOf(await query(agent, 'PREPARE p1 AS SELECT 1; PREPARE p2 AS SELECT 2')), []);
-    const refused = errorsOf(await query(agent, 'PREPARE p3 AS SELECT 3'));
+    assert.deepEqual(errorsOf(await rawQuery(agent, 'PREPARE p1 AS SELECT 1; PREPARE p2 AS SELECT 2')), []);
+    const refused = errorsOf(await rawQuery(agent, 'PREPARE p3 AS SELECT 3'));
     assert.equal(refused[0]?.code, '53400');
     assert.match(refused[0]?.message ?? '', /already has 3 named prepared statements.*limits\.maxPreparedStatements/);
     assert.equal((await parse(agent, 'proto2'))[0]?.code, '53400', 'Parse and PREPARE share the count');
     assert.deepEqual(await serverNames(agent), ['p1', 'p2', 'proto']);
-    assert.deepEqual(errorsOf(await query(agent, 'DEALLOCATE p1')), []);
-    assert.deepEqual(errorsOf(await query(agent, 'PREPARE p3 AS SELECT 3')), []);
+    assert.deepEqual(errorsOf(await rawQuery(agent, 'DEALLOCATE p1')), []);
+    assert.deepEqual(errorsOf(await rawQuery(agent, 'PREPARE p3 AS SELECT 3')), []);
     assert.deepEqual(await serverNames(agent), ['p2', 'p3', 'proto']);
   } finally {
     agent.close();
@@ -135,11 +125,11 @@ test('a PREPARE the server refuses, or never reaches, gives its room back', asyn
   try {
     for (let round = 0; round < MAX_STATEMENTS + 1; round++) {
       // The first fails in the server (no such table); the second is never run.
-      const frames = await query(agent, `PREPARE gone${round} AS SELECT * FROM no_such_table; PREPARE skipped${round} AS SELECT 1`);
+      const frames = await rawQuery(agent, `PREPARE gone${round} AS SELECT * FROM no_such_table; PREPARE skipped${round} AS SELECT 1`);
       assert.equal(errorsOf(frames)[0]?.code, '42P01');
     }
     assert.deepEqual(await serverNames(agent), []);
-    assert.deepEqual(errorsOf(await query(agent, 'PREPARE x1 AS SELECT 1; PREPARE x2 AS SELECT 2; PREPARE x3 AS SELECT 3')), []);
+    assert.deepEqual(errorsOf(await rawQuery(agent, 'PREPARE x1 AS SELECT 1; PREPARE x2 AS SELECT 2; PREPARE x3 AS SELECT 3')), []);
   } finally {
     agent.close();
   }

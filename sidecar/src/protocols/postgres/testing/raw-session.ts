@@ -221,3 +221,15 @@ export function startupPacket(parameters: Record<string, string>): Buffer {
   header.writeInt32BE(196608, 4); // protocol 3.0
   return Buffer.concat([header, body]);
 }
+
+/** The ErrorResponses among frames, as SQLSTATE and message. */
+export const errorsOf = (frames: readonly BackendFrame[]) =>
+  frames
+    .filter((f) => f.type === 'E')
+    .map((f) => ({ code: errorFields(f.payload).get('C'), message: errorFields(f.payload).get('M') ?? '' }));
+
+/** A simple Query on a raw connection; resolves with every frame up to its ReadyForQuery. */
+export async function rawQuery(connection: RawConnection, sql: string): Promise<BackendFrame[]> {
+  connection.write(serialize.query(sql));
+  return connection.untilReady(1);
+}
