@@ -4,9 +4,9 @@
  * not a resolvable AgentIdentity: records of a session under way are audit evidence and must
  * still be taken when the identity was deleted in the middle of it.
  */
-import type { RecordingAck } from '@airlock/contracts/broker';
+import type { BrokerErrorCode, RecordingAck } from '@airlock/contracts/broker';
 import type { Logger } from 'pino';
-import { IngestError, type RecordingIngestStore, type SessionKey } from '../recordings/ingest-store.ts';
+import { IngestError, type IngestErrorCode, type RecordingIngestStore, type SessionKey } from '../recordings/ingest-store.ts';
 import { BrokerHttpError, isObject } from './http-io.ts';
 import type { AuthenticatedPod } from './pod-authenticator.ts';
 
@@ -16,6 +16,15 @@ export interface RecordingContext {
 }
 
 const MAX_RECORDS_PER_BATCH = 100_000;
+
+/** Busy is another replica writing the session: a 503, which the sidecar retries. */
+const BROKER_CODE: Readonly<Record<IngestErrorCode, BrokerErrorCode>> = {
+  ChainBroken: 'ChainBroken',
+  Busy: 'Unavailable',
+  WrongSession: 'Invalid',
+  InvalidRecord: 'Invalid',
+  InvalidSessionKey: 'Invalid',
+};
 
 export async function ingestRecords(
   context: RecordingContext,
@@ -51,8 +60,8 @@ const sessionKey = (pod: AuthenticatedPod, sessionId: string): SessionKey => ({ 
 
 function translate(error: unknown, key: SessionKey, logger: Logger): BrokerHttpError {
   if (error instanceof IngestError) {
-    logger.warn({ session: key, code: error.code, message: error.message }, 'recording batch refused');
-    return new BrokerHttpError(error.code === 'ChainBroken' ? 'ChainBroken' : 'Invalid', error.message);
+    logger[error.code === 'Busy' ? 'info' : 'warn']({ session: key, code: error.code, message: error.message }, 'recording batch refused');
+    return new BrokerHttpError(BROKER_CODE[error.code], error.message);
   }
   logger.error(
     { session: key, err: { message: (error as Error).message, code: (error as NodeJS.ErrnoException).code } },

@@ -2,16 +2,25 @@
  * The default ingest store: one JSONL file per session, `<directory>/<namespace>/<pod>/<sessionId>.jsonl`,
  * the same canonical lines the sidecar's file sink writes, so the sidecar's verifier checks them.
  * Each accepted batch is appended and fdatasync'ed before append resolves; a failed write is cut
- * back to the last complete batch. Appends to one session run one at a time. Where a session's
- * chain stands is kept in memory and, after a restart, read from the file's last line (a torn
- * last line is cut off first).
+ * back to the last complete batch.
+ *
+ * Several operator replicas may share the directory (a ReadWriteMany volume), and a session's
+ * batches may reach any of them. So each append holds the session file's lock
+ * (session-file-lock.ts) while it finds where the chain stands, decides and writes. Where a
+ * session's chain stands is kept in memory, but trusted only while the file still has the size
+ * (and inode) this store left it with; otherwise, and once more before refusing a batch as
+ * ChainBroken, it is read from the file's last line, cutting off a torn last line a replica that
+ * died mid-append left. Within this process, appends to one session run one at a time.
+ * See docs/adr/0019-shared-recordings-volume.md.
  */
-import { type FileHandle, mkdir, open, stat, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import { type FileHandle, open } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { CHAIN_START, type ChainHead, serializeRecord } from '@airlock/contracts/recording';
 import { syncDirectory } from '@airlock/runtime';
-import { continueChain } from './chain-continuation.ts';
+import { type Continuation, continueChain } from './chain-continuation.ts';
 import { type AppendOptions, IngestError, type RecordingIngestStore, type SessionKey } from './ingest-store.ts';
+import { type HeldLock, SessionFileLocks } from './session-file-lock.ts';
 
 export interface FileIngestStoreOptions {
   /** `batch` (default): fdatasync every batch; `never`: leave it to the kernel (tests). */
@@ -20,21 +29,29 @@ export interface FileIngestStoreOptions {
   readonly maxCachedSessions?: number;
   /** Told about every gap a sidecar declared (records it gave up), for the log. */
   readonly onGap?: (session: SessionKey, gap: { from: number; to: number }) => void;
+  /** How long an append waits for another replica's lock on the session file before IngestError Busy (default 2000 ms). */
+  readonly lockWaitMs?: number;
+  /** A session file lock nobody renewed for this long is taken over (default 15000 ms); holders renew every third of it. */
+  readonly lockLeaseMs?: number;
 }
 
 interface SessionState {
-  head: ChainHead;
+  readonly head: ChainHead;
   /** Bytes of complete batches. */
-  size: number;
+  readonly size: number;
+  /** The file's inode (0: no file yet); a different one means the file was replaced. */
+  readonly ino: number;
 }
 
 const SESSION_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const READ_BLOCK = 64 * 1024;
+const NO_FILE: SessionState = { head: CHAIN_START, size: 0, ino: 0 };
 
 export class FileIngestStore implements RecordingIngestStore {
   readonly directory: string;
   readonly #options: FileIngestStoreOptions;
+  readonly #locks: SessionFileLocks;
   readonly #states = new Map<string, SessionState>();
   /** The tail of each session's queue of appends: one at a time per file. */
   readonly #queues = new Map<string, Promise<unknown>>();
@@ -42,6 +59,11 @@ export class FileIngestStore implements RecordingIngestStore {
   constructor(directory: string, options: FileIngestStoreOptions = {}) {
     this.directory = directory;
     this.#options = options;
+    this.#locks = new SessionFileLocks({
+      owner: { host: hostname(), pid: process.pid, start: performance.timeOrigin },
+      waitMs: options.lockWaitMs ?? 2000,
+      leaseMs: options.lockLeaseMs ?? 15_000,
+    });
   }
 
   /** Where a session's records are. Throws IngestError (InvalidSessionKey) for names that are not safe path segments. */
@@ -52,7 +74,14 @@ export class FileIngestStore implements RecordingIngestStore {
 
   async append(session: SessionKey, records: readonly unknown[], options: AppendOptions = {}): Promise<number> {
     const path = this.pathOf(session);
-    return this.#serialized(path, () => this.#append(session, path, records, options));
+    return this.#serialized(path, async () => {
+      const lock = await this.#locks.acquire(`${path}.lock`);
+      try {
+        return await this.#append(session, path, records, options, lock);
+      } finally {
+        await lock.release();
+      }
+    });
   }
 
   async close(session: SessionKey): Promise<void> {
@@ -62,52 +91,81 @@ export class FileIngestStore implements RecordingIngestStore {
     });
   }
 
-  async #append(session: SessionKey, path: string, records: readonly unknown[], options: AppendOptions): Promise<number> {
-    const state = await this.#state(path);
-    const continuation = continueChain(state.head, session.sessionId, records, options.afterLoss ?? false);
-    if (continuation.toStore.length === 0) return state.head.seq - 1;
-    const data = Buffer.from(`${continuation.toStore.map(serializeRecord).join('\n')}\n`, 'utf8');
-    const created = state.size === 0;
-    if (created) await mkdir(join(this.directory, session.namespace, session.pod), { recursive: true });
-    const handle = await open(path, 'a');
+  /** Under the session file's lock. */
+  async #append(session: SessionKey, path: string, records: readonly unknown[], options: AppendOptions, lock: HeldLock): Promise<number> {
+    const afterLoss = options.afterLoss ?? false;
+    let handle = await openIfExists(path);
     try {
-      let written = 0;
-      while (written < data.length) {
-        const { bytesWritten } = await handle.write(data, written, data.length - written);
-        if (bytesWritten === 0) throw new Error(`no progress writing ${path}`);
-        written += bytesWritten;
+      const known = await this.#state(path, handle);
+      let state = known.state;
+      let continuation: Continuation;
+      try {
+        continuation = continueChain(state.head, session.sessionId, records, afterLoss);
+      } catch (error) {
+        // Refuse on what the file says, never on memory alone.
+        if (!(known.cached && error instanceof IngestError && error.code === 'ChainBroken')) throw error;
+        state = await this.#read(path, handle);
+        continuation = continueChain(state.head, session.sessionId, records, afterLoss);
       }
-      if (this.#options.fsync !== 'never') await handle.datasync();
-    } catch (error) {
-      // Leave only complete batches behind; the sidecar retries this one.
-      await handle.truncate(state.size).catch(() => this.#states.delete(path));
-      throw error;
+      if (continuation.toStore.length === 0) return state.head.seq - 1;
+      const data = Buffer.from(`${continuation.toStore.map(serializeRecord).join('\n')}\n`, 'utf8');
+      lock.assertHeld();
+      const created = handle === undefined;
+      // Only a lock holder creates the file, so it exists here only if a lock was broken: refuse (EEXIST), the sidecar retries.
+      handle ??= await open(path, 'wx');
+      const ino = created ? (await handle.stat()).ino : state.ino;
+      try {
+        let written = 0;
+        while (written < data.length) {
+          const { bytesWritten } = await handle.write(data, written, data.length - written, state.size + written);
+          if (bytesWritten === 0) throw new Error(`no progress writing ${path}`);
+          written += bytesWritten;
+        }
+        if (this.#options.fsync !== 'never') await handle.datasync();
+      } catch (error) {
+        // Leave only complete batches behind; the sidecar retries this one.
+        this.#states.delete(path);
+        await handle.truncate(state.size).catch(() => undefined);
+        throw error;
+      }
+      if (created && this.#options.fsync !== 'never') await syncDirectory(dirname(path));
+      this.#remember(path, { head: continuation.head, size: state.size + data.length, ino });
+      if (continuation.gap) this.#options.onGap?.(session, continuation.gap);
+      return continuation.head.seq - 1;
     } finally {
-      await handle.close();
+      await handle?.close();
     }
-    if (created && this.#options.fsync !== 'never') await syncDirectory(join(this.directory, session.namespace, session.pod));
-    state.head = continuation.head;
-    state.size += data.length;
-    if (continuation.gap) this.#options.onGap?.(session, continuation.gap);
-    return state.head.seq - 1;
   }
 
-  async #state(path: string): Promise<SessionState> {
+  /** Where the chain stands: the cached state while the file is as this store left it, else read from the file. */
+  async #state(path: string, handle: FileHandle | undefined): Promise<{ state: SessionState; cached: boolean }> {
     const cached = this.#states.get(path);
     if (cached) {
-      // Most recently used last, so eviction drops the quietest session.
-      this.#states.delete(path);
-      this.#states.set(path, cached);
-      return cached;
+      const current = handle ? await handle.stat() : undefined;
+      if ((current?.size ?? 0) === cached.size && (current?.ino ?? 0) === cached.ino) {
+        // Most recently used last, so eviction drops the quietest session.
+        this.#remember(path, cached);
+        return { state: cached, cached: true };
+      }
     }
-    const state = await readState(path);
+    return { state: await this.#read(path, handle), cached: false };
+  }
+
+  /** Reads where the chain stands from the file, cutting off a torn last line, and caches it. */
+  async #read(path: string, handle: FileHandle | undefined): Promise<SessionState> {
+    const state = handle ? await readState(handle) : NO_FILE;
+    this.#remember(path, state);
+    return state;
+  }
+
+  #remember(path: string, state: SessionState): void {
+    this.#states.delete(path);
     this.#states.set(path, state);
     const max = this.#options.maxCachedSessions ?? 4096;
     for (const key of this.#states.keys()) {
       if (this.#states.size <= max) break;
       if (!this.#queues.has(key)) this.#states.delete(key);
     }
-    return state;
   }
 
   #serialized<T>(path: string, task: () => Promise<T>): Promise<T> {
@@ -122,6 +180,16 @@ export class FileIngestStore implements RecordingIngestStore {
   }
 }
 
+/** The session file opened for reading and writing, or undefined when there is none yet. */
+async function openIfExists(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 function checkKey(session: SessionKey): void {
   const bad = (what: string, value: string) =>
     new IngestError('InvalidSessionKey', `${what} ${JSON.stringify(value)} cannot name a recording file; use [A-Za-z0-9._-]`);
@@ -133,25 +201,13 @@ function checkKey(session: SessionKey): void {
 }
 
 /** Where a session's file stands: its last record, after cutting off a torn last line. */
-async function readState(path: string): Promise<SessionState> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { head: CHAIN_START, size: 0 };
-    throw error;
-  }
-  const handle = await open(path, 'r');
-  let tail: { line: Buffer | undefined; end: number };
-  try {
-    tail = await lastLine(handle, size);
-  } finally {
-    await handle.close();
-  }
-  if (tail.end < size) await truncate(path, tail.end);
-  if (tail.line === undefined) return { head: CHAIN_START, size: tail.end };
+async function readState(handle: FileHandle): Promise<SessionState> {
+  const { size, ino } = await handle.stat();
+  const tail = await lastLine(handle, size);
+  if (tail.end < size) await handle.truncate(tail.end);
+  if (tail.line === undefined) return { head: CHAIN_START, size: tail.end, ino };
   const record = JSON.parse(tail.line.toString('utf8')) as { seq: number; hash: string };
-  return { head: { seq: record.seq + 1, hash: record.hash }, size: tail.end };
+  return { head: { seq: record.seq + 1, hash: record.hash }, size: tail.end, ino };
 }
 
 /** The last complete line (without its newline) and where complete lines end. */

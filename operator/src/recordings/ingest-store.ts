@@ -34,7 +34,9 @@ export type IngestErrorCode =
   /** Not a record, or its hash does not match its content. */
   | 'InvalidRecord'
   /** A session id, namespace or pod name that cannot be a path segment. */
-  | 'InvalidSessionKey';
+  | 'InvalidSessionKey'
+  /** Another operator replica is storing records of the session right now: retry shortly. */
+  | 'Busy';
 
 export class IngestError extends Error {
   readonly code: IngestErrorCode;
