@@ -8,7 +8,9 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 // The top-level folders of the workspace; bench/ and scripts/ belong to the root package.
-const PACKAGES = ['crds', 'contracts', 'runtime', 'operator', 'sidecar', 'kubectl-approve', 'testkit', 'e2e', 'bench', 'scripts'];
+const PACKAGES = ['crds', 'contracts', 'runtime', 'operator', 'sidecar', 'kubectl-approve', 'build', 'testkit', 'e2e', 'bench', 'scripts'];
+// The packages that ship: in the image (docs/adr/0016-image-without-a-daemon.md) or as the kubectl plugin.
+const SHIPPED = ['crds', 'contracts', 'runtime', 'operator', 'sidecar', 'kubectl-approve'];
 
 // Test code: tests, and anything under a testing/ folder (fixtures, corpora, harness pieces).
 const TEST_FILE = '[.]test[.]ts$';
@@ -42,6 +44,15 @@ module.exports = {
       severity: 'error',
       from: { pathNot: TEST_CODE },
       to: { path: TEST_CODE },
+    },
+    {
+      name: 'shipped-code-imports-build-tools',
+      comment:
+        'The build tools (@airlock/build: pinned Go tools, the image build) build and package airlock; they are not ' +
+        'shipped, so the code that ships (crds, contracts, runtime, operator, sidecar, kubectl-approve) never imports them.',
+      severity: 'error',
+      from: { path: `^${anyOf(SHIPPED)}/`, pathNot: TEST_CODE },
+      to: { path: '^build/' },
     },
     {
       name: 'operator-or-plugin-imports-sidecar',

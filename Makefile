@@ -13,10 +13,10 @@ PACKAGE_JSONS := package.json pnpm-workspace.yaml $(wildcard */package.json)
 
 # Tests print TAP, so every run ends with its `# pass N` / `# fail N` summary.
 NODE_TEST := node --test --test-reporter=tap
-UNIT_TESTS := $(foreach p,crds contracts runtime operator sidecar kubectl-approve testkit,'$(p)/src/**/*.test.ts')
+UNIT_TESTS := $(foreach p,crds contracts runtime operator sidecar kubectl-approve build testkit,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
-.PHONY: help setup system-packages bench binaries generate build typecheck lint format test test-unit e2e fuzz policy-test manifests cluster demo approve-plugin clean
+.PHONY: help setup system-packages bench binaries image generate build typecheck lint format test test-unit e2e fuzz policy-test manifests cluster demo approve-plugin clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,8 +31,11 @@ $(DEPS_STAMP): $(NODE_STAMP) $(PACKAGE_JSONS) pnpm-lock.yaml
 
 setup: $(DEPS_STAMP) ## install Node 24, pnpm and dependencies (idempotent)
 
-binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl and helm (cached in ~/.cache/airlock)
-	node testkit/src/binaries-main.ts
+binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl, helm and crane (cached in ~/.cache/airlock)
+	node build/src/go-tools/main.ts
+
+image: setup ## build the operator and sidecar image without a container daemon: dist/airlock-image.tar (OUTPUT=FILE for another path)
+	node build/src/image/main.ts $(if $(OUTPUT),--output $(OUTPUT))
 
 generate: setup ## write the CRD manifests and TS types from crds/schema, and the chart's generated files
 	node scripts/generate.ts
@@ -46,13 +49,13 @@ typecheck: setup ## TypeScript, strict
 
 lint: setup ## biome (lint and format check), the layering rules (docs/layering.md) and stale generated files
 	biome check .
-	depcruise --config .dependency-cruiser.cjs --output-type err-long crds contracts runtime operator sidecar kubectl-approve testkit e2e bench scripts
+	depcruise --config .dependency-cruiser.cjs --output-type err-long crds contracts runtime operator sidecar kubectl-approve build testkit e2e bench scripts
 	node scripts/generate.ts --check
 
 format: setup ## rewrite files in the house format
 	biome check --write .
 
-system-packages: ## install PostgreSQL and PgBouncer (Debian packages) for integration tests and benchmarks (idempotent)
+system-packages: ## install PostgreSQL, PgBouncer, skopeo and containerd (Debian packages) for tests and benchmarks (idempotent)
 	bash scripts/install-system-packages.sh
 
 bench: setup system-packages ## pgbench side by side: direct, PgBouncer, sidecar (writes bench/RESULTS.md; minutes, not a test)

@@ -1,6 +1,7 @@
 /**
  * `make generate`: writes every generated file from its one source — the CRD manifests and TS
- * types from crds/schema, and the chart's CRDs and install objects from contracts/src/install.
+ * types from crds/schema; the chart's CRDs, install objects and webhook configurations from
+ * contracts/src/install; its values.yaml and README values table from its values.schema.json.
  * With --check, writes nothing and exits 1 listing the files that are stale (`make lint` and
  * `make build` use that).
  */
@@ -10,10 +11,17 @@ import { chartFiles } from '@airlock/contracts/install';
 import { generatedFiles } from '@airlock/crds/generated-files';
 
 const root = join(import.meta.dirname, '..');
+const chart = join(root, 'charts', 'airlock');
 /** Each source's files, with paths relative to the folder they are written into. */
 const SOURCES: readonly { readonly folder: string; readonly files: ReadonlyMap<string, string> }[] = [
   { folder: 'crds', files: generatedFiles() },
-  { folder: 'charts/airlock', files: chartFiles() },
+  {
+    folder: 'charts/airlock',
+    files: chartFiles({
+      valuesSchema: JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')),
+      readme: readFileSync(join(chart, 'README.md'), 'utf8'),
+    }),
+  },
 ];
 
 const check = process.argv.includes('--check');

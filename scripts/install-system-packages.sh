@@ -1,38 +1,56 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the integration tests and benchmarks start as real peers:
-# PostgreSQL (server, contrib for pgbench, client for psql) and PgBouncer. Nothing happens when
-# every binary is already there, so this is cheap to run before every test target.
+# Installs the Debian packages the integration and end-to-end tests and the benchmarks run for
+# real: PostgreSQL (server, contrib for pgbench, client for psql) and PgBouncer as peers, and
+# skopeo and containerd (with ctr), the loaders the image test hands the image archive to. Only
+# what is missing is installed, and nothing happens when every binary is already there, so this
+# is cheap to run before every test target.
 #
-# The harness starts its own servers on random loopback ports with temp data dirs; it never uses
-# the clusters or services the packages set up. So that installing does not leave a PostgreSQL on
-# 5432 or a PgBouncer on 6432 running, services are kept from starting during the install with a
-# policy-rc.d that refuses every start (the mechanism invoke-rc.d and deb-systemd-invoke honour).
+# The harness starts its own servers on random loopback ports with temp data dirs, and its own
+# containerd with a temp root and socket; it never uses the clusters or services the packages set
+# up. So that installing does not leave a PostgreSQL on 5432, a PgBouncer on 6432 or a containerd
+# on /run/containerd running, services are kept from starting during the install with a
+# policy-rc.d that refuses every start (the mechanism invoke-rc.d and deb-systemd-invoke honour;
+# containerd's postinst starts its unit through deb-systemd-invoke, and only under systemd).
 # An existing policy-rc.d is left as it is. On a machine with systemd the units stay enabled, so
 # they start at the next boot; the harness does not care either way.
 set -euo pipefail
 
-packages=(postgresql postgresql-contrib postgresql-client pgbouncer)
-
 missing=()
+packages=()
+
 server_found=""
 for dir in /usr/lib/postgresql/*/bin; do
   if [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ] && [ -x "$dir/pg_ctl" ]; then server_found=$dir; fi
 done
-[ -n "$server_found" ] || missing+=("initdb, postgres, pg_ctl (/usr/lib/postgresql/*/bin)")
+postgres_missing=()
+[ -n "$server_found" ] || postgres_missing+=("initdb, postgres, pg_ctl (/usr/lib/postgresql/*/bin)")
 # psql and pgbench in /usr/bin are Debian's pg_wrapper: present with postgresql-client-common
 # alone, so ask them to run rather than only looking for the file.
-psql --version >/dev/null 2>&1 || missing+=(psql)
-pgbench --version >/dev/null 2>&1 || missing+=(pgbench)
-{ command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; } || missing+=(pgbouncer)
+psql --version >/dev/null 2>&1 || postgres_missing+=(psql)
+pgbench --version >/dev/null 2>&1 || postgres_missing+=(pgbench)
+{ command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; } || postgres_missing+=(pgbouncer)
+if [ ${#postgres_missing[@]} -ne 0 ]; then
+  missing+=("${postgres_missing[@]}")
+  packages+=(postgresql postgresql-contrib postgresql-client pgbouncer)
+fi
+
+skopeo --version >/dev/null 2>&1 || { missing+=(skopeo); packages+=(skopeo); }
+containerd_missing=()
+containerd --version >/dev/null 2>&1 || containerd_missing+=(containerd)
+ctr --version >/dev/null 2>&1 || containerd_missing+=(ctr)
+if [ ${#containerd_missing[@]} -ne 0 ]; then
+  missing+=("${containerd_missing[@]}")
+  packages+=(containerd)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-system-packages: PostgreSQL ($server_found) and PgBouncer are installed"
+  echo "install-system-packages: PostgreSQL ($server_found), PgBouncer, skopeo and containerd are installed"
   exit 0
 fi
 echo "install-system-packages: missing: ${missing[*]}"
 
 command -v apt-get >/dev/null 2>&1 || {
-  echo "install-system-packages: no apt-get here; install PostgreSQL (server, psql, pgbench) and PgBouncer with the system's package manager" >&2
+  echo "install-system-packages: no apt-get here; install ${packages[*]} with the system's package manager" >&2
   exit 1
 }
 sudo=()
@@ -55,7 +73,8 @@ fi
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
 
-psql --version >/dev/null && pgbench --version >/dev/null && { command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; } || {
+psql --version >/dev/null && pgbench --version >/dev/null && { command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; } &&
+  skopeo --version >/dev/null && containerd --version >/dev/null && ctr --version >/dev/null || {
   echo "install-system-packages: the packages installed but a binary is still missing" >&2
   exit 1
 }

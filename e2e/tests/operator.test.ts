@@ -26,10 +26,11 @@ import {
   installWebhooks,
   PostgresServer,
   podBoundToken,
-  runPsql,
+  psqlAsAgent,
+  psqlAsOwner,
   SAMPLE,
-  SAMPLE_SQL,
   sampleManifests,
+  seedSample,
   type TestUserName,
 } from '@airlock/testkit';
 
@@ -55,12 +56,7 @@ before(async () => {
   procs = new AirlockProcesses();
   await installCrds(plane);
   install = await installAirlock(plane, { namespace: OPERATOR_NS });
-  const seeded = await runPsql(
-    pg.binaries.psql,
-    { host: pg.host, port: pg.port, database: pg.database, user: 'scram_user', password: pg.users.scram_user.password, sslMode: 'disable' },
-    ['-c', SAMPLE_SQL],
-  );
-  assert.equal(seeded.code, 0, seeded.stderr);
+  await seedSample(pg);
   const ports = { webhook: await freePort(), broker: await freePort(), health: await freePort() };
   await installWebhooks(plane, { url: `https://127.0.0.1:${ports.webhook}`, operatorNamespace: OPERATOR_NS });
   operator = await procs.startOperator({
@@ -109,35 +105,6 @@ async function createPod(body: Obj): Promise<Obj> {
   const created = await plane.kubectl(['create', '-f', file, '-o', 'json']);
   assert.equal(created.code, 0, created.stderr);
   return JSON.parse(created.stdout);
-}
-
-/** psql as the agent's tools run it: PGHOST/PGPORT from the injected env, no password. */
-function agentPsql(sql: string, timeoutMs = 120_000) {
-  const env = Object.fromEntries(
-    (agent.spec.containers[0].env as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]),
-  );
-  return runPsql(
-    pg.binaries.psql,
-    {
-      host: env.PGHOST ?? 'missing-PGHOST',
-      port: Number(env.PGPORT),
-      database: 'whatever-the-agent-asks',
-      user: 'agent',
-      sslMode: 'disable',
-    },
-    ['-X', '-A', '-t', '-c', sql],
-    { timeoutMs },
-  );
-}
-
-async function superuserQuery(sql: string): Promise<string> {
-  const result = await runPsql(
-    pg.binaries.psql,
-    { host: pg.host, port: pg.port, database: pg.database, user: 'scram_user', password: pg.users.scram_user.password, sslMode: 'disable' },
-    ['-X', '-A', '-t', '-c', sql],
-  );
-  assert.equal(result.code, 0, result.stderr);
-  return result.stdout.trim();
 }
 
 /** The request the sidecar created for `text`, once it exists and is Pending. */
@@ -326,6 +293,113 @@ describe('injection', () => {
   });
 });
 
+describe('CI mode: a namespace labeled airlock.dev/injection=all', () => {
+  const CI_NS = 'ci';
+  const PLAIN_NS = 'plain';
+  /** A pod as a CI runner creates it: none of airlock's labels. */
+  const runnerPod = (
+    namespace: string,
+    name: string,
+    labels: Record<string, string> = {},
+    serviceAccount: string = SAMPLE.serviceAccount,
+  ) => {
+    const body = agentPod(namespace, name) as Obj;
+    body.metadata.labels = { job: name, ...labels };
+    body.spec.serviceAccountName = serviceAccount;
+    return body;
+  };
+  const createFails = async (body: Obj) => {
+    const file = join(procs.dir, `pod-${body.metadata.namespace}-${body.metadata.name}.json`);
+    writeFileSync(file, JSON.stringify(body));
+    const created = await plane.kubectl(['create', '-f', file]);
+    assert.notEqual(created.code, 0, created.stdout);
+    return created.stderr;
+  };
+
+  before(async () => {
+    const manifest = join(procs.dir, 'sample-ci.yaml');
+    writeFileSync(
+      manifest,
+      sampleManifests({
+        namespace: CI_NS,
+        postgres: { host: pg.host, port: pg.port, database: pg.database, user: 'scram_user', password: pg.users.scram_user.password },
+        localPort,
+      }),
+    );
+    const applied = await plane.kubectl(['apply', '-f', manifest]);
+    assert.equal(applied.code, 0, applied.stderr);
+    // What a platform admin does to put a namespace in CI mode.
+    const labeled = await plane.kubectl(['label', '--overwrite', 'namespace', CI_NS, 'airlock.dev/injection=all']);
+    assert.equal(labeled.code, 0, labeled.stderr);
+    for (const command of [
+      ['create', 'serviceaccount', 'gitlab-runner', '-n', CI_NS],
+      ['create', 'namespace', PLAIN_NS],
+      ['create', 'serviceaccount', SAMPLE.serviceAccount, '-n', PLAIN_NS],
+    ]) {
+      const done = await plane.kubectl(command);
+      assert.equal(done.code, 0, done.stderr);
+    }
+    // The operator's catalog learns the new AgentIdentity through its informer.
+    const probe = join(procs.dir, 'ci-probe.json');
+    writeFileSync(probe, JSON.stringify(runnerPod(CI_NS, 'probe')));
+    await until('the operator to inject in the CI namespace', async () =>
+      (await plane.kubectl(['create', '--dry-run=server', '-f', probe])).code === 0 ? true : undefined,
+    );
+  });
+
+  test('a pod with no airlock label gets the sidecar and the label, and its sidecar is served by the broker', async () => {
+    const pod = await createPod(runnerPod(CI_NS, 'ci-job-1'));
+    assert.equal(pod.metadata.labels['airlock.dev/inject'], 'true', 'the webhook labeled it an agent pod');
+    assert.equal(pod.metadata.labels.job, 'ci-job-1');
+    assert.equal(pod.spec.initContainers[0].name, 'airlock-sidecar');
+    assert.equal(pod.spec.initContainers.filter((c: Obj) => c.name === 'airlock-sidecar').length, 1);
+    assert.equal(pod.spec.automountServiceAccountToken, false);
+    assert.equal(JSON.parse(pod.metadata.annotations['airlock.dev/injected']).identity, SAMPLE.identity);
+    // The broker knows agent pods by the label: the one the webhook added is enough.
+    const token = await podBoundToken(plane, {
+      namespace: CI_NS,
+      name: pod.metadata.name,
+      uid: pod.metadata.uid,
+      serviceAccount: SAMPLE.serviceAccount,
+    });
+    const ca = Buffer.from(
+      (await kubectlJson(['get', 'secret', 'airlock-webhook-tls', '-n', OPERATOR_NS])).data['ca.crt'],
+      'base64',
+    ).toString();
+    await until('the broker to serve the CI pod its credentials', async () =>
+      (await brokerStatus(token, ca, '/v1/credentials', { target: SAMPLE.target })) === 200 ? true : undefined,
+    );
+  });
+
+  test('a pod labeled inject=false (a runner manager) is created untouched', async () => {
+    const pod = await createPod(runnerPod(CI_NS, 'runner-manager', { 'airlock.dev/inject': 'false' }, 'gitlab-runner'));
+    assert.equal(pod.spec.initContainers, undefined);
+    assert.equal(pod.metadata.annotations?.['airlock.dev/injected'], undefined);
+    assert.equal(pod.metadata.labels['airlock.dev/inject'], 'false');
+  });
+
+  test('a pod whose service account has no AgentIdentity is refused, saying what to create', async () => {
+    const stderr = await createFails(runnerPod(CI_NS, 'ci-job-unknown', {}, 'gitlab-runner'));
+    assert.match(
+      stderr,
+      /denied the request: NoIdentity: no AgentIdentity in namespace ci selects service account gitlab-runner: create one with spec\.serviceAccountName: gitlab-runner/,
+    );
+    assert.match(stderr, /every pod created in it is an agent unless labeled airlock\.dev\/inject=false/);
+  });
+
+  test('removing the label from the running agent pod is refused', async () => {
+    const removed = await plane.kubectl(['label', '-n', CI_NS, 'pod/ci-job-1', 'airlock.dev/inject-']);
+    assert.notEqual(removed.code, 0);
+    assert.match(removed.stderr, /InjectLabelRemoved/);
+  });
+
+  test('a pod in a namespace without the label is untouched', async () => {
+    const pod = await createPod(runnerPod(PLAIN_NS, 'plain-job'));
+    assert.equal(pod.spec.initContainers, undefined);
+    assert.equal(pod.metadata.labels['airlock.dev/inject'], undefined);
+  });
+});
+
 describe('a held statement, end to end', () => {
   let sidecarLog: () => string;
   let token: string;
@@ -342,7 +416,7 @@ describe('a held statement, end to end', () => {
   });
 
   test('psql through the sidecar reads with masked columns', async () => {
-    const result = await agentPsql('SELECT id, name, email, card_number FROM customers ORDER BY id');
+    const result = await psqlAsAgent(pg, agent, 'SELECT id, name, email, card_number FROM customers ORDER BY id');
     assert.equal(result.code, 0, `${result.stderr}\n${sidecarLog()}`);
     const rows = result.stdout.trim().split('\n');
     assert.equal(rows.length, 3);
@@ -352,7 +426,7 @@ describe('a held statement, end to end', () => {
 
   test('DROP TABLE is held, approved by a reviewer with a status patch, and runs exactly once', async () => {
     const text = 'DROP TABLE order_archive_2019';
-    const running = agentPsql(text);
+    const running = psqlAsAgent(pg, agent, text);
     const request = await requestFor(text);
     assert.equal(request.spec.operation.text, text);
     assert.equal(
@@ -371,7 +445,7 @@ describe('a held statement, end to end', () => {
     const result = await running;
     assert.equal(result.code, 0, `${result.stderr}\n${sidecarLog()}`);
     assert.match(result.stderr, new RegExp(`kubectl approve ${request.metadata.name}`), 'the agent was told what to run');
-    assert.equal(await superuserQuery("SELECT count(*) FROM pg_tables WHERE tablename = 'order_archive_2019'"), '0');
+    assert.equal(await psqlAsOwner(pg, "SELECT count(*) FROM pg_tables WHERE tablename = 'order_archive_2019'"), '0');
     const done = await phaseOf(request.metadata.name, ['Executed']);
     firstRequest = request.metadata.name;
     assert.equal(done.status.result, 'DROP TABLE');
@@ -386,7 +460,7 @@ describe('a held statement, end to end', () => {
 
   test('a write needs two distinct approvers: alice twice counts once, then bob, and it runs once', async () => {
     const text = 'INSERT INTO refunds (customer_id, amount) VALUES (1, 10)';
-    const running = agentPsql(text);
+    const running = psqlAsAgent(pg, agent, text);
     const request = await requestFor(text);
     assert.equal((await review('alice', request, 'Approve')).code, 0);
     const twice = await review('alice', request, 'Approve');
@@ -398,12 +472,12 @@ describe('a held statement, end to end', () => {
     assert.equal((await review('bob', request, 'Approve')).code, 0);
     const result = await running;
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(await superuserQuery('SELECT count(*) FROM refunds'), '1');
+    assert.equal(await psqlAsOwner(pg, 'SELECT count(*) FROM refunds'), '1');
   });
 
   test("the requester's own service account cannot approve, even with the reviewer role", async () => {
     const text = 'DROP TABLE refunds';
-    const running = agentPsql(text);
+    const running = psqlAsAgent(pg, agent, text);
     const request = await requestFor(text);
     assert.equal(
       (
@@ -442,22 +516,22 @@ describe('a held statement, end to end', () => {
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /bob@example.com/);
     assert.match(result.stderr, /refunds stay/);
-    assert.equal(await superuserQuery("SELECT count(*) FROM pg_tables WHERE tablename = 'refunds'"), '1');
+    assert.equal(await psqlAsOwner(pg, "SELECT count(*) FROM pg_tables WHERE tablename = 'refunds'"), '1');
   });
 
   test('an approval for one statement is never used for another', async () => {
     const first = 'ALTER TABLE customers ADD COLUMN note text';
-    const running = agentPsql(first);
+    const running = psqlAsAgent(pg, agent, first);
     const request = await requestFor(first);
     assert.equal((await review('alice', request, 'Approve')).code, 0);
     assert.equal((await running).code, 0);
     // Same policy rule, another statement: held again under its own digest.
     const second = 'ALTER TABLE customers DROP COLUMN country';
-    const held = agentPsql(second);
+    const held = psqlAsAgent(pg, agent, second);
     const other = await requestFor(second);
     assert.notEqual(other.spec.operation.digest, request.spec.operation.digest);
     assert.equal(
-      await superuserQuery("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'country'"),
+      await psqlAsOwner(pg, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'country'"),
       '1',
     );
     assert.equal((await review('bob', other, 'Deny', 'keep the country')).code, 0);
@@ -466,7 +540,7 @@ describe('a held statement, end to end', () => {
 
   test('the operator restarted while a request is pending still delivers the approval', async () => {
     const text = 'CREATE INDEX customers_email ON customers (email)';
-    const running = agentPsql(text);
+    const running = psqlAsAgent(pg, agent, text);
     const request = await requestFor(text);
     await operator.restart();
     assert.equal((await review('alice', request, 'Approve')).code, 0);
@@ -477,7 +551,7 @@ describe('a held statement, end to end', () => {
 
   test('the API server restarted mid-watch loses no decision', async () => {
     const text = 'CREATE INDEX customers_name ON customers (name)';
-    const running = agentPsql(text);
+    const running = psqlAsAgent(pg, agent, text);
     const request = await requestFor(text);
     await plane.restartApiServer();
     assert.equal((await review('bob', request, 'Approve')).code, 0);
@@ -488,14 +562,14 @@ describe('a held statement, end to end', () => {
 
   test('a request nobody decides expires, and the agent gets an error', { timeout: 180_000 }, async () => {
     const text = 'UPDATE refunds SET amount = 0';
-    const running = agentPsql(text, 150_000);
+    const running = psqlAsAgent(pg, agent, text, 150_000);
     const request = await requestFor(text);
     const result = await running;
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /expired/i);
     const expired = await phaseOf(request.metadata.name, ['Expired']);
     assert.ok(expired.status.decidedAt);
-    assert.equal(await superuserQuery('SELECT sum(amount) FROM refunds'), '10');
+    assert.equal(await psqlAsOwner(pg, 'SELECT sum(amount) FROM refunds'), '10');
   });
 
   test('a stolen sidecar token stops working once its pod is deleted', async () => {

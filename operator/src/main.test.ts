@@ -1,10 +1,11 @@
-/** The operator's command line: bad flags exit 2 with a message and the usage, --help exits 0; SIGTERM stops it even as PID 1. */
+/** The operator's command line: bad flags exit 2 with a message and the usage, --help and --version exit 0; SIGTERM stops it even as PID 1. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import operatorPackage from '../package.json' with { type: 'json' };
 
 const MAIN = join(import.meta.dirname, 'main.ts');
 const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 30_000 });
@@ -13,6 +14,19 @@ test('--help prints the flags and exits 0', () => {
   const result = run('--help');
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /--broker-url URL/);
+});
+
+test('--version prints the package version and exits 0', () => {
+  const result = run('--version');
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, `airlock-operator ${operatorPackage.version}\n`);
+});
+
+test('the default sidecar image is the operator image of the same version (make image builds one image for both)', () => {
+  assert.match(
+    run('--help').stdout,
+    new RegExp(`--sidecar-image IMAGE .*default airlock/airlock:${operatorPackage.version.replaceAll('.', '\\.')},`),
+  );
 });
 
 test('a bad port or duration exits 2 naming the flag', () => {

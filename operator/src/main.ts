@@ -9,9 +9,14 @@ import { parseArgs } from 'node:util';
 import { OPERATOR_SERVICE } from '@airlock/contracts/install';
 import { createLogger } from '@airlock/runtime';
 import { KubeConfig } from '@kubernetes/client-node';
+import operatorPackage from '../package.json' with { type: 'json' };
 import { startOperator } from './operator.ts';
 import { DEFAULT_SIDECAR_RESOURCES, type SidecarResources } from './webhooks/injection-settings.ts';
 import { memoryBytes } from './webhooks/memory-quantity.ts';
+
+const VERSION = operatorPackage.version;
+/** One image runs the operator and the injected sidecar (make image; docs/adr/0016-image-without-a-daemon.md). */
+const DEFAULT_SIDECAR_IMAGE = `airlock/airlock:${VERSION}`;
 
 const USAGE = `usage: airlock-operator [flags]
   --kubeconfig FILE          kubeconfig (default: in-cluster, then $KUBECONFIG)
@@ -25,7 +30,7 @@ const USAGE = `usage: airlock-operator [flags]
   --dns-name NAME            extra certificate DNS name (repeatable)
   --ip-address IP            certificate IP address (repeatable)
   --broker-url URL           what injected sidecars use (default https://<service>.<namespace>.svc:8443)
-  --sidecar-image IMAGE      the sidecar image (default airlock/sidecar:0.1.0)
+  --sidecar-image IMAGE      the sidecar image (default ${DEFAULT_SIDECAR_IMAGE}, the operator's own image)
   --sidecar-command ARGS     replaces the sidecar command, space-separated; keep the Node flags of the default
                              (default node --liftoff-only --max-semi-space-size=8 --max-old-space-size=<limit/2>
                              /app/sidecar/src/main.ts --broker)
@@ -38,6 +43,8 @@ const USAGE = `usage: airlock-operator [flags]
   --cert-renew-before DURATION renew this long before expiry (default 720h)
   --lease-duration SECONDS   leader lease duration (default 15)
   --log-level LEVEL          (default info)
+  --version                  print the version and exit
+  -h, --help                 print this and exit
 `;
 
 function duration(text: string, flag: string): number {
@@ -80,6 +87,10 @@ async function main(): Promise<number> {
   }
   if (parsed === 'help') {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed === 'version') {
+    process.stdout.write(`airlock-operator ${VERSION}\n`);
     return 0;
   }
   const logger = createLogger({ level: parsed.logLevel as 'info', base: { component: 'airlock-operator' } });
@@ -129,10 +140,12 @@ function parse() {
       'cert-renew-before': { type: 'string' },
       'lease-duration': { type: 'string' },
       'log-level': { type: 'string' },
+      version: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return 'help' as const;
+  if (values.version) return 'version' as const;
   const namespace = values.namespace ?? process.env.POD_NAMESPACE ?? 'airlock-system';
   const service = values.service ?? OPERATOR_SERVICE;
   const brokerPort = port(values['broker-port'], 8443, '--broker-port');
@@ -170,7 +183,7 @@ function parse() {
         ...(values['cert-renew-before'] ? { renewBeforeSeconds: duration(values['cert-renew-before'], '--cert-renew-before') / 1000 } : {}),
       },
       injection: {
-        image: values['sidecar-image'] ?? 'airlock/sidecar:0.1.0',
+        image: values['sidecar-image'] ?? DEFAULT_SIDECAR_IMAGE,
         ...(values['sidecar-command'] ? { command: values['sidecar-command'].split(' ').filter(Boolean) } : {}),
         resources,
         brokerURL: values['broker-url'] ?? `https://${service}.${namespace}.svc:${brokerPort}`,

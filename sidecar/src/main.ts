@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { missingNodeFlags } from '@airlock/contracts/sidecar-process';
 import { createLogger } from '@airlock/runtime';
+import sidecarPackage from '../package.json' with { type: 'json' };
 import { BrokerSettingsError, brokerSettingsFromEnv } from './broker/broker-settings.ts';
 import { startBrokerSidecar } from './broker/broker-sidecar.ts';
 import { loadSettingsFile, SettingsError } from './config/load-settings.ts';
@@ -14,7 +15,7 @@ import { startStaticSidecar } from './in-process/static-sidecar.ts';
 import { SqlClassifier } from './protocols/postgres/sql/classifier.ts';
 import { exitIfStillRunning, FLUSH_ALLOWANCE_MS, stopSignal } from './runtime/stop-signal.ts';
 
-const USAGE = `usage: airlock-sidecar --config FILE | --broker
+const USAGE = `usage: airlock-sidecar --config FILE | --broker | --version
   --config FILE   static mode: targets, policies and credentials from a settings file (tests, local runs)
   --broker        broker mode: everything from the operator's broker; settings from the environment:
                     AIRLOCK_BROKER_URL        https:// URL of the broker (required)
@@ -26,16 +27,26 @@ const USAGE = `usage: airlock-sidecar --config FILE | --broker
                     AIRLOCK_HEALTH_PORT       health and metrics port (default 15021)
                     AIRLOCK_LOG_LEVEL         fatal|error|warn|info|debug|trace (default info)
                     AIRLOCK_SHUTDOWN_GRACE_MS on SIGTERM, how long in-flight statements may take (default 15000)
+  --version       print the version and exit
 Run it as \`node --liftoff-only --max-semi-space-size=8 [--max-old-space-size=MiB] main.ts ...\`
 (see the sidecar README, Memory): without --liftoff-only the first statements cost ~600 MB.
 `;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { config: { type: 'string', short: 'c' }, broker: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      broker: { type: 'boolean' },
+      version: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`airlock-sidecar ${sidecarPackage.version}\n`);
     return 0;
   }
   if (values.broker && !values.config) return runBrokerMode();

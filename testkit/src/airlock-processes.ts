@@ -3,11 +3,12 @@
  * its service account), and sidecars started from the container spec the webhook injected into a
  * pod — its command, its env, its token mount — because there is no kubelet to start them.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError } from './errors.ts';
 import { httpStatus } from './http-status.ts';
+import type { ImageRootfs, ImageRunOptions } from './image-rootfs.ts';
 import { freePort } from './ports.ts';
 import { waitUntilReady } from './readiness.ts';
 import { Supervisor } from './supervisor.ts';
@@ -123,17 +124,25 @@ export class AirlockProcesses {
   }
 
   /**
-   * Starts the injected sidecar container of `pod` as a local process: its command (with the
-   * image's /app/ mapped to this checkout), its env (downward-API fields resolved from the pod),
-   * and its projected token written where its volume mount says, mapped to a temp dir.
+   * Starts the injected sidecar container of `pod`: its command, its env (downward-API fields
+   * resolved from the pod), and its projected token written where its volume mount says. Without
+   * `rootfs`, as a local process of this checkout (the image's /app/ mapped to it); with `rootfs`,
+   * from the unpacked image (image-container.ts). `brokerURL` replaces the injected one, which
+   * names the broker's Service: there is no cluster DNS here.
    */
-  async startSidecarFromPod(pod: PodLike, token: string, options: { containerName?: string } = {}): Promise<HealthProcess> {
+  async startSidecarFromPod(
+    pod: PodLike,
+    token: string,
+    options: { containerName?: string; rootfs?: ImageRootfs; brokerURL?: string } = {},
+  ): Promise<HealthProcess> {
     const name = options.containerName ?? 'airlock-sidecar';
     const container = pod.spec?.initContainers?.find((c) => c.name === name) ?? pod.spec?.containers?.find((c) => c.name === name);
     if (!container) throw new HarnessError('NoSidecar', `pod ${pod.metadata?.name} has no container ${name}`);
     const mounts = new Map<string, string>();
     for (const mount of container.volumeMounts ?? []) {
       const local = mkdtempSync(join(this.dir, `mount-${mount.name}-`));
+      // The image's user (not root) reads and writes them, as with a pod's fsGroup.
+      if (options.rootfs) chmodSync(local, 0o777);
       mounts.set(mount.mountPath.replace(/\/$/, ''), local);
     }
     const mapPath = (path: string): string => {
@@ -142,23 +151,53 @@ export class AirlockProcesses {
       if (path.startsWith(IMAGE_APP_ROOT)) return join(REPO_ROOT, path.slice(IMAGE_APP_ROOT.length));
       return path;
     };
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const env: Record<string, string> = {};
     for (const variable of container.env ?? []) {
       const field = variable.valueFrom?.fieldRef?.fieldPath;
       const value = field ? fieldValue(pod, field) : variable.value;
-      if (value !== undefined) env[variable.name] = variable.name.endsWith('_FILE') ? mapPath(value) : value;
+      if (value !== undefined) env[variable.name] = value;
     }
     const tokenFile = env.AIRLOCK_TOKEN_FILE;
     if (!tokenFile) throw new HarnessError('NoTokenFile', `container ${name} has no AIRLOCK_TOKEN_FILE`);
-    writeFileSync(tokenFile, token, { mode: 0o600 });
+    writeFileSync(mapPath(tokenFile), token, { mode: 0o644 });
     // The pod network is shared by parallel tests here: the health port moves, the listeners stay.
     const healthPort = await freePort();
     env.AIRLOCK_HEALTH_PORT = String(healthPort);
     env.AIRLOCK_HEALTH_HOST = '127.0.0.1';
-    const command = [...(container.command ?? []), ...(container.args ?? [])].map((part, index) =>
-      index === 0 && part === 'node' ? process.execPath : mapPath(part),
+    if (options.brokerURL) env.AIRLOCK_BROKER_URL = options.brokerURL;
+    const argv = [...(container.command ?? []), ...(container.args ?? [])];
+    const procName = `sidecar-${pod.metadata?.name}`;
+    if (options.rootfs) {
+      const volumes = [...mounts].map(([at, host]) => ({ at, host, writable: true }));
+      return this.startFromImage(procName, options.rootfs, argv, { env, mounts: volumes }, healthPort);
+    }
+    for (const [key, value] of Object.entries(env)) if (key.endsWith('_FILE')) env[key] = mapPath(value);
+    const command = argv.map((part, index) => (index === 0 && part === 'node' ? process.execPath : mapPath(part)));
+    const proc = new HealthProcess(
+      this.#supervisor,
+      procName,
+      command,
+      { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      healthPort,
     );
-    const proc = new HealthProcess(this.#supervisor, `sidecar-${pod.metadata?.name}`, command, env, healthPort);
+    await proc.start();
+    this.#running.push(proc);
+    return proc;
+  }
+
+  /**
+   * Starts `argv` in an unpacked image (image-rootfs.ts) and resolves once its health port answers
+   * /readyz: how the chart's operator and the injected sidecar run here, from the image they ship in.
+   */
+  async startFromImage(
+    name: string,
+    rootfs: ImageRootfs,
+    argv: readonly string[],
+    options: ImageRunOptions,
+    healthPort: number,
+  ): Promise<HealthProcess> {
+    const { command, args } = rootfs.commandLine(argv, options);
+    const proc = new HealthProcess(this.#supervisor, name, [command, ...args], { PATH: process.env.PATH }, healthPort);
     await proc.start();
     this.#running.push(proc);
     return proc;

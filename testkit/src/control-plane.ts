@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ControlPlaneBinaries, controlPlaneBinaries, type Log } from '@airlock/build';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type ControlPlaneBinaries, controlPlaneBinaries, type Log } from './binaries.ts';
 import { httpStatus } from './http-status.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { createCertificateAuthority, createServiceAccountKeyPair, issueServingCertificate } from './pki.ts';
@@ -27,6 +27,8 @@ export const CONTROLLERS = [
   'garbage-collector-controller',
   'root-ca-certificate-publisher-controller',
   'job-controller',
+  // Removes the in-use finalizer of a deleted PersistentVolumeClaim (the chart's recordings volume).
+  'persistentvolumeclaim-protection-controller',
   // Fills aggregated ClusterRoles (airlock-reviewer) from the roles labelled to join them.
   'clusterrole-aggregation-controller',
   // Type-checks ValidatingAdmissionPolicies and reports problems in their status.

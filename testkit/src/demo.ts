@@ -7,8 +7,8 @@
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Log } from '@airlock/build';
 import { AirlockProcesses, REPO_ROOT } from './airlock-processes.ts';
-import type { Log } from './binaries.ts';
 import { ControlPlane } from './control-plane.ts';
 import { installCrds } from './crds.ts';
 import { HarnessError } from './errors.ts';

@@ -1,11 +1,15 @@
+// The pinned tools live in @airlock/build; these stay for the tests that still import them from here.
+export { type ControlPlaneBinaries, helmBinary, isAlive, kubernetesVersion } from '@airlock/build';
 export { AirlockProcesses, type OperatorProcessOptions, REPO_ROOT } from './airlock-processes.ts';
 export { apiError } from './api-error.ts';
-export { type ControlPlaneBinaries, controlPlaneBinaries, etcdVersion, helmBinary, helmVersion, kubernetesVersion } from './binaries.ts';
+export { Containerd, type ContainerdOptions } from './containerd.ts';
 export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
 export { CRD_MANIFESTS, installCrds } from './crds.ts';
 export { DEMO_NAMESPACE, type Demo, startDemo } from './demo.ts';
 export { HarnessError } from './errors.ts';
 export { type EventuallyOptions, eventually } from './eventually.ts';
+export { CHART_DIR, type HelmOptions, type HelmResult, runHelm } from './helm.ts';
+export { ImageRootfs, type ImageRunOptions, imageRootfs } from './image-rootfs.ts';
 export { type AirlockInstallation, type InstallAirlockOptions, installAirlock } from './install.ts';
 export { kubeconfigYaml } from './kubeconfig.ts';
 export { PgBouncer, type PgBouncerOptions } from './pgbouncer.ts';
@@ -20,10 +24,10 @@ export {
   TEST_DATABASE,
 } from './postgres.ts';
 export { type PostgresBinaries, pgbouncerBinary, postgresBinaries } from './postgres-binaries.ts';
-export { isAlive } from './process-alive.ts';
 export { type PsqlConnection, type PsqlOptions, type PsqlResult, runPsql } from './psql.ts';
 export type { RunAs } from './run-as.ts';
 export { agentPod, SAMPLE, SAMPLE_SQL, type SampleOptions, sampleManifests } from './sample-agent.ts';
+export { psqlAsAgent, psqlAsOwner, seedSample } from './sample-sessions.ts';
 export { type ServiceAccountKubeconfig, serviceAccountKubeconfig } from './service-account-kubeconfig.ts';
 export { TmpfsMount } from './tmpfs-mount.ts';
 export { TEST_USERS, type TestUser, type TestUserName } from './users.ts';

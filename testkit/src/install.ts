@@ -1,19 +1,29 @@
 /**
- * Installs what airlock needs in a cluster besides the CRDs — the operator's namespace and
- * ServiceAccount, RBAC, the admission parameters, policy and binding — as an admin would with
- * Helm, waits until the API server enforces them, and returns a kubeconfig for the operator's
- * service account, so the operator runs with exactly the rights it has in a real cluster.
- * Call installCrds first.
+ * Installs airlock the way an admin does, with the chart (charts/airlock: the one source of the
+ * install objects), rendered by the real `helm template` and applied: the operator's service
+ * account and RBAC, the admission parameters, policy and binding, its Deployment, Services and
+ * volume. Waits until the API server enforces RBAC and the admission policy, and returns a
+ * kubeconfig for the operator's service account, so the operator runs with exactly the rights it
+ * has in a cluster. Call installCrds first. Two things differ from `helm install`, because the test
+ * cluster has no node and no cluster network: the webhook configurations are left out (a test
+ * that runs the operator registers its own, pointing at it on loopback: installWebhooks), and
+ * nothing runs the Deployment (tests start the operator themselves). The chart's own path,
+ * `helm install` with the operator from the image, is e2e/tests/helm-install.test.ts.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { installObjects, REVIEWER_ROLE } from '@airlock/contracts/install';
+import { kubernetesVersion } from '@airlock/build';
+import { REVIEWER_ROLE } from '@airlock/contracts/install';
 import { APPROVAL_REVIEWS_POLICY, DEFAULT_OPERATOR_NAMESPACE, DEFAULT_OPERATOR_SERVICE_ACCOUNT, GROUP, VERSION } from '@airlock/crds';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { ControlPlane } from './control-plane.ts';
 import { HarnessError } from './errors.ts';
+import { CHART_DIR, runHelm } from './helm.ts';
 import { waitUntilReady } from './readiness.ts';
 import { type ServiceAccountKubeconfig, serviceAccountKubeconfig } from './service-account-kubeconfig.ts';
+
+/** Registered by the test that runs the operator (installWebhooks), at a URL on loopback. */
+const LEFT_OUT = new Set(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
 
 export interface InstallAirlockOptions {
   /** Default airlock-system. */
@@ -36,17 +46,34 @@ const ENFORCED_TIMEOUT_MS = 60_000;
 export async function installAirlock(plane: ControlPlane, options: InstallAirlockOptions = {}): Promise<AirlockInstallation> {
   const namespace = options.namespace ?? DEFAULT_OPERATOR_NAMESPACE;
   const serviceAccount = options.serviceAccount ?? DEFAULT_OPERATOR_SERVICE_ACCOUNT;
-  const manifest = join(plane.dir, `airlock-install-${namespace}.yaml`);
-  writeFileSync(
-    manifest,
-    installObjects({ namespace, serviceAccount })
-      .map((o) => stringify(o))
-      .join('---\n'),
+  const rendered = await runHelm(
+    [
+      'template',
+      'airlock',
+      CHART_DIR,
+      '--namespace',
+      namespace,
+      '--no-hooks',
+      '--kube-version',
+      kubernetesVersion(),
+      '--set',
+      `operator.serviceAccount.name=${serviceAccount}`,
+    ],
+    { home: join(plane.dir, 'helm') },
   );
+  if (rendered.code !== 0) throw new HarnessError('InstallFailed', `helm template of charts/airlock failed:\n${rendered.stderr}`);
+  const objects = parseAllDocuments(rendered.stdout)
+    .map((document) => document.toJS() as { kind?: string } | null)
+    .filter((object): object is { kind: string } => object?.kind !== undefined && !LEFT_OUT.has(object.kind));
+  const manifest = join(plane.dir, `airlock-install-${namespace}.yaml`);
+  writeFileSync(manifest, objects.map((object) => stringify(object)).join('---\n'));
+  // helm install --create-namespace does this; the chart does not own its namespace.
+  const namespaced = await plane.kubectl(['create', 'namespace', namespace]);
+  if (namespaced.code !== 0 && !namespaced.stderr.includes('AlreadyExists'))
+    throw new HarnessError('InstallFailed', `creating namespace ${namespace} failed:\n${namespaced.stderr}`);
   // --force-conflicts: the binding from crds/manifests names airlock-system; this install may move it.
   const applied = await plane.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=airlock-e2e', '-f', manifest]);
-  if (applied.code !== 0)
-    throw new HarnessError('InstallFailed', `kubectl apply of the airlock install objects failed:\n${applied.stderr}`);
+  if (applied.code !== 0) throw new HarnessError('InstallFailed', `kubectl apply of the chart's objects failed:\n${applied.stderr}`);
   const operator = await serviceAccountKubeconfig(plane, namespace, serviceAccount, { duration: options.tokenDuration ?? '24h' });
   await waitUntilEnforced(plane, namespace, operator);
   return { namespace, serviceAccount, operator };

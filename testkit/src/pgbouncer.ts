@@ -8,7 +8,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Log } from './binaries.ts';
+import type { Log } from '@airlock/build';
 import { HarnessError } from './errors.ts';
 import { freePort, isListening } from './ports.ts';
 import type { PostgresServer } from './postgres.ts';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cacheRoot, type Log } from './binaries.ts';
+import { cacheRoot, type Log } from '@airlock/build';
 import { HarnessError } from './errors.ts';
 import type { PostgresBinaries } from './postgres-binaries.ts';
 import { chownTree, commandAs, type RunAs } from './run-as.ts';

@@ -11,7 +11,7 @@ import { accessSync, appendFileSync, constants, mkdirSync, mkdtempSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Log } from './binaries.ts';
+import type { Log } from '@airlock/build';
 import { HarnessError } from './errors.ts';
 import { createCertificateAuthority, issueServingCertificate } from './pki.ts';
 import { freePort } from './ports.ts';

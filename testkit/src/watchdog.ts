@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from './process-alive.ts';
+import { isAlive } from '@airlock/build';
 
 const pids = new Set<number>();
 const dirs = new Set<string>();

@@ -1,5 +1,5 @@
 // Wrapper module that builds the etcd server used by the e2e harness from its published module.
-module airlock.dev/e2e/toolchain/etcd
+module airlock.dev/build/go-tools/etcd
 
 go 1.26.0
 

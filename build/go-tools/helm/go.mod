@@ -1,6 +1,6 @@
 // Wrapper module that builds the helm command the tests install the chart with, from its
 // published module: the one place its version is pinned.
-module airlock.dev/testkit/toolchain/helm
+module airlock.dev/build/go-tools/helm
 
 go 1.26.0
 

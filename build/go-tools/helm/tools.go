@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the command the test kit builds so that `go mod tidy` keeps its
+// Package tools pins the command the chart tests run so that `go mod tidy` keeps its
 // dependencies in go.sum. It is never compiled.
 package tools
 

@@ -2,7 +2,7 @@
 // k8s.io/kubernetes replaces its staging modules with local paths, which do not exist in the
 // module zip, so every staging module is replaced here with its published tag.
 // Generated list: copied from k8s.io/kubernetes v1.35.4 go.mod; keep in step with K8S_VERSION.
-module airlock.dev/e2e/toolchain/kubernetes
+module airlock.dev/build/go-tools/kubernetes
 
 go 1.25.0
 

@@ -1,11 +1,18 @@
 /** Labels, annotations and names the operator, its webhooks and the sidecar agree on. */
 export const LABELS = {
-  /** On a namespace: its pods may be agents (the platform admin opts the namespace in). */
+  /** On a namespace: its pods may be agents (the platform admin opts the namespace in); the value is its mode. */
   namespaceInjection: 'airlock.dev/injection',
-  /** On a pod: this pod is an agent and gets the sidecar. */
+  /** On a pod: `true`, this pod is an agent and gets the sidecar; `false`, it is not (see INJECTION_ALL). */
   podInject: 'airlock.dev/inject',
 } as const;
+/** Namespace `enabled`: pods labeled `airlock.dev/inject=true` are agents. The label every agent pod carries. */
 export const LABEL_ENABLED = { namespace: 'enabled', pod: 'true' } as const;
+/**
+ * Namespace `all` (CI mode): every pod created in it is an agent — the webhook adds
+ * `airlock.dev/inject=true` — except pods labeled `airlock.dev/inject=false` (a CI runner's own
+ * manager pod). For CI systems whose pods' labels are awkward to control.
+ */
+export const INJECTION_ALL = { namespace: 'all', podExcluded: 'false' } as const;
 
 export const ANNOTATIONS = {
   /** Names the AgentIdentity when several match the pod's service account. */
@@ -14,6 +21,11 @@ export const ANNOTATIONS = {
   targets: 'airlock.dev/targets',
   /** What the webhook injected (JSON); makes re-invocation idempotent and lets validation compare. */
   injected: 'airlock.dev/injected',
+  /**
+   * On a namespace labeled `airlock.dev/injection=all`: comma-separated service accounts whose pods
+   * may use the exclusion label; absent, any pod may. Enforced by the API server (exclusion-policy.ts).
+   */
+  excludableServiceAccounts: 'airlock.dev/excludable-service-accounts',
 } as const;
 
 export const SIDECAR_CONTAINER = 'airlock-sidecar';

@@ -3,17 +3,26 @@
  * to the operator. Both are failurePolicy Fail (invariant 6: a gated pod never runs unchecked),
  * which is safe only because the selectors keep them away from everything that is not an opted-in
  * agent pod — in particular kube-system and the operator's own pods.
+ *
+ * Two namespace modes, two mutating entries with disjoint namespaceSelectors (a namespace label has
+ * one value), so no pod is ever sent to both:
+ *   inject.pods.airlock.dev            injection=enabled  pods labeled inject=true       /mutate-pods
+ *   inject-namespace.pods.airlock.dev  injection=all      pods not labeled inject=false  /mutate-namespace-pods
+ * The second adds the label inject=true to the pod, so downstream there is one notion of an agent
+ * pod — the label — and one validating entry (injection in [enabled, all], inject=true) guards both.
  */
 import type {
   AdmissionregistrationV1WebhookClientConfig,
   V1MutatingWebhookConfiguration,
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
-import { LABEL_ENABLED, LABELS } from './names.ts';
+import { INJECTION_ALL, LABEL_ENABLED, LABELS } from './names.ts';
 import { WEBHOOK_PATHS } from './webhook-paths.ts';
 
 export const WEBHOOK_CONFIGURATION_NAME = 'airlock';
 export const MUTATING_WEBHOOK_NAME = 'inject.pods.airlock.dev';
+/** The CI-mode entry: every pod of a namespace labeled airlock.dev/injection=all. */
+export const MUTATING_NAMESPACE_WEBHOOK_NAME = 'inject-namespace.pods.airlock.dev';
 export const VALIDATING_WEBHOOK_NAME = 'validate.pods.airlock.dev';
 
 /** In a cluster: the operator's Service. Outside (development, tests): the operator's base URL. */
@@ -38,18 +47,23 @@ function clientConfig(endpoint: WebhookEndpoint, path: string, caBundle: string 
   };
 }
 
-function selectors(operatorNamespace: string) {
+/** Never kube-system nor the operator's namespace: the operator must start while its webhook is down. */
+function namespaceSelector(operatorNamespace: string, modes: readonly string[]) {
   return {
-    namespaceSelector: {
-      matchLabels: { [LABELS.namespaceInjection]: LABEL_ENABLED.namespace },
-      matchExpressions: [
-        { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...new Set(['kube-system', operatorNamespace])] },
-      ],
-    },
-    // Matches when the old or the new object has the label, so removing it is still seen.
-    objectSelector: { matchLabels: { [LABELS.podInject]: LABEL_ENABLED.pod } },
+    matchExpressions: [
+      { key: LABELS.namespaceInjection, operator: 'In', values: [...modes] },
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...new Set(['kube-system', operatorNamespace])] },
+    ],
   };
 }
+
+// Fresh objects every call: a YAML writer would turn a shared one into an anchor and an alias.
+// On UPDATE an objectSelector matches when the old or the new object matches, so removing the label is still seen.
+const labeledAgent = () => ({ matchLabels: { [LABELS.podInject]: LABEL_ENABLED.pod } });
+// NotIn also matches pods without the label: every pod but the excluded ones, labeled inject=true ones included.
+const notExcluded = () => ({ matchExpressions: [{ key: LABELS.podInject, operator: 'NotIn', values: [INJECTION_ALL.podExcluded] }] });
+
+const podCreate = () => [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }];
 
 const common = () => ({
   failurePolicy: 'Fail',
@@ -68,10 +82,20 @@ export function mutatingWebhookConfiguration(options: WebhookConfigurationOption
       {
         name: MUTATING_WEBHOOK_NAME,
         clientConfig: clientConfig(options.endpoint, WEBHOOK_PATHS.mutate, options.caBundle),
-        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
-        ...selectors(options.operatorNamespace),
+        rules: podCreate(),
+        namespaceSelector: namespaceSelector(options.operatorNamespace, [LABEL_ENABLED.namespace]),
+        objectSelector: labeledAgent(),
         ...common(),
         // Called again if a later webhook changes the pod, so its containers get the env and lose the token too.
+        reinvocationPolicy: 'IfNeeded',
+      },
+      {
+        name: MUTATING_NAMESPACE_WEBHOOK_NAME,
+        clientConfig: clientConfig(options.endpoint, WEBHOOK_PATHS.mutateNamespace, options.caBundle),
+        rules: podCreate(),
+        namespaceSelector: namespaceSelector(options.operatorNamespace, [INJECTION_ALL.namespace]),
+        objectSelector: notExcluded(),
+        ...common(),
         reinvocationPolicy: 'IfNeeded',
       },
     ],
@@ -91,7 +115,9 @@ export function validatingWebhookConfiguration(options: WebhookConfigurationOpti
           { operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' },
           { operations: ['UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/ephemeralcontainers'], scope: 'Namespaced' },
         ],
-        ...selectors(options.operatorNamespace),
+        // Both modes: in a namespace labeled all, the mutating webhook labeled every agent pod.
+        namespaceSelector: namespaceSelector(options.operatorNamespace, [LABEL_ENABLED.namespace, INJECTION_ALL.namespace]),
+        objectSelector: labeledAgent(),
         ...common(),
       },
     ],

@@ -1,9 +1,10 @@
 /**
- * The HTTPS endpoint the API server calls: POST /mutate-pods (injection), POST /validate-pods
- * (invariant 6), GET /healthz. It decodes AdmissionReviews, asks the pure decision functions, and
- * answers; a request it cannot read gets a 4xx with the reason, a failure inside a decision is a
- * denial (fail closed) — the process never goes down for a bad request. The certificate is taken
- * from a TlsSource and swapped in place when it rotates.
+ * The HTTPS endpoint the API server calls: POST /mutate-pods (injection of labeled pods), POST
+ * /mutate-namespace-pods (injection in CI-mode namespaces: the path says the mode), POST
+ * /validate-pods (invariant 6), GET /healthz. It decodes AdmissionReviews, asks the pure decision
+ * functions, and answers; a request it cannot read gets a 4xx with the reason, a failure inside a
+ * decision is a denial (fail closed) — the process never goes down for a bad request. The
+ * certificate is taken from a TlsSource and swapped in place when it rotates.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -21,6 +22,12 @@ import { validatePod } from './validate-pod.ts';
 import { type WebhookName, webhookMetrics } from './webhook-metrics.ts';
 
 export { WEBHOOK_PATHS };
+
+const WEBHOOKS: ReadonlyMap<string, WebhookName> = new Map<string, WebhookName>([
+  [WEBHOOK_PATHS.mutate, 'mutate-pods'],
+  [WEBHOOK_PATHS.mutateNamespace, 'mutate-namespace-pods'],
+  [WEBHOOK_PATHS.validate, 'validate-pods'],
+]);
 
 /** The API server sends at most 3 MiB objects (etcd's limit is 1.5 MiB, plus the old object). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -84,10 +91,9 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
       sendText(response, 200, 'ok\n');
       return;
     }
-    const webhook: WebhookName | undefined =
-      path === WEBHOOK_PATHS.mutate ? 'mutate-pods' : path === WEBHOOK_PATHS.validate ? 'validate-pods' : undefined;
+    const webhook = WEBHOOKS.get(path);
     if (!webhook) {
-      sendText(response, 404, `no webhook at ${path}: use ${WEBHOOK_PATHS.mutate} or ${WEBHOOK_PATHS.validate}\n`);
+      sendText(response, 404, `no webhook at ${path}: use ${[...WEBHOOKS.keys()].join(', ')}\n`);
       return;
     }
     if (request.method !== 'POST') {
@@ -130,9 +136,10 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     const context = { webhook, namespace: request.namespace, pod, operation: request.operation, user: request.userInfo?.username };
     try {
       if (request.resource.resource !== 'pods') return allowed();
-      if (webhook === 'mutate-pods') {
+      if (webhook !== 'validate-pods') {
         if (request.operation !== 'CREATE' || request.subResource) return allowed();
-        const plan = planInjection(request.object, request.namespace, options.catalog, settings());
+        const mode = webhook === 'mutate-namespace-pods' ? 'namespace' : 'pod';
+        const plan = planInjection(request.object, request.namespace, options.catalog, settings(), mode);
         switch (plan.kind) {
           case 'patch':
             logger.info({ ...context, identity: plan.record.identity, targets: plan.record.targets }, 'injecting the airlock sidecar');

@@ -26,7 +26,12 @@ import {
 const eventually = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
   eventuallyWithin(what, probe, { timeoutMs: 120_000 });
 
-import { mutatingWebhookConfiguration, validatingWebhookConfiguration } from '@airlock/contracts/install';
+import {
+  exclusionPolicy,
+  exclusionPolicyBinding,
+  mutatingWebhookConfiguration,
+  validatingWebhookConfiguration,
+} from '@airlock/contracts/install';
 import { isIssuedBy, splitPemBundle } from '@airlock/runtime/pki';
 import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -42,6 +47,8 @@ import { planInjection } from './plan-injection.ts';
 const OPERATOR_NS = 'airlock-system';
 const NS = 'agents';
 const PLAIN_NS = 'plain';
+/** In CI mode: labeled airlock.dev/injection=all. */
+const CI_NS = 'ci';
 const LONG = { timeout: 180_000 };
 
 const logger = pino({ level: process.env.AIRLOCK_TEST_LOG ?? 'warn' }, pino.destination(2));
@@ -189,38 +196,52 @@ before(
     });
     await certificates.publishCaBundle();
 
+    // The policy that narrows who may use the CI-mode exclusion label; the API server enforces it.
+    await client.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', { body: exclusionPolicy() });
+    await client.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings', {
+      body: exclusionPolicyBinding(),
+    });
+
     await client.create('/api/v1/namespaces', { metadata: { name: NS, labels: { 'airlock.dev/injection': 'enabled' } } });
     await client.create('/api/v1/namespaces', { metadata: { name: PLAIN_NS } });
+    await client.create('/api/v1/namespaces', { metadata: { name: CI_NS, labels: { 'airlock.dev/injection': 'all' } } });
     for (const [namespace, name] of [
       [NS, 'migrator'],
       [NS, 'stranger'],
       [PLAIN_NS, 'migrator'],
+      [CI_NS, 'ci-job'],
+      [CI_NS, 'gitlab-runner'],
     ] as const) {
       await client.create(`/api/v1/namespaces/${namespace}/serviceaccounts`, { metadata: { name } });
     }
-    await client.create(`/api/v1/namespaces/${NS}/secrets`, {
-      metadata: { name: 'orders-db-credentials' },
-      stringData: { username: 'agent_gateway', password: 'change-me' },
-    } as never);
-    await client.create(`/apis/airlock.dev/v1alpha1/namespaces/${NS}/targets`, {
-      apiVersion: 'airlock.dev/v1alpha1',
-      kind: 'Target',
-      metadata: { name: 'orders-db' },
-      spec: {
-        type: 'postgres',
-        localPort: 5432,
-        postgres: { host: 'orders-db.prod.svc', port: 5432, database: 'orders', tls: { mode: 'disable' } },
-        credentialsSecretRef: { name: 'orders-db-credentials' },
-      },
-    } as never);
-    await client.create(`/apis/airlock.dev/v1alpha1/namespaces/${NS}/agentidentities`, {
-      apiVersion: 'airlock.dev/v1alpha1',
-      kind: 'AgentIdentity',
-      metadata: { name: 'migrator' },
-      spec: { serviceAccountName: 'migrator', targets: ['orders-db'] },
-    } as never);
-    await eventually('the catalog to see the Target and the AgentIdentity', () =>
-      catalog.identities(NS).length === 1 && catalog.targets(NS).length === 1 ? true : undefined,
+    for (const [namespace, identity] of [
+      [NS, 'migrator'],
+      [CI_NS, 'ci-job'],
+    ] as const) {
+      await client.create(`/api/v1/namespaces/${namespace}/secrets`, {
+        metadata: { name: 'orders-db-credentials' },
+        stringData: { username: 'agent_gateway', password: 'change-me' },
+      } as never);
+      await client.create(`/apis/airlock.dev/v1alpha1/namespaces/${namespace}/targets`, {
+        apiVersion: 'airlock.dev/v1alpha1',
+        kind: 'Target',
+        metadata: { name: 'orders-db' },
+        spec: {
+          type: 'postgres',
+          localPort: 5432,
+          postgres: { host: 'orders-db.prod.svc', port: 5432, database: 'orders', tls: { mode: 'disable' } },
+          credentialsSecretRef: { name: 'orders-db-credentials' },
+        },
+      } as never);
+      await client.create(`/apis/airlock.dev/v1alpha1/namespaces/${namespace}/agentidentities`, {
+        apiVersion: 'airlock.dev/v1alpha1',
+        kind: 'AgentIdentity',
+        metadata: { name: identity },
+        spec: { serviceAccountName: identity, targets: ['orders-db'] },
+      } as never);
+    }
+    await eventually('the catalog to see the Targets and the AgentIdentities', () =>
+      [NS, CI_NS].every((ns) => catalog.identities(ns).length === 1 && catalog.targets(ns).length === 1) ? true : undefined,
     );
     // The API server loads webhook configurations asynchronously; a server-side dry run is
     // admitted like a real create, so the first denial shows our webhooks are in effect.
@@ -252,10 +273,11 @@ describe('webhook TLS', () => {
     for (const key of ['tls.crt', 'tls.key', 'ca.crt', 'signer.crt', 'signer.key']) assert.ok(secret.data[key], key);
     const caBundle = Buffer.from(certificates.current().caPem).toString('base64');
     for (const kind of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {
-      const config = await client.get<KubeObject & { webhooks: { clientConfig: { caBundle?: string } }[] }>(
+      const config = await client.get<KubeObject & { webhooks: { name: string; clientConfig: { caBundle?: string } }[] }>(
         `/apis/admissionregistration.k8s.io/v1/${kind}/airlock`,
       );
-      assert.equal(config.webhooks[0]?.clientConfig.caBundle, caBundle, kind);
+      assert.ok(config.webhooks.length > 0);
+      for (const webhook of config.webhooks) assert.equal(webhook.clientConfig.caBundle, caBundle, `${kind} ${webhook.name}`);
     }
   });
 
@@ -492,11 +514,171 @@ describe('the sidecar cannot be taken away', () => {
   });
 });
 
+describe('CI mode: a namespace labeled airlock.dev/injection=all', () => {
+  /** A pod as a CI runner creates it: its own labels, none of airlock's. */
+  const runnerPod = (name: string, options: { labels?: Record<string, string>; serviceAccount?: string } = {}) => {
+    const manifest = podManifest(name, CI_NS, { serviceAccount: options.serviceAccount ?? 'ci-job' });
+    return { ...manifest, metadata: { name, namespace: CI_NS, labels: { job: name, ...options.labels } } };
+  };
+  const labelsOf = (pod: V1Pod) => pod.metadata?.labels ?? {};
+  const sidecars = (pod: V1Pod) => (pod.spec?.initContainers ?? []).filter((c) => c.name === 'airlock-sidecar').length;
+
+  test('a pod with no airlock label gets the sidecar, the env, and the label inject=true', LONG, async () => {
+    const created = await kubectlCreate(runnerPod('job-1'));
+    assert.equal(created.code, 0, created.stderr);
+    const pod = await getPod(CI_NS, 'job-1');
+    assert.deepEqual(labelsOf(pod), { job: 'job-1', 'airlock.dev/inject': 'true' });
+    assert.equal(pod.spec?.initContainers?.[0]?.name, 'airlock-sidecar');
+    assert.equal(sidecars(pod), 1);
+    assert.equal(envOf(pod, 'agent').PGHOST, '127.0.0.1');
+    assert.equal(pod.spec?.automountServiceAccountToken, false);
+    assert.equal(JSON.parse(pod.metadata?.annotations?.['airlock.dev/injected'] ?? '{}').identity, 'ci-job');
+    assert.deepEqual(planInjection(pod, CI_NS, catalog, settings, 'namespace'), { kind: 'unchanged' });
+  });
+
+  test('a pod its author labeled inject=true is injected exactly once', LONG, async () => {
+    const created = await kubectlCreate(runnerPod('job-labeled', { labels: { 'airlock.dev/inject': 'true' } }));
+    assert.equal(created.code, 0, created.stderr);
+    const pod = await getPod(CI_NS, 'job-labeled');
+    assert.equal(sidecars(pod), 1);
+    assert.equal(pod.spec?.volumes?.filter((v) => v.name === 'airlock-token').length, 1);
+  });
+
+  test("a Job without airlock labels: the job-controller's pod is injected", LONG, async () => {
+    const created = await kubectlCreate({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'pipeline-42', namespace: CI_NS },
+      spec: { backoffLimit: 0, template: { spec: runnerPod('template').spec } },
+    });
+    assert.equal(created.code, 0, created.stderr);
+    const pod = await eventually('the job-controller to create the pod', async () => {
+      const pods = await client.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${CI_NS}/pods`, {
+        query: { labelSelector: 'batch.kubernetes.io/job-name=pipeline-42' },
+      });
+      return pods.items[0];
+    });
+    assert.equal(labelsOf(pod)['airlock.dev/inject'], 'true');
+    assert.equal(pod.spec?.initContainers?.[0]?.name, 'airlock-sidecar');
+    assert.equal(pod.spec?.automountServiceAccountToken, false);
+  });
+
+  test('a pod labeled inject=false (the runner manager) is created untouched', LONG, async () => {
+    const created = await kubectlCreate(
+      runnerPod('runner-manager', { serviceAccount: 'gitlab-runner', labels: { 'airlock.dev/inject': 'false' } }),
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const pod = await getPod(CI_NS, 'runner-manager');
+    assert.equal(pod.spec?.initContainers, undefined);
+    assert.equal(pod.metadata?.annotations?.['airlock.dev/injected'], undefined);
+    assert.equal(labelsOf(pod)['airlock.dev/inject'], 'false');
+    assert.equal(envOf(pod, 'agent').PGHOST, 'orders-db.prod.svc');
+  });
+
+  test('a pod whose service account has no AgentIdentity is refused, and the message says what to create and why', LONG, async () => {
+    const created = await kubectlCreate(runnerPod('job-default-sa', { serviceAccount: '' }));
+    assert.notEqual(created.code, 0);
+    assert.match(
+      created.stderr,
+      /denied the request: NoIdentity: no AgentIdentity in namespace ci selects service account default: create one with spec\.serviceAccountName: default/,
+    );
+    assert.match(
+      created.stderr,
+      /namespace ci is labeled airlock\.dev\/injection=all: every pod created in it is an agent unless labeled airlock\.dev\/inject=false/,
+    );
+    assert.equal((await plane.kubectl(['get', 'pod', '-n', CI_NS, 'job-default-sa'])).code, 1, 'no such pod');
+  });
+
+  test('an inject label that is neither true nor false is refused', LONG, async () => {
+    const created = await kubectlCreate(runnerPod('job-maybe', { labels: { 'airlock.dev/inject': 'yes' } }));
+    assert.notEqual(created.code, 0);
+    assert.match(created.stderr, /InjectLabelInvalid: label airlock\.dev\/inject=yes means nothing/);
+  });
+
+  test('removing the label the webhook added, or setting it to false, is refused', LONG, async () => {
+    const removed = await plane.kubectl(['label', '-n', CI_NS, 'pod/job-1', 'airlock.dev/inject-']);
+    assert.notEqual(removed.code, 0);
+    assert.match(removed.stderr, /InjectLabelRemoved/);
+    const excluded = await plane.kubectl(['label', '--overwrite', '-n', CI_NS, 'pod/job-1', 'airlock.dev/inject=false']);
+    assert.notEqual(excluded.code, 0);
+    assert.match(excluded.stderr, /InjectLabelRemoved/);
+    const image = await plane.kubectl(['set', 'image', '-n', CI_NS, 'pod/job-1', 'airlock-sidecar=busybox:1.36']);
+    assert.match(image.stderr, /SidecarChanged/);
+    assert.equal(labelsOf(await getPod(CI_NS, 'job-1'))['airlock.dev/inject'], 'true');
+  });
+
+  test('the same pod in a namespace without the label, or labeled enabled, is untouched', LONG, async () => {
+    for (const namespace of [PLAIN_NS, NS]) {
+      const created = await kubectlCreate({
+        ...runnerPod('job-elsewhere', { serviceAccount: 'migrator' }),
+        metadata: { name: 'job-elsewhere', namespace },
+      });
+      assert.equal(created.code, 0, created.stderr);
+      const pod = await getPod(namespace, 'job-elsewhere');
+      assert.equal(pod.spec?.initContainers, undefined, namespace);
+      assert.equal(labelsOf(pod)['airlock.dev/inject'], undefined, namespace);
+    }
+  });
+
+  test(
+    'with the namespace annotation, only the service accounts it lists may use the exclusion; an empty one allows none',
+    LONG,
+    async () => {
+      const annotate = (value: string | null) =>
+        client.patch(
+          `/api/v1/namespaces/${CI_NS}`,
+          { metadata: { annotations: { 'airlock.dev/excludable-service-accounts': value } } },
+          'merge',
+        );
+      const excludedAs = (serviceAccount: string) =>
+        kubectlCreate({
+          ...runnerPod(`excluded-${++manifestCount}`, { serviceAccount, labels: { 'airlock.dev/inject': 'false' } }),
+        });
+      await annotate('gitlab-runner, build-controller');
+      try {
+        const refused = await eventually('the API server to see the annotation', async () => {
+          const result = await excludedAs('ci-job');
+          return result.code !== 0 ? result : undefined;
+        });
+        assert.match(
+          refused.stderr,
+          /ExclusionNotAllowed: namespace ci \(airlock\.dev\/injection=all\) lets only the service accounts in its annotation airlock\.dev\/excludable-service-accounts \(gitlab-runner, build-controller\) use the label airlock\.dev\/inject=false, and this pod runs as ci-job/,
+        );
+        const listed = await excludedAs('gitlab-runner');
+        assert.equal(listed.code, 0, listed.stderr);
+        // Pods that are agents are not this policy's business.
+        const agent = await kubectlCreate(runnerPod('job-while-annotated'));
+        assert.equal(agent.code, 0, agent.stderr);
+        // An empty list allows nobody.
+        await annotate('');
+        await eventually('the API server to see the empty list', async () =>
+          (await excludedAs('gitlab-runner')).code !== 0 ? true : undefined,
+        );
+      } finally {
+        await annotate(null);
+      }
+      await eventually('the exclusion to be open again without the annotation', async () =>
+        (await excludedAs('ci-job')).code === 0 ? true : undefined,
+      );
+    },
+  );
+
+  test('the exclusion policy type-checks against the Pod and Namespace schemas without warnings', LONG, async () => {
+    type Policy = KubeObject & { status?: { observedGeneration?: number; typeChecking?: { expressionWarnings?: unknown[] } } };
+    const policy = await eventually('the policy status controller to check the policy', async () => {
+      const vap = await client.get<Policy>('/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/airlock-inject-exclusion');
+      return vap.status?.observedGeneration === vap.metadata?.generation ? vap : undefined;
+    });
+    assert.deepEqual(policy.status?.typeChecking?.expressionWarnings ?? [], []);
+  });
+});
+
 describe('the admission server itself', () => {
   test('answers /healthz, refuses other paths and methods, malformed reviews and oversized bodies', LONG, async () => {
     assert.equal((await post('/healthz', '', 'GET')).status, 200);
     assert.equal((await post('/elsewhere', '{}')).status, 404);
     assert.equal((await post('/mutate-pods', '', 'GET')).status, 405);
+    assert.equal((await post('/mutate-namespace-pods', '', 'GET')).status, 405);
     const malformed = await post('/mutate-pods', '{"apiVersion":');
     assert.equal(malformed.status, 400);
     assert.match(malformed.text, /not JSON/);
@@ -515,9 +697,12 @@ describe('the admission server itself', () => {
   test('metrics count answers and rejections by code', async () => {
     const text = await registry.metrics();
     assert.match(text, /airlock_operator_webhook_duration_seconds_count\{webhook="mutate-pods"\} [1-9]/);
+    assert.match(text, /airlock_operator_webhook_duration_seconds_count\{webhook="mutate-namespace-pods"\} [1-9]/);
+    assert.match(text, /airlock_operator_webhook_rejections_total\{webhook="mutate-namespace-pods",code="NoIdentity"\} [1-9]/);
     assert.match(text, /airlock_operator_webhook_duration_seconds_count\{webhook="validate-pods"\} [1-9]/);
     assert.match(text, /airlock_operator_webhook_rejections_total\{webhook="mutate-pods",code="NoIdentity"\} [1-9]/);
-    assert.match(text, /airlock_operator_webhook_rejections_total\{webhook="validate-pods",code="SidecarChanged"\} 1/);
+    // kubectl set image on the sidecar: once in a namespace labeled enabled, once in one labeled all.
+    assert.match(text, /airlock_operator_webhook_rejections_total\{webhook="validate-pods",code="SidecarChanged"\} 2/);
   });
 });
 

@@ -410,3 +410,98 @@ describe('planInjection: which pods', () => {
     assert.equal(planInjection(agentPod({ labels: { 'airlock.dev/inject': 'false' } }), NS, cat, SETTINGS).kind, 'skip');
   });
 });
+
+describe('planInjection: a namespace in CI mode (airlock.dev/injection=all)', () => {
+  const cat = catalog([MIGRATOR], [ORDERS_DB]);
+  const ciMode = (pod: V1Pod, namespace = NS) => planInjection(pod, namespace, cat, SETTINGS, 'namespace');
+  /** A pod as a CI runner creates it: no airlock label, other labels of its own. */
+  const runnerPod = (labels: Record<string, string> = { job: '4711' }) => {
+    const pod = agentPod();
+    if (Object.keys(labels).length === 0) delete pod.metadata!.labels;
+    else pod.metadata!.labels = labels;
+    return pod;
+  };
+
+  test('a pod without the inject label gets it, as the first op, and then exactly what a labeled pod gets', () => {
+    const pod = runnerPod();
+    const plan = ciMode(pod);
+    assert.equal(plan.kind, 'patch');
+    assert.deepEqual(plan.kind === 'patch' && plan.patch[0], {
+      op: 'add',
+      path: '/metadata/labels/airlock.dev~1inject',
+      value: 'true',
+    });
+    const result = patched(plan, pod);
+    assert.deepEqual(result.metadata?.labels, { job: '4711', 'airlock.dev/inject': 'true' });
+    const labeled = agentPod({ labels: { job: '4711' } });
+    assert.deepEqual(result, patched(planInjection(labeled, NS, cat, SETTINGS), labeled));
+  });
+
+  test('a pod without any labels gets the whole labels map', () => {
+    const pod = runnerPod({});
+    const plan = ciMode(pod);
+    assert.ok(plan.kind === 'patch', JSON.stringify(plan));
+    assert.deepEqual(plan.patch[0], { op: 'add', path: '/metadata/labels', value: { 'airlock.dev/inject': 'true' } });
+    assert.deepEqual(patched(plan, pod).metadata?.labels, { 'airlock.dev/inject': 'true' });
+  });
+
+  test('a pod the user labeled inject=true is injected once, the same way as in a namespace labeled enabled', () => {
+    const pod = agentPod();
+    assert.deepEqual(ciMode(pod), planInjection(pod, NS, cat, SETTINGS));
+    const result = patched(ciMode(pod), pod);
+    assert.equal(result.spec?.initContainers?.filter((c) => c.name === 'airlock-sidecar').length, 1);
+  });
+
+  test('re-invocation over the injected pod changes nothing, in either mode', () => {
+    const once = patched(ciMode(runnerPod()), runnerPod());
+    assert.deepEqual(ciMode(once), { kind: 'unchanged' });
+    assert.deepEqual(planInjection(once, NS, cat, SETTINGS), { kind: 'unchanged' });
+    // A later webhook added a container: only it changes; the label is not added twice.
+    once.spec!.containers.push({ name: 'log-shipper', image: 'fluent-bit:3' });
+    const again = ciMode(once);
+    assert.deepEqual(again.kind === 'patch' && again.patch.map((op) => op.path), ['/spec/containers']);
+  });
+
+  test('a pod labeled inject=false is left alone', () => {
+    const plan = ciMode(runnerPod({ 'airlock.dev/inject': 'false', app: 'gitlab-runner' }));
+    assert.deepEqual(plan, { kind: 'skip', reason: 'pod is labeled airlock.dev/inject=false' });
+  });
+
+  test('any other value of the inject label is refused, saying which values mean something', () => {
+    const plan = ciMode(runnerPod({ 'airlock.dev/inject': 'yes' }));
+    assert.equal(plan.kind, 'deny');
+    assert.equal(plan.kind === 'deny' && plan.code, 'InjectLabelInvalid');
+    assert.match(plan.kind === 'deny' ? plan.message : '', /airlock\.dev\/inject=yes means nothing.*set it to true or false/);
+  });
+
+  test('no AgentIdentity for the service account: denied with the usual code, saying what to create and why the pod is an agent', () => {
+    const pod = runnerPod();
+    pod.spec!.serviceAccountName = 'default';
+    const plan = ciMode(pod);
+    assert.equal(plan.kind, 'deny');
+    assert.equal(plan.kind === 'deny' && plan.code, 'NoIdentity');
+    const message = plan.kind === 'deny' ? plan.message : '';
+    assert.match(
+      message,
+      /^no AgentIdentity in namespace agents selects service account default: create one with spec\.serviceAccountName: default/,
+    );
+    assert.match(
+      message,
+      /namespace agents is labeled airlock\.dev\/injection=all: every pod created in it is an agent unless labeled airlock\.dev\/inject=false/,
+    );
+  });
+
+  test("an identity's podSelector sees the labels the pod is stored with, the inject label included", () => {
+    const selective = identity('migrator', 'migrator', ['orders-db'], { 'airlock.dev/inject': 'true' });
+    assert.equal(planInjection(runnerPod(), NS, catalog([selective], [ORDERS_DB]), SETTINGS, 'namespace').kind, 'patch');
+  });
+
+  test('kube-system and the operator namespace are never injected, whatever the mode', () => {
+    assert.equal(ciMode(runnerPod(), 'kube-system').kind, 'skip');
+    assert.equal(ciMode(runnerPod(), 'airlock-system').kind, 'skip');
+  });
+
+  test('in a namespace labeled enabled an unlabeled pod is still skipped', () => {
+    assert.equal(planInjection(runnerPod(), NS, cat, SETTINGS).kind, 'skip');
+  });
+});

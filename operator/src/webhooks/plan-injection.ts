@@ -1,19 +1,23 @@
 /**
  * The mutating webhook's decision, as a pure function of the pod, the airlock objects in its
- * namespace and the operator's settings: which JSON patch turns the pod into an airlock agent pod,
- * or why it must not run.
+ * namespace, the operator's settings and the namespace's injection mode: which JSON patch turns
+ * the pod into an airlock agent pod, or why it must not run.
  *
  * The plan builds the desired pod and patches only what differs, so a second pass over an
  * injected pod (reinvocationPolicy: IfNeeded) yields no ops — and a pod that another webhook
  * changed after us (a new container without our env, a changed sidecar) is brought back.
+ *
+ * In a namespace in CI mode (gating.ts) an agent pod without the inject label is planned as if it
+ * had it — so an identity's podSelector matches the labels the broker will see — and the label is
+ * the first op: from then on it is an agent pod like any other.
  */
 
-import { ANNOTATIONS, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER } from '@airlock/contracts/install';
+import { ANNOTATIONS, INJECTION_ALL, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER } from '@airlock/contracts/install';
 import type { V1Container, V1EnvVar, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Catalog } from '../catalog.ts';
 import { podFacts, type ResolveErrorCode, resolveIdentity, resolveTargets } from '../identity/resolve-identity.ts';
 import { credentialSecrets, type ExposureCode, findExposures, isServiceAccountAdmissionVolume } from './credential-exposure.ts';
-import { isExcludedNamespace, isGated } from './gating.ts';
+import { type InjectionMode, isExcludedNamespace, selectPod } from './gating.ts';
 import type { InjectionRecord } from './injection-record.ts';
 import { serializeRecord } from './injection-record.ts';
 import type { InjectionSettings } from './injection-settings.ts';
@@ -29,7 +33,7 @@ import {
   tokenVolume,
 } from './sidecar-template.ts';
 
-export type InjectionDenyCode = ResolveErrorCode | ExposureCode | 'ReservedContainerName';
+export type InjectionDenyCode = ResolveErrorCode | ExposureCode | 'ReservedContainerName' | 'InjectLabelInvalid';
 
 export type InjectionPlan =
   | { readonly kind: 'patch'; readonly patch: readonly JsonPatchOp[]; readonly record: InjectionRecord }
@@ -37,11 +41,46 @@ export type InjectionPlan =
   | { readonly kind: 'skip'; readonly reason: string }
   | { readonly kind: 'deny'; readonly code: InjectionDenyCode; readonly message: string };
 
-export function planInjection(pod: V1Pod, namespace: string, catalog: Catalog, settings: InjectionSettings): InjectionPlan {
+type AgentPlan = Extract<InjectionPlan, { kind: 'patch' | 'deny' }>;
+
+export function planInjection(
+  pod: V1Pod,
+  namespace: string,
+  catalog: Catalog,
+  settings: InjectionSettings,
+  mode: InjectionMode = 'pod',
+): InjectionPlan {
   const ns = namespace || pod.metadata?.namespace || 'default';
   if (isExcludedNamespace(ns, settings.operatorNamespace)) return { kind: 'skip', reason: `namespace ${ns} is never injected` };
-  if (!isGated(pod)) return { kind: 'skip', reason: `pod is not labeled ${LABELS.podInject}=${LABEL_ENABLED.pod}` };
+  const selection = selectPod(pod, mode);
+  if (selection.kind === 'not-agent') return { kind: 'skip', reason: selection.reason };
+  if (selection.kind === 'invalid') return { kind: 'deny', code: 'InjectLabelInvalid', message: selection.message };
 
+  const plan = planAgent(selection.labeled ? pod : withInjectLabel(pod), ns, catalog, settings);
+  if (plan.kind === 'deny') {
+    if (mode !== 'namespace' || plan.code !== 'NoIdentity') return plan;
+    return {
+      ...plan,
+      message: `${plan.message} (namespace ${ns} is labeled ${LABELS.namespaceInjection}=${INJECTION_ALL.namespace}: every pod created in it is an agent unless labeled ${LABELS.podInject}=${INJECTION_ALL.podExcluded})`,
+    };
+  }
+  const patch = selection.labeled ? plan.patch : [injectLabelOp(pod), ...plan.patch];
+  return patch.length === 0 ? { kind: 'unchanged' } : { ...plan, patch };
+}
+
+function withInjectLabel(pod: V1Pod): V1Pod {
+  return { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata?.labels, [LABELS.podInject]: LABEL_ENABLED.pod } } };
+}
+
+function injectLabelOp(pod: V1Pod): JsonPatchOp {
+  if (pod.metadata?.labels === undefined) {
+    return { op: 'add', path: pointer('metadata', 'labels'), value: { [LABELS.podInject]: LABEL_ENABLED.pod } };
+  }
+  return { op: 'add', path: pointer('metadata', 'labels', LABELS.podInject), value: LABEL_ENABLED.pod };
+}
+
+/** The plan for a pod that is an agent pod (labeled so): a patch, possibly empty, or a denial. */
+function planAgent(pod: V1Pod, ns: string, catalog: Catalog, settings: InjectionSettings): AgentPlan {
   const facts = podFacts(pod, ns);
   const identity = resolveIdentity(facts, catalog.identities(ns));
   if (!identity.ok) return { kind: 'deny', code: identity.code, message: identity.message };
@@ -85,8 +124,7 @@ export function planInjection(pod: V1Pod, namespace: string, catalog: Catalog, s
     env: agentEnv(resolved),
     config: needsConfigVolume(resolved),
   });
-  const patch = patchOps(pod, desired, serializeRecord(record));
-  return patch.length === 0 ? { kind: 'unchanged' } : { kind: 'patch', patch, record };
+  return { kind: 'patch', patch: patchOps(pod, desired, serializeRecord(record)), record };
 }
 
 interface Desired {

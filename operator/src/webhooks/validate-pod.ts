@@ -4,13 +4,15 @@
  *
  * CREATE: a gated pod must carry the sidecar exactly as recorded, first among its init
  * containers, automount off, and nothing that exposes a token or a credential to an agent.
+ * A gated pod is one labeled inject=true, in both namespace modes: in CI mode (gating.ts) the
+ * mutating webhook added the label, so this webhook needs no mode of its own.
  * UPDATE: the sidecar, the record, the token volume and the inject label of a gated pod stay as
  * they are. Everything else stays updatable: controllers remove finalizers and add labels, and
  * a pod created before its namespace opted in must not become impossible to update.
  * pods/ephemeralcontainers: refused on gated pods (a debug container runs beside the agent).
  */
 
-import { ANNOTATIONS, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER, TOKEN_VOLUME } from '@airlock/contracts/install';
+import { ANNOTATIONS, INJECTION_ALL, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER, TOKEN_VOLUME } from '@airlock/contracts/install';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Catalog } from '../catalog.ts';
 import { credentialSecrets, type ExposureCode, findExposures } from './credential-exposure.ts';
@@ -79,7 +81,7 @@ function validateInjected(pod: V1Pod, namespace: string, context: ValidationCont
   if (index < 0) {
     return reject(
       'SidecarMissing',
-      `pod is labeled ${LABEL} but has no ${SIDECAR_CONTAINER} init container: the injection webhook did not run or a later webhook removed it; check that namespace ${namespace} is labeled ${LABELS.namespaceInjection}=${LABEL_ENABLED.namespace} and create the pod again`,
+      `pod is labeled ${LABEL} but has no ${SIDECAR_CONTAINER} init container: the injection webhook did not run or a later webhook removed it; check that namespace ${namespace} is labeled ${LABELS.namespaceInjection}=${LABEL_ENABLED.namespace} or ${INJECTION_ALL.namespace} and create the pod again`,
     );
   }
   if (index !== 0) {
@@ -115,7 +117,10 @@ function validateUpdate(old: V1Pod, pod: V1Pod): PodValidation {
     );
   }
   if (!isGated(pod)) {
-    return reject('InjectLabelRemoved', `label ${LABEL} cannot be removed or changed: delete the pod and create one without the label`);
+    return reject(
+      'InjectLabelRemoved',
+      `label ${LABEL} cannot be removed or changed: delete the pod and create one that is no agent (without the label; in a namespace labeled ${LABELS.namespaceInjection}=${INJECTION_ALL.namespace}, labeled ${LABELS.podInject}=${INJECTION_ALL.podExcluded})`,
+    );
   }
   const annotation = (p: V1Pod) => p.metadata?.annotations?.[ANNOTATIONS.injected];
   if (annotation(old) !== annotation(pod)) {

@@ -1,7 +1,8 @@
 /** The admission webhooks' Prometheus metrics, registered on the registry the operator passes in. */
 import { Counter, Histogram, type Registry } from 'prom-client';
 
-export type WebhookName = 'mutate-pods' | 'validate-pods';
+/** One per path the API server calls (WEBHOOK_PATHS); `mutate-namespace-pods` is CI mode. */
+export type WebhookName = 'mutate-pods' | 'mutate-namespace-pods' | 'validate-pods';
 
 export interface WebhookMetrics {
   readonly duration: Histogram<'webhook'>;
