@@ -30,7 +30,10 @@ let capped: ProxyFixture;
 const directQuery = (sql: string): Promise<pg.QueryResult> => directQueryOn(server, sql);
 
 before(async () => {
-  server = await PostgresServer.start();
+  // Headroom above the sidecars' own limits: the server counts a backend until its process has
+  // exited, which on a loaded machine lags the closed socket; these tests are about what the
+  // sidecar refuses, never about the server running out of slots.
+  server = await PostgresServer.start({ settings: { max_connections: 400 } });
   await directQuery('CREATE TABLE marker (id int, padding text)');
   gated = await startProxy(server, { limits: { maxConnections: 6, maxStartupConnections: 3, startupTimeoutMs: 1500 } });
   rated = await startProxy(server, { limits: { acceptRatePerSecond: 3 } });
