@@ -16,7 +16,7 @@ NODE_TEST := node --test --test-reporter=tap
 UNIT_TESTS := $(foreach p,crds contracts runtime operator sidecar kubectl-approve build testkit,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
-.PHONY: help setup system-packages bench binaries image generate build typecheck lint format test test-unit e2e fuzz policy-test manifests cluster demo approve-plugin clean
+.PHONY: help setup system-packages bench binaries image images generate build typecheck lint format test test-unit e2e fuzz policy-test manifests cluster demo approve-plugin clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,11 +31,14 @@ $(DEPS_STAMP): $(NODE_STAMP) $(PACKAGE_JSONS) pnpm-lock.yaml
 
 setup: $(DEPS_STAMP) ## install Node 24, pnpm and dependencies (idempotent)
 
-binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl, helm and crane (cached in ~/.cache/airlock)
+binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl, kubelet, kube-proxy, kube-scheduler, helm and crane (cached in ~/.cache/airlock)
 	node build/src/go-tools/main.ts
 
 image: setup ## build the operator and sidecar image without a container daemon: dist/airlock-image.tar (OUTPUT=FILE for another path)
 	node build/src/image/main.ts $(if $(OUTPUT),--output $(OUTPUT))
+
+images: setup ## build the airlock image and the test node's pause and agent images: dist/{airlock,pause,agent}-image.tar
+	node build/src/image/main.ts --image all
 
 generate: setup ## write the CRD manifests and TS types from crds/schema, and the chart's generated files
 	node scripts/generate.ts
@@ -55,7 +58,7 @@ lint: setup ## biome (lint and format check), the layering rules (docs/layering.
 format: setup ## rewrite files in the house format
 	biome check --write .
 
-system-packages: ## install PostgreSQL, PgBouncer, skopeo and containerd (Debian packages) for tests and benchmarks (idempotent)
+system-packages: ## install PostgreSQL, PgBouncer, skopeo, containerd and what the test node needs (Debian packages) for tests and benchmarks (idempotent)
 	bash scripts/install-system-packages.sh
 
 bench: setup system-packages ## pgbench side by side: direct, PgBouncer, sidecar (writes bench/RESULTS.md; minutes, not a test)

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration and end-to-end tests and the benchmarks run for
 # real: PostgreSQL (server, contrib for pgbench, client for psql) and PgBouncer as peers, and
-# skopeo and containerd (with ctr), the loaders the image test hands the image archive to. Only
-# what is missing is installed, and nothing happens when every binary is already there, so this
-# is cheap to run before every test target.
+# skopeo and containerd (with ctr), the loaders the image test hands the image archive to; for
+# the test node (testkit/src/node/): runc, the CNI plugins (bridge, host-local, loopback in
+# /usr/lib/cni), iptables and nftables (nft removes the tables kube-proxy adds when the node
+# stops), and gcc with the static C library for the pause image. Only what is missing is
+# installed, and nothing happens when every binary is already there, so this is cheap to run
+# before every test target.
 #
 # The harness starts its own servers on random loopback ports with temp data dirs, and its own
 # containerd with a temp root and socket; it never uses the clusters or services the packages set
@@ -43,8 +46,30 @@ if [ ${#containerd_missing[@]} -ne 0 ]; then
   packages+=(containerd)
 fi
 
+runc --version >/dev/null 2>&1 || { missing+=(runc); packages+=(runc); }
+cni_missing=()
+for plugin in bridge host-local loopback; do [ -x "/usr/lib/cni/$plugin" ] || cni_missing+=("/usr/lib/cni/$plugin"); done
+if [ ${#cni_missing[@]} -ne 0 ]; then
+  missing+=("${cni_missing[@]}")
+  packages+=(containernetworking-plugins)
+fi
+iptables_missing=()
+for tool in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+  "$tool" --version >/dev/null 2>&1 || iptables_missing+=("$tool")
+done
+if [ ${#iptables_missing[@]} -ne 0 ]; then
+  missing+=("${iptables_missing[@]}")
+  packages+=(iptables)
+fi
+nft --version >/dev/null 2>&1 || { missing+=(nft); packages+=(nftables); }
+# A static pause binary needs the static C library (libc.a from libc6-dev), not only the compiler.
+if ! gcc --version >/dev/null 2>&1 || [ ! -f "$(gcc -print-file-name=libc.a)" ]; then
+  missing+=("gcc with libc.a")
+  packages+=(gcc libc6-dev)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-system-packages: PostgreSQL ($server_found), PgBouncer, skopeo and containerd are installed"
+  echo "install-system-packages: PostgreSQL ($server_found), PgBouncer, skopeo, containerd, runc, the CNI plugins, iptables, nftables and gcc are installed"
   exit 0
 fi
 echo "install-system-packages: missing: ${missing[*]}"
@@ -74,7 +99,10 @@ fi
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
 
 psql --version >/dev/null && pgbench --version >/dev/null && { command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; } &&
-  skopeo --version >/dev/null && containerd --version >/dev/null && ctr --version >/dev/null || {
+  skopeo --version >/dev/null && containerd --version >/dev/null && ctr --version >/dev/null && runc --version >/dev/null &&
+  [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] &&
+  iptables-restore --version >/dev/null && ip6tables-restore --version >/dev/null && nft --version >/dev/null &&
+  [ -f "$(gcc -print-file-name=libc.a)" ] || {
   echo "install-system-packages: the packages installed but a binary is still missing" >&2
   exit 1
 }

@@ -2,7 +2,8 @@
  * A private containerd for one test, from the Debian package (`make system-packages`): its own
  * config, root, state and sockets in a temp dir, the CRI plugin and the snapshotters that only
  * probe the machine disabled, so it needs no network and touches nothing of a containerd the
- * machine may run; `ctr()` talks to it by its socket, in its own namespace. Needs root
+ * machine may run; `ctr()` talks to it by its socket, in its own namespace. With `cri` it runs
+ * the CRI plugin for the test node's kubelet instead (node/containerd-cri-config.ts). Needs root
  * (`Containerd.available()`). stop() ends it, unmounts anything still mounted under its dir and
  * removes the dir; a watchdog does the same if the test process dies first.
  */
@@ -14,27 +15,32 @@ import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Log } from '@airlock/build';
 import { HarnessError } from './errors.ts';
+import { type CriSettings, criPluginToml } from './node/containerd-cri-config.ts';
 import { waitUntilReady } from './readiness.ts';
 
 export interface ContainerdOptions {
   /** The snapshotter images are unpacked with: overlayfs (default, what a node uses) or native (plain copies, no mounts). */
   readonly snapshotter?: 'overlayfs' | 'native';
-  /** The containerd namespace ctr() works in (default airlock-test). */
+  /** The containerd namespace ctr() works in (default airlock-test; the CRI plugin's is k8s.io). */
   readonly namespace?: string;
+  /** Run the CRI plugin with these settings (for a kubelet); without, CRI is disabled. */
+  readonly cri?: CriSettings;
+  /** Where its temp dir is made (default: the system's temp dir). */
+  readonly parentDir?: string;
   readonly log?: Log;
 }
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
-// Plugins that would only probe the machine (modprobe, btrfs/zfs file systems, a devmapper pool)
-// or, for CRI, set up networking and pull images.
+// Plugins that would only probe the machine (modprobe, btrfs/zfs file systems, a devmapper pool);
+// CRI sets up networking and pulls images, so it is off unless asked for.
 const DISABLED_PLUGINS = [
-  'io.containerd.grpc.v1.cri',
   'io.containerd.snapshotter.v1.aufs',
   'io.containerd.snapshotter.v1.btrfs',
   'io.containerd.snapshotter.v1.devmapper',
   'io.containerd.snapshotter.v1.zfs',
 ];
+const CRI_PLUGIN = 'io.containerd.grpc.v1.cri';
 
 export class Containerd {
   /** The temp dir holding config, root, state, sockets, the log and mount points. */
@@ -83,7 +89,7 @@ export class Containerd {
         );
       }
     }
-    const dir = mkdtempSync(join(tmpdir(), 'airlock-containerd-'));
+    const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), options.parentDir ? 'containerd-' : 'airlock-containerd-'));
     const watchdog = spawn(process.execPath, [join(import.meta.dirname, 'watchdog.ts')], {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
@@ -92,7 +98,7 @@ export class Containerd {
     (watchdog.stdin as unknown as { unref(): void }).unref();
     (watchdog.stdin as Writable).write(`dir ${dir}\n`);
     const config = join(dir, 'config.toml');
-    writeFileSync(config, configToml(dir));
+    writeFileSync(config, configToml(dir, options.cri));
     const logFd = openSync(join(dir, 'containerd.log'), 'a');
     // A process group of its own, so a Ctrl-C to the test runner does not race stop().
     const child = spawn('containerd', ['--config', config], { detached: true, stdio: ['ignore', logFd, logFd] });
@@ -234,13 +240,13 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Everything containerd writes is under `dir`; `version = 2` is the config format of containerd 1.x. */
-function configToml(dir: string): string {
+function configToml(dir: string, cri: CriSettings | undefined): string {
   const path = (name: string) => JSON.stringify(join(dir, name));
   return [
     'version = 2',
     `root = ${path('root')}`,
     `state = ${path('state')}`,
-    `disabled_plugins = ${JSON.stringify(DISABLED_PLUGINS)}`,
+    `disabled_plugins = ${JSON.stringify(cri ? DISABLED_PLUGINS : [CRI_PLUGIN, ...DISABLED_PLUGINS])}`,
     '',
     '[grpc]',
     `  address = ${path('containerd.sock')}`,
@@ -254,5 +260,6 @@ function configToml(dir: string): string {
     '[plugins."io.containerd.internal.v1.opt"]',
     `  path = ${path('opt')}`,
     '',
+    ...(cri ? [criPluginToml(cri)] : []),
   ].join('\n');
 }

@@ -1,9 +1,12 @@
 /**
  * A real Kubernetes control plane for tests: etcd, kube-apiserver and a kube-controller-manager
  * with only the controllers tests need, on 127.0.0.1 with random ports, TLS, static-token users,
- * and a service-account issuer (so TokenRequest and OIDC discovery work). There is no kubelet:
- * pods are created and stay Pending. Everything lives in one temp dir that stop() removes; a
- * watchdog removes it and stops the processes if the test process dies first.
+ * and a service-account issuer (so TokenRequest and OIDC discovery work). Without `node` there is
+ * no kubelet: pods are created and stay Pending. With `node: true` it also runs a real node
+ * (node/cluster-node.ts) and gives the API server what a node needs: the Node authorizer and
+ * NodeRestriction, a client certificate to reach the kubelet, the node components' users. Everything
+ * lives in one temp dir that stop() removes; a watchdog removes it and stops the processes if the
+ * test process dies first.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,9 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ControlPlaneBinaries, controlPlaneBinaries, type Log } from '@airlock/build';
 import { KubeConfig } from '@kubernetes/client-node';
+import { HarnessError } from './errors.ts';
 import { httpStatus } from './http-status.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
-import { createCertificateAuthority, createServiceAccountKeyPair, issueServingCertificate } from './pki.ts';
+import { issueClientCertificate } from './node/client-certificate.ts';
+import { ClusterNode, type NodeControlPlaneAccess } from './node/cluster-node.ts';
+import { NODE_COMPONENT_USERS, NODE_NAME, type NodeComponent } from './node/node-identities.ts';
+import { POD_NETWORK } from './node/pod-network.ts';
+import { type CertificateAuthority, createCertificateAuthority, createServiceAccountKeyPair, issueServingCertificate } from './pki.ts';
 import { freePort } from './ports.ts';
 import { waitUntilReady } from './readiness.ts';
 import { Supervisor } from './supervisor.ts';
@@ -33,11 +41,28 @@ export const CONTROLLERS = [
   'clusterrole-aggregation-controller',
   // Type-checks ValidatingAdmissionPolicies and reports problems in their status.
   'validatingadmissionpolicy-status-controller',
+  // What a cluster with a node (`node: true`) needs. Harmless without one, so always on: the
+  // whole end-to-end suite passes with them (Deployments' pods then stay Pending).
+  // Takes the not-ready taint off a node once its kubelet reports Ready.
+  'node-lifecycle-controller',
+  // Services get EndpointSlices, which kube-proxy programs.
+  'endpointslice-controller',
+  'deployment-controller',
+  'replicaset-controller',
+  // Finished Jobs with ttlSecondsAfterFinished go away.
+  'ttl-after-finished-controller',
+  // Pods of a node that is gone are deleted.
+  'pod-garbage-collector-controller',
 ];
 
 export interface ControlPlaneOptions {
   /** Start kube-controller-manager (default true). */
   controllers?: boolean;
+  /**
+   * Run a real node too (kubelet, containerd, kube-proxy, kube-scheduler; `plane.node`). Throws
+   * HarnessError `NodeUnavailable` when the machine cannot: check `ClusterNode.available()` first.
+   */
+  node?: boolean;
   log?: Log;
 }
 
@@ -47,7 +72,7 @@ export interface KubectlResult {
   stderr: string;
 }
 
-const SERVICE_CIDR = '10.0.0.0/24';
+const SERVICE_CIDR = POD_NETWORK.serviceCidr;
 const START_TIMEOUT_MS = 120_000;
 
 export class ControlPlane {
@@ -60,6 +85,8 @@ export class ControlPlane {
   readonly #paths: { etcdData: string; pki: string };
   readonly #ports: { etcdClient: number; etcdPeer: number; apiserver: number };
   readonly #log: Log;
+  readonly #withNode: boolean;
+  #node: ClusterNode | undefined;
   #stopped = false;
 
   private constructor(init: {
@@ -70,6 +97,7 @@ export class ControlPlane {
     tokens: Record<TestUserName, string>;
     ports: { etcdClient: number; etcdPeer: number; apiserver: number };
     log: Log;
+    withNode: boolean;
   }) {
     this.dir = init.dir;
     this.binaries = init.binaries;
@@ -78,12 +106,18 @@ export class ControlPlane {
     this.#tokens = init.tokens;
     this.#ports = init.ports;
     this.#log = init.log;
+    this.#withNode = init.withNode;
     this.server = `https://127.0.0.1:${init.ports.apiserver}`;
     this.#paths = { etcdData: join(init.dir, 'etcd'), pki: join(init.dir, 'pki') };
   }
 
   static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
     const log = options.log ?? (() => {});
+    const withNode = options.node ?? false;
+    if (withNode) {
+      const availability = ClusterNode.available();
+      if (!availability.available) throw new HarnessError('NodeUnavailable', availability.reason);
+    }
     const binaries = await controlPlaneBinaries(log);
     const dir = mkdtempSync(join(tmpdir(), 'airlock-cp-'));
     const supervisor = new Supervisor(join(dir, 'logs'));
@@ -107,21 +141,35 @@ export class ControlPlane {
         TestUserName,
         string
       >;
-      writeFileSync(
-        join(pki, 'tokens.csv'),
-        Object.entries(TEST_USERS)
-          .map(([key, u]) => `${tokens[key as TestUserName]},${u.name},${u.uid},"${u.groups.join(',')}"`)
-          .join('\n'),
-        { mode: 0o600 },
+      const componentTokens = Object.fromEntries(
+        Object.keys(NODE_COMPONENT_USERS).map((c) => [c, randomBytes(24).toString('hex')]),
+      ) as Record<NodeComponent, string>;
+      const tokenLines = Object.entries(TEST_USERS).map(
+        ([key, u]) => `${tokens[key as TestUserName]},${u.name},${u.uid},"${u.groups.join(',')}"`,
       );
+      if (withNode) {
+        await writeNodePki(ca, pki);
+        for (const [key, u] of Object.entries(NODE_COMPONENT_USERS)) {
+          tokenLines.push(`${componentTokens[key as NodeComponent]},${u.name},${u.uid},"${u.groups.join(',')}"`);
+        }
+      }
+      writeFileSync(join(pki, 'tokens.csv'), tokenLines.join('\n'), { mode: 0o600 });
       const ports = { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() };
-      plane = new ControlPlane({ dir, binaries, caPem: ca.certPem, supervisor, tokens, ports, log });
+      plane = new ControlPlane({ dir, binaries, caPem: ca.certPem, supervisor, tokens, ports, log, withNode });
       for (const user of Object.keys(TEST_USERS) as TestUserName[]) {
         writeFileSync(plane.kubeconfigPath(user), plane.kubeconfig(user), { mode: 0o600 });
+      }
+      if (withNode) {
+        for (const component of Object.keys(NODE_COMPONENT_USERS) as NodeComponent[]) {
+          const user = NODE_COMPONENT_USERS[component].name;
+          const text = kubeconfigYaml({ server: plane.server, caPem: ca.certPem, user, token: componentTokens[component] });
+          writeFileSync(join(dir, `kubeconfig-${component}.yaml`), text, { mode: 0o600 });
+        }
       }
       await plane.#startEtcd();
       await plane.#startApiServer();
       if (options.controllers ?? true) await plane.#startControllerManager();
+      if (withNode) plane.#node = await ClusterNode.start(plane.#nodeAccess(), { log });
       return plane;
     } catch (error) {
       if (plane) await plane.stop();
@@ -131,6 +179,12 @@ export class ControlPlane {
       }
       throw error;
     }
+  }
+
+  /** The node, when started with `node: true`. */
+  get node(): ClusterNode {
+    if (!this.#node) throw new HarnessError('NoNode', 'this control plane runs no node: start it with ControlPlane.start({ node: true })');
+    return this.#node;
   }
 
   /** The kubeconfig text for a test user. */
@@ -173,11 +227,16 @@ export class ControlPlane {
     });
   }
 
+  /** Stops the node first (which puts the machine back and throws if it could not), then the control plane. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await this.#supervisor.stopAll(['kube-controller-manager', 'kube-apiserver', 'etcd']);
-    this.#supervisor.release([this.dir]);
+    try {
+      await this.#node?.stop();
+    } finally {
+      await this.#supervisor.stopAll(['kube-controller-manager', 'kube-apiserver', 'etcd']);
+      this.#supervisor.release([this.dir]);
+    }
   }
 
   /** Stops and starts kube-apiserver on the same port and data, as an upgrade or crash would. */
@@ -219,7 +278,7 @@ export class ControlPlane {
       `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
       `--client-ca-file=${join(pki, 'ca.crt')}`,
       `--token-auth-file=${join(pki, 'tokens.csv')}`,
-      '--authorization-mode=RBAC',
+      ...(this.#withNode ? nodeApiServerFlags(pki) : ['--authorization-mode=RBAC']),
       `--service-account-issuer=${this.server}`,
       `--service-account-key-file=${join(pki, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
@@ -255,6 +314,23 @@ export class ControlPlane {
     );
   }
 
+  #nodeAccess(): NodeControlPlaneAccess {
+    const pki = this.#paths.pki;
+    return {
+      apiServerPort: this.#ports.apiserver,
+      caFile: join(pki, 'ca.crt'),
+      caPem: this.caPem,
+      kubeconfigs: {
+        kubelet: join(this.dir, 'kubeconfig-kubelet.yaml'),
+        kubeProxy: join(this.dir, 'kubeconfig-kubeProxy.yaml'),
+        scheduler: join(this.dir, 'kubeconfig-scheduler.yaml'),
+      },
+      kubeletServing: { certFile: join(pki, 'kubelet.crt'), keyFile: join(pki, 'kubelet.key') },
+      schedulerServing: { certFile: join(pki, 'scheduler.crt'), keyFile: join(pki, 'scheduler.key') },
+      kubectl: (args) => this.kubectl(args),
+    };
+  }
+
   async #waitUntil(
     component: 'etcd' | 'kube-apiserver' | 'kube-controller-manager',
     exited: Promise<number | null>,
@@ -269,4 +345,35 @@ export class ControlPlane {
     });
     this.#log(`${component} ready`);
   }
+}
+
+/**
+ * What the API server needs for a node: the Node authorizer and NodeRestriction (the kubelet
+ * acts only on its node and its pods), a client certificate of the test CA for reaching the
+ * kubelet (exec, logs), the kubelet's serving certificate checked against the test CA, and the
+ * node's address by its InternalIP (the bridge address; its name does not resolve).
+ */
+function nodeApiServerFlags(pki: string): string[] {
+  return [
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NodeRestriction',
+    `--kubelet-client-certificate=${join(pki, 'apiserver-kubelet-client.crt')}`,
+    `--kubelet-client-key=${join(pki, 'apiserver-kubelet-client.key')}`,
+    `--kubelet-certificate-authority=${join(pki, 'ca.crt')}`,
+    '--kubelet-preferred-address-types=InternalIP',
+  ];
+}
+
+/** The node's certificates, all of the test CA: kubelet and scheduler serving, the API server's kubelet client. */
+async function writeNodePki(ca: CertificateAuthority, pki: string): Promise<void> {
+  const write = (name: string, pair: { certPem: string; keyPem: string }) => {
+    writeFileSync(join(pki, `${name}.crt`), pair.certPem);
+    writeFileSync(join(pki, `${name}.key`), pair.keyPem, { mode: 0o600 });
+  };
+  write('kubelet', await issueServingCertificate(ca, NODE_NAME, { dns: [NODE_NAME], ips: [POD_NETWORK.gateway] }));
+  write('scheduler', await issueServingCertificate(ca, 'kube-scheduler', { dns: ['localhost'], ips: ['127.0.0.1'] }));
+  write(
+    'apiserver-kubelet-client',
+    issueClientCertificate(ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] }),
+  );
 }

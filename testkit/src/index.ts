@@ -12,6 +12,13 @@ export { CHART_DIR, type HelmOptions, type HelmResult, runHelm } from './helm.ts
 export { ImageRootfs, type ImageRunOptions, imageRootfs } from './image-rootfs.ts';
 export { type AirlockInstallation, type InstallAirlockOptions, installAirlock } from './install.ts';
 export { kubeconfigYaml } from './kubeconfig.ts';
+export { ClusterNode, type NodeStopReport } from './node/cluster-node.ts';
+export { describeDifferences } from './node/machine-diff.ts';
+export { type MachineState, readMachineState } from './node/machine-state.ts';
+export type { GuardCounter } from './node/network-guard.ts';
+export type { NodeAvailability } from './node/node-availability.ts';
+export { NODE_LOCK_DIR, NodeLock } from './node/node-lock.ts';
+export { POD_NETWORK, type PodNetwork } from './node/pod-network.ts';
 export { PgBouncer, type PgBouncerOptions } from './pgbouncer.ts';
 export { type CertificateAuthority, createCertificateAuthority, issueServingCertificate } from './pki.ts';
 export { freePort, isListening } from './ports.ts';

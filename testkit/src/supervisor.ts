@@ -37,6 +37,16 @@ export class Supervisor {
     this.#tell(`dir ${dir}`);
   }
 
+  /** Puts the machine back as saved in `file` (node/machine-restore.ts) when the harness dies without cleaning up. */
+  restoreMachineOnDeath(file: string): void {
+    this.#tell(`restore ${file}`);
+  }
+
+  /** The watchdog's PID: it outlives this process until it has cleaned up. */
+  get watchdogPid(): number | undefined {
+    return this.#watchdog.pid;
+  }
+
   start(name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ManagedProcess {
     const logFile = join(this.#logDir, `${name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });

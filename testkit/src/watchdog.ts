@@ -1,9 +1,11 @@
 /**
  * Runs as its own detached process next to a harness. The harness writes `pid N`, `mount PATH`
  * and `dir PATH` lines to our stdin as it starts processes, mounts file systems and makes temp
- * dirs (`forget N` and `unmounted PATH` when it cleaned one up itself). If stdin closes without a
- * `done` line, the harness died (a crash, SIGKILL, a failed test runner): we stop every process
- * it named, unmount its mounts and remove its dirs, so nothing outlives it.
+ * dirs (`forget N` and `unmounted PATH` when it cleaned one up itself), and `restore FILE` when
+ * it changes the machine (the test node: FILE holds the state before, node/machine-restore.ts).
+ * If stdin closes without a `done` line, the harness died (a crash, SIGKILL, a failed test
+ * runner): we stop every process it named, restore the machine, unmount its mounts and remove
+ * its dirs, so nothing outlives it.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { isAlive } from '@airlock/build';
 const pids = new Set<number>();
 const dirs = new Set<string>();
 const mounts = new Set<string>();
+const restores = new Set<string>();
 let done = false;
 
 const signalGroup = (pid: number, signal: NodeJS.Signals): void => {
@@ -30,6 +33,14 @@ async function cleanUp(): Promise<void> {
   for (const pid of pids) signalGroup(pid, 'SIGTERM');
   for (let i = 0; i < 50 && [...pids].some(isAlive); i++) await sleep(100);
   for (const pid of pids) if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
+  for (const file of restores) {
+    try {
+      const { restoreSavedMachine } = await import('./node/machine-restore.ts');
+      await restoreSavedMachine(file);
+    } catch {
+      // Nobody to tell: the next node start finds what is left and says so.
+    }
+  }
   // Lazily if still busy: a mount left behind would outlive the machine's next test run.
   for (const path of mounts) if (spawnSync('umount', [path]).status !== 0) spawnSync('umount', ['-l', path]);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -44,6 +55,7 @@ lines.on('line', (line) => {
   else if (verb === 'dir') dirs.add(arg);
   else if (verb === 'mount') mounts.add(arg);
   else if (verb === 'unmounted') mounts.delete(arg);
+  else if (verb === 'restore') restores.add(arg);
   else if (verb === 'done') done = true;
 });
 lines.on('close', () => {

@@ -1,7 +1,8 @@
 /**
  * The control-plane binaries the tests run: from KUBEBUILDER_ASSETS when set (the envtest
  * convention), otherwise built once from the wrapper modules build/go-tools/{kubernetes,etcd} with
- * the machine's Go and cached outside the repository.
+ * the machine's Go and cached outside the repository. The node binaries (kubelet, kube-proxy,
+ * kube-scheduler) come from the same module, built only when a test runs a node.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +20,13 @@ export interface ControlPlaneBinaries {
   kubectl: string;
   /** The Kubernetes version the binaries report, for example v1.35.4. */
   kubernetesVersion: string;
+}
+
+/** What a test node runs besides containerd and runc (Debian packages): the same release as the control plane. */
+export interface NodeBinaries {
+  kubelet: string;
+  kubeProxy: string;
+  kubeScheduler: string;
 }
 
 const KUBERNETES_MODULE = join(GO_TOOLS, 'kubernetes');
@@ -44,6 +52,12 @@ export async function controlPlaneBinaries(log: Log = () => {}): Promise<Control
     kubectl: k8s.kubectl,
     kubernetesVersion: kubernetesVersion(),
   };
+}
+
+/** kubelet, kube-proxy and kube-scheduler, built once (envtest assets have none of them). */
+export async function nodeBinaries(log: Log = () => {}): Promise<NodeBinaries> {
+  const k8s = await kubernetesBinaries(['kubelet', 'kube-proxy', 'kube-scheduler'], log);
+  return { kubelet: k8s.kubelet, kubeProxy: k8s['kube-proxy'], kubeScheduler: k8s['kube-scheduler'] };
 }
 
 async function fromAssets(assets: string, log: Log): Promise<ControlPlaneBinaries> {
@@ -82,7 +96,8 @@ async function kubernetesBinaries<N extends string>(names: N[], log: Log): Promi
     `-X ${stamp}.gitMajor=${major}`,
     `-X ${stamp}.gitMinor=${minor}`,
     `-X ${stamp}.gitTreeState=clean`,
-    `-X ${stamp}.buildDate=${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    // A fixed date: the same module version builds the same bytes (the agent image carries kubectl).
+    `-X ${stamp}.buildDate=1970-01-01T00:00:00Z`,
   ].join(' ');
   await buildGoTool(
     {

@@ -14,7 +14,19 @@ import { startRegistry } from './crane-registry.ts';
 import { type LayerArchive, normaliseModes, writeTar } from './layer-tar.ts';
 import { NONROOT_ID } from './staged-layer.ts';
 
-/** How a container of the image runs when nothing overrides it: the operator, as nonroot. */
+/** How a container of an image runs when nothing overrides it (the image config). */
+export interface RunSettings {
+  readonly platform: string;
+  /** uid:gid */
+  readonly user: string;
+  readonly workdir?: string;
+  readonly env?: readonly string[];
+  /** Comma-separated, as crane takes it. */
+  readonly entrypoint?: string;
+  readonly cmd?: string;
+}
+
+/** How a container of the airlock image runs when nothing overrides it: the operator, as nonroot. */
 export const RUN_SETTINGS = {
   platform: 'linux/amd64',
   user: `${NONROOT_ID}:${NONROOT_ID}`,
@@ -22,7 +34,7 @@ export const RUN_SETTINGS = {
   env: ['PATH=/usr/local/bin', 'NODE_ENV=production'],
   entrypoint: '/usr/local/bin/node',
   cmd: '/app/operator/src/main.ts',
-} as const;
+} as const satisfies RunSettings;
 
 export interface AssembleOptions {
   readonly crane: string;
@@ -30,6 +42,8 @@ export interface AssembleOptions {
   /** repository:tag */
   readonly reference: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Default: RUN_SETTINGS, the airlock image's. */
+  readonly settings?: RunSettings;
   /** Scratch folder: crane's HOME and the layout. */
   readonly work: string;
   /** Where the archive goes. */
@@ -53,7 +67,7 @@ interface Descriptor {
 }
 
 export async function assemble(options: AssembleOptions): Promise<AssembledImage> {
-  const { crane, layers, reference, labels, work, output, log } = options;
+  const { crane, layers, reference, labels, settings = RUN_SETTINGS, work, output, log } = options;
   // No user configuration or credentials: the registry is ours and needs none.
   const env = { ...process.env, HOME: join(work, 'crane-home'), DOCKER_CONFIG: join(work, 'crane-home', '.docker') };
   const craneRun = (args: string[]) => run(crane, args, 'CraneFailed', { env });
@@ -73,16 +87,13 @@ export async function assemble(options: AssembleOptions): Promise<AssembledImage
       '--tag',
       image,
       '--set-platform',
-      RUN_SETTINGS.platform,
+      settings.platform,
       '--user',
-      RUN_SETTINGS.user,
-      '--workdir',
-      RUN_SETTINGS.workdir,
-      ...RUN_SETTINGS.env.flatMap((variable) => ['--env', variable]),
-      '--entrypoint',
-      RUN_SETTINGS.entrypoint,
-      '--cmd',
-      RUN_SETTINGS.cmd,
+      settings.user,
+      ...(settings.workdir ? ['--workdir', settings.workdir] : []),
+      ...(settings.env ?? []).flatMap((variable) => ['--env', variable]),
+      ...(settings.entrypoint ? ['--entrypoint', settings.entrypoint] : []),
+      ...(settings.cmd ? ['--cmd', settings.cmd] : []),
       ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
     ]);
     craneRun(['pull', '--format=oci', image, layout]);

@@ -32,9 +32,7 @@ interface PackageJson {
 const readPackage = (path: string): PackageJson => JSON.parse(readFileSync(path, 'utf8')) as PackageJson;
 
 export function imageIdentity(repoRoot: string): ImageIdentity {
-  const root = readPackage(join(repoRoot, 'package.json'));
-  const version = root.version;
-  if (!version) throw new BuildError('NoVersion', 'package.json has no "version": the image tag is the repository version');
+  const { version, labels } = repositoryLabels(repoRoot, 'airlock');
   for (const folder of APP_PACKAGES) {
     const pkg = readPackage(join(repoRoot, folder, 'package.json'));
     if (pkg.version !== version) {
@@ -52,14 +50,35 @@ export function imageIdentity(repoRoot: string): ImageIdentity {
     { cwd: repoRoot },
   );
   const revision = changed.trim() === '' ? commit : `${commit}-dirty`;
+  return {
+    version,
+    reference: `${IMAGE_REPOSITORY}:${version}`,
+    revision,
+    labels: { ...labels, 'org.opencontainers.image.revision': revision },
+  };
+}
+
+/**
+ * The labels every image of the repository carries, from the root package.json: title, version
+ * (also the tag), and description, licence and source when it has them. `description` replaces
+ * the repository's.
+ */
+export function repositoryLabels(
+  repoRoot: string,
+  title: string,
+  description?: string,
+): { version: string; labels: Record<string, string> } {
+  const root = readPackage(join(repoRoot, 'package.json'));
+  const version = root.version;
+  if (!version) throw new BuildError('NoVersion', 'package.json has no "version": the image tag is the repository version');
   const source = typeof root.repository === 'string' ? root.repository : root.repository?.url;
+  const summary = description ?? root.description;
   const labels: Record<string, string> = {
-    'org.opencontainers.image.title': 'airlock',
+    'org.opencontainers.image.title': title,
     'org.opencontainers.image.version': version,
-    'org.opencontainers.image.revision': revision,
-    ...(root.description ? { 'org.opencontainers.image.description': root.description } : {}),
+    ...(summary ? { 'org.opencontainers.image.description': summary } : {}),
     ...(root.license ? { 'org.opencontainers.image.licenses': root.license } : {}),
     ...(source ? { 'org.opencontainers.image.source': source } : {}),
   };
-  return { version, reference: `${IMAGE_REPOSITORY}:${version}`, revision, labels };
+  return { version, labels };
 }
