@@ -105,16 +105,38 @@ const sqlMatch = obj(
 
 const sshMatch = obj(
   'SSHMatch',
-  'Matches SSH channel requests. Every field that is set must match: for allow, every program of the command line (and every argument list) must be listed; for deny and requireApproval, any listed one matches.',
+  'Matches SSH channel requests. An exec command line is parsed with a real shell parser and decided program by program: every program it runs (in pipelines, lists, subshells, command and process substitutions, function bodies, and the payloads of sudo, env, xargs, find -exec, bash -c and other wrappers) is one operation with its own arguments, redirections and sudo, and the strictest decision governs the line, so a line is allowed only when every program in it is allowed. A line the parser cannot read completely (eval of run-time text, a program named by a variable, a script piped into a shell) is unknown and never allowed. Every field that is set must match: for allow, every value (the program, each file written); for deny and requireApproval, any one. An allow rule covers only what it says: exec unless requestTypes names more, no file writes unless writes lists them, nothing run through sudo unless sudo is true.',
   {
     requestTypes: stringSet(
-      'exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: TCP forwarding.',
+      'exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: TCP forwarding. An allow rule without requestTypes covers exec only (subsystem only when it sets subsystems).',
       oneOf('A request type.', ['exec', 'shell', 'subsystem', 'port-forward']),
       4,
     ),
-    programs: globs('The program run by exec, as written or its base name: rm, /usr/bin/*, systemctl.'),
-    arguments: globs('The arguments of exec after the program, joined by single spaces: "-rf *", "restart *".', 64, 1024),
+    programs: globs(
+      'Programs run by exec, after quote removal: rm, systemctl, /usr/bin/*. For allow, a pattern without / covers a bare name and a pattern with / a path it matches whole; for deny and requireApproval, a pattern matches the name as written or its base name (rm catches /bin/rm and \\rm), and a pattern with / catches a bare name by its base (/usr/bin/* catches ls, which could resolve there).',
+    ),
+    arguments: globs(
+      'The arguments after the program, after quote removal, joined by single spaces: "restart orders", "status **". Text the shell fills in at run time ($VAR, $(...), file-name globs) could be anything: an allow pattern covers it only with **, a deny or requireApproval pattern always matches it.',
+      64,
+      1024,
+    ),
     subsystems: globs('Subsystem names, for example sftp.'),
+    writes: globs(
+      'Files written through shell redirections (> >> &> >| <>), as written: /tmp/**, *.log. /dev/null, /dev/stdout, /dev/stderr and /dev/tty are not writes. An allow rule without writes covers no command that writes a file this way. Programs that write files themselves (cp, tee, dd) are matched by programs and arguments, not here.',
+      64,
+      1024,
+    ),
+    sudo: bool(
+      'true: commands run as another user through sudo, su, doas, pkexec or runuser (root by default). An allow rule covers such commands only when it sets sudo: true; a deny or requireApproval rule with sudo: true matches only them.',
+    ),
+  },
+  {
+    rules: [
+      {
+        rule: '!has(self.sudo) || self.sudo',
+        message: 'sudo: false says nothing (an allow rule never covers sudo unless it sets sudo: true): remove it',
+      },
+    ],
   },
 );
 

@@ -5,4 +5,6 @@ export * from './decide.ts';
 export * from './facet-match.ts';
 export * from './name-glob.ts';
 export * from './operation.ts';
+export * from './shell-glob.ts';
 export * from './sql-match.ts';
+export * from './ssh-match.ts';

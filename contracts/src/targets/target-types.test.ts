@@ -55,7 +55,8 @@ test('each rule match section decides exactly one Target type, and every section
 
 test('this version serves postgres only, and every served type has a rule matcher and default limits', () => {
   assert.deepEqual(SERVED_TARGET_TYPES, ['postgres']);
-  assert.deepEqual(Object.keys(RULE_MATCH_COMPILERS), ['sql']);
+  // SSH rules compile (and are checked by the operator) before the sidecar serves SSH targets.
+  assert.deepEqual(Object.keys(RULE_MATCH_COMPILERS), ['sql', 'ssh']);
   for (const type of SERVED_TARGET_TYPES) {
     const facts = TARGET_TYPE_FACTS[type];
     assert.equal(typeof RULE_MATCH_COMPILERS[facts.matchSection], 'function', `${type}: no compiler for match.${facts.matchSection}`);

@@ -12,6 +12,7 @@
 import type { RuleMatch, TargetSpec } from '@airlock/crds';
 import type { OperationFacts, RuleMatchCompiler } from '../policy/operation.ts';
 import { compileSqlMatch } from '../policy/sql-match.ts';
+import { compileSshMatch } from '../policy/ssh-match.ts';
 
 export type TargetType = TargetSpec['type'];
 /** A section of an ApprovalPolicy rule's `match`: each decides the commands of one Target type. */
@@ -166,4 +167,5 @@ export const TARGET_TYPE_OF_MATCH_SECTION = Object.fromEntries(
  */
 export const RULE_MATCH_COMPILERS: { readonly [S in MatchSection]?: RuleMatchCompiler<OperationFacts> } = {
   sql: compileSqlMatch,
+  ssh: compileSshMatch,
 };

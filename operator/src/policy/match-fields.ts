@@ -36,15 +36,27 @@ export interface ListField {
    * rule also matches, vacuously, a command with no value of the facet.
    */
   readonly neverEmpty: boolean;
+  /** An allow rule reads the field even when it leaves it unset (see READ_BY_ALLOW_WHEN_UNSET). */
+  readonly readByAllowWhenUnset?: boolean;
 }
 
 export interface FlagField {
   readonly shape: 'flag';
+  /** An allow rule reads the field even when it leaves it unset, and reads `true` differently from a deny rule. */
+  readonly readByAllowWhenUnset?: boolean;
 }
 
 export type FieldShape = ListField | FlagField;
 
 const list = (comparison: ValueComparison, neverEmpty = false): ListField => ({ shape: 'list', comparison, neverEmpty });
+
+/**
+ * SSH allow rules cover only what they say (contracts ssh-match.ts): without requestTypes only exec
+ * (subsystem when subsystems is set), without writes no redirection that writes a file, without
+ * `sudo: true` nothing run as another user. So these fields constrain an allow rule also when unset,
+ * and `sudo: true` widens an allow rule while it narrows a deny rule.
+ */
+const allowDefault = <F extends FieldShape>(field: F): F => ({ ...field, readByAllowWhenUnset: true });
 
 /**
  * Each protocol's match fields. Only SQL statement kinds are documented never to be empty (a
@@ -58,7 +70,14 @@ export const MATCH_FIELDS: { readonly [P in Protocol]: Readonly<Record<keyof Non
     functions: list('nameGlob'),
     writesWithoutWhere: { shape: 'flag' },
   },
-  ssh: { requestTypes: list('exact'), programs: list('opaqueGlob'), arguments: list('opaqueGlob'), subsystems: list('opaqueGlob') },
+  ssh: {
+    requestTypes: allowDefault(list('exact')),
+    programs: list('opaqueGlob'),
+    arguments: list('opaqueGlob'),
+    subsystems: allowDefault(list('opaqueGlob')),
+    writes: allowDefault(list('opaqueGlob')),
+    sudo: allowDefault<FieldShape>({ shape: 'flag' }),
+  },
   http: { methods: list('exact'), paths: list('opaqueGlob') },
   kubernetes: {
     verbs: list('exact'),
@@ -89,6 +108,13 @@ export function viewMatch(match: RuleMatch): MatchView {
     return { protocol, fields };
   }
   return { fields: new Map() };
+}
+
+/** The fields of a protocol an allow rule reads also when it leaves them unset. */
+export function fieldsReadByAllowWhenUnset(protocol: Protocol): string[] {
+  return Object.entries(MATCH_FIELDS[protocol] as Readonly<Record<string, FieldShape>>)
+    .filter(([, shape]) => shape.readByAllowWhenUnset === true)
+    .map(([name]) => name);
 }
 
 export function fieldShape(protocol: Protocol, name: string): FieldShape | undefined {

@@ -180,3 +180,14 @@ test('the sidecar never decides by a rule shadowingRule() reports', () => {
   );
   assert.ok(proven > 100, `only ${proven} of 1500 random policies had a proven shadowed rule`);
 });
+
+test('SSH: an allow rule reads writes, sudo and request types also when unset, and sudo: true widens an allow rule', () => {
+  const ls = { programs: ['ls'] };
+  assert.equal(covers(allow({ ssh: ls }), allow({ ssh: { ...ls, arguments: ['-l'] } })), true);
+  assert.equal(covers(allow({ ssh: ls }), allow({ ssh: { ...ls, writes: ['/tmp/**'] } })), false, 'the narrower rule also covers writes');
+  assert.equal(covers(allow({ ssh: ls }), allow({ ssh: { ...ls, sudo: true } })), false, 'the narrower rule also covers sudo');
+  assert.equal(covers(allow({ ssh: {} }), allow({ ssh: { subsystems: ['sftp'] } })), false, 'exec only versus subsystem only');
+  assert.equal(covers(allow({ ssh: { ...ls, sudo: true } }), allow({ ssh: { ...ls, sudo: true } })), true);
+  assert.equal(covers(deny({ ssh: { sudo: true } }), allow({ ssh: { sudo: true } })), false, 'deny: only sudo; allow: with or without');
+  assert.equal(covers(deny({ ssh: { sudo: true } }), hold({ ssh: { sudo: true, programs: ['systemctl'] } })), true);
+});

@@ -20,7 +20,7 @@
  * covers an "any" one (the deny rule also matches commands with values outside the list).
  */
 import type { PolicyRule } from '@airlock/crds';
-import { fieldShape, type ListField, type MatchView, viewMatch } from './match-fields.ts';
+import { fieldShape, fieldsReadByAllowWhenUnset, type ListField, type MatchView, viewMatch } from './match-fields.ts';
 
 type Family = 'every' | 'any';
 
@@ -56,17 +56,31 @@ export function covers(wider: Pick<PolicyRule, 'match' | 'action'>, narrower: Pi
 function matchCovers(wider: MatchView, a: Family, narrower: MatchView, b: Family): boolean {
   if (wider.protocol === undefined) return true; // an empty match matches every command
   if (narrower.protocol !== wider.protocol) return false; // an empty match also matches other protocols
+  if (a === 'every') {
+    // Fields an allow rule reads also when unset (SSH writes, sudo, request types): the two allow
+    // rules read them alike only when they set them alike.
+    for (const name of fieldsReadByAllowWhenUnset(wider.protocol)) {
+      if (!sameValue(wider.fields.get(name), narrower.fields.get(name))) return false;
+    }
+  }
   for (const [name, value] of wider.fields) {
     const shape = fieldShape(wider.protocol, name);
     if (shape === undefined) return false;
     const other = narrower.fields.get(name);
     if (shape.shape === 'flag') {
       if (typeof value !== 'boolean' || other !== value) return false;
+      // `sudo: true` narrows a deny rule and widens an allow rule: equal values mean different things.
+      if (shape.readByAllowWhenUnset === true && a !== b) return false;
     } else if (typeof value === 'boolean' || typeof other === 'boolean' || !listCovers(shape, value, a, other, b)) {
       return false;
     }
   }
   return true;
+}
+
+function sameValue(one: readonly string[] | boolean | undefined, other: readonly string[] | boolean | undefined): boolean {
+  if (typeof one !== 'object' || typeof other !== 'object') return one === other;
+  return one.length === other.length && one.every((value) => other.includes(value));
 }
 
 function listCovers(shape: ListField, wider: readonly string[], a: Family, narrower: readonly string[] | undefined, b: Family): boolean {
