@@ -2,7 +2,7 @@
  * Programs whose job is to run another program or a script: `sudo rm x` runs rm, `bash -c 'rm x'`
  * runs a script, `find . -exec rm {} ;` runs find and rm. For each, where its payload is and what
  * it changes (the user, the environment). The analysis then reads the payload as it reads the
- * line: a program goes through `unwrap` again, a script is parsed again (analyze-command-line.ts
+ * line: a program goes through `unwrap` again, a script is parsed again (simple-command-walk.ts
  * bounds how deep).
  *
  * A wrapper that is transparent (sudo, env, nice, timeout, xargs, ...) is not a program of the line
@@ -47,15 +47,17 @@ const ENV: OptionTable = {
   dashIsOption: true,
 };
 
+const splitsString = (arg: WordText) =>
+  arg.dynamic === undefined && (arg.text === '-S' || arg.text.startsWith('--split-string') || /^-[^-]*S/.test(arg.text));
+
 function env(program: string, args: readonly WordText[]): Unwrapped {
-  if (
-    args.some(
-      (arg) => arg.dynamic === undefined && (arg.text === '-S' || arg.text.startsWith('--split-string') || /^-[^-]*S/.test(arg.text)),
-    )
-  ) {
+  const scan = scanOptions(program, args, ENV);
+  // Only env's own options: `env FOO=1 ls -S` passes -S to ls. When the scan fails, every
+  // argument may be env's, so any -S names the reason.
+  const own = scan.ok ? args.slice(0, args.length - scan.operands.length) : args;
+  if (own.some(splitsString)) {
     return unknown(`${program} -S splits a string into the command, which the analysis does not read`);
   }
-  const scan = scanOptions(program, args, ENV);
   if (!scan.ok) return unknown(scan.reason);
   let operands = scan.operands;
   const assignments: string[] = [];

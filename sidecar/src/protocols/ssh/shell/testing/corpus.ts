@@ -269,6 +269,7 @@ const wrappers: ShellCorpusEntry[] = [
   { line: 'runuser -u deploy -- rm -rf /srv', programs: ['rm'], decision: 'deny' },
   { line: 'pkexec rm -rf /', programs: ['rm'], decision: 'deny' },
   { line: 'env -i PATH=/x rm', programs: ['rm'], unknown: /sets PATH/, decision: 'deny' },
+  { line: 'env FOO=1 ls -S', programs: ['ls'], decision: 'allow', why: "-S after the program is ls's option, not env's split-string" },
   { line: 'env FOO=bar ls', programs: ['ls'], decision: 'allow' },
   { line: "env -S 'rm -rf /'", programs: ['env'], unknown: /env -S/, decision: 'requireApproval' },
   { line: 'nice -n 10 rm -rf /', programs: ['rm'], decision: 'deny' },
