@@ -7,17 +7,15 @@
  * uninstalls, keeping the CRDs. The operator running from the chart is in helm-install.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { installObjects, mutatingWebhookConfiguration, OPERATOR_SERVICE, validatingWebhookConfiguration } from '@airlock/contracts/install';
 import { customResourceDefinition, SOURCES } from '@airlock/crds';
-import { ControlPlane, helmBinary, kubernetesVersion } from '@airlock/testkit';
+import { CHART_DIR as CHART, ControlPlane, kubernetesVersion, runHelm } from '@airlock/testkit';
 import { parseAllDocuments } from 'yaml';
 
-const CHART = join(import.meta.dirname, '..', '..', 'charts', 'airlock');
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const log = (line: string) => process.stderr.write(`# ${line}\n`);
 
@@ -74,27 +72,11 @@ const VALUE_SETS: Record<string, string[]> = {
   ],
 };
 
-let helm: string;
 /** helm's own config, cache and data stay in a directory of this test, removed after it. */
 const helmHome = mkdtempSync(join(tmpdir(), 'airlock-helm-test-'));
-before(async () => {
-  helm = await helmBinary(log);
-});
 after(() => rmSync(helmHome, { recursive: true, force: true }));
 
-function runHelm(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(helm, args, {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      HELM_CACHE_HOME: join(helmHome, 'cache'),
-      HELM_CONFIG_HOME: join(helmHome, 'config'),
-      HELM_DATA_HOME: join(helmHome, 'data'),
-      ...env,
-    },
-  });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const helm = (args: string[], kubeconfig?: string) => runHelm(args, { home: helmHome, log, ...(kubeconfig ? { kubeconfig } : {}) });
 
 const objectsOf = (yaml: string): Obj[] =>
   parseAllDocuments(yaml)
@@ -104,19 +86,20 @@ const objectsOf = (yaml: string): Obj[] =>
 const keyOf = (object: Obj) => `${object.kind}/${object.metadata.name}`;
 const byKey = (objects: readonly Obj[]) => new Map(objects.map((object) => [keyOf(object), object]));
 
-function renderText(namespace: string, values: string[] = [], flags: string[] = []): string {
+async function renderText(namespace: string, values: string[] = [], flags: string[] = []): Promise<string> {
   const args = ['template', 'airlock', CHART, '-n', namespace, '--kube-version', kubernetesVersion(), ...flags, ...values];
-  const rendered = runHelm(args);
-  assert.equal(rendered.status, 0, rendered.stderr);
+  const rendered = await helm(args);
+  assert.equal(rendered.code, 0, rendered.stderr);
   return rendered.stdout;
 }
-const render = (namespace: string, values: string[] = [], flags: string[] = []) => objectsOf(renderText(namespace, values, flags));
+const render = async (namespace: string, values: string[] = [], flags: string[] = []) =>
+  objectsOf(await renderText(namespace, values, flags));
 const find = (objects: Obj[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (!name || o.metadata.name === name));
 
-test('helm lint --strict passes, with the defaults and with every documented value set', () => {
+test('helm lint --strict passes, with the defaults and with every documented value set', async () => {
   for (const [name, values] of Object.entries(VALUE_SETS)) {
-    const linted = runHelm(['lint', '--strict', CHART, ...values]);
-    assert.equal(linted.status, 0, `${name}: ${linted.stdout}${linted.stderr}`);
+    const linted = await helm(['lint', '--strict', CHART, ...values]);
+    assert.equal(linted.code, 0, `${name}: ${linted.stdout}${linted.stderr}`);
   }
 });
 
@@ -125,8 +108,8 @@ describe('the generated objects are the install objects and webhook configuratio
     ['airlock-system', 'airlock-operator', []],
     ['ops', 'gate', ['--set', 'operator.serviceAccount.name=gate']],
   ] as const) {
-    test(`namespace ${namespace}, service account ${serviceAccount}`, () => {
-      const rendered = byKey(render(namespace, [...values], ['--include-crds', '--no-hooks']));
+    test(`namespace ${namespace}, service account ${serviceAccount}`, async () => {
+      const rendered = byKey(await render(namespace, [...values], ['--include-crds', '--no-hooks']));
       const endpoint = { service: { namespace, name: OPERATOR_SERVICE, port: 443 } };
       const expected = byKey(
         JSON.parse(
@@ -154,8 +137,8 @@ describe('the generated objects are the install objects and webhook configuratio
 });
 
 describe('the operator Deployment', () => {
-  test('defaults: 2 replicas, hardened, probed, the chart appVersion image, the same image injected', () => {
-    const objects = render('airlock-system');
+  test('defaults: 2 replicas, hardened, probed, the chart appVersion image, the same image injected', async () => {
+    const objects = await render('airlock-system');
     const deployment = find(objects, 'Deployment', 'airlock-operator')!;
     assert.equal(deployment.spec.replicas, 2);
     assert.deepEqual(deployment.spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
@@ -203,8 +186,8 @@ describe('the operator Deployment', () => {
     ]);
   });
 
-  test('a digest pins both images; ReadWriteMany spreads the replicas over nodes instead', () => {
-    const objects = render('airlock-system', VALUE_SETS['pinned digest, ReadWriteMany recordings, 3 replicas']!);
+  test('a digest pins both images; ReadWriteMany spreads the replicas over nodes instead', async () => {
+    const objects = await render('airlock-system', VALUE_SETS['pinned digest, ReadWriteMany recordings, 3 replicas']!);
     const pod = find(objects, 'Deployment')!.spec.template.spec;
     assert.equal(pod.containers[0].image, `airlock/airlock@${DIGEST}`);
     assert.ok(pod.containers[0].args.includes(`--sidecar-image=airlock/airlock@${DIGEST}`));
@@ -214,8 +197,8 @@ describe('the operator Deployment', () => {
     assert.equal(find(objects, 'PersistentVolumeClaim')!.spec.storageClassName, 'nfs');
   });
 
-  test('one replica without persistence: an emptyDir, no disruption budget, no affinity', () => {
-    const objects = render('airlock-system', VALUE_SETS['one replica, no persistence, own service account']!);
+  test('one replica without persistence: an emptyDir, no disruption budget, no affinity', async () => {
+    const objects = await render('airlock-system', VALUE_SETS['one replica, no persistence, own service account']!);
     const pod = find(objects, 'Deployment')!.spec.template.spec;
     assert.deepEqual(pod.volumes[0], { name: 'recordings', emptyDir: {} });
     assert.equal(find(objects, 'PodDisruptionBudget'), undefined);
@@ -223,8 +206,8 @@ describe('the operator Deployment', () => {
     assert.equal(pod.serviceAccountName, 'gate');
   });
 
-  test('an existing claim is used, not created; the sidecar image can differ', () => {
-    const objects = render('airlock-system', VALUE_SETS['existing claim, own sidecar image, scheduling and pull secrets']!);
+  test('an existing claim is used, not created; the sidecar image can differ', async () => {
+    const objects = await render('airlock-system', VALUE_SETS['existing claim, own sidecar image, scheduling and pull secrets']!);
     const pod = find(objects, 'Deployment')!.spec.template.spec;
     assert.equal(find(objects, 'PersistentVolumeClaim'), undefined);
     assert.equal(pod.volumes[0].persistentVolumeClaim.claimName, 'audit-recordings');
@@ -234,8 +217,8 @@ describe('the operator Deployment', () => {
     assert.deepEqual(pod.nodeSelector, { pool: 'system' });
   });
 
-  test('the uninstall hook runs before deletion, may delete only the two webhook configurations, and goes away', () => {
-    const objects = render('airlock-system');
+  test('the uninstall hook runs before deletion, may delete only the two webhook configurations, and goes away', async () => {
+    const objects = await render('airlock-system');
     const hooks = objects.filter((o) => o.metadata.annotations?.['helm.sh/hook']);
     assert.deepEqual(hooks.map(keyOf).sort(), [
       'ClusterRole/airlock-uninstall',
@@ -258,22 +241,22 @@ describe('the operator Deployment', () => {
     const job = find(objects, 'Job')!.spec.template.spec;
     assert.deepEqual(job.containers[0].command.slice(0, 2), ['/usr/local/bin/node', '/app/operator/src/remove-webhooks-main.ts']);
     assert.equal(
-      render('airlock-system', VALUE_SETS['no uninstall hook, no disruption budget']!).filter(
+      (await render('airlock-system', VALUE_SETS['no uninstall hook, no disruption budget']!)).filter(
         (o) => o.metadata.annotations?.['helm.sh/hook'],
       ).length,
       0,
     );
   });
 
-  test('CRDs as templates are kept on uninstall', () => {
-    const crds = render('airlock-system', ['--set', 'crds.templated=true']).filter((o) => o.kind === 'CustomResourceDefinition');
+  test('CRDs as templates are kept on uninstall', async () => {
+    const crds = (await render('airlock-system', ['--set', 'crds.templated=true'])).filter((o) => o.kind === 'CustomResourceDefinition');
     assert.equal(crds.length, SOURCES.length);
     for (const crd of crds) assert.equal(crd.metadata.annotations['helm.sh/resource-policy'], 'keep');
-    assert.equal(render('airlock-system').filter((o) => o.kind === 'CustomResourceDefinition').length, 0, 'crds/ is not templated');
+    assert.equal((await render('airlock-system')).filter((o) => o.kind === 'CustomResourceDefinition').length, 0, 'crds/ is not templated');
   });
 });
 
-test('values the schema refuses fail with the reason', () => {
+test('values the schema refuses fail with the reason', async () => {
   for (const [values, reason] of [
     [['--set', 'operator.serviceAcount.name=x'], /additional properties 'serviceAcount' not allowed/],
     [['--set', 'operator.serviceAccount.name=Not_A_Name'], /operator\/serviceAccount\/name/],
@@ -283,8 +266,8 @@ test('values the schema refuses fail with the reason', () => {
     [['--set', 'operator.resources.requests.memory=lots'], /operator\/resources\/requests\/memory/],
     [['--set', 'operator.ports.webhook=80'], /operator\/ports\/webhook/],
   ] as const) {
-    const refused = runHelm(['template', 'airlock', CHART, '--kube-version', kubernetesVersion(), ...values]);
-    assert.notEqual(refused.status, 0, values.join(' '));
+    const refused = await helm(['template', 'airlock', CHART, '--kube-version', kubernetesVersion(), ...values]);
+    assert.notEqual(refused.code, 0, values.join(' '));
     assert.match(refused.stderr, reason, refused.stderr);
   }
 });
@@ -301,25 +284,23 @@ describe('on a real API server', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  const kube = () => ({ KUBECONFIG: plane.kubeconfigPath() });
-
   test('every documented value set renders objects the API server accepts (server-side dry run)', async () => {
     const created = await plane.kubectl(['create', 'namespace', 'render-check']);
     assert.equal(created.code, 0, created.stderr);
     for (const [name, values] of Object.entries(VALUE_SETS)) {
       const file = join(work, `${name.replace(/\W+/g, '-')}.yaml`);
-      writeFileSync(file, renderText('render-check', values, ['--include-crds']));
+      writeFileSync(file, await renderText('render-check', values, ['--include-crds']));
       const dryRun = await plane.kubectl(['apply', '--dry-run=server', '--server-side', '--field-manager=helm-check', '-f', file]);
       assert.equal(dryRun.code, 0, `${name}: ${dryRun.stderr}`);
     }
   });
 
   test('helm install creates the release; uninstall removes it and keeps the CRDs', async () => {
-    const installed = runHelm(
+    const installed = await helm(
       ['install', 'airlock', CHART, '-n', 'airlock-system', '--create-namespace', '--set', 'webhooks.removeOnUninstall=false'],
-      kube(),
+      plane.kubeconfigPath(),
     );
-    assert.equal(installed.status, 0, installed.stderr);
+    assert.equal(installed.code, 0, installed.stderr);
     assert.match(installed.stdout, /kubectl label namespace agents airlock\.dev\/injection=enabled/, 'NOTES say what to do next');
     for (const object of [
       'serviceaccount/airlock-operator',
@@ -332,8 +313,8 @@ describe('on a real API server', () => {
     }
     const binding = await plane.kubectl(['get', 'validatingadmissionpolicybinding', '-o', 'jsonpath={.items[*].spec.paramRef.namespace}']);
     assert.match(binding.stdout, /airlock-system/);
-    const uninstalled = runHelm(['uninstall', 'airlock', '-n', 'airlock-system', '--wait', '--timeout', '60s'], kube());
-    assert.equal(uninstalled.status, 0, uninstalled.stderr);
+    const uninstalled = await helm(['uninstall', 'airlock', '-n', 'airlock-system', '--wait', '--timeout', '60s'], plane.kubeconfigPath());
+    assert.equal(uninstalled.code, 0, uninstalled.stderr);
     for (const object of ['serviceaccount/airlock-operator', 'deployment/airlock-operator']) {
       const gone = await plane.kubectl(['get', object, '-n', 'airlock-system', '-o', 'name']);
       assert.notEqual(gone.code, 0, `${object} outlived helm uninstall`);
