@@ -31,13 +31,13 @@ $(DEPS_STAMP): $(NODE_STAMP) $(PACKAGE_JSONS) pnpm-lock.yaml
 
 setup: $(DEPS_STAMP) ## install Node 24, pnpm and dependencies (idempotent)
 
-binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl, kubelet, kube-proxy, kube-scheduler, helm and crane (cached in ~/.cache/airlock)
+binaries: setup ## build or find etcd, kube-apiserver, kube-controller-manager, kubectl, kubelet, kube-proxy, kube-scheduler, helm, crane and coredns (cached in ~/.cache/airlock)
 	node build/src/go-tools/main.ts
 
 image: setup ## build the operator and sidecar image without a container daemon: dist/airlock-image.tar (OUTPUT=FILE for another path)
 	node build/src/image/main.ts $(if $(OUTPUT),--output $(OUTPUT))
 
-images: setup ## build the airlock image and the test node's pause and agent images: dist/{airlock,pause,agent}-image.tar
+images: setup ## build the airlock image and the test node's pause, agent and CoreDNS images: dist/{airlock,pause,agent,coredns}-image.tar
 	node build/src/image/main.ts --image all
 
 generate: setup ## write the CRD manifests and TS types from crds/schema, and the chart's generated files
@@ -87,7 +87,7 @@ manifests: setup ## print every object airlock needs in a cluster besides the op
 approve-plugin: setup ## write the kubectl approve plugin as one executable file: kubectl-approve/dist/kubectl-approve
 	node kubectl-approve/scripts/bundle.ts
 
-demo: setup system-packages binaries ## run airlock locally for real: control plane, operator, PostgreSQL, an agent pod and its sidecar, until Ctrl-C
+demo: setup system-packages binaries ## airlock on a real local node (root): kubelet and containerd, the chart with 2 operator pods, PostgreSQL, an agent pod and its sidecar, until Ctrl-C (puts the machine back; AIRLOCK_DEMO=processes: without a node)
 	node testkit/src/demo-main.ts
 
 cluster: setup binaries ## run a control plane with the airlock CRDs until Ctrl-C

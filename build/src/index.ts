@@ -9,6 +9,7 @@ export {
   type NodeBinaries,
   nodeBinaries,
 } from './go-tools/control-plane.ts';
+export { corednsBinary, corednsVersion } from './go-tools/coredns.ts';
 export { craneBinary, craneVersion } from './go-tools/crane.ts';
 export { helmBinary, helmVersion } from './go-tools/helm.ts';
 export {
@@ -23,6 +24,13 @@ export type { RunSettings } from './image/assemble.ts';
 export { RUN_SETTINGS } from './image/assemble.ts';
 export { type BuildImageOptions, buildImage, type ImageBuild, type ImageLayer, type ImageReport } from './image/build-image.ts';
 export { cachedImage } from './image/cached-image.ts';
+export {
+  type BuildCorednsImageOptions,
+  buildCorednsImage,
+  COREDNS_REPOSITORY,
+  COREDNS_SETTINGS,
+  cachedCorednsImage,
+} from './image/coredns-image.ts';
 export { IMAGE_REPOSITORY } from './image/image-identity.ts';
 export { NODE_PACKAGE } from './image/inputs.ts';
 export {

@@ -1,19 +1,21 @@
 /**
- * The test node's images (issue 14; build/src/image/pause-image.ts and agent-image.ts), built for
- * real from their pinned inputs: each archive is valid (crane validate), configured as its
- * upstream counterpart (pause: 65535, /pause; agent: 1000, bash), built twice to one digest, and
- * its programs run from the unpacked root filesystem as a container runtime would run them
- * (ImageRootfs: the image's user and environment, read-only root, tmpfs on /tmp, a minimal /dev):
- * pause waits, reaps orphans as PID 1 and exits 0 on SIGTERM; the agent's psql queries a real
- * PostgreSQL, curl fetches from a loopback server and verifies TLS against the image's CA bundle,
- * ssh, bash, coreutils, openssl and kubectl run.
+ * The test node's images (issue 14; build/src/image/pause-image.ts, agent-image.ts and
+ * coredns-image.ts), built for real from their pinned inputs: each archive is valid (crane
+ * validate), configured as its upstream counterpart (pause: 65535, /pause; agent: 1000, bash;
+ * CoreDNS: nonroot, /coredns), built again to the same digest, and its programs run from the
+ * unpacked root filesystem as a container runtime would run them (ImageRootfs: the image's user
+ * and environment, read-only root, tmpfs on /tmp, a minimal /dev): pause waits, reaps orphans as
+ * PID 1 and exits 0 on SIGTERM; the agent's psql queries a real PostgreSQL, curl fetches from a
+ * loopback server and verifies TLS against the image's CA bundle, ssh, bash, coreutils, openssl
+ * and kubectl run; CoreDNS answers queries on loopback.
  *
- * The first run fetches the pinned .deb files and builds kubectl if no earlier test did; later
- * runs reuse the cached images (cachedPauseImage, cachedAgentImage) and build again only to
- * compare digests.
+ * The first run fetches the pinned .deb files and builds kubectl and CoreDNS if no earlier test
+ * did; later runs reuse the cached images (cachedPauseImage, cachedAgentImage,
+ * cachedCorednsImage) and build again only to compare digests.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { Resolver } from 'node:dns/promises';
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -25,9 +27,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AGENT_USER,
   buildAgentImage,
+  buildCorednsImage,
   buildPauseImage,
   cachedAgentImage,
+  cachedCorednsImage,
   cachedPauseImage,
+  corednsVersion,
   craneBinary,
   type ImageBuild,
   kubernetesVersion,
@@ -35,6 +40,8 @@ import {
 } from '@airlock/build';
 import {
   createCertificateAuthority,
+  eventually,
+  freePort,
   type ImageRootfs,
   type ImageRunOptions,
   imageRootfs,
@@ -56,13 +63,15 @@ const NEEDS_ROOT = 'needs root and mount namespaces (unshare --mount) to run pro
 let crane: string;
 let pause: ImageBuild;
 let agent: ImageBuild;
+let coredns: ImageBuild;
 
 before(
   async () => {
     crane = await craneBinary(log);
     pause = await cachedPauseImage(log);
     agent = await cachedAgentImage(log);
-    for (const image of [pause, agent]) {
+    coredns = await cachedCorednsImage(log);
+    for (const image of [pause, agent, coredns]) {
       log(`${image.reference}@${image.digest}, ${(image.size / 1e6).toFixed(1)} MB compressed`);
       for (const layer of image.layers) log(`  ${layer.name}: ${(layer.size / 1e6).toFixed(1)} MB ${layer.holds}`);
     }
@@ -96,6 +105,20 @@ function layerMembers(image: ImageBuild, layer: number): string[] {
   const result = spawnSync('tar', ['-tz'], { input: member(image.archive, blob(digest)), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   assert.equal(result.status, 0, result.stderr);
   return result.stdout.split('\n').filter(Boolean);
+}
+
+/** A file of a layer, by its member name. */
+function layerFile(image: ImageBuild, layer: number, name: string): Buffer {
+  const input = member(image.archive, blob(image.layers[layer]?.digest ?? ''));
+  return spawnSync('tar', ['-xzO', name], { input, maxBuffer: 256 * 1024 * 1024 }).stdout;
+}
+
+/** An ELF program with no program header of type PT_INTERP (3): nothing to load it with but the kernel. */
+function assertStatic(program: Buffer): void {
+  assert.equal(program.subarray(0, 4).toString('latin1'), '\x7fELF');
+  const [phoff, phentsize, phnum] = [Number(program.readBigUInt64LE(0x20)), program.readUInt16LE(0x36), program.readUInt16LE(0x38)];
+  const types = Array.from({ length: phnum }, (_, n) => program.readUInt32LE(phoff + n * phentsize));
+  assert.ok(types.length > 0 && !types.includes(3), `program header types ${types.join(', ')}`);
 }
 
 function craneValidates(image: ImageBuild): void {
@@ -220,12 +243,7 @@ describe('the pause image', () => {
       ['pause'],
     );
     assert.deepEqual(layerMembers(pause, 0), ['pause']);
-    const program = spawnSync('tar', ['-xzO', 'pause'], { input: member(pause.archive, blob(pause.layers[0]?.digest ?? '')) }).stdout;
-    assert.equal(program.subarray(0, 4).toString('latin1'), '\x7fELF');
-    // No program header of type PT_INTERP (3): nothing to load it with but the kernel.
-    const [phoff, phentsize, phnum] = [Number(program.readBigUInt64LE(0x20)), program.readUInt16LE(0x36), program.readUInt16LE(0x38)];
-    const types = Array.from({ length: phnum }, (_, n) => program.readUInt32LE(phoff + n * phentsize));
-    assert.ok(types.length > 0 && !types.includes(3), `program header types ${types.join(', ')}`);
+    assertStatic(layerFile(pause, 0, 'pause'));
   });
 
   test('its config runs /pause as 65535:65535 on linux/amd64, as the Kubernetes pause image does, named airlock/pause:<version>', () => {
@@ -500,6 +518,78 @@ describe('the agent image', () => {
         new RegExp(`^Client Version: ${kubernetesVersion().replaceAll('.', '\\.')}$`, 'm'),
       );
       assert.match(ok(['openssl', 'version']), /^OpenSSL 3\./);
+    });
+  });
+});
+
+describe('the CoreDNS image', () => {
+  const release = corednsVersion().replace(/^v/, '');
+
+  test('crane validates the archive; one layer holding /coredns alone, a static program', () => {
+    craneValidates(coredns);
+    assert.deepEqual(
+      coredns.layers.map((layer) => layer.name),
+      ['coredns'],
+    );
+    assert.deepEqual(layerMembers(coredns, 0), ['coredns']);
+    assertStatic(layerFile(coredns, 0, 'coredns'));
+  });
+
+  test('its config runs /coredns as nonroot (65532) on linux/amd64, named airlock/coredns:<CoreDNS release>', () => {
+    assert.equal(coredns.reference, `airlock/coredns:${release}`);
+    const config = configOf(coredns);
+    assert.equal(config.os, 'linux');
+    assert.equal(config.architecture, 'amd64');
+    assert.equal(config.config.User, '65532:65532');
+    assert.deepEqual(config.config.Entrypoint, ['/coredns']);
+    assert.equal(config.config.Cmd, undefined);
+    assert.equal(config.config.Labels?.['org.opencontainers.image.title'], 'airlock-coredns');
+    assert.equal(config.config.Labels?.['org.opencontainers.image.version'], release);
+  });
+
+  test('a second build has the same digest', { timeout: BUILD_TIMEOUT }, async () => {
+    await buildsTheSame(coredns, (output) => buildCorednsImage({ output, log }), 1);
+  });
+
+  describe('running', { skip: canRun ? false : NEEDS_ROOT }, () => {
+    let rootfs: ImageRootfs;
+    before(async () => {
+      rootfs = await imageRootfs(log, coredns);
+    });
+    after(() => rootfs?.remove());
+
+    test('-version prints the pinned release, as 65532 with nothing else in the image', () => {
+      assert.deepEqual([rootfs.config.uid, rootfs.config.gid], [65532, 65532]);
+      assert.deepEqual(readdirSync(rootfs.root), ['coredns']);
+      const result = rootfs.run(['/coredns', '-version']);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout.split('\n')[0], `CoreDNS-${release}`);
+    });
+
+    test('it serves a Corefile from a mounted folder, on a port above 1024, on a read-only root', async () => {
+      const scratch = mkdtempSync(join(tmpdir(), 'airlock-coredns-conf-'));
+      chmodSync(scratch, 0o755);
+      const port = await freePort();
+      writeFileSync(
+        join(scratch, 'Corefile'),
+        `.:${port} {\n    bind 127.0.0.1\n    template IN A test.local {\n        answer "{{ .Name }} 60 IN A 192.0.2.53"\n    }\n}\n`,
+      );
+      const { child, finished } = start(rootfs, ['/coredns', '-conf', '/etc/coredns/Corefile'], {
+        mounts: [{ host: scratch, at: '/etc/coredns' }],
+      });
+      try {
+        const resolver = new Resolver({ timeout: 500, tries: 1 });
+        resolver.setServers([`127.0.0.1:${port}`]);
+        const answer = await eventually('CoreDNS to answer', () => resolver.resolve4('anything.test.local'), {
+          timeoutMs: 20_000,
+          detail: () => `coredns exit ${child.exitCode}`,
+        });
+        assert.deepEqual(answer, ['192.0.2.53']);
+      } finally {
+        killGroup(child.pid ?? 0);
+        await finished;
+        rmSync(scratch, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -2,10 +2,11 @@
  * The test cluster's real node (testkit/src/node/): kubelet, containerd with CRI, runc, the CNI
  * bridge, kube-proxy and kube-scheduler on this machine. Pods from the airlock image run and log,
  * `kubectl exec` reaches them through the API server and the kubelet, a Job completes, a
- * Deployment answers through its Service's ClusterIP, and a pod talks to the API server through
- * the `kubernetes` Service with its own token. Nothing a pod sends leaves the machine. After
- * stop() — and after the test process is killed, by its watchdog — the machine is as before:
- * sysctls, iptables and nftables, links, routes, host paths, cgroups, mounts.
+ * Deployment answers through its Service's ClusterIP, pods resolve Service names through the
+ * cluster DNS (CoreDNS, as a pod) and nothing outside the cluster, and a pod talks to the API
+ * server through the `kubernetes` Service with its own token. Nothing a pod sends leaves the
+ * machine. After stop() — and after the test process is killed, by its watchdog — the machine is
+ * as before: sysctls, iptables and nftables, links, routes, host paths, cgroups, mounts.
  *
  * Needs root, cgroups and the Debian packages (`make system-packages`); on a machine that cannot
  * run a node the tests skip with the reason ClusterNode.available() gives.
@@ -251,6 +252,32 @@ describe('a real node', { skip }, () => {
       { timeoutMs: 30_000 },
     );
     assert.deepEqual(answers.trim().split(' '), pods.sort());
+  });
+
+  test('a pod resolves names of the cluster through CoreDNS, and only those: a name outside fails here and is asked of no one else', {
+    timeout: 60_000,
+  }, async () => {
+    const resolvConf = await nodeIn('hello', "process.stdout.write(require('node:fs').readFileSync('/etc/resolv.conf', 'utf8'))");
+    assert.match(resolvConf, /^nameserver 10\.0\.0\.10$/m);
+    assert.match(resolvConf, new RegExp(`^search ${NS}\\.svc\\.cluster\\.local svc\\.cluster\\.local cluster\\.local$`, 'm'));
+    const echo = (await kubectl(['get', 'service', '-n', NS, 'echo', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    const lookup = async (name: string) => {
+      const script = `const started = Date.now(); require('node:dns').promises.lookup('${name}', { family: 4, all: true }).then((found) => console.log(found.map((a) => a.address).join(' ')), (e) => console.log(e.code)).finally(() => console.error(Date.now() - started))`;
+      const result = await plane.kubectl(['exec', '-n', NS, 'hello', '--', '/usr/local/bin/node', '-e', script]);
+      assert.equal(result.code, 0, result.stderr);
+      log(`lookup ${name} in the pod: ${result.stdout.trim()} in ${result.stderr.trim()} ms`);
+      return result.stdout.trim();
+    };
+    const dropped = () => plane.node.guardCounters().reduce((sum, counter) => sum + counter.packets, 0);
+    const droppedBefore = dropped();
+    assert.equal(await lookup('kubernetes.default.svc.cluster.local'), '10.0.0.1');
+    // A short name through the search path, and the form the chart gives sidecars (<service>.<namespace>.svc).
+    assert.equal(await lookup('echo'), echo);
+    assert.equal(await lookup(`echo.${NS}.svc`), echo);
+    assert.equal(await lookup('no-such-service'), 'ENOTFOUND');
+    // CoreDNS forwards nothing: the answer comes from it, and nothing tried to leave the machine.
+    assert.equal(await lookup('example.com'), 'ENOTFOUND');
+    assert.equal(dropped(), droppedBefore, 'the guard dropped packets during the lookups');
   });
 
   test('a pod reaches the API server through the kubernetes Service, as its service account', async () => {

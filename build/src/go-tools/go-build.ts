@@ -25,13 +25,15 @@ export interface GoToolBuild {
   readonly args: (out: string) => string[];
   /** What to say when there is no Go: what to install or point at instead. */
   readonly noGo: string;
+  /** Extra environment for `go build`, e.g. CGO_ENABLED=0 for a program that runs in an image without a C library. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Builds the tool unless its cache folder already has it (once across parallel processes). */
 export async function buildGoTool(tool: GoToolBuild, log: Log): Promise<void> {
   await buildOnce(tool.dir, tool.names, tool.what, log, async (out) => {
     const go = goVersion(tool.noGo);
-    await runGoBuild(tool.args(out), tool.module, `${tool.what} with ${go}`, log);
+    await runGoBuild(tool.args(out), tool.module, `${tool.what} with ${go}`, tool.env ?? {}, log);
   });
 }
 
@@ -42,13 +44,13 @@ function goVersion(noGo: string): string {
   return go.stdout.trim();
 }
 
-function runGoBuild(args: string[], cwd: string, what: string, log: Log): Promise<void> {
+function runGoBuild(args: string[], cwd: string, what: string, env: Readonly<Record<string, string>>, log: Log): Promise<void> {
   const started = Date.now();
   log(`building ${what} (first run only; cached in ${cacheRoot()})`);
   return new Promise((resolve, reject) => {
     const child = spawn('go', args, {
       cwd,
-      env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly -buildvcs=false' },
+      env: { ...process.env, ...env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly -buildvcs=false' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let packages = 0;

@@ -1,10 +1,11 @@
-/** The pinned Go tools: what each says without Go or with a bad override, and helm and crane built from their pins. */
+/** The pinned Go tools: what each says without Go or with a bad override, and helm, crane and coredns built from their pins. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
+import { corednsBinary, corednsVersion } from './coredns.ts';
 import { craneBinary, craneVersion } from './crane.ts';
 import { helmBinary, helmVersion } from './helm.ts';
 
@@ -45,6 +46,7 @@ test('KUBEBUILDER_ASSETS without the binaries is named, with the missing one', (
 for (const tool of [
   { name: 'helm', file: 'helm.ts', fn: 'helmBinary', variable: 'AIRLOCK_HELM', missing: 'HelmMissing' },
   { name: 'crane', file: 'crane.ts', fn: 'craneBinary', variable: 'AIRLOCK_CRANE', missing: 'CraneMissing' },
+  { name: 'coredns', file: 'coredns.ts', fn: 'corednsBinary', variable: 'AIRLOCK_COREDNS', missing: 'CorednsMissing' },
 ]) {
   test(`${tool.name} without Go and without ${tool.variable}: the error says what to install or point at`, () => {
     const { status, stderr } = resolveWith(tool.file, tool.fn, withoutGo({ AIRLOCK_CACHE_DIR: join(scratch, `empty-${tool.name}-cache`) }));
@@ -79,4 +81,23 @@ test('crane is built from the pinned module (once, then cached) and reports that
   const version = spawnSync(crane, ['version'], { encoding: 'utf8' });
   assert.equal(version.status, 0, version.stderr);
   assert.equal(version.stdout.trim(), craneVersion());
+});
+
+test('coredns is built from the pinned module (once, then cached), static, with the plugins the test node uses', {
+  timeout: 20 * 60_000,
+}, async () => {
+  const coredns = await corednsBinary(log);
+  const version = spawnSync(coredns, ['-version'], { encoding: 'utf8' });
+  assert.equal(version.status, 0, version.stderr);
+  assert.equal(version.stdout.split('\n')[0], `CoreDNS-${corednsVersion().replace(/^v/, '')}`);
+  // No program header of type PT_INTERP (3): it runs in an image with no C library.
+  const program = readFileSync(coredns);
+  const [phoff, phentsize, phnum] = [Number(program.readBigUInt64LE(0x20)), program.readUInt16LE(0x36), program.readUInt16LE(0x38)];
+  const types = Array.from({ length: phnum }, (_, n) => program.readUInt32LE(phoff + n * phentsize));
+  assert.ok(types.length > 0 && !types.includes(3), `program header types ${types.join(', ')}`);
+  const plugins = spawnSync(coredns, ['-plugins'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((line) => line.trim());
+  for (const plugin of ['errors', 'health', 'ready', 'kubernetes', 'cache', 'loop', 'template'])
+    assert.ok(plugins.includes(plugin), plugin);
 });

@@ -27,7 +27,8 @@ export interface ImageReport {
   readonly configDigest: string;
   /**
    * The commit of the work tree the image was built from, for images built from the repository's
-   * code (the airlock image); absent for images built from pinned inputs alone (pause, agent).
+   * code (the airlock image); absent for images built from pinned inputs alone (pause, agent,
+   * CoreDNS).
    */
   readonly revision?: string;
   /** Config and layers, compressed. */

@@ -1,8 +1,8 @@
 /**
  * `make image` and `make images`: builds image archives without a container daemon and prints
  * each one's digest, size and layers. `node build/src/image/main.ts [--image NAME] [--output FILE]`:
- * the airlock image by default (dist/airlock-image.tar); the pause or agent image of the test node;
- * or all three into dist/. Exit codes: 0 built, 2 bad flags, 1 a build failed (the message says why).
+ * the airlock image by default (dist/airlock-image.tar); the pause, agent or CoreDNS image of the
+ * test node; or all four into dist/. Exit codes: 0 built, 2 bad flags, 1 a build failed (the message says why).
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,17 +10,20 @@ import { BuildError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { buildAgentImage } from './agent-image.ts';
 import { buildImage, type ImageBuild, REPO_ROOT, reportPaths } from './build-image.ts';
+import { buildCorednsImage } from './coredns-image.ts';
 import { buildPauseImage } from './pause-image.ts';
 
 const BUILDS: Readonly<Record<string, (options: { output: string; log: Log }) => Promise<ImageBuild>>> = {
   airlock: buildImage,
   pause: buildPauseImage,
   agent: buildAgentImage,
+  coredns: buildCorednsImage,
 };
 
 const USAGE = `usage: node build/src/image/main.ts [--image NAME] [--output FILE]
   --image NAME    airlock (default: the operator and sidecar), pause (the test node's sandbox
-                  image), agent (tools for agent pods), or all: the three into dist/
+                  image), agent (tools for agent pods), coredns (the test node's cluster DNS),
+                  or all: the four into dist/
   --output FILE   the image archive to write (default dist/NAME-image.tar; not with --image all);
                   FILE.json and FILE.digest are written beside it
 `;

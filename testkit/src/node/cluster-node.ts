@@ -1,8 +1,9 @@
 /**
  * A real node for the test cluster: containerd with CRI (from Debian), runc, the CNI bridge,
  * kubelet, kube-proxy and kube-scheduler (built from the pinned Kubernetes module), so pods
- * really run. Started by `ControlPlane.start({ node: true })`, which also gives the API server
- * what a node needs (node-identities.ts). One per machine (node-lock.ts).
+ * really run, and the cluster DNS, CoreDNS as a pod (cluster-dns.ts), so pods resolve Service
+ * names. Started by `ControlPlane.start({ node: true })`, which also gives the API server what a
+ * node needs (node-identities.ts). One per machine (node-lock.ts).
  *
  * It changes the machine, so it saves the machine first (machine-state.ts) and its stop() puts
  * everything back (machine-restore.ts); its watchdog does the same if the test process dies.
@@ -12,7 +13,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Log, type NodeBinaries, nodeBinaries } from '@airlock/build';
+import { cachedCorednsImage, type Log, type NodeBinaries, nodeBinaries } from '@airlock/build';
 import { stringify } from 'yaml';
 import { Containerd } from '../containerd.ts';
 import { HarnessError } from '../errors.ts';
@@ -20,6 +21,7 @@ import { httpStatus } from '../http-status.ts';
 import { freePort } from '../ports.ts';
 import { waitUntilReady } from '../readiness.ts';
 import { Supervisor } from '../supervisor.ts';
+import { rollOutClusterDns } from './cluster-dns-rollout.ts';
 import { DEBIAN_CNI_BIN_DIR } from './containerd-cri-config.ts';
 import { kubeProxyConfiguration } from './kube-proxy.ts';
 import { kubeletArgs, kubeletConfiguration } from './kubelet.ts';
@@ -110,6 +112,7 @@ export class ClusterNode {
     if (!availability.available) throw new HarnessError('NodeUnavailable', availability.reason);
     const binaries = await nodeBinaries(log);
     const pause = await pauseImage(log);
+    const coredns = await cachedCorednsImage(log);
     const lock = await NodeLock.acquire({ log });
     const started = Date.now();
     const dir = mkdtempSync(join(tmpdir(), 'airlock-node-'));
@@ -134,6 +137,7 @@ export class ClusterNode {
       await node.#startKubelet(binaries, plane);
       await node.#startKubeProxy(binaries, plane);
       await node.#startScheduler(binaries, plane);
+      await node.#startClusterDns(plane, coredns.archive);
       log(`node ${NODE_NAME} ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
       return node;
     } catch (error) {
@@ -151,6 +155,10 @@ export class ClusterNode {
     }
   }
 
+  get #podLogsDir(): string {
+    return join(this.dir, 'pod-logs');
+  }
+
   /** The pod sandbox image every pod runs; imported, so a pod of it needs no import either. */
   get sandboxImage(): string {
     return this.#sandboxImage;
@@ -162,11 +170,23 @@ export class ClusterNode {
     return this.#containerd;
   }
 
-  /** Imports an image archive (OCI or docker-save) for pods with `imagePullPolicy: Never`; returns the names it imported. */
+  /**
+   * Imports an image archive (OCI or docker-save) for pods with `imagePullPolicy: Never`; returns
+   * the names it imported. Each is also named by its digest (`repository@sha256:…`), as a pull
+   * from a registry would leave it: a pod that pins the image by digest (the chart's
+   * `image.digest`) finds it too.
+   */
   importImage(archive: string): string[] {
     const result = this.containerd.ctr(['images', 'import', archive]);
     if (result.status !== 0) throw new HarnessError('ImageImportFailed', `ctr images import ${archive} failed: ${result.stderr.trim()}`);
-    return [...result.stdout.matchAll(/^unpacking (\S+) /gm)].map((match) => match[1] as string);
+    const imported = [...result.stdout.matchAll(/^unpacking (\S+) \((sha256:[0-9a-f]{64})\)/gm)];
+    for (const [, name, digest] of imported) {
+      const byDigest = `${(name as string).replace(/:[^:/]+$/, '')}@${digest}`;
+      const tagged = this.containerd.ctr(['images', 'tag', '--force', name as string, byDigest]);
+      if (tagged.status !== 0)
+        throw new HarnessError('ImageImportFailed', `ctr images tag ${name} ${byDigest} failed: ${tagged.stderr.trim()}`);
+    }
+    return imported.map((match) => match[1] as string);
   }
 
   /**
@@ -286,13 +306,14 @@ export class ClusterNode {
           nodeIp: this.network.gateway,
           port: await freePort(),
           healthzPort,
-          podLogsDir: join(this.dir, 'pod-logs'),
+          podLogsDir: this.#podLogsDir,
           volumePluginDir: join(this.dir, 'volume-plugins'),
           cgroupRoot: `/${NODE_CGROUP}`,
           runtimeEndpoint: `unix://${this.containerd.address}`,
           tlsCertFile: plane.kubeletServing.certFile,
           tlsPrivateKeyFile: plane.kubeletServing.keyFile,
           clientCaFile: plane.caFile,
+          clusterDns: this.network.dnsServiceIp,
         }),
       ),
     );
@@ -359,6 +380,21 @@ export class ClusterNode {
       proc.exited,
       async () => (await httpStatus(`https://127.0.0.1:${port}/healthz`, plane.caPem)) === 200,
     );
+  }
+
+  /** CoreDNS as a pod (cluster-dns.ts), once pods run and Services work; waits until it answers. */
+  async #startClusterDns(plane: NodeControlPlaneAccess, archive: string): Promise<void> {
+    await rollOutClusterDns({
+      kubectl: plane.kubectl,
+      importImage: (file) => this.importImage(file),
+      archive,
+      serviceIp: this.network.dnsServiceIp,
+      dir: this.dir,
+      podLogsDir: this.#podLogsDir,
+      kubeletLogTail: () => this.logTail('kubelet', 15),
+      timeoutMs: START_TIMEOUT_MS,
+      log: this.#log,
+    });
   }
 
   async #waitUntil(component: 'kubelet' | 'kube-proxy' | 'kube-scheduler', exited: Promise<number | null>, ready: () => Promise<boolean>) {

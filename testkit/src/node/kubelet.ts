@@ -1,11 +1,12 @@
 /**
  * The test node's kubelet: its configuration (pure) and how it is started. What a machine like
  * the CI one needs: cgroup v1 accepted (`failCgroupV1: false`), the cgroupfs driver (no systemd),
- * swap tolerated, no resolv.conf handed to pods (there is no cluster DNS), image garbage
- * collection off (the imported images cannot be pulled again). Its own root dir, pod log dir,
- * volume plugin dir and cgroup root, so what it writes is the node's; what it writes elsewhere
- * anyway (sysctls, /var/lib/kubelet/device-plugins, /var/log/containers, iptables chains) the
- * machine restore undoes.
+ * swap tolerated, image garbage collection off (the imported images cannot be pulled again). Pods
+ * get the cluster DNS (cluster-dns.ts) as their only nameserver, with the cluster's search path,
+ * and nothing of the machine's resolv.conf (`resolvConf: ""`): they resolve names of the cluster
+ * and nothing else. Its own root dir, pod log dir, volume plugin dir and cgroup root, so what it
+ * writes is the node's; what it writes elsewhere anyway (sysctls, /var/lib/kubelet/device-plugins,
+ * /var/log/containers, iptables chains) the machine restore undoes.
  *
  * It serves on the bridge address (the node IP; kubelet refuses a loopback node IP), where only
  * the API server talks to it: clients must show a certificate of the test CA (only the API
@@ -13,6 +14,7 @@
  * what the API server's `kubectl exec`/`logs` need. Pods reach the address but hold no such
  * certificate; anonymous requests are refused.
  */
+import { CLUSTER_DOMAIN } from './cluster-dns.ts';
 
 export interface KubeletSettings {
   readonly nodeIp: string;
@@ -28,6 +30,8 @@ export interface KubeletSettings {
   readonly tlsPrivateKeyFile: string;
   /** Clients (the API server) must show a certificate signed by this CA. */
   readonly clientCaFile: string;
+  /** The cluster DNS's ClusterIP, each pod's nameserver. */
+  readonly clusterDns: string;
 }
 
 export function kubeletConfiguration(s: KubeletSettings): object {
@@ -53,7 +57,8 @@ export function kubeletConfiguration(s: KubeletSettings): object {
     failCgroupV1: false,
     failSwapOn: false,
     resolvConf: '',
-    clusterDomain: 'cluster.local',
+    clusterDNS: [s.clusterDns],
+    clusterDomain: CLUSTER_DOMAIN,
     podLogsDir: s.podLogsDir,
     volumePluginDir: s.volumePluginDir,
     // Lowering its own OOM score needs CAP_SYS_RESOURCE, which root here lacks.

@@ -32,7 +32,7 @@ test("containerd's CRI plugin: OOM scores restricted, no AppArmor, runc on cgrou
   }
 });
 
-test('kubelet: cgroup v1 and cgroupfs, swap tolerated, no resolv.conf, serving on the node address to test-CA clients only', () => {
+test('kubelet: cgroup v1 and cgroupfs, swap tolerated, the cluster DNS and no resolv.conf, serving on the node address to test-CA clients only', () => {
   const config = kubeletConfiguration({
     nodeIp: '10.244.0.1',
     port: 10250,
@@ -44,12 +44,15 @@ test('kubelet: cgroup v1 and cgroupfs, swap tolerated, no resolv.conf, serving o
     tlsCertFile: '/pki/kubelet.crt',
     tlsPrivateKeyFile: '/pki/kubelet.key',
     clientCaFile: '/pki/ca.crt',
+    clusterDns: '10.0.0.10',
   }) as Obj;
   assert.equal(config.failCgroupV1, false);
   assert.equal(config.cgroupDriver, 'cgroupfs');
   assert.equal(config.cgroupRoot, '/airlock-node');
   assert.equal(config.failSwapOn, false);
   assert.equal(config.resolvConf, '');
+  assert.deepEqual(config.clusterDNS, ['10.0.0.10']);
+  assert.equal(config.clusterDomain, 'cluster.local');
   assert.equal(config.address, '10.244.0.1');
   assert.equal(config.readOnlyPort, 0);
   assert.deepEqual(config.authentication, {

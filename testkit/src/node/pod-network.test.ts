@@ -18,6 +18,7 @@ test('IPv4 ranges overlap when one contains an address of the other', () => {
 
 test('the test ranges do not overlap each other', () => {
   assert.equal(cidrsOverlap(POD_NETWORK.podCidr, POD_NETWORK.serviceCidr), false);
+  assert.equal(cidrsOverlap(POD_NETWORK.dnsServiceIp, POD_NETWORK.serviceCidr), true, 'the DNS Service address is in the service range');
   assert.equal(cidrsOverlap(POD_NETWORK.gateway, POD_NETWORK.podCidr), true);
   assert.ok(POD_NETWORK.bridge.length <= 15);
 });

@@ -15,6 +15,8 @@ export interface PodNetwork {
   readonly gateway: string;
   /** The API server's --service-cluster-ip-range. */
   readonly serviceCidr: string;
+  /** The cluster DNS's ClusterIP (cluster-dns.ts), in the service range: every pod's nameserver. */
+  readonly dnsServiceIp: string;
 }
 
 /** Ranges no machine of ours uses; start() refuses to run when one overlaps a route of the machine. */
@@ -23,6 +25,8 @@ export const POD_NETWORK: PodNetwork = {
   podCidr: '10.244.0.0/24',
   gateway: '10.244.0.1',
   serviceCidr: '10.0.0.0/24',
+  // The tenth address, as kubeadm picks it; the API server's `kubernetes` Service has the first.
+  dnsServiceIp: '10.0.0.10',
 };
 
 /** The CNI network name (also the host-local IPAM's subfolder). */
