@@ -26,6 +26,13 @@ export interface BrokerClientOptions {
   readonly requestTimeoutMs?: number;
   /** A stream without a byte for this long is dead (default three heartbeats). */
   readonly streamIdleTimeoutMs?: number;
+  /**
+   * A stream the broker has not answered this long after it was sent is abandoned and opened again
+   * (default 10 s). The broker answers at once; no answer means a connection to a replica that is
+   * gone: during a roll a Service can still send a new connection to a pod that no longer exists,
+   * whose SYNs go unanswered for minutes.
+   */
+  readonly streamOpenTimeoutMs?: number;
 }
 
 export interface CallOptions {
@@ -38,6 +45,7 @@ export interface CallOptions {
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_RETRY = { attempts: 6, initialMs: 200, maxMs: 5000 };
+const DEFAULT_STREAM_OPEN_TIMEOUT_MS = 10_000;
 const KNOWN_CODES = new Set(Object.keys(BROKER_ERROR_STATUS));
 
 export class BrokerClient {
@@ -79,6 +87,7 @@ export class BrokerClient {
     const token = await this.#token();
     if (signal?.aborted) return;
     const idleMs = this.#options.streamIdleTimeoutMs ?? 3 * HEARTBEAT_SECONDS * 1000;
+    const openMs = this.#options.streamOpenTimeoutMs ?? DEFAULT_STREAM_OPEN_TIMEOUT_MS;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let idle: NodeJS.Timeout | undefined;
@@ -132,7 +141,8 @@ export class BrokerClient {
           if (!response.complete) finish(new BrokerError('Unreachable', 'the broker stream was cut off'));
         });
       });
-      arm();
+      // Until the response: the open timeout (arm() replaces it with the idle one).
+      idle = setTimeout(() => req.destroy(new Error(`no answer from the broker within ${openMs / 1000} s`)), openMs);
       req.end();
     });
   }
