@@ -66,6 +66,10 @@ test('the mutating configuration: pods CREATE, re-invoked if needed, fail closed
 
 test('the validating configuration: pods CREATE and UPDATE, ephemeral containers UPDATE, labeled pods of both namespace modes', () => {
   const config = validatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:9443/' }, operatorNamespace: 'airlock' });
+  assert.deepEqual(
+    config.webhooks?.map((w) => w.name),
+    ['validate.pods.airlock.dev', 'validate-connect.pods.airlock.dev'],
+  );
   const webhook = config.webhooks![0]!;
   assert.deepEqual(webhook.clientConfig, { url: 'https://127.0.0.1:9443/validate-pods' });
   assert.deepEqual(webhook.rules, [
@@ -82,6 +86,26 @@ test('the validating configuration: pods CREATE and UPDATE, ephemeral containers
   });
   assert.deepEqual(webhook.objectSelector, { matchLabels: { 'airlock.dev/inject': 'true' } });
   assert.equal('reinvocationPolicy' in webhook, false);
+});
+
+test('the connect entry: CONNECT on pods/exec and pods/attach, both namespace modes, no objectSelector, fail closed', () => {
+  const config = validatingWebhookConfiguration({ endpoint: { url: 'https://127.0.0.1:9443/' }, operatorNamespace: 'airlock' });
+  const [pods, connect] = config.webhooks!;
+  assert.equal(connect?.name, 'validate-connect.pods.airlock.dev');
+  assert.deepEqual(connect.clientConfig, { url: 'https://127.0.0.1:9443/validate-pods-connect' });
+  assert.deepEqual(connect.rules, [
+    { operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec', 'pods/attach'], scope: 'Namespaced' },
+  ]);
+  // The options of a CONNECT have no labels: any objectSelector would make the entry match nothing.
+  assert.equal('objectSelector' in connect, false);
+  assert.deepEqual(connect.namespaceSelector, pods?.namespaceSelector);
+  for (const key of ['failurePolicy', 'sideEffects', 'matchPolicy', 'timeoutSeconds', 'admissionReviewVersions'] as const) {
+    assert.deepEqual(connect[key], pods?.[key], key);
+  }
+  assert.equal(connect.failurePolicy, 'Fail');
+  assert.equal(connect.sideEffects, 'None');
+  // The pod entry never sees a CONNECT, so nothing else could catch an exec.
+  assert.ok(pods?.rules?.every((rule) => !rule.operations?.includes('CONNECT')));
 });
 
 /** Label selector semantics as the API server applies them (matchLabels and In / NotIn / Exists / DoesNotExist). */
@@ -112,12 +136,24 @@ describe('which webhooks a pod meets, for every namespace mode and pod label', (
   const mutating = mutatingWebhookConfiguration(options).webhooks ?? [];
   const validating = validatingWebhookConfiguration(options).webhooks ?? [];
   const path = (url: string | undefined) => (url ? new URL(url).pathname : undefined);
-  const met = <W extends { namespaceSelector?: V1LabelSelector; objectSelector?: V1LabelSelector; clientConfig: { url?: string } }>(
+  /** The paths called for `operation` on `resource` (`pods`, `pods/exec`) of an object with these labels. */
+  const met = <
+    W extends {
+      namespaceSelector?: V1LabelSelector;
+      objectSelector?: V1LabelSelector;
+      clientConfig: { url?: string };
+      rules?: { operations?: string[]; resources?: string[] }[];
+    },
+  >(
     webhooks: readonly W[],
     namespace: Record<string, string>,
-    pod: Record<string, string>,
+    labels: Record<string, string>,
+    request: { operation: string; resource: string } = { operation: 'CREATE', resource: 'pods' },
   ) =>
-    webhooks.filter((w) => selects(w.namespaceSelector, namespace) && selects(w.objectSelector, pod)).map((w) => path(w.clientConfig.url));
+    webhooks
+      .filter((w) => w.rules?.some((r) => r.operations?.includes(request.operation) && r.resources?.includes(request.resource)))
+      .filter((w) => selects(w.namespaceSelector, namespace) && selects(w.objectSelector, labels))
+      .map((w) => path(w.clientConfig.url));
 
   const namespaceModes: [string, Record<string, string>][] = [
     ['no label', {}],
@@ -153,5 +189,21 @@ describe('which webhooks a pod meets, for every namespace mode and pod label', (
         }
       });
     }
+
+    test(`namespace ${mode}: kubectl exec and attach`, () => {
+      for (const name of ['ci', 'kube-system', 'airlock-system']) {
+        const namespace = { ...nsLabels, 'kubernetes.io/metadata.name': name };
+        const checked = name === 'ci' && (mode === 'enabled' || mode === 'all');
+        for (const resource of ['pods/exec', 'pods/attach']) {
+          // The API server matches an objectSelector against the PodExecOptions, which has no labels.
+          assert.deepEqual(
+            met(validating, namespace, {}, { operation: 'CONNECT', resource }),
+            checked ? [WEBHOOK_PATHS.validateConnect] : [],
+            `${name} ${resource}`,
+          );
+        }
+        assert.deepEqual(met(validating, namespace, {}, { operation: 'CONNECT', resource: 'pods/portforward' }), [], name);
+      }
+    });
   }
 });

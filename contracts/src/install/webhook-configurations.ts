@@ -10,6 +10,13 @@
  *   inject-namespace.pods.airlock.dev  injection=all      pods not labeled inject=false  /mutate-namespace-pods
  * The second adds the label inject=true to the pod, so downstream there is one notion of an agent
  * pod — the label — and one validating entry (injection in [enabled, all], inject=true) guards both.
+ *
+ * A second validating entry guards connections: `kubectl exec` / `kubectl attach` into the sidecar
+ * would hand out a shell holding its broker token (invariant 1). For CONNECT the API server's
+ * object is the PodExecOptions / PodAttachOptions, which has no labels, so an objectSelector never
+ * matches it: the entry has none, and the operator decides from the options alone.
+ *   validate.pods.airlock.dev          injection in [enabled, all]  inject=true  /validate-pods
+ *   validate-connect.pods.airlock.dev  injection in [enabled, all]  (none)       /validate-pods-connect
  */
 import type {
   AdmissionregistrationV1WebhookClientConfig,
@@ -24,6 +31,8 @@ export const MUTATING_WEBHOOK_NAME = 'inject.pods.airlock.dev';
 /** The CI-mode entry: every pod of a namespace labeled airlock.dev/injection=all. */
 export const MUTATING_NAMESPACE_WEBHOOK_NAME = 'inject-namespace.pods.airlock.dev';
 export const VALIDATING_WEBHOOK_NAME = 'validate.pods.airlock.dev';
+/** CONNECT on pods/exec and pods/attach: refuses a shell in the sidecar. */
+export const VALIDATING_CONNECT_WEBHOOK_NAME = 'validate-connect.pods.airlock.dev';
 
 /** In a cluster: the operator's Service. Outside (development, tests): the operator's base URL. */
 export type WebhookEndpoint =
@@ -118,6 +127,17 @@ export function validatingWebhookConfiguration(options: WebhookConfigurationOpti
         // Both modes: in a namespace labeled all, the mutating webhook labeled every agent pod.
         namespaceSelector: namespaceSelector(options.operatorNamespace, [LABEL_ENABLED.namespace, INJECTION_ALL.namespace]),
         objectSelector: labeledAgent(),
+        ...common(),
+      },
+      {
+        name: VALIDATING_CONNECT_WEBHOOK_NAME,
+        clientConfig: clientConfig(options.endpoint, WEBHOOK_PATHS.validateConnect, options.caBundle),
+        rules: [
+          { operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec', 'pods/attach'], scope: 'Namespaced' },
+        ],
+        namespaceSelector: namespaceSelector(options.operatorNamespace, [LABEL_ENABLED.namespace, INJECTION_ALL.namespace]),
+        // No objectSelector: the options of a CONNECT carry no labels, so one would never match. Every
+        // exec and attach in an opted-in namespace comes here; only the sidecar's container is refused.
         ...common(),
       },
     ],

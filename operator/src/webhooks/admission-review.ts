@@ -7,6 +7,19 @@ import type { JsonPatchOp } from './json-patch.ts';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
+/**
+ * For CONNECT the API server sends, as `object`, the connection's options (PodExecOptions for
+ * pods/exec, PodAttachOptions for pods/attach), not the pod; only what the webhooks read is kept.
+ */
+export interface ConnectOptions {
+  /** `request.kind.kind`: PodExecOptions, PodAttachOptions. */
+  readonly kind: string;
+  /** The container asked for; empty when the client named none. */
+  readonly container: string;
+  /** pods/exec only. */
+  readonly command?: readonly string[];
+}
+
 export interface AdmissionRequest {
   readonly uid: string;
   readonly operation: string;
@@ -14,7 +27,10 @@ export interface AdmissionRequest {
   readonly subResource?: string;
   readonly namespace: string;
   readonly name?: string;
+  /** The pod; empty for DELETE and CONNECT. */
   readonly object: V1Pod;
+  /** CONNECT only. */
+  readonly connectOptions?: ConnectOptions;
   readonly oldObject?: V1Pod;
   readonly dryRun?: boolean;
   readonly userInfo?: { readonly username?: string };
@@ -40,10 +56,17 @@ export function decodeReview(body: string): DecodedReview {
   if (typeof request.operation !== 'string') return { ok: false, message: 'request.operation must be a string' };
   const resource = request.resource;
   if (!isObject(resource) || typeof resource.resource !== 'string') return { ok: false, message: 'request.resource is missing' };
-  const needsObject = request.operation === 'CREATE' || request.operation === 'UPDATE';
+  const connect = request.operation === 'CONNECT';
+  const needsObject = connect || request.operation === 'CREATE' || request.operation === 'UPDATE';
   if (needsObject && !isObject(request.object)) return { ok: false, message: `request.object must be an object for ${request.operation}` };
   if (request.oldObject !== undefined && request.oldObject !== null && !isObject(request.oldObject)) {
     return { ok: false, message: 'request.oldObject must be an object' };
+  }
+  let connectOptions: ConnectOptions | undefined;
+  if (connect) {
+    const decoded = decodeConnectOptions(request.object as Record<string, unknown>, request.kind);
+    if (typeof decoded === 'string') return { ok: false, message: decoded };
+    connectOptions = decoded;
   }
   return {
     ok: true,
@@ -54,12 +77,24 @@ export function decodeReview(body: string): DecodedReview {
       ...(typeof request.subResource === 'string' && request.subResource !== '' ? { subResource: request.subResource } : {}),
       namespace: typeof request.namespace === 'string' ? request.namespace : '',
       ...(typeof request.name === 'string' ? { name: request.name } : {}),
-      object: (isObject(request.object) ? request.object : {}) as V1Pod,
+      object: (isObject(request.object) && !connect ? request.object : {}) as V1Pod,
+      ...(connectOptions ? { connectOptions } : {}),
       ...(isObject(request.oldObject) ? { oldObject: request.oldObject as V1Pod } : {}),
       ...(request.dryRun === true ? { dryRun: true } : {}),
       ...(isObject(request.userInfo) ? { userInfo: request.userInfo as { username?: string } } : {}),
     },
   };
+}
+
+/** The options of a CONNECT, or what is wrong with them. */
+function decodeConnectOptions(object: Record<string, unknown>, kind: unknown): ConnectOptions | string {
+  const { container, command } = object;
+  if (container !== undefined && typeof container !== 'string') return 'request.object.container must be a string for CONNECT';
+  if (command !== undefined && !(Array.isArray(command) && command.every((c) => typeof c === 'string'))) {
+    return 'request.object.command must be a list of strings for CONNECT';
+  }
+  const kindName = isObject(kind) && typeof kind.kind === 'string' ? kind.kind : typeof object.kind === 'string' ? object.kind : '';
+  return { kind: kindName, container: container ?? '', ...(command ? { command: command as string[] } : {}) };
 }
 
 export interface AdmissionResponse {

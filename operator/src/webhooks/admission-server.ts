@@ -1,8 +1,8 @@
 /**
  * The HTTPS endpoint the API server calls: POST /mutate-pods (injection of labeled pods), POST
  * /mutate-namespace-pods (injection in CI-mode namespaces: the path says the mode), POST
- * /validate-pods (invariant 6), GET /healthz. It decodes AdmissionReviews, asks the pure decision
- * functions, and answers; a request it cannot read gets a 4xx with the reason, a failure inside a
+ * /validate-pods (invariant 6), POST /validate-pods-connect (no exec or attach into the sidecar),
+ * GET /healthz. It decodes AdmissionReviews, asks the pure decision functions, and answers; a request it cannot read gets a 4xx with the reason, a failure inside a
  * decision is a denial (fail closed) — the process never goes down for a bad request. The
  * certificate is taken from a TlsSource and swapped in place when it rotates.
  */
@@ -18,6 +18,7 @@ import { type AdmissionRequest, type AdmissionResponse, allow, decodeReview, den
 import type { InjectionSettings } from './injection-settings.ts';
 import type { JsonPatchOp } from './json-patch.ts';
 import { planInjection } from './plan-injection.ts';
+import { validateConnect } from './validate-connect.ts';
 import { validatePod } from './validate-pod.ts';
 import { type WebhookName, webhookMetrics } from './webhook-metrics.ts';
 
@@ -27,6 +28,7 @@ const WEBHOOKS: ReadonlyMap<string, WebhookName> = new Map<string, WebhookName>(
   [WEBHOOK_PATHS.mutate, 'mutate-pods'],
   [WEBHOOK_PATHS.mutateNamespace, 'mutate-namespace-pods'],
   [WEBHOOK_PATHS.validate, 'validate-pods'],
+  [WEBHOOK_PATHS.validateConnect, 'validate-pods-connect'],
 ]);
 
 /** The API server sends at most 3 MiB objects (etcd's limit is 1.5 MiB, plus the old object). */
@@ -136,6 +138,21 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     const context = { webhook, namespace: request.namespace, pod, operation: request.operation, user: request.userInfo?.username };
     try {
       if (request.resource.resource !== 'pods') return allowed();
+      if (webhook === 'validate-pods-connect') {
+        if (request.operation !== 'CONNECT' || !request.connectOptions) return allowed();
+        const connect = request.connectOptions;
+        const verdict = validateConnect(
+          { subResource: request.subResource ?? '', namespace: request.namespace, name: request.name ?? '', options: connect },
+          { operatorNamespace: settings().operatorNamespace },
+        );
+        const connection = { ...context, subResource: request.subResource, container: connect.container, command: connect.command };
+        if (verdict.allowed) {
+          logger.debug(connection, 'connection to a pod allowed');
+          return allowed();
+        }
+        logger.info({ ...connection, code: verdict.code, reason: verdict.message }, 'rejected a connection to a pod');
+        return denied(verdict.code, verdict.message);
+      }
       if (webhook !== 'validate-pods') {
         if (request.operation !== 'CREATE' || request.subResource) return allowed();
         const mode = webhook === 'mutate-namespace-pods' ? 'namespace' : 'pod';

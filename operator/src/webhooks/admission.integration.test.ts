@@ -505,6 +505,33 @@ describe('the sidecar cannot be taken away', () => {
     assert.equal((await getPod(NS, 'agent')).spec?.ephemeralContainers, undefined);
   });
 
+  test('kubectl exec and attach into the sidecar are refused; exec into the agent gets past admission', LONG, async () => {
+    const counted = async (metric: RegExp) => Number(metric.exec(await registry.metrics())?.[1] ?? 0);
+    const answers = () => counted(/airlock_operator_webhook_duration_seconds_count\{webhook="validate-pods-connect"\} (\d+)/);
+    const refusals = () => counted(/airlock_operator_webhook_rejections_total\{webhook="validate-pods-connect",code="\w+"\} (\d+)/);
+    const exec = await plane.kubectl(['exec', '-n', NS, 'agent', '-c', 'airlock-sidecar', '--', 'true']);
+    assert.notEqual(exec.code, 0, exec.stdout);
+    assert.match(
+      exec.stderr,
+      /admission webhook "validate-connect\.pods\.airlock\.dev" denied the request: SidecarExecForbidden: kubectl exec into container airlock-sidecar is refused: .*kubectl logs -n agents pod\/agent -c airlock-sidecar/,
+    );
+    const attach = await plane.kubectl(['attach', '-n', NS, 'agent', '-c', 'airlock-sidecar']);
+    assert.notEqual(attach.code, 0, attach.stdout);
+    assert.match(attach.stderr, /denied the request: SidecarExecForbidden: kubectl attach into container airlock-sidecar is refused/);
+
+    // There is no kubelet, so exec into the agent cannot succeed; what matters is where it stops.
+    // The API server admits a CONNECT before it looks for the pod's node: the webhook was asked
+    // and refused nothing, and the request failed after admission. (kubectl asks twice: over
+    // WebSocket, then again over SPDY when that fails.)
+    const [answered, refused] = [await answers(), await refusals()];
+    const agent = await plane.kubectl(['exec', '-n', NS, 'agent', '-c', 'agent', '--', 'true']);
+    assert.notEqual(agent.code, 0, agent.stdout);
+    assert.doesNotMatch(agent.stderr, /denied the request|SidecarExecForbidden/);
+    assert.match(agent.stderr, /pod agent does not have a host assigned/);
+    assert.ok((await answers()) > answered, 'the webhook was asked about the exec into the agent');
+    assert.equal(await refusals(), refused, 'and let it through');
+  });
+
   test('removing the inject label is rejected; other label changes are fine', LONG, async () => {
     const removed = await plane.kubectl(['label', '-n', NS, 'pod/agent', 'airlock.dev/inject-']);
     assert.notEqual(removed.code, 0);
@@ -607,6 +634,12 @@ describe('CI mode: a namespace labeled airlock.dev/injection=all', () => {
     assert.equal(labelsOf(await getPod(CI_NS, 'job-1'))['airlock.dev/inject'], 'true');
   });
 
+  test('kubectl exec into the sidecar is refused here too', LONG, async () => {
+    const exec = await plane.kubectl(['exec', '-n', CI_NS, 'job-1', '-c', 'airlock-sidecar', '--', 'sh']);
+    assert.notEqual(exec.code, 0, exec.stdout);
+    assert.match(exec.stderr, /denied the request: SidecarExecForbidden: kubectl exec into container airlock-sidecar is refused/);
+  });
+
   test('the same pod in a namespace without the label, or labeled enabled, is untouched', LONG, async () => {
     for (const namespace of [PLAIN_NS, NS]) {
       const created = await kubectlCreate({
@@ -701,6 +734,7 @@ describe('the admission server itself', () => {
     assert.match(text, /airlock_operator_webhook_rejections_total\{webhook="mutate-namespace-pods",code="NoIdentity"\} [1-9]/);
     assert.match(text, /airlock_operator_webhook_duration_seconds_count\{webhook="validate-pods"\} [1-9]/);
     assert.match(text, /airlock_operator_webhook_rejections_total\{webhook="mutate-pods",code="NoIdentity"\} [1-9]/);
+    assert.match(text, /airlock_operator_webhook_rejections_total\{webhook="validate-pods-connect",code="SidecarExecForbidden"\} [1-9]/);
     // kubectl set image on the sidecar: once in a namespace labeled enabled, once in one labeled all.
     assert.match(text, /airlock_operator_webhook_rejections_total\{webhook="validate-pods",code="SidecarChanged"\} 2/);
   });

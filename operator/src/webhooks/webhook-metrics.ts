@@ -2,7 +2,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** One per path the API server calls (WEBHOOK_PATHS); `mutate-namespace-pods` is CI mode. */
-export type WebhookName = 'mutate-pods' | 'mutate-namespace-pods' | 'validate-pods';
+export type WebhookName = 'mutate-pods' | 'mutate-namespace-pods' | 'validate-pods' | 'validate-pods-connect';
 
 export interface WebhookMetrics {
   readonly duration: Histogram<'webhook'>;
