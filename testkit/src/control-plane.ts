@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type ControlPlaneBinaries, controlPlaneBinaries, type Log } from '@airlock/build';
 import { KubeConfig } from '@kubernetes/client-node';
 import { HarnessError } from './errors.ts';
@@ -37,6 +37,8 @@ export const CONTROLLERS = [
   'job-controller',
   // Removes the in-use finalizer of a deleted PersistentVolumeClaim (the chart's recordings volume).
   'persistentvolumeclaim-protection-controller',
+  // Binds claims to volumes: on the node, the chart's recordings claim to a volume the test made.
+  'persistentvolume-binder-controller',
   // Fills aggregated ClusterRoles (airlock-reviewer) from the roles labelled to join them.
   'clusterrole-aggregation-controller',
   // Type-checks ValidatingAdmissionPolicies and reports problems in their status.
@@ -211,12 +213,18 @@ export class ControlPlane {
    * Runs the real kubectl as the user, or with the kubeconfig at kubeconfigPath (a service
    * account's); never throws on a non-zero exit.
    */
-  kubectl(args: string[], opts: { user?: TestUserName; kubeconfigPath?: string } = {}): Promise<KubectlResult> {
+  kubectl(
+    args: string[],
+    opts: { user?: TestUserName; kubeconfigPath?: string; pluginDirs?: readonly string[] } = {},
+  ): Promise<KubectlResult> {
     return new Promise((resolve, reject) => {
       const kubeconfig = opts.kubeconfigPath ?? this.kubeconfigPath(opts.user ?? 'admin');
-      const child = spawn(this.binaries.kubectl, ['--kubeconfig', kubeconfig, ...args], {
+      // kubectl finds plugins (kubectl-approve) on PATH; a plugin's `#!/usr/bin/env node` finds this Node.
+      const path = [...(opts.pluginDirs ?? []), dirname(process.execPath), process.env.PATH ?? ''].join(':');
+      // KUBECONFIG, not --kubeconfig: kubectl refuses flags before a plugin's name.
+      const child = spawn(this.binaries.kubectl, args, {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, KUBECONFIG: '' },
+        env: { ...process.env, PATH: path, KUBECONFIG: kubeconfig },
       });
       let stdout = '';
       let stderr = '';
@@ -361,6 +369,10 @@ function nodeApiServerFlags(pki: string): string[] {
     `--kubelet-client-key=${join(pki, 'apiserver-kubelet-client.key')}`,
     `--kubelet-certificate-authority=${join(pki, 'ca.crt')}`,
     '--kubelet-preferred-address-types=InternalIP',
+    // Webhooks (and aggregated APIs) are called at a ready endpoint of their Service, a pod
+    // address on the node's bridge: the machine has no route into the Service range (it is
+    // blackholed, so nothing sent there can leave), and only pods' traffic passes kube-proxy.
+    '--enable-aggregator-routing=true',
   ];
 }
 

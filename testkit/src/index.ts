@@ -2,6 +2,18 @@
 export { type ControlPlaneBinaries, helmBinary, isAlive, kubernetesVersion } from '@airlock/build';
 export { AirlockProcesses, type OperatorProcessOptions, REPO_ROOT } from './airlock-processes.ts';
 export { apiError } from './api-error.ts';
+export {
+  agentContainer,
+  agentPodSpec,
+  applyObjects,
+  createRecordingsVolume,
+  type HelmInstallOnNodeOptions,
+  helmInstallOnNode,
+  importNodeImages,
+  type NodeImages,
+  OPERATOR_POD_SELECTOR,
+  RELEASE_NAMESPACE,
+} from './chart-on-node.ts';
 export { Containerd, type ContainerdOptions } from './containerd.ts';
 export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
 export { CRD_MANIFESTS, installCrds } from './crds.ts';

@@ -1,0 +1,337 @@
+/**
+ * airlock on the test cluster's real node, as a user runs it: `helm install` of charts/airlock;
+ * the operator runs as two pods from the image (one of them holds the leader Lease), its webhooks
+ * are called through their Service and sidecars reach the broker through its Service name. Agent
+ * Jobs run the agent image's real psql: in a labeled namespace and in a CI namespace (injection
+ * for every pod) the pod gets the native sidecar, reads masked rows through 127.0.0.1, a DROP TABLE
+ * is held until `kubectl approve` (the bundled plugin) releases it — also across the deletion of
+ * both operator pods — and the Job completes, its sidecar exiting by itself on SIGTERM. Inside the
+ * running agent container there is no service-account token and no credential, and PostgreSQL
+ * refuses a direct connection; the validating webhook refuses what would bypass the sidecar. After
+ * the Job is gone its ApprovalRequests are garbage-collected with its pod; `helm uninstall` runs
+ * its pre-delete hook as a real pod.
+ *
+ * Only PostgreSQL and the control plane run outside pods: they are the cluster's surroundings, not
+ * airlock (pods reach PostgreSQL on the node's bridge address).
+ *
+ * Needs root, cgroups and the Debian packages (`make system-packages`); on a machine that cannot
+ * run a node the tests skip with the reason ClusterNode.available() gives.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { bundlePlugin } from '@airlock/kubectl-approve/bundle';
+import {
+  agentPodSpec,
+  applyObjects,
+  ClusterNode,
+  ControlPlane,
+  createRecordingsVolume,
+  eventually,
+  helmInstallOnNode,
+  importNodeImages,
+  type NodeImages,
+  OPERATOR_POD_SELECTOR,
+  PostgresServer,
+  psqlAsOwner,
+  RELEASE_NAMESPACE,
+  runHelm,
+  SAMPLE,
+  sampleManifests,
+  seedSample,
+  type TestUserName,
+} from '@airlock/testkit';
+
+const log = (line: string) => process.stderr.write(`# ${line}\n`);
+const availability = ClusterNode.available();
+const skip = availability.available ? false : availability.reason;
+const RELEASE_NS = RELEASE_NAMESPACE;
+/** Opted in by label: pods labeled airlock.dev/inject=true get the sidecar. */
+const AGENTS_NS = 'agents';
+/** CI mode: every pod gets the sidecar (airlock.dev/injection=all). */
+const CI_NS = 'ci-builds';
+const LOCAL_PORT = 15432;
+const OPERATOR_SELECTOR = OPERATOR_POD_SELECTOR;
+
+// biome-ignore lint/suspicious/noExplicitAny: raw API objects
+type Obj = Record<string, any>;
+
+describe('airlock on a real node', { skip }, () => {
+  let plane: ControlPlane;
+  let pg: PostgresServer;
+  let images: NodeImages;
+  let pluginDir: string;
+  let pgOnBridge: { host: string; port: number };
+  let helmHome: string;
+
+  const kubectl = async (args: string[], user: TestUserName = 'admin') => {
+    const result = await plane.kubectl(args, { user });
+    assert.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const kubectlJson = async (args: string[]): Promise<Obj> => JSON.parse(await kubectl([...args, '-o', 'json']));
+  const apply = (name: string, objects: Obj[] | string) => applyObjects(plane, name, objects);
+  const helm = (args: string[]) => runHelm(args, { home: helmHome, kubeconfig: plane.kubeconfigPath(), log });
+  /** `kubectl approve ARGS` as alice (group airlock-reviewers), the bundled plugin found on PATH as users install it. */
+  const kubectlApprove = (args: string[]) => plane.kubectl(['approve', ...args], { user: 'alice', pluginDirs: [pluginDir] });
+  const operatorLog = async () =>
+    (await plane.kubectl(['logs', '-n', RELEASE_NS, '-l', OPERATOR_SELECTOR, '--tail=30', '--prefix'])).stdout;
+  const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000) =>
+    eventually(what, probe, { timeoutMs, intervalMs: 250 });
+
+  /** Job pods of `job`, once there is one. */
+  const jobPod = (namespace: string, job: string) =>
+    until(`a pod of job ${job}`, async () => {
+      const pods = await kubectlJson(['get', 'pods', '-n', namespace, '-l', `job-name=${job}`]);
+      return pods.items[0] as Obj | undefined;
+    });
+  const pendingRequestFor = (namespace: string, text: string) =>
+    until(
+      `a Pending ApprovalRequest for ${text}`,
+      async () => {
+        const list = await kubectlJson(['get', 'approvalrequests.airlock.dev', '-n', namespace]);
+        return list.items.find((r: Obj) => r.spec.operation.text === text && r.status?.phase === 'Pending') as Obj | undefined;
+      },
+      120_000,
+    );
+  /** Waits for the Job to complete; on failure the assertion carries the pod's logs. */
+  const jobCompletes = async (namespace: string, job: string) => {
+    const waited = await plane.kubectl(['wait', '-n', namespace, '--for=condition=Complete', `job/${job}`, '--timeout=180s']);
+    if (waited.code !== 0) {
+      const logs = await plane.kubectl(['logs', '-n', namespace, `job/${job}`, '--all-containers', '--prefix']);
+      assert.fail(`job ${job} did not complete: ${waited.stderr}\n${logs.stdout}${logs.stderr}\noperator:\n${await operatorLog()}`);
+    }
+  };
+
+  /** A Job running `script` with bash in the agent image; psql's user and database come from the env (the webhook sets PGHOST/PGPORT). */
+  const agentJob = (namespace: string, name: string, script: string, podLabels: Record<string, string>): Obj => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace },
+    spec: {
+      backoffLimit: 0,
+      // Gone a while after it finished: its pod with it, and the pod's ApprovalRequests with the pod.
+      ttlSecondsAfterFinished: 20,
+      template: {
+        metadata: { labels: { app: name, ...podLabels } },
+        spec: agentPodSpec(images, ['/bin/bash', '-c', script], 'Never'),
+      },
+    },
+  });
+
+  before(
+    async () => {
+      const started = Date.now();
+      plane = await ControlPlane.start({ node: true, log });
+      log(`control plane and node started in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      images = await importNodeImages(plane, log);
+      pg = await PostgresServer.start();
+      await seedSample(pg);
+      pgOnBridge = await plane.node.exposeOnBridge(pg.port, 'postgres');
+      helmHome = join(plane.dir, 'helm');
+      pluginDir = join(plane.dir, 'plugins');
+      mkdirSync(pluginDir);
+      await bundlePlugin(join(pluginDir, 'kubectl-approve'));
+      await createRecordingsVolume(plane);
+    },
+    { timeout: 30 * 60_000 },
+  );
+
+  after(async () => {
+    await plane?.stop();
+    await pg?.stop();
+  });
+
+  test('helm install: the operator runs as two pods from the image, one of them holds the leader Lease', { timeout: 360_000 }, async () => {
+    const took = await helmInstallOnNode(plane, { images, helmHome, log });
+    log(`helm install --wait took ${(took / 1000).toFixed(1)}s`);
+    const pods = (await kubectlJson(['get', 'pods', '-n', RELEASE_NS, '-l', OPERATOR_SELECTOR])).items as Obj[];
+    assert.equal(pods.length, 2);
+    for (const pod of pods) {
+      assert.equal(pod.status.phase, 'Running');
+      assert.equal(pod.spec.containers[0].image, `airlock/airlock@${images.airlock.digest}`);
+    }
+    const holder = await until('a leader in the Lease', async () => {
+      const lease = await plane.kubectl(['get', 'lease', 'airlock-operator', '-n', RELEASE_NS, '-o', 'jsonpath={.spec.holderIdentity}']);
+      return lease.code === 0 && lease.stdout.trim() ? lease.stdout.trim() : undefined;
+    });
+    assert.ok(
+      pods.some((pod) => pod.metadata.name === holder),
+      `the leader ${holder} is one of ${pods.map((p) => p.metadata.name)}`,
+    );
+    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+      const config = await kubectlJson(['get', kind, 'airlock']);
+      for (const webhook of config.webhooks as Obj[]) {
+        assert.equal(webhook.clientConfig.service?.name, 'airlock-operator', `${kind} ${webhook.name} calls the Service`);
+        assert.ok(webhook.clientConfig.caBundle, `the operator published its CA in ${kind} ${webhook.name}`);
+      }
+    }
+  });
+
+  test('an agent Job in a labeled namespace gets the native sidecar and reads masked rows through 127.0.0.1', {
+    timeout: 300_000,
+  }, async () => {
+    await apply(
+      'sample',
+      sampleManifests({
+        namespace: AGENTS_NS,
+        postgres: { ...pgOnBridge, database: pg.database, user: 'scram_user', password: pg.users.scram_user.password },
+        localPort: LOCAL_PORT,
+      }),
+    );
+    await kubectl(['wait', '-n', AGENTS_NS, '--for=condition=Ready', '--timeout=60s', `targets.airlock.dev/${SAMPLE.target}`]);
+    const created = Date.now();
+    await apply('orders-report', [
+      agentJob(
+        AGENTS_NS,
+        'orders-report',
+        [
+          'set -eu',
+          "psql -X -A -t -c 'SELECT email, card_number FROM customers ORDER BY id'",
+          "psql -X -c 'DROP TABLE order_archive_2019'",
+          'echo agent done',
+        ].join('\n'),
+        { 'airlock.dev/inject': 'true' },
+      ),
+    ]);
+    const pod = await jobPod(AGENTS_NS, 'orders-report');
+    const sidecar = (pod.spec.initContainers as Obj[])[0];
+    assert.equal(sidecar?.name, 'airlock-sidecar', 'the sidecar is the first init container');
+    assert.equal(sidecar.restartPolicy, 'Always', 'a native sidecar');
+    assert.equal(sidecar.image, `airlock/airlock@${images.airlock.digest}`);
+    await pendingRequestFor(AGENTS_NS, 'DROP TABLE order_archive_2019');
+    log(`the held DROP TABLE reached an ApprovalRequest ${((Date.now() - created) / 1000).toFixed(1)}s after the Job was created`);
+    // The kubelet reports the agent container running a moment after it started: read once it printed the rows.
+    const logs = await until('the agent to print the rows', async () => {
+      const printed = await plane.kubectl(['logs', '-n', AGENTS_NS, pod.metadata.name, '-c', 'agent']);
+      return printed.code === 0 && printed.stdout.includes('|') ? printed.stdout : undefined;
+    });
+    assert.doesNotMatch(logs, /ada@example\.com|4111/, 'nothing unmasked reached the agent');
+    assert.match(logs, /^ad\*+\|\*+/m, 'e-mail addresses partly masked, card numbers redacted');
+  });
+
+  test('inside the running agent container: no token, no credential, and no way to PostgreSQL without the sidecar', {
+    timeout: 120_000,
+  }, async () => {
+    const pod = await jobPod(AGENTS_NS, 'orders-report');
+    const password = pg.users.scram_user.password;
+    /** bash -c script in the agent container; `$1` is `arg`. */
+    const exec = (script: string, arg = '') =>
+      plane.kubectl(['exec', '-n', AGENTS_NS, pod.metadata.name, '-c', 'agent', '--', '/bin/bash', '-c', script, 'bash', arg]);
+    const token = await exec('ls /var/run/secrets/kubernetes.io/serviceaccount 2>&1; grep -c serviceaccount /proc/self/mounts || true');
+    assert.match(token.stdout, /No such file or directory/);
+    assert.match(token.stdout.trim(), /^0$/m, 'no service-account token is mounted');
+    const env = await exec('env');
+    assert.equal(env.code, 0, env.stderr);
+    assert.ok(!env.stdout.includes(password), 'the password is not in the environment');
+    assert.doesNotMatch(env.stdout, /^[A-Z_]*(PASSWORD|TOKEN|SECRET)[A-Z_]*=/m);
+    // Every file the agent can read (the command line holding the password is under /proc, left out).
+    const files = await exec('grep -rlsF --exclude-dir=proc --exclude-dir=sys -e "$1" / || true', password);
+    assert.equal(files.stdout.trim(), '', `files holding the target's password: ${files.stdout}`);
+    const direct = await exec(
+      `psql -X -w -h ${pgOnBridge.host} -p ${pgOnBridge.port} -U scram_user -d ${pg.database} -c 'SELECT 1' 2>&1; echo "exit=$?"`,
+    );
+    assert.match(direct.stdout, /no password supplied/);
+    assert.match(direct.stdout, /exit=2/);
+  });
+
+  test('what would bypass the sidecar is refused', async () => {
+    const pod = await jobPod(AGENTS_NS, 'orders-report');
+    const name = pod.metadata.name;
+    const debug = await plane.kubectl(['debug', '-n', AGENTS_NS, name, `--image=${images.agent.reference}`, '--', 'true']);
+    assert.notEqual(debug.code, 0);
+    assert.match(debug.stderr, /ephemeral containers cannot be added/);
+    // A shell in the sidecar would hold its broker token, with which the target's credentials could be fetched.
+    for (const verb of [
+      ['exec', '-n', AGENTS_NS, name, '-c', 'airlock-sidecar', '--', 'true'],
+      ['attach', '-n', AGENTS_NS, name, '-c', 'airlock-sidecar'],
+    ]) {
+      const refused = await plane.kubectl(verb);
+      assert.notEqual(refused.code, 0, `kubectl ${verb[0]} into the sidecar`);
+      assert.match(refused.stderr, /SidecarExecForbidden/);
+    }
+    const unlabel = await plane.kubectl(['label', 'pod', '-n', AGENTS_NS, name, 'airlock.dev/inject-']);
+    assert.notEqual(unlabel.code, 0);
+    assert.match(unlabel.stderr, /InjectLabelRemoved|inject/);
+  });
+
+  test('both operator pods deleted while the DROP TABLE is held: the approval still reaches it, and the Job completes', {
+    timeout: 420_000,
+  }, async () => {
+    const pod = await jobPod(AGENTS_NS, 'orders-report');
+    const request = await pendingRequestFor(AGENTS_NS, 'DROP TABLE order_archive_2019');
+    const before = (await kubectlJson(['get', 'pods', '-n', RELEASE_NS, '-l', OPERATOR_SELECTOR])).items.map((p: Obj) => p.metadata.name);
+    const deleting = Date.now();
+    await kubectl(['delete', 'pods', '-n', RELEASE_NS, '-l', OPERATOR_SELECTOR, '--wait=true']);
+    const deleted = Date.now();
+    log(`both operator pods gone ${((deleted - deleting) / 1000).toFixed(1)}s after kubectl delete`);
+    await kubectl(['rollout', 'status', '-n', RELEASE_NS, 'deployment/airlock-operator', '--timeout=180s']);
+    const replaced = (await kubectlJson(['get', 'pods', '-n', RELEASE_NS, '-l', OPERATOR_SELECTOR])).items as Obj[];
+    assert.ok(replaced.every((p) => !before.includes(p.metadata.name)));
+    log(`two new operator pods ready ${((Date.now() - deleted) / 1000).toFixed(1)}s after both were deleted`);
+    const approved = await kubectlApprove([request.metadata.name, '-n', AGENTS_NS, '--reason', 'the archive is in cold storage']);
+    assert.equal(approved.code, 0, `${approved.stdout}${approved.stderr}`);
+    const approvedAt = Date.now();
+    await jobCompletes(AGENTS_NS, 'orders-report');
+    log(`the Job completed ${((Date.now() - approvedAt) / 1000).toFixed(1)}s after kubectl approve`);
+    assert.equal(await psqlAsOwner(pg, "SELECT count(*) FROM pg_tables WHERE tablename = 'order_archive_2019'"), '0');
+    const logs = await kubectl(['logs', '-n', AGENTS_NS, pod.metadata.name, '-c', 'agent']);
+    assert.match(logs, /DROP TABLE\nagent done/);
+    // The sidecar exits by itself when the kubelet stops it after the agent: exit code 0, not the 137 of a kill after the grace period.
+    const finished = await kubectlJson(['get', 'pod', '-n', AGENTS_NS, pod.metadata.name]);
+    const agentState = finished.status.containerStatuses[0].state.terminated;
+    const sidecarState = finished.status.initContainerStatuses[0].state.terminated;
+    assert.equal(agentState?.exitCode, 0);
+    assert.equal(sidecarState?.exitCode, 0, `the sidecar ended ${JSON.stringify(sidecarState)}`);
+    log(
+      `the sidecar exited ${((Date.parse(sidecarState.finishedAt) - Date.parse(agentState.finishedAt)) / 1000).toFixed(0)}s after the agent`,
+    );
+    const executed = await kubectlJson(['get', 'approvalrequests.airlock.dev', '-n', AGENTS_NS, request.metadata.name]);
+    assert.equal(executed.status.phase, 'Executed');
+  });
+
+  test("a finished Job's ApprovalRequests go with its pod", { timeout: 180_000 }, async () => {
+    const owned = async () => {
+      const list = await kubectlJson(['get', 'approvalrequests.airlock.dev', '-n', AGENTS_NS]);
+      return (list.items as Obj[]).length;
+    };
+    assert.ok((await owned()) > 0);
+    // ttlSecondsAfterFinished deletes the Job, the garbage collector its pod, then the pod's requests.
+    await until('the ApprovalRequests garbage-collected', async () => ((await owned()) === 0 ? true : undefined), 150_000);
+  });
+
+  test('a Job in a CI namespace (injection for every pod) gets the sidecar without a label and completes', {
+    timeout: 300_000,
+  }, async () => {
+    await apply(
+      'ci-sample',
+      sampleManifests({
+        namespace: CI_NS,
+        postgres: { ...pgOnBridge, database: pg.database, user: 'scram_user', password: pg.users.scram_user.password },
+        localPort: LOCAL_PORT,
+      }),
+    );
+    await kubectl(['label', 'namespace', CI_NS, 'airlock.dev/injection=all', '--overwrite']);
+    await kubectl(['wait', '-n', CI_NS, '--for=condition=Ready', '--timeout=60s', `targets.airlock.dev/${SAMPLE.target}`]);
+    await apply('ci-job', [
+      agentJob(CI_NS, 'nightly-report', "set -eu\npsql -X -A -t -c 'SELECT count(*) FROM customers'\necho ci done", {}),
+    ]);
+    await jobCompletes(CI_NS, 'nightly-report');
+    const pod = await jobPod(CI_NS, 'nightly-report');
+    assert.equal(pod.metadata.labels['airlock.dev/inject'], 'true', 'the webhook labeled the pod');
+    assert.equal(pod.spec.initContainers[0].name, 'airlock-sidecar');
+    assert.match(await kubectl(['logs', '-n', CI_NS, pod.metadata.name, '-c', 'agent']), /^3\nci done$/m);
+  });
+
+  test('helm uninstall runs its pre-delete hook as a pod: the webhooks are gone first', { timeout: 240_000 }, async () => {
+    const uninstalled = await helm(['uninstall', 'airlock', '-n', RELEASE_NS, '--wait', '--timeout=180s']);
+    assert.equal(uninstalled.code, 0, uninstalled.stderr);
+    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+      const gone = await plane.kubectl(['get', kind, 'airlock', '-o', 'name']);
+      assert.notEqual(gone.code, 0, `${kind} outlived helm uninstall`);
+    }
+    const left = await plane.kubectl(['get', 'pods', '-n', RELEASE_NS, '-l', OPERATOR_SELECTOR, '-o', 'name']);
+    assert.equal(left.stdout.trim(), '', 'no operator pod is left');
+  });
+});
