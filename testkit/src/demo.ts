@@ -1,145 +1,56 @@
 /**
- * The local demo, for real: a control plane with the CRDs, admission policy and RBAC; the
- * operator as a process; a PostgreSQL target with personal data; the sample AgentIdentity and
- * ApprovalPolicy; an agent pod created in the API server and mutated by the webhook; and its
- * sidecar started from the injected spec with a token bound to the pod. `make demo` prints how
- * to use it; e2e/tests/demo.test.ts drives the same thing unattended so it cannot rot.
+ * `make demo`: airlock running for real until Ctrl-C, in one of two modes.
+ *
+ *  - node (demo-node.ts): the control plane with a real node — kubelet, containerd, CoreDNS —
+ *    the chart installed with helm (two operator pods), and the agent pod running with its
+ *    injected sidecar. What a user gets; needs root and the Debian packages.
+ *  - processes (demo-processes.ts): no node; the operator and the agent pod's sidecar run as local
+ *    processes. The fallback for machines that cannot run a node, and never chosen silently: the
+ *    log says why.
+ *
+ * AIRLOCK_DEMO=processes forces the fallback, AIRLOCK_DEMO=node refuses it. `make demo` prints
+ * how to use it; e2e/tests/demo.test.ts drives the same thing unattended so it cannot rot.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { Log } from '@airlock/build';
-import { AirlockProcesses, REPO_ROOT } from './airlock-processes.ts';
-import { ControlPlane } from './control-plane.ts';
-import { installCrds } from './crds.ts';
+import { startNodeDemo } from './demo-node.ts';
+import { startProcessesDemo } from './demo-processes.ts';
+import type { Demo, DemoMode } from './demo-shape.ts';
 import { HarnessError } from './errors.ts';
-import { installAirlock } from './install.ts';
-import { freePort } from './ports.ts';
-import { PostgresServer } from './postgres.ts';
-import { runPsql } from './psql.ts';
-import { agentPod, SAMPLE, SAMPLE_SQL, sampleManifests } from './sample-agent.ts';
-import { installWebhooks, podBoundToken } from './webhooks.ts';
+import { ClusterNode } from './node/cluster-node.ts';
+import type { NodeAvailability } from './node/node-availability.ts';
 
-export const DEMO_NAMESPACE = 'agents';
-export const OPERATOR_NAMESPACE = 'airlock-system';
-export const DEMO_POD = 'orders-agent';
+export { DEMO_NAMESPACE, DEMO_POD, type Demo, type DemoMode, OPERATOR_NAMESPACE } from './demo-shape.ts';
 
-export interface Demo {
-  readonly plane: ControlPlane;
-  readonly postgres: PostgresServer;
-  /** The port the agent's tools use (PGPORT in the injected env): the sidecar's listener. */
-  readonly agentPort: number;
-  /** PATH that has kubectl, the kubectl-approve plugin (from source) and Node 24. */
-  readonly path: string;
-  /** What to type, for a human. */
-  readonly instructions: string;
-  stop(): Promise<void>;
+export interface DemoOptions {
+  /** The mode asked for (AIRLOCK_DEMO): `processes`, `node`, or nothing for the node when the machine can run one. */
+  readonly requested?: string | undefined;
+  /** Aborting stops what has started and makes startDemo throw (Ctrl-C during the start-up). */
+  readonly signal?: AbortSignal;
 }
 
-export async function startDemo(log: Log): Promise<Demo> {
-  const plane = await ControlPlane.start({ log });
-  const stack: (() => Promise<void>)[] = [() => plane.stop()];
-  const stop = async () => {
-    for (const step of stack.reverse()) await step().catch((error: Error) => log(`stopping: ${error.message}`));
-  };
-  try {
-    await installCrds(plane);
-    const install = await installAirlock(plane, { namespace: OPERATOR_NAMESPACE });
-    log('CRDs, admission policy and RBAC installed');
-    const postgres = await PostgresServer.start();
-    stack.push(() => postgres.stop());
-    const owner = {
-      host: postgres.host,
-      port: postgres.port,
-      database: postgres.database,
-      user: 'scram_user',
-      password: postgres.users.scram_user.password,
-      sslMode: 'disable' as const,
-    };
-    const seeded = await runPsql(postgres.binaries.psql, owner, ['-q', '-c', SAMPLE_SQL]);
-    if (seeded.code !== 0) throw new HarnessError('DemoSeedFailed', `loading the sample data failed:\n${seeded.stderr}`);
-    log(`PostgreSQL on 127.0.0.1:${postgres.port} with sample data`);
-
-    const processes = new AirlockProcesses();
-    stack.push(() => processes.stop());
-    const ports = { webhook: await freePort(), broker: await freePort(), health: await freePort() };
-    await installWebhooks(plane, { url: `https://127.0.0.1:${ports.webhook}`, operatorNamespace: OPERATOR_NAMESPACE });
-    await processes.startOperator({
-      kubeconfigPath: install.operator.kubeconfigPath,
-      namespace: OPERATOR_NAMESPACE,
-      recordingsDirectory: mkdtempSync(join(processes.dir, 'recordings-')),
-      ports,
-    });
-    log(`operator running (webhook :${ports.webhook}, broker :${ports.broker}, metrics http://127.0.0.1:${ports.health}/metrics)`);
-
-    const agentPort = await freePort();
-    const manifest = join(processes.dir, 'sample.yaml');
-    writeFileSync(
-      manifest,
-      sampleManifests({ namespace: DEMO_NAMESPACE, postgres: { ...owner, password: owner.password }, localPort: agentPort }),
-    );
-    const applied = await plane.kubectl(['apply', '-f', manifest]);
-    if (applied.code !== 0) throw new HarnessError('DemoApplyFailed', `kubectl apply of the sample failed:\n${applied.stderr}`);
-    for (const object of [
-      `targets.airlock.dev/${SAMPLE.target}`,
-      `agentidentities.airlock.dev/${SAMPLE.identity}`,
-      `approvalpolicies.airlock.dev/${SAMPLE.policy}`,
-    ]) {
-      const ready = await plane.kubectl(['wait', '-n', DEMO_NAMESPACE, '--for=condition=Ready', '--timeout=90s', object]);
-      if (ready.code !== 0) throw new HarnessError('DemoNotReady', `${object} did not become Ready:\n${ready.stderr}`);
-    }
-    log('Target, AgentIdentity and ApprovalPolicy are Ready');
-
-    const podFile = join(processes.dir, 'agent-pod.json');
-    writeFileSync(podFile, JSON.stringify(agentPod(DEMO_NAMESPACE, DEMO_POD)));
-    const created = await plane.kubectl(['create', '-f', podFile, '-o', 'json']);
-    if (created.code !== 0) throw new HarnessError('DemoPodFailed', `creating the agent pod failed:\n${created.stderr}`);
-    const pod = JSON.parse(created.stdout);
-    const token = await podBoundToken(plane, {
-      namespace: DEMO_NAMESPACE,
-      name: pod.metadata.name,
-      uid: pod.metadata.uid,
-      serviceAccount: SAMPLE.serviceAccount,
-    });
-    await processes.startSidecarFromPod(pod, token);
-    log(`agent pod ${DEMO_POD} mutated by the webhook; its sidecar runs from the injected spec on 127.0.0.1:${agentPort}`);
-
-    const path = [
-      join(REPO_ROOT, 'kubectl-approve', 'bin'),
-      dirname(plane.binaries.kubectl),
-      dirname(process.execPath),
-      process.env.PATH ?? '',
-    ].join(':');
-    const psql = `PGHOST=127.0.0.1 PGPORT=${agentPort} PGUSER=agent PGDATABASE=orders PGSSLMODE=disable ${postgres.binaries.psql}`;
-    const instructions = `
-airlock is running: Kubernetes ${plane.binaries.kubernetesVersion} at ${plane.server}, the operator, PostgreSQL with
-sample customers, and the sidecar of pod ${DEMO_NAMESPACE}/${DEMO_POD} (mutated by the webhook) on 127.0.0.1:${agentPort}.
-
-In another terminal:
-
-  export PATH=${path.split(':').slice(0, 3).join(':')}:$PATH
-
-  # the agent reads: e-mail addresses and card numbers come back masked
-  ${psql} -c 'SELECT * FROM customers'
-
-  # the agent drops a table: the sidecar holds it and says which ApprovalRequest waits
-  ${psql} -c 'DROP TABLE order_archive_2019'
-
-  # a reviewer (alice@example.com, group db-owners) sees and releases it
-  export KUBECONFIG=${plane.kubeconfigPath('alice')}
-  kubectl approve list -n ${DEMO_NAMESPACE}
-  kubectl approve show <name> -n ${DEMO_NAMESPACE}
-  kubectl approve <name> -n ${DEMO_NAMESPACE}          # or: --deny --reason 'not today'
-
-  # as admin: everything airlock knows
-  KUBECONFIG=${plane.kubeconfigPath('admin')} kubectl get airlock,events -n ${DEMO_NAMESPACE}
-
-Other users: bob@example.com (db-owners) KUBECONFIG=${plane.kubeconfigPath('bob')}
-             dave@example.com (no reviewer)  KUBECONFIG=${plane.kubeconfigPath('dave')}
-Press Ctrl-C to stop everything.
-`;
-    return { plane, postgres, agentPort, path, instructions, stop };
-  } catch (error) {
-    await stop();
-    throw error;
+/** The mode to run and, for the fallback, why. Pure: the availability is read by the caller. */
+export function chooseDemoMode(requested: string | undefined, availability: NodeAvailability): { mode: DemoMode; why: string } {
+  switch (requested ?? '') {
+    case '':
+      return availability.available
+        ? { mode: 'node', why: 'this machine can run a node' }
+        : { mode: 'processes', why: `${availability.reason}; falling back to the processes (AIRLOCK_DEMO=processes to choose it)` };
+    case 'processes':
+      return { mode: 'processes', why: 'AIRLOCK_DEMO=processes' };
+    case 'node':
+      if (!availability.available) throw new HarnessError('DemoNodeUnavailable', `AIRLOCK_DEMO=node, but ${availability.reason}`);
+      return { mode: 'node', why: 'AIRLOCK_DEMO=node' };
+    default:
+      throw new HarnessError('DemoModeUnknown', `AIRLOCK_DEMO=${requested}: use node or processes, or leave it unset`);
   }
+}
+
+export async function startDemo(log: Log, options: DemoOptions = {}): Promise<Demo> {
+  const { mode, why } = chooseDemoMode(options.requested, ClusterNode.available());
+  if (mode === 'node') {
+    log(`running on a real node (${why})`);
+    return startNodeDemo(log, options.signal);
+  }
+  log(`running without a node: the operator and the sidecar as local processes (${why})`);
+  return startProcessesDemo(log, options.signal);
 }

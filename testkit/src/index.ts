@@ -17,7 +17,7 @@ export {
 export { Containerd, type ContainerdOptions } from './containerd.ts';
 export { CONTROLLERS, ControlPlane, type ControlPlaneOptions, type KubectlResult } from './control-plane.ts';
 export { CRD_MANIFESTS, installCrds } from './crds.ts';
-export { DEMO_NAMESPACE, type Demo, startDemo } from './demo.ts';
+export { chooseDemoMode, DEMO_NAMESPACE, DEMO_POD, type Demo, type DemoMode, type DemoOptions, startDemo } from './demo.ts';
 export { HarnessError } from './errors.ts';
 export { type EventuallyOptions, eventually } from './eventually.ts';
 export { CHART_DIR, type HelmOptions, type HelmResult, runHelm } from './helm.ts';
