@@ -4,7 +4,7 @@
  * of the suite installs (contracts/src/install: one source) plus the operator's Deployment,
  * Services, PodDisruptionBudget, recordings volume and uninstall hook, every documented value set
  * renders objects the real API server accepts (server-side dry run), and it installs and
- * uninstalls, keeping the CRDs. The operator running from the chart is in helm-install.test.ts.
+ * uninstalls, keeping the CRDs. The operator running from the chart, on the test node, is in node-install.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

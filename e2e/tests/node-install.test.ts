@@ -8,8 +8,10 @@
  * both operator pods — and the Job completes, its sidecar exiting by itself on SIGTERM. Inside the
  * running agent container there is no service-account token and no credential, and PostgreSQL
  * refuses a direct connection; the validating webhook refuses what would bypass the sidecar. After
- * the Job is gone its ApprovalRequests are garbage-collected with its pod; `helm uninstall` runs
- * its pre-delete hook as a real pod.
+ * the Job is gone its ApprovalRequests are garbage-collected with its pod. `helm upgrade` rolls
+ * the operator pods while a statement is held, and the request and the recordings on the chart's
+ * volume survive; `helm uninstall` runs its pre-delete hook Job on the node before it deletes
+ * anything, and afterwards pods are created without a sidecar while the CRDs and objects stay.
  *
  * Only PostgreSQL and the control plane run outside pods: they are the cluster's surroundings, not
  * airlock (pods reach PostgreSQL on the node's bridge address).
@@ -18,13 +20,14 @@
  * run a node the tests skip with the reason ClusterNode.available() gives.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bundlePlugin } from '@airlock/kubectl-approve/bundle';
 import {
   agentPodSpec,
   applyObjects,
+  CHART_DIR,
   ClusterNode,
   ControlPlane,
   createRecordingsVolume,
@@ -64,6 +67,7 @@ describe('airlock on a real node', { skip }, () => {
   let pluginDir: string;
   let pgOnBridge: { host: string; port: number };
   let helmHome: string;
+  let recordingsVolume: string;
 
   const kubectl = async (args: string[], user: TestUserName = 'admin') => {
     const result = await plane.kubectl(args, { user });
@@ -80,6 +84,11 @@ describe('airlock on a real node', { skip }, () => {
   const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000) =>
     eventually(what, probe, { timeoutMs, intervalMs: 250 });
 
+  /** The session recordings the operator pods wrote on the volume, relative to it. */
+  const recordingFiles = () =>
+    readdirSync(recordingsVolume, { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith('.jsonl'));
   /** Job pods of `job`, once there is one. */
   const jobPod = (namespace: string, job: string) =>
     until(`a pod of job ${job}`, async () => {
@@ -133,7 +142,7 @@ describe('airlock on a real node', { skip }, () => {
       pluginDir = join(plane.dir, 'plugins');
       mkdirSync(pluginDir);
       await bundlePlugin(join(pluginDir, 'kubectl-approve'));
-      await createRecordingsVolume(plane);
+      recordingsVolume = await createRecordingsVolume(plane);
     },
     { timeout: 30 * 60_000 },
   );
@@ -324,14 +333,73 @@ describe('airlock on a real node', { skip }, () => {
     assert.match(await kubectl(['logs', '-n', CI_NS, pod.metadata.name, '-c', 'agent']), /^3\nci done$/m);
   });
 
-  test('helm uninstall runs its pre-delete hook as a pod: the webhooks are gone first', { timeout: 240_000 }, async () => {
-    const uninstalled = await helm(['uninstall', 'airlock', '-n', RELEASE_NS, '--wait', '--timeout=180s']);
+  test('helm upgrade with a changed value rolls the operator pods; a held statement and the recordings survive', {
+    timeout: 420_000,
+  }, async () => {
+    await apply('refunds-cleanup', [
+      agentJob(AGENTS_NS, 'refunds-cleanup', "set -eu\npsql -X -c 'DROP TABLE refunds'\necho cleanup done", {
+        'airlock.dev/inject': 'true',
+      }),
+    ]);
+    const request = await pendingRequestFor(AGENTS_NS, 'DROP TABLE refunds');
+    const recorded = recordingFiles();
+    assert.ok(recorded.length > 0, 'sessions are recorded on the volume');
+    const before = (await kubectlJson(['get', 'pods', '-n', RELEASE_NS, '-l', OPERATOR_SELECTOR])).items.map((p: Obj) => p.metadata.name);
+    const started = Date.now();
+    const upgraded = await helm([
+      'upgrade',
+      'airlock',
+      CHART_DIR,
+      '-n',
+      RELEASE_NS,
+      '--reuse-values',
+      '--set',
+      'operator.logLevel=debug',
+      '--wait',
+      '--timeout=300s',
+    ]);
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    log(`helm upgrade --wait (a rolling update of both operator pods) took ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    // --wait returns once the new pods are ready; the last old one may still be on its way out.
+    const after = await until('the old operator pods gone', async () => {
+      const pods = (await kubectlJson(['get', 'pods', '-n', RELEASE_NS, '-l', OPERATOR_SELECTOR])).items as Obj[];
+      return pods.length === 2 ? pods : undefined;
+    });
+    for (const pod of after) {
+      assert.ok(!before.includes(pod.metadata.name), `${pod.metadata.name} is a new pod`);
+      assert.ok(pod.spec.containers[0].args.includes('--log-level=debug'));
+    }
+    const still = await kubectlJson(['get', 'approvalrequests.airlock.dev', request.metadata.name, '-n', AGENTS_NS]);
+    assert.equal(still.status.phase, 'Pending', 'the pending request outlived the roll');
+    const approved = await kubectlApprove([request.metadata.name, '-n', AGENTS_NS]);
+    assert.equal(approved.code, 0, `${approved.stdout}${approved.stderr}`);
+    await jobCompletes(AGENTS_NS, 'refunds-cleanup');
+    assert.equal(await psqlAsOwner(pg, "SELECT count(*) FROM pg_tables WHERE tablename = 'refunds'"), '0');
+    const kept = recordingFiles();
+    for (const file of recorded) assert.ok(kept.includes(file), `${file} is still on the volume`);
+  });
+
+  test('helm uninstall runs its pre-delete hook Job on the node first; afterwards pods are created without a sidecar, the CRDs and objects stay', {
+    timeout: 240_000,
+  }, async () => {
+    const uninstalled = await helm(['uninstall', 'airlock', '-n', RELEASE_NS, '--wait', '--timeout=180s', '--debug']);
     assert.equal(uninstalled.code, 0, uninstalled.stderr);
+    // helm waits for the hook Job to complete (its pod ran on the node) before it deletes anything.
+    assert.match(uninstalled.stderr, /Watching for changes to Job airlock-remove-webhooks/);
     for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
       const gone = await plane.kubectl(['get', kind, 'airlock', '-o', 'name']);
       assert.notEqual(gone.code, 0, `${kind} outlived helm uninstall`);
     }
     const left = await plane.kubectl(['get', 'pods', '-n', RELEASE_NS, '-l', OPERATOR_SELECTOR, '-o', 'name']);
     assert.equal(left.stdout.trim(), '', 'no operator pod is left');
+    // No operator, no webhook: a labeled agent Job in the opted-in namespace runs, without a sidecar.
+    await apply('after-uninstall', [agentJob(AGENTS_NS, 'after-uninstall', 'echo no sidecar', { 'airlock.dev/inject': 'true' })]);
+    await jobCompletes(AGENTS_NS, 'after-uninstall');
+    const pod = await jobPod(AGENTS_NS, 'after-uninstall');
+    assert.equal(pod.spec.initContainers, undefined);
+    const crds = await plane.kubectl(['get', 'crd', '-l', 'app.kubernetes.io/part-of=airlock', '-o', 'name']);
+    assert.equal(crds.stdout.trim().split('\n').length, 4, crds.stdout);
+    const targets = await plane.kubectl(['get', 'targets.airlock.dev', '-n', AGENTS_NS, '-o', 'name']);
+    assert.equal(targets.stdout.trim(), `target.airlock.dev/${SAMPLE.target}`, 'the airlock objects stay with their CRDs');
   });
 });

@@ -3,12 +3,11 @@
  * its service account), and sidecars started from the container spec the webhook injected into a
  * pod — its command, its env, its token mount — because there is no kubelet to start them.
  */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError } from './errors.ts';
 import { httpStatus } from './http-status.ts';
-import type { ImageRootfs, ImageRunOptions } from './image-rootfs.ts';
 import { freePort } from './ports.ts';
 import { waitUntilReady } from './readiness.ts';
 import { Supervisor } from './supervisor.ts';
@@ -125,15 +124,15 @@ export class AirlockProcesses {
 
   /**
    * Starts the injected sidecar container of `pod`: its command, its env (downward-API fields
-   * resolved from the pod), and its projected token written where its volume mount says. Without
-   * `rootfs`, as a local process of this checkout (the image's /app/ mapped to it); with `rootfs`,
-   * from the unpacked image (image-container.ts). `brokerURL` replaces the injected one, which
-   * names the broker's Service: there is no cluster DNS here.
+   * resolved from the pod), and its projected token written where its volume mount says; as a
+   * local process of this checkout (the image's /app/ mapped to it). `brokerURL` replaces the
+   * injected one, which names the broker's Service. (On the test node the kubelet runs the real
+   * thing: e2e/tests/node-install.test.ts.)
    */
   async startSidecarFromPod(
     pod: PodLike,
     token: string,
-    options: { containerName?: string; rootfs?: ImageRootfs; brokerURL?: string } = {},
+    options: { containerName?: string; brokerURL?: string } = {},
   ): Promise<HealthProcess> {
     const name = options.containerName ?? 'airlock-sidecar';
     const container = pod.spec?.initContainers?.find((c) => c.name === name) ?? pod.spec?.containers?.find((c) => c.name === name);
@@ -141,8 +140,6 @@ export class AirlockProcesses {
     const mounts = new Map<string, string>();
     for (const mount of container.volumeMounts ?? []) {
       const local = mkdtempSync(join(this.dir, `mount-${mount.name}-`));
-      // The image's user (not root) reads and writes them, as with a pod's fsGroup.
-      if (options.rootfs) chmodSync(local, 0o777);
       mounts.set(mount.mountPath.replace(/\/$/, ''), local);
     }
     const mapPath = (path: string): string => {
@@ -167,10 +164,6 @@ export class AirlockProcesses {
     if (options.brokerURL) env.AIRLOCK_BROKER_URL = options.brokerURL;
     const argv = [...(container.command ?? []), ...(container.args ?? [])];
     const procName = `sidecar-${pod.metadata?.name}`;
-    if (options.rootfs) {
-      const volumes = [...mounts].map(([at, host]) => ({ at, host, writable: true }));
-      return this.startFromImage(procName, options.rootfs, argv, { env, mounts: volumes }, healthPort);
-    }
     for (const [key, value] of Object.entries(env)) if (key.endsWith('_FILE')) env[key] = mapPath(value);
     const command = argv.map((part, index) => (index === 0 && part === 'node' ? process.execPath : mapPath(part)));
     const proc = new HealthProcess(
@@ -180,24 +173,6 @@ export class AirlockProcesses {
       { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       healthPort,
     );
-    await proc.start();
-    this.#running.push(proc);
-    return proc;
-  }
-
-  /**
-   * Starts `argv` in an unpacked image (image-rootfs.ts) and resolves once its health port answers
-   * /readyz: how the chart's operator and the injected sidecar run here, from the image they ship in.
-   */
-  async startFromImage(
-    name: string,
-    rootfs: ImageRootfs,
-    argv: readonly string[],
-    options: ImageRunOptions,
-    healthPort: number,
-  ): Promise<HealthProcess> {
-    const { command, args } = rootfs.commandLine(argv, options);
-    const proc = new HealthProcess(this.#supervisor, name, [command, ...args], { PATH: process.env.PATH }, healthPort);
     await proc.start();
     this.#running.push(proc);
     return proc;

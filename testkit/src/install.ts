@@ -8,7 +8,8 @@
  * cluster has no node and no cluster network: the webhook configurations are left out (a test
  * that runs the operator registers its own, pointing at it on loopback: installWebhooks), and
  * nothing runs the Deployment (tests start the operator themselves). The chart's own path,
- * `helm install` with the operator from the image, is e2e/tests/helm-install.test.ts.
+ * `helm install` on the test node with the operator pods from the image, is
+ * e2e/tests/node-install.test.ts.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
