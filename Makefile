@@ -11,8 +11,9 @@ NODE_STAMP := $(TOOLS)/.node-$(shell cat .node-version)
 DEPS_STAMP := node_modules/.modules.yaml
 PACKAGE_JSONS := package.json pnpm-workspace.yaml $(wildcard */package.json)
 
-# Tests print TAP, so every run ends with its `# pass N` / `# fail N` summary.
-NODE_TEST := node --test --test-reporter=tap
+# Tests print TAP, so every run ends with its `# pass N` / `# fail N` summary. A test or hook
+# without a timeout of its own fails after 20 minutes rather than hanging the run.
+NODE_TEST := node --test --test-reporter=tap --test-timeout=1200000
 UNIT_TESTS := $(foreach p,crds contracts runtime operator sidecar kubectl-approve build testkit,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
@@ -58,7 +59,7 @@ lint: setup ## biome (lint and format check), the layering rules (docs/layering.
 format: setup ## rewrite files in the house format
 	biome check --write .
 
-system-packages: ## install PostgreSQL, PgBouncer, skopeo, containerd and what the test node needs (Debian packages) for tests and benchmarks (idempotent)
+system-packages: ## install PostgreSQL, PgBouncer, OpenSSH, skopeo, containerd and what the test node needs (Debian packages) for tests and benchmarks (idempotent)
 	bash scripts/install-system-packages.sh
 
 bench: setup system-packages ## pgbench side by side: direct, PgBouncer, sidecar (writes bench/RESULTS.md; minutes, not a test)

@@ -42,6 +42,21 @@ export class Supervisor {
     this.#tell(`restore ${file}`);
   }
 
+  /** Also stops the processes below `pid` when the harness dies (sshd's sessions leave its process group). */
+  stopDescendantsOnDeath(pid: number): void {
+    this.#tell(`tree ${pid}`);
+  }
+
+  /** Ends the processes of login user `name` and removes it (login-users.ts) when the harness dies. */
+  removeUserOnDeath(name: string): void {
+    this.#tell(`user ${name}`);
+  }
+
+  /** Removes sshd's privilege separation dir if a harness made it (sshd-privsep-dir.ts) when the harness dies. */
+  releasePrivsepDirOnDeath(dir: string): void {
+    this.#tell(`privsep ${dir}`);
+  }
+
   /** The watchdog's PID: it outlives this process until it has cleaned up. */
   get watchdogPid(): number | undefined {
     return this.#watchdog.pid;
