@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createCertificateAuthority,
+  eventually,
   isAlive,
   isListening,
   PgBouncer,
@@ -49,7 +50,11 @@ describe('plain server', () => {
       assert.equal(result.stdout.trim(), `${user}|airlock_test`);
       const method = POSTGRES_TEST_USERS[user];
       if (method !== 'trust') {
-        assert.match(plain.logTail(200), new RegExp(`connection authenticated: identity="${user}" method=${method} `));
+        // The server's stderr reaches its log file through a pipe: a moment after psql returned.
+        const line = new RegExp(`connection authenticated: identity="${user}" method=${method} `);
+        await eventually(`the log line ${line}`, async () => (line.test(plain.logTail(200)) ? true : undefined), {
+          detail: () => plain.logTail(20),
+        });
       }
     });
   }
