@@ -75,7 +75,7 @@ postgres.required = ['host', 'database'];
 
 const ssh = hostPort(
   'SSHEndpoint',
-  'Where the SSH server is. Credentials Secret keys: username, and privateKey (OpenSSH format) or password.',
+  'Where the SSH server is. Credentials Secret keys: username, and privateKey (OpenSSH or PEM format, without a passphrase) or password, not both.',
   22,
   {
     hostKeys: stringSet(

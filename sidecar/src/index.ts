@@ -4,6 +4,7 @@
  * from @airlock/contracts instead; nothing else in the repository may import sidecar internals.
  */
 export { BrokerClient } from './broker/broker-client.ts';
+export { BrokerCredentialSource } from './broker/broker-credential-source.ts';
 export { type BrokerSidecar, startBrokerSidecar } from './broker/broker-sidecar.ts';
 export { BrokerError } from './broker/errors.ts';
 export { FileRecordingStore, type FsyncMode } from './core/recording/file-sink.ts';

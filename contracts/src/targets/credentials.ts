@@ -11,4 +11,16 @@ export interface PostgresTargetCredentials {
   readonly caBundle?: string;
 }
 
-export type TargetCredentials = PostgresTargetCredentials;
+/**
+ * An SSH Target's login: the user and exactly one of a private key (OpenSSH or PEM format,
+ * unencrypted: the Secret is the protection) or a password. The host keys the server must present
+ * are not credentials: they come with the Target's config (spec.ssh.hostKeys).
+ */
+export interface SshTargetCredentials {
+  readonly type: 'ssh';
+  readonly username: string;
+  readonly privateKey?: string;
+  readonly password?: string;
+}
+
+export type TargetCredentials = PostgresTargetCredentials | SshTargetCredentials;

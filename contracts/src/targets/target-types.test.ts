@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SOURCES, type TargetSpec } from '@airlock/crds';
 import {
+  conflictingKeys,
   MATCH_SECTIONS,
   POSTGRES_DEFAULT_LIMITS,
   RULE_MATCH_COMPILERS,
@@ -53,15 +54,19 @@ test('each rule match section decides exactly one Target type, and every section
   assert.equal(TARGET_TYPE_OF_MATCH_SECTION.sql, 'postgres');
 });
 
-test('this version serves postgres only, and every served type has a rule matcher and default limits', () => {
-  assert.deepEqual(SERVED_TARGET_TYPES, ['postgres']);
-  // SSH rules compile (and are checked by the operator) before the sidecar serves SSH targets.
+test('this version serves postgres and ssh, and every served type has a rule matcher and default limits', () => {
+  assert.deepEqual(SERVED_TARGET_TYPES, ['postgres', 'ssh']);
   assert.deepEqual(Object.keys(RULE_MATCH_COMPILERS), ['sql', 'ssh']);
   for (const type of SERVED_TARGET_TYPES) {
     const facts = TARGET_TYPE_FACTS[type];
     assert.equal(typeof RULE_MATCH_COMPILERS[facts.matchSection], 'function', `${type}: no compiler for match.${facts.matchSection}`);
-    assert.ok(facts.defaultLimits, `${type}: no default limits`);
   }
+  // The SSH data path's bounds (connections, timeouts; the command line's are its shell analysis's)
+  // come with its listener: then ssh gets default limits here and this list is empty again.
+  assert.deepEqual(
+    SERVED_TARGET_TYPES.filter((type) => !TARGET_TYPE_FACTS[type].defaultLimits),
+    ['ssh'],
+  );
   assert.equal(TARGET_TYPE_FACTS.postgres.defaultLimits, POSTGRES_DEFAULT_LIMITS);
   for (const [name, value] of Object.entries(POSTGRES_DEFAULT_LIMITS)) {
     assert.ok(Number.isSafeInteger(value) && value >= 0, `${name}: ${value}`);
@@ -93,6 +98,24 @@ test('the credential keys of each type are the ones its CRD field documents', ()
     }
   }
   assert.deepEqual(TARGET_TYPE_FACTS.postgres.credentialKeys({ type: 'postgres', localPort: 5432 }), [['username', 'password']]);
+  assert.deepEqual(TARGET_TYPE_FACTS.ssh.credentialKeys({ type: 'ssh', localPort: 2222 }), [
+    ['username', 'privateKey'],
+    ['username', 'password'],
+  ]);
+});
+
+test('exclusive keys: each is a key of the type, and a Secret holding two of a group conflicts', () => {
+  for (const type of TARGET_TYPES) {
+    const keys = new Set(TARGET_TYPE_FACTS[type].credentialKeys({ type, localPort: 5432 }).flat());
+    for (const group of TARGET_TYPE_FACTS[type].exclusiveKeys ?? []) {
+      assert.ok(group.length > 1, `${type}: a group of one key excludes nothing`);
+      for (const key of group) assert.ok(keys.has(key), `${type}: exclusive key ${key} is not a credential key`);
+    }
+  }
+  assert.deepEqual(conflictingKeys('ssh', ['username', 'password', 'privateKey']), ['privateKey', 'password']);
+  assert.equal(conflictingKeys('ssh', ['username', 'privateKey']), undefined);
+  assert.equal(conflictingKeys('ssh', ['username', 'password']), undefined);
+  assert.equal(conflictingKeys('postgres', ['username', 'password', 'privateKey']), undefined);
 });
 
 test('each type reads as its endpoint and its local URL', () => {

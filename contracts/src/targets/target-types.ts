@@ -48,6 +48,11 @@ export interface TargetTypeFacts<T extends TargetType = TargetType> {
   readonly matchSection: MatchSection;
   /** The keys the credentials Secret (spec.credentialsSecretRef) must hold; none: no Secret is needed. */
   readonly credentialKeys: (spec: TargetSpec) => SecretKeyAlternatives;
+  /**
+   * Keys of which the Secret may hold only one in each group: with two, which one the sidecar logs
+   * in with would be a guess, so the Target is not Ready and the broker refuses its credentials.
+   */
+  readonly exclusiveKeys?: readonly (readonly string[])[];
   /** The endpoint in one line, as status.endpoint shows it. */
   readonly endpoint: (spec: TargetSpec) => string;
   readonly agent: AgentAccess;
@@ -110,10 +115,11 @@ const ssh: TargetTypeFacts<'ssh'> = {
     ['username', 'privateKey'],
     ['username', 'password'],
   ],
+  exclusiveKeys: [['privateKey', 'password']],
   endpoint: (spec) => (spec.ssh ? `ssh://${spec.ssh.host}:${spec.ssh.port ?? 22}` : ''),
   agent: { url: (spec, host) => `ssh://${host}:${spec.localPort}` },
   needsConfigVolume: false,
-  served: false,
+  served: true,
 };
 
 const http: TargetTypeFacts<'http'> = {
@@ -152,6 +158,19 @@ export const TARGET_TYPES: readonly TargetType[] = Object.values(TARGET_TYPE_FAC
 
 /** The types this version's sidecar serves; a Target of another type is skipped with a warning. */
 export const SERVED_TARGET_TYPES: readonly TargetType[] = TARGET_TYPES.filter((type) => TARGET_TYPE_FACTS[type].served);
+
+/**
+ * The keys of the first exclusiveKeys group of which the Secret holds more than one (in the group's
+ * order), or undefined when it holds at most one of each group.
+ */
+export function conflictingKeys(type: TargetType, present: Iterable<string>): readonly string[] | undefined {
+  const have = new Set(present);
+  for (const group of TARGET_TYPE_FACTS[type].exclusiveKeys ?? []) {
+    const held = group.filter((key) => have.has(key));
+    if (held.length > 1) return held;
+  }
+  return undefined;
+}
 
 /** The rule `match` sections, in the order of the types they decide. */
 export const MATCH_SECTIONS: readonly MatchSection[] = TARGET_TYPES.map((type) => TARGET_TYPE_FACTS[type].matchSection);

@@ -50,7 +50,7 @@ export interface TargetSpec {
   localPort: number;
   /** Where the PostgreSQL server is. Credentials Secret keys: username, password. */
   postgres?: PostgresEndpoint;
-  /** Where the SSH server is. Credentials Secret keys: username, and privateKey (OpenSSH format) or password. */
+  /** Where the SSH server is. Credentials Secret keys: username, and privateKey (OpenSSH or PEM format, without a passphrase) or password, not both. */
   ssh?: SSHEndpoint;
   /** The HTTP service. The agent talks plain HTTP to the sidecar; the sidecar talks to this URL. */
   http?: HTTPEndpoint;
@@ -98,7 +98,7 @@ export interface SecretKeyRef {
   key: string;
 }
 
-/** Where the SSH server is. Credentials Secret keys: username, and privateKey (OpenSSH format) or password. */
+/** Where the SSH server is. Credentials Secret keys: username, and privateKey (OpenSSH or PEM format, without a passphrase) or password, not both. */
 export interface SSHEndpoint {
   /** DNS name or IP address of the server, as seen from the agent pod. */
   host: string;

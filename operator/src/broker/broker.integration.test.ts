@@ -16,7 +16,7 @@ import { type ApprovalDraft, BROKER_PATHS, type CreateApprovalResponse, type Sid
 import { verifyJsonl } from '@airlock/contracts/recording';
 import type { ApprovalRequest, ApprovalRequestStatus } from '@airlock/crds';
 import { createLogger } from '@airlock/runtime';
-import { BrokerClient, BrokerError, type BrokerSidecar, SqlClassifier, startBrokerSidecar } from '@airlock/sidecar';
+import { BrokerClient, BrokerCredentialSource, BrokerError, type BrokerSidecar, SqlClassifier, startBrokerSidecar } from '@airlock/sidecar';
 import { runPsql } from '@airlock/testkit';
 import pg from 'pg';
 import { objectPath } from '../kube/client.ts';
@@ -28,6 +28,9 @@ import {
   MASKING_KEY,
   NS,
   SA,
+  SSH_SA,
+  SSH_TARGET,
+  SSH_USER,
   startBrokerCluster,
   type TestPod,
   waitForRequest,
@@ -275,7 +278,9 @@ describe('the sidecar in broker mode', () => {
 });
 
 describe('an operator restart', () => {
-  test('the sidecar keeps its config while the broker is down, re-opens the stream, and hears changes again', async () => {
+  test('the sidecar keeps its config while the broker is down, re-opens the stream, and hears changes again', {
+    timeout: 120_000,
+  }, async () => {
     const before = sidecar?.config.current();
     await cluster.restartBroker();
     assert.equal(sidecar?.config.current(), before, 'the last config stays in force');
@@ -414,6 +419,81 @@ describe('what the broker refuses', () => {
     assert.equal(error.status, 401);
   });
 });
+
+describe('ssh credentials', () => {
+  test('an ssh Target: its Secret’s username and private key, through the route and the sidecar’s credential source', async () => {
+    const pod = await cluster.createPod('build-a', SSH_SA);
+    const client = clientFor(pod.tokenFile);
+    const answer = await client.call('POST', BROKER_PATHS.credentials, { target: SSH_TARGET });
+    assert.deepEqual(answer, { type: 'ssh', username: SSH_USER, privateKey: cluster.sshKey });
+    assert.match(cluster.sshKey, /^-----BEGIN OPENSSH PRIVATE KEY-----\n/, 'the key ssh-keygen wrote');
+    // The config the pod is served names the Target with what the sidecar connects with.
+    const config = await firstConfig(client);
+    assert.deepEqual(
+      config.targets.map((t) => [t.name, t.spec.type]),
+      [[SSH_TARGET, 'ssh']],
+    );
+    const target = config.targets[0];
+    assert.ok(target?.spec.ssh);
+    assert.equal(target.spec.ssh.host, '127.0.0.1');
+    assert.equal(target.spec.ssh.port, 22);
+    assert.match(target.spec.ssh.hostKeys[0] ?? '', /^ssh-ed25519 AAAA/);
+    // As a session of the sidecar asks for them: checked, typed, nothing else.
+    assert.deepEqual(await new BrokerCredentialSource(client).forTarget(target), {
+      type: 'ssh',
+      username: SSH_USER,
+      privateKey: cluster.sshKey,
+    });
+    // This agent does not reach the database.
+    const database = await refusal(client.call('POST', BROKER_PATHS.credentials, { target: 'orders-db' }));
+    assert.equal(database.code, 'Forbidden');
+  });
+
+  test('a Secret with both a key and a password is refused until one goes (read on every request), naming keys, never values', async () => {
+    const pod = await cluster.createPod('build-b', SSH_SA);
+    const client = clientFor(pod.tokenFile);
+    const secret = objectPath(KINDS.secret, NS, `${SSH_TARGET}-creds`);
+    const password = 'hunter2-build-host';
+    await cluster.admin.patch(secret, { stringData: { password } });
+    try {
+      const error = await refusal(client.call('POST', BROKER_PATHS.credentials, { target: SSH_TARGET }));
+      assert.equal(error.code, 'CredentialsUnavailable');
+      assert.equal(error.status, 503);
+      assert.match(
+        error.message,
+        /Secret build-host-creds \(credentials of Target build-host\) has both privateKey and password: remove password/,
+      );
+      assert.ok(!error.message.includes(password));
+      for (const line of cluster.sshKey.split('\n').filter((l) => l.length > 8 && !l.startsWith('-----'))) {
+        assert.ok(!error.message.includes(line), 'the refusal quotes the key');
+      }
+    } finally {
+      await cluster.admin.patch(secret, { data: { password: null } });
+    }
+    const answer = await client.call<{ privateKey?: string; password?: string }>('POST', BROKER_PATHS.credentials, { target: SSH_TARGET });
+    assert.equal(answer.privateKey, cluster.sshKey);
+    assert.equal(answer.password, undefined);
+  });
+});
+
+/** The first config line of the pod's config stream. */
+async function firstConfig(client: BrokerClient): Promise<SidecarConfig> {
+  const controller = new AbortController();
+  let config: SidecarConfig | undefined;
+  await client.stream(
+    BROKER_PATHS.config,
+    (line) => {
+      const parsed = line as { type?: string; config?: SidecarConfig };
+      if (parsed.type === 'config' && parsed.config) {
+        config = parsed.config;
+        controller.abort();
+      }
+    },
+    controller.signal,
+  );
+  assert.ok(config, 'the config stream sent no config');
+  return config;
+}
 
 describe('recordings', () => {
   test('every session of the in-process sidecar arrived at the ingest store, closed and verifiable', async () => {

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { postgresCredentials } from './credentials.ts';
+import type { Target } from '@airlock/crds';
+import type { KubeClient } from '../kube/client.ts';
+import { credentialsFor, postgresCredentials, sshCredentials } from './credentials.ts';
 import { BrokerHttpError } from './http-io.ts';
-import { target } from './testing/objects.ts';
+import { sshTarget, target } from './testing/objects.ts';
+import { keyLines, opensshKey } from './testing/private-keys.ts';
 
 const SECRET = { username: 'app', password: 'hunter2-very-secret' };
 
@@ -37,4 +40,106 @@ test('a missing Secret or key is 503 CredentialsUnavailable naming what is missi
   for (const error of [noSecret, noPassword, noCa]) assert.doesNotMatch(error.message, /hunter2/);
   const { credentialsSecretRef: _, ...spec } = target().spec;
   assert.match(refusal(() => postgresCredentials({ ...target(), spec }, SECRET, undefined)).message, /no spec\.credentialsSecretRef/);
+});
+
+const KEY = opensshKey();
+
+test('ssh: the username and the private key, or the username and the password', () => {
+  assert.deepEqual(sshCredentials(sshTarget(), { username: 'deploy', privateKey: KEY }), {
+    type: 'ssh',
+    username: 'deploy',
+    privateKey: KEY,
+  });
+  assert.deepEqual(sshCredentials(sshTarget(), { username: 'deploy', password: 'hunter2-very-secret' }), {
+    type: 'ssh',
+    username: 'deploy',
+    password: 'hunter2-very-secret',
+  });
+  // An empty value is as good as missing, so it does not make the other one a second login.
+  assert.deepEqual(sshCredentials(sshTarget(), { username: 'deploy', privateKey: KEY, password: '' }), {
+    type: 'ssh',
+    username: 'deploy',
+    privateKey: KEY,
+  });
+  // Other keys of the Secret are not handed out.
+  assert.deepEqual(Object.keys(sshCredentials(sshTarget(), { username: 'deploy', password: 'pw', note: 'x' })).sort(), [
+    'password',
+    'type',
+    'username',
+  ]);
+});
+
+test('ssh: what is missing is named, 503 CredentialsUnavailable, never a value', () => {
+  const cases: readonly [Record<string, string> | undefined, RegExp][] = [
+    [
+      undefined,
+      /Secret build-host-creds \(credentials of Target build-host\) not found: create it with keys username, privateKey or username, password/,
+    ],
+    [{ privateKey: KEY }, /lacks username: add it/],
+    [{ username: 'deploy' }, /lacks privateKey or password: add it/],
+    [{ username: '', password: '' }, /lacks username, and privateKey or password: add them/],
+    [
+      { username: 'deploy', password: 'hunter2-very-secret', privateKey: KEY },
+      /has both privateKey and password: remove password to log in with the key, or privateKey to log in with the password/,
+    ],
+    [
+      { username: 'deploy', privateKey: 'hunter2-very-secret' },
+      /key privateKey of Secret build-host-creds .* is not a usable private key: it is not an unencrypted private key/,
+    ],
+    [{ username: 'deploy', privateKey: opensshKey('aes256-ctr') }, /is not a usable private key: it is encrypted with a passphrase/],
+  ];
+  for (const [secret, expected] of cases) {
+    const error = refusal(() => sshCredentials(sshTarget(), secret));
+    assert.equal(error.code, 'CredentialsUnavailable');
+    assert.equal(error.status, 503);
+    assert.match(error.message, expected);
+    assert.doesNotMatch(error.message, /hunter2/);
+    for (const line of [...keyLines(KEY), ...keyLines(opensshKey('aes256-ctr'))]) assert.ok(!error.message.includes(line), error.message);
+  }
+  const { credentialsSecretRef: _, ...spec } = sshTarget().spec;
+  assert.match(
+    refusal(() => sshCredentials({ ...sshTarget(), spec }, { username: 'deploy', password: 'pw' })).message,
+    /Target build-host has no spec\.credentialsSecretRef: name a Secret with keys username, privateKey or username, password/,
+  );
+});
+
+/** A KubeClient that answers GETs of Secrets from memory, base64 as the API server sends them. */
+function secrets(data: Readonly<Record<string, Record<string, string>>>): { client: KubeClient; reads: string[] } {
+  const reads: string[] = [];
+  const client = {
+    get: async (path: string) => {
+      reads.push(path);
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      const found = data[name];
+      if (found === undefined) throw new Error(`this fake has no Secret ${name}`);
+      return { data: Object.fromEntries(Object.entries(found).map(([key, value]) => [key, Buffer.from(value).toString('base64')])) };
+    },
+  };
+  return { client: client as unknown as KubeClient, reads };
+}
+
+test("credentialsFor reads the Target's Secret and builds the credentials of its type", async () => {
+  const { client } = secrets({ 'orders-db-creds': SECRET, 'build-host-creds': { username: 'deploy', privateKey: KEY } });
+  assert.deepEqual(await credentialsFor(client, 'agents', target()), { type: 'postgres', ...SECRET });
+  assert.deepEqual(await credentialsFor(client, 'agents', sshTarget()), { type: 'ssh', username: 'deploy', privateKey: KEY });
+});
+
+test('credentialsFor: a type this version does not serve gets 400 Invalid and no Secret is read', async () => {
+  const { client, reads } = secrets({ 'wiki-creds': { token: 't0ken-value' } });
+  const wiki: Target = {
+    ...target('wiki'),
+    spec: {
+      type: 'http',
+      localPort: 8080,
+      http: { url: 'https://wiki.example', auth: { type: 'bearer' } },
+      credentialsSecretRef: { name: 'wiki-creds' },
+    },
+  };
+  await assert.rejects(credentialsFor(client, 'agents', wiki), (error: unknown) => {
+    assert.ok(error instanceof BrokerHttpError);
+    assert.equal(error.code, 'Invalid');
+    assert.match(error.message, /Target wiki is of type http; this broker serves postgres, ssh credentials only/);
+    return true;
+  });
+  assert.deepEqual(reads, []);
 });

@@ -1,44 +1,76 @@
 /**
  * Target credentials, just in time: only for a target the pod reaches, read from the Target's
  * Secret for every request (a rotated password is served at once), never logged, never in an
- * error message (a missing key is named, a value never).
+ * error message (a missing key is named, a value never). One builder per served type, chosen by
+ * an exhaustive switch: a Target type without a case does not compile, a type the facts do not
+ * mark served gets nothing.
  */
 
 import type { CredentialsResponse } from '@airlock/contracts/broker';
-import { SERVED_TARGET_TYPES, TARGET_TYPE_FACTS } from '@airlock/contracts/targets';
+import {
+  conflictingKeys,
+  type PostgresTargetCredentials,
+  SERVED_TARGET_TYPES,
+  type SshTargetCredentials,
+  TARGET_TYPE_FACTS,
+} from '@airlock/contracts/targets';
 import type { Target } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
 import { BrokerHttpError } from './http-io.ts';
+import { privateKeyProblem } from './private-key-block.ts';
 import { readSecret } from './secrets.ts';
+
+type SecretData = Readonly<Record<string, string>>;
+
+/** A key counts only with a value: an empty one is as good as missing. */
+const has = (secret: SecretData, key: string): boolean => secret[key] !== undefined && secret[key] !== '';
+
+/** The alternatives of keys, as whoever writes the Secret reads them: `username, password`; `username, privateKey or username, password`. */
+const keyAlternatives = (target: Target): string =>
+  TARGET_TYPE_FACTS[target.spec.type]
+    .credentialKeys(target.spec)
+    .map((keys) => keys.join(', '))
+    .join(' or ');
+
+/** The Secret's data, or the refusal that says which Secret is missing and what to put in it. */
+function secretOf(target: Target, secret: SecretData | undefined): { readonly ref: string; readonly data: SecretData } {
+  const name = target.metadata.name ?? '';
+  const ref = target.spec.credentialsSecretRef;
+  if (!ref) {
+    throw new BrokerHttpError(
+      'CredentialsUnavailable',
+      `Target ${name} has no spec.credentialsSecretRef: name a Secret with keys ${keyAlternatives(target)}`,
+    );
+  }
+  if (secret === undefined) {
+    throw new BrokerHttpError(
+      'CredentialsUnavailable',
+      `Secret ${ref.name} (credentials of Target ${name}) not found: create it with keys ${keyAlternatives(target)}`,
+    );
+  }
+  return { ref: ref.name, data: secret };
+}
+
+function lacks(target: Target, ref: string, missing: readonly string[], what = 'add the missing keys'): BrokerHttpError {
+  const keys = missing.some((key) => key.includes(' or ')) ? missing.join(', and ') : missing.join(', ');
+  return new BrokerHttpError(
+    'CredentialsUnavailable',
+    `Secret ${ref} (credentials of Target ${target.metadata.name ?? ''}) lacks ${keys}: ${what}`,
+  );
+}
 
 /** The credentials of a postgres Target from its Secrets' data: pure, so what is missing is named the same way everywhere. */
 export function postgresCredentials(
   target: Target,
-  secret: Readonly<Record<string, string>> | undefined,
-  ca: { readonly data: Readonly<Record<string, string>> | undefined; readonly name: string; readonly key: string } | undefined,
-): CredentialsResponse {
+  secret: SecretData | undefined,
+  ca: { readonly data: SecretData | undefined; readonly name: string; readonly key: string } | undefined,
+): PostgresTargetCredentials {
   const name = target.metadata.name ?? '';
-  const ref = target.spec.credentialsSecretRef;
+  const { ref, data } = secretOf(target, secret);
   // One alternative for postgres: username and password.
   const keys = TARGET_TYPE_FACTS.postgres.credentialKeys(target.spec)[0] ?? [];
-  if (!ref)
-    throw new BrokerHttpError(
-      'CredentialsUnavailable',
-      `Target ${name} has no spec.credentialsSecretRef: name a Secret with keys ${keys.join(', ')}`,
-    );
-  if (secret === undefined) {
-    throw new BrokerHttpError(
-      'CredentialsUnavailable',
-      `Secret ${ref.name} (credentials of Target ${name}) not found: create it with keys ${keys.join(', ')}`,
-    );
-  }
-  const missing = keys.filter((key) => secret[key] === undefined || secret[key] === '');
-  if (missing.length > 0) {
-    throw new BrokerHttpError(
-      'CredentialsUnavailable',
-      `Secret ${ref.name} (credentials of Target ${name}) lacks ${missing.join(', ')}: add the missing keys`,
-    );
-  }
+  const missing = keys.filter((key) => !has(data, key));
+  if (missing.length > 0) throw lacks(target, ref, missing);
   let caBundle: string | undefined;
   if (ca) {
     caBundle = ca.data?.[ca.key];
@@ -53,25 +85,73 @@ export function postgresCredentials(
   }
   return {
     type: 'postgres',
-    username: secret.username as string,
-    password: secret.password as string,
+    username: data.username as string,
+    password: data.password as string,
     ...(caBundle !== undefined ? { caBundle } : {}),
   };
 }
 
-export async function credentialsFor(client: KubeClient, namespace: string, target: Target): Promise<CredentialsResponse> {
-  // Only postgres credentials have a response shape (CredentialsResponse) today.
-  if (target.spec.type !== 'postgres' || !TARGET_TYPE_FACTS[target.spec.type].served) {
+/**
+ * The credentials of an ssh Target from its Secret's data: the username and exactly one of
+ * privateKey or password (with both, which one the sidecar logs in with would be a guess). A
+ * privateKey must be one unencrypted key block (private-key-block.ts). Pure, like postgresCredentials.
+ */
+export function sshCredentials(target: Target, secret: SecretData | undefined): SshTargetCredentials {
+  const { ref, data } = secretOf(target, secret);
+  const login = ['privateKey', 'password'].filter((key) => has(data, key));
+  const missing = [...(has(data, 'username') ? [] : ['username']), ...(login.length === 0 ? ['privateKey or password'] : [])];
+  if (missing.length > 0)
+    throw lacks(target, ref, missing, `add ${missing.length === 1 ? 'it' : 'them'} (the sidecar logs in with the key or the password)`);
+  const both = conflictingKeys('ssh', login);
+  if (both !== undefined) {
     throw new BrokerHttpError(
-      'Invalid',
-      `Target ${target.metadata.name} is of type ${target.spec.type}; this broker serves ${SERVED_TARGET_TYPES.join(', ')} credentials only`,
+      'CredentialsUnavailable',
+      `Secret ${ref} (credentials of Target ${target.metadata.name ?? ''}) has both ${both.join(' and ')}: remove password to log in with the key, or privateKey to log in with the password`,
     );
   }
+  const username = data.username as string;
+  if (data.privateKey === undefined || data.privateKey === '') return { type: 'ssh', username, password: data.password as string };
+  const problem = privateKeyProblem(data.privateKey);
+  if (problem !== undefined) {
+    throw new BrokerHttpError(
+      'CredentialsUnavailable',
+      `key privateKey of Secret ${ref} (credentials of Target ${target.metadata.name ?? ''}) is not a usable private key: ${problem}`,
+    );
+  }
+  return { type: 'ssh', username, privateKey: data.privateKey };
+}
+
+function notServed(target: Target): BrokerHttpError {
+  return new BrokerHttpError(
+    'Invalid',
+    `Target ${target.metadata.name} is of type ${target.spec.type}; this broker serves ${SERVED_TARGET_TYPES.join(', ')} credentials only`,
+  );
+}
+
+export async function credentialsFor(client: KubeClient, namespace: string, target: Target): Promise<CredentialsResponse> {
+  const type = target.spec.type;
+  // A type the facts do not mark served gets nothing, even if a case below could build it.
+  if (!TARGET_TYPE_FACTS[type].served) throw notServed(target);
   const ref = target.spec.credentialsSecretRef;
-  const caRef = target.spec.postgres?.tls?.caSecretRef;
-  const [secret, caData] = await Promise.all([
-    ref ? readSecret(client, namespace, ref.name) : Promise.resolve(undefined),
-    caRef ? readSecret(client, namespace, caRef.name) : Promise.resolve(undefined),
-  ]);
-  return postgresCredentials(target, secret, caRef ? { data: caData, name: caRef.name, key: caRef.key } : undefined);
+  const readCredentials = () => (ref ? readSecret(client, namespace, ref.name) : Promise.resolve(undefined));
+  switch (type) {
+    case 'postgres': {
+      const caRef = target.spec.postgres?.tls?.caSecretRef;
+      const [secret, caData] = await Promise.all([
+        readCredentials(),
+        caRef ? readSecret(client, namespace, caRef.name) : Promise.resolve(undefined),
+      ]);
+      return postgresCredentials(target, secret, caRef ? { data: caData, name: caRef.name, key: caRef.key } : undefined);
+    }
+    case 'ssh':
+      return sshCredentials(target, await readCredentials());
+    case 'http':
+    case 'kubernetes':
+      throw notServed(target);
+    default: {
+      // A new Target type fails to compile here until it has a case.
+      const unhandled: never = type;
+      throw new BrokerHttpError('Invalid', `Target ${target.metadata.name} is of type ${String(unhandled)}, which has no credentials`);
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildSidecarConfig, neededHashKeys } from './sidecar-config.ts';
-import { identity, NS, POD, policy, READS_ALLOWED, target } from './testing/objects.ts';
+import { identity, NS, POD, policy, READS_ALLOWED, sshTarget, target } from './testing/objects.ts';
 
 const KEY = 'a-masking-key-of-at-least-32-bytes!!';
 
@@ -88,4 +88,46 @@ test('masking keys: served with the policy that names them; a policy whose key S
     ['without-key'],
   );
   assert.match(withheld[0]?.errors[0]?.message ?? '', /Secret absent not found/);
+});
+
+test('an ssh target carries what the sidecar connects with: host, port and the pinned host keys; its policies come with it', () => {
+  const hostPolicy = policy('build-hosts', {
+    targets: { types: ['ssh'] },
+    rules: [
+      { name: 'reads', match: { ssh: { programs: ['ls', 'cat', 'df'] } }, action: 'allow' },
+      { name: 'restarts', match: { ssh: { programs: ['systemctl'], arguments: ['restart *'] } }, action: 'requireApproval' },
+      { name: 'no-rm', match: { ssh: { programs: ['rm'] } }, action: 'deny' },
+    ],
+    defaultAction: 'deny',
+    approval: { approvers: { groups: ['ops'] } },
+  });
+  const inputs = {
+    pod: POD,
+    policies: [hostPolicy, policy('databases', { ...READS_ALLOWED, targets: { types: ['postgres'] } })],
+    hashKeys: new Map(),
+  };
+  const { config, withheld } = buildSidecarConfig({
+    ...inputs,
+    identity: identity('ci', ['orders-db', 'build-host']),
+    targets: [target(), sshTarget()],
+  });
+  assert.deepEqual(withheld, []);
+  const ssh = config.targets.find((t) => t.name === 'build-host');
+  assert.deepEqual(ssh?.spec.ssh, {
+    host: 'build-01.example',
+    port: 22,
+    hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHa5mW4sRyO7nQ0pXJfVZbkYx3k0pXl9Yv1n1qX2n3Yb'],
+  });
+  assert.equal(ssh?.spec.type, 'ssh');
+  assert.deepEqual(
+    config.policies.map((p) => p.name),
+    ['build-hosts', 'databases'],
+  );
+  assert.deepEqual(config.policies[0]?.spec, hostPolicy.spec);
+  // A pod without the ssh target is not told about the ssh policy.
+  const dbOnly = buildSidecarConfig({ ...inputs, identity: identity(), targets: [target()] });
+  assert.deepEqual(
+    dbOnly.config.policies.map((p) => p.name),
+    ['databases'],
+  );
 });

@@ -120,7 +120,7 @@ test('a rule for a protocol none of the selected Targets speaks', () => {
   assert.match(messageOf({ rules: [rule('r', 'deny', { http: {} })] }, 'NoTargetForProtocol', []), /it selects no Target/);
 });
 
-test('the example prod-databases policy has no warnings with the example Targets', () => {
+test('the example policies have no warnings with the example Targets', () => {
   const docs = exampleDocuments().map((e) => e.doc);
   const targets = docs.filter((d) => d.kind === 'Target') as unknown as Target[];
   const policies = docs.filter((d) => d.kind === 'ApprovalPolicy') as unknown as ApprovalPolicy[];

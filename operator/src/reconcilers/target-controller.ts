@@ -1,5 +1,6 @@
 /**
- * Reconciles Targets: Ready when the credentials Secret exists with the keys the type needs.
+ * Reconciles Targets: Ready when the credentials Secret exists with the keys the type needs (and
+ * not two keys of which the type logs in with one).
  * The operator may only `get` Secrets (no list/watch: it must not cache every Secret in the
  * cluster), so a Target that is not Ready is looked at again on a timer, and a Ready one less often.
  */
@@ -41,8 +42,8 @@ export function targetReconciler(deps: TargetReconcilerDeps): ReconcileFunction 
   };
 }
 
-/** Key names only: readiness never needs the values. */
+/** Key names only: readiness never needs the values. A key with an empty value is left out: the broker treats it as missing. */
 async function keysOf(client: KubeClient, namespace: string, name: string): Promise<SecretKeys> {
   const data = await readSecret(client, namespace, name);
-  return data === undefined ? { found: false } : { found: true, keys: Object.keys(data) };
+  return data === undefined ? { found: false } : { found: true, keys: Object.keys(data).filter((key) => data[key] !== '') };
 }

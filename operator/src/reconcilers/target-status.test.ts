@@ -30,14 +30,29 @@ test('a postgres target is Ready only with username and password in its Secret',
   assert.equal(endpointText(pg()), 'postgres://db.example:5432/orders');
 });
 
-test('ssh accepts a key or a password; http without auth needs no Secret', () => {
+test('ssh accepts a key or a password, not both; http without auth needs no Secret', () => {
   const ssh: Target = {
     ...pg(),
     spec: { type: 'ssh', localPort: 2222, ssh: { host: 'h', hostKeys: ['ssh-ed25519 AAAA'] }, credentialsSecretRef: { name: 's' } },
   };
-  assert.equal(targetReadiness(ssh, { found: true, keys: ['username', 'password'] }).ready, true);
+  const password = targetReadiness(ssh, { found: true, keys: ['username', 'password'] });
+  assert.deepEqual(password, { ready: true, reason: 'CredentialsPresent', message: 'Secret s has the keys an ssh target needs.' });
   assert.equal(targetReadiness(ssh, { found: true, keys: ['username', 'privateKey'] }).ready, true);
   assert.match(targetReadiness(ssh, { found: true, keys: ['password'] }).message, /lacks key username/);
+  const neither = targetReadiness(ssh, { found: true, keys: ['username'] });
+  assert.equal(neither.reason, 'KeysMissing');
+  assert.match(neither.message, /^Secret s lacks key privateKey \(or one of: username\+privateKey, username\+password\)$/);
+  const absent = targetReadiness(ssh, { found: false });
+  assert.equal(absent.reason, 'SecretNotFound');
+  assert.match(absent.message, /create it with keys username, privateKey or username, password$/);
+  const both = targetReadiness(ssh, { found: true, keys: ['username', 'privateKey', 'password'] });
+  assert.deepEqual(both, {
+    ready: false,
+    reason: 'KeysConflict',
+    message: 'Secret s has keys privateKey and password, and an ssh target logs in with exactly one of them: remove the other',
+  });
+  // Only ssh has exclusive keys: a postgres Secret may hold whatever else it likes.
+  assert.equal(targetReadiness(pg(), { found: true, keys: ['username', 'password', 'privateKey'] }).ready, true);
   const http: Target = { ...pg(), spec: { type: 'http', localPort: 8080, http: { url: 'http://svc' } } };
   assert.equal(targetReadiness(http, undefined).reason, 'NoCredentialsNeeded');
 });

@@ -1,15 +1,18 @@
 /**
  * Target readiness as a pure function of the Target and what its credentials Secret holds
- * (key names only: the reconciler never passes values here).
+ * (key names only: the reconciler never passes values here, and leaves out keys whose value is
+ * empty, which the broker treats as missing). Ready means the broker can hand out credentials
+ * built from the keys: one complete alternative, and at most one of each group of exclusive keys
+ * (an ssh Secret with both privateKey and password is refused by the broker, so it is not Ready).
  */
-import { TARGET_TYPE_FACTS } from '@airlock/contracts/targets';
+import { conflictingKeys, TARGET_TYPE_FACTS } from '@airlock/contracts/targets';
 import type { Target } from '@airlock/crds';
 
 export type SecretKeys = { readonly found: false } | { readonly found: true; readonly keys: readonly string[] };
 
 export interface TargetReadiness {
   readonly ready: boolean;
-  readonly reason: 'CredentialsPresent' | 'NoCredentialsNeeded' | 'SecretNotFound' | 'KeysMissing' | 'CASecretNotFound';
+  readonly reason: 'CredentialsPresent' | 'NoCredentialsNeeded' | 'SecretNotFound' | 'KeysMissing' | 'KeysConflict' | 'CASecretNotFound';
   readonly message: string;
 }
 
@@ -17,6 +20,9 @@ export interface TargetReadiness {
 export function requiredKeys(target: Target): readonly (readonly string[])[] {
   return TARGET_TYPE_FACTS[target.spec.type].credentialKeys(target.spec);
 }
+
+/** `a postgres target`, `an ssh target`: the article as the type is read aloud. */
+const aTarget = (type: Target['spec']['type']): string => `${type === 'ssh' || type === 'http' ? 'an' : 'a'} ${type} target`;
 
 export function endpointText(target: Target): string {
   return TARGET_TYPE_FACTS[target.spec.type].endpoint(target.spec);
@@ -43,8 +49,16 @@ export function targetReadiness(target: Target, credentials: SecretKeys | undefi
     };
   }
   const have = new Set(credentials.keys);
+  const conflict = conflictingKeys(target.spec.type, have);
+  if (conflict !== undefined) {
+    return {
+      ready: false,
+      reason: 'KeysConflict',
+      message: `Secret ${ref.name} has keys ${conflict.join(' and ')}, and ${aTarget(target.spec.type)} logs in with exactly one of them: remove the other`,
+    };
+  }
   if (alternatives.some((keys) => keys.every((key) => have.has(key)))) {
-    return { ready: true, reason: 'CredentialsPresent', message: `Secret ${ref.name} has the keys a ${target.spec.type} target needs.` };
+    return { ready: true, reason: 'CredentialsPresent', message: `Secret ${ref.name} has the keys ${aTarget(target.spec.type)} needs.` };
   }
   const closest = [...alternatives].sort((a, b) => a.filter((k) => !have.has(k)).length - b.filter((k) => !have.has(k)).length)[0]!;
   const missing = closest.filter((key) => !have.has(key));

@@ -169,6 +169,19 @@ describe('planInjection: targets', () => {
     ]);
   });
 
+  test('an ssh host only: its URL names the sidecar port, and no database or kubeconfig variables come with it', () => {
+    const operator = identity('operator', 'operator', ['bastion', 'build-host']);
+    const buildHost = target('build-host', 'ssh', 2200);
+    const pod = agentPod({ serviceAccount: 'operator' });
+    const result = patched(planInjection(pod, NS, catalog([operator], [BASTION, buildHost]), SETTINGS), pod);
+    const env = envOf(container(result, 'agent'));
+    assert.equal(env.AIRLOCK_BASTION_URL, 'ssh://127.0.0.1:2222');
+    assert.equal(env.AIRLOCK_BUILD_HOST_URL, 'ssh://127.0.0.1:2200');
+    for (const name of ['PGHOST', 'PGPORT', 'PGSSLMODE', 'KUBECONFIG']) assert.equal(env[name], undefined, name);
+    assert.ok(!result.spec?.volumes?.some((v) => v.name === 'airlock-config'), 'no config volume for ssh');
+    assert.deepEqual(JSON.parse(result.metadata?.annotations?.['airlock.dev/injected'] ?? '{}').targets, ['bastion', 'build-host']);
+  });
+
   test('two databases: no PGHOST (which one would it be?), a URL for each', () => {
     const both = identity('migrator', 'migrator', ['orders-db', 'billing-db']);
     const pod = agentPod();

@@ -1,29 +1,84 @@
-/** Target credentials from the broker, fetched for every upstream connection and never kept or logged. */
+/**
+ * Target credentials from the broker, fetched for every upstream connection and never kept or
+ * logged. The answer is checked field by field before a protocol sees it: it must be the
+ * credentials of the target's own type, complete, with nothing ambiguous (an ssh answer with both
+ * a key and a password), or the connection fails closed with BadResponse. A refusal names the
+ * field, never its value.
+ */
 
-import { BROKER_PATHS, type CredentialsRequest, type CredentialsResponse } from '@airlock/contracts/broker';
+import { BROKER_PATHS, type CredentialsRequest } from '@airlock/contracts/broker';
+import { TARGET_TYPES } from '@airlock/contracts/targets';
 import type { CredentialSource, TargetConfig, TargetCredentials } from '../core/ports.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
 
-export class BrokerCredentialSource implements CredentialSource {
-  readonly #client: BrokerClient;
+type Fields = Readonly<Record<string, unknown>>;
 
-  constructor(client: BrokerClient) {
+const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The credentials the broker's answer holds for `target`; throws BrokerError BadResponse when it holds anything else. */
+export function checkedCredentials(target: TargetConfig, response: unknown): TargetCredentials {
+  const type = target.spec.type;
+  const bad = (what: string) =>
+    new BrokerError('BadResponse', `the broker did not send ${type} credentials for target ${target.name}: ${what}`);
+  if (!isFields(response)) throw bad('the answer is not a JSON object');
+  if (response.type !== type) {
+    const sent = TARGET_TYPES.find((known) => known === response.type);
+    throw bad(sent === undefined ? 'the answer has no known type' : `the answer is of type ${sent}`);
+  }
+  /** A non-empty string, or undefined when absent; anything else is refused. */
+  const optional = (key: string): string | undefined => {
+    const value = response[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value === '') throw bad(`${key} is not a non-empty string`);
+    return value;
+  };
+  const required = (key: string): string => {
+    const value = optional(key);
+    if (value === undefined) throw bad(`${key} is missing`);
+    return value;
+  };
+  switch (type) {
+    case 'postgres': {
+      const caBundle = optional('caBundle');
+      return {
+        type,
+        username: required('username'),
+        password: required('password'),
+        ...(caBundle !== undefined ? { caBundle } : {}),
+      };
+    }
+    case 'ssh': {
+      const username = required('username');
+      const privateKey = optional('privateKey');
+      const password = optional('password');
+      if (privateKey !== undefined && password !== undefined)
+        throw bad('it has both privateKey and password, and the sidecar logs in with one');
+      if (privateKey !== undefined) return { type, username, privateKey };
+      if (password !== undefined) return { type, username, password };
+      throw bad('it has neither privateKey nor password');
+    }
+    case 'http':
+    case 'kubernetes':
+      throw bad(`this sidecar takes no ${type} credentials`);
+    default: {
+      // A new Target type fails to compile here until it has a case.
+      const unhandled: never = type;
+      throw bad(`this sidecar takes no ${String(unhandled)} credentials`);
+    }
+  }
+}
+
+export class BrokerCredentialSource implements CredentialSource {
+  readonly #client: Pick<BrokerClient, 'call'>;
+
+  constructor(client: Pick<BrokerClient, 'call'>) {
     this.#client = client;
   }
 
   async forTarget(target: TargetConfig): Promise<TargetCredentials> {
     const request: CredentialsRequest = { target: target.name };
-    const response = await this.#client.call<CredentialsResponse>('POST', BROKER_PATHS.credentials, request, { idempotent: true });
-    // The broker serves postgres credentials only (CredentialsResponse); a new target type adds its case here.
-    if (response?.type !== 'postgres' || typeof response.username !== 'string' || typeof response.password !== 'string') {
-      throw new BrokerError('BadResponse', `the broker did not send ${target.spec.type} credentials for target ${target.name}`);
-    }
-    return {
-      type: 'postgres',
-      username: response.username,
-      password: response.password,
-      ...(typeof response.caBundle === 'string' ? { caBundle: response.caBundle } : {}),
-    };
+    const response = await this.#client.call<unknown>('POST', BROKER_PATHS.credentials, request, { idempotent: true });
+    return checkedCredentials(target, response);
   }
 }

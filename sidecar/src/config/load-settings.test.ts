@@ -78,3 +78,43 @@ test('a postgres target without credentials is refused', () => {
   (doc.controlPlane.static as { credentials: Record<string, unknown> }).credentials = {};
   assert.deepEqual(issuesOf(doc), ['controlPlane.static.credentials.orders-db: required: credentials for postgres target orders-db']);
 });
+
+const sshTarget = {
+  apiVersion: 'airlock.dev/v1alpha1',
+  kind: 'Target',
+  metadata: { name: 'build-host', namespace: 'agents' },
+  spec: {
+    type: 'ssh',
+    localPort: 2222,
+    ssh: { host: 'build-01', hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample'] },
+    credentialsSecretRef: { name: 'build-host-credentials' },
+  },
+};
+
+test('credentials fit their target type: postgres a password, ssh a private key or a password', () => {
+  const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+  const withSsh = (credentials: Record<string, unknown>) => {
+    const doc = valid();
+    (doc.controlPlane.static as { targets: unknown[] }).targets = [target, sshTarget];
+    (doc.controlPlane.static as { credentials: Record<string, unknown> }).credentials = credentials;
+    return doc;
+  };
+  const pg = { username: 'u', password: 'p' };
+  const loaded = parseSettings(withSsh({ 'orders-db': pg, 'build-host': { username: 'deploy', privateKey: KEY } }));
+  assert.deepEqual(loaded.credentials['build-host'], { username: 'deploy', privateKey: KEY });
+  assert.deepEqual(
+    parseSettings(withSsh({ 'orders-db': pg, 'build-host': { username: 'deploy', password: 'pw' } })).config.targets.length,
+    2,
+  );
+  const issues = (credentials: Record<string, unknown>) => issuesOf(withSsh({ 'orders-db': pg, ...credentials }));
+  assert.deepEqual(issues({}), ['controlPlane.static.credentials.build-host: required: credentials for ssh target build-host']);
+  assert.deepEqual(issues({ 'build-host': { username: 'deploy' } }), [
+    'controlPlane.static.credentials.build-host: an ssh target needs privateKey or password',
+  ]);
+  assert.deepEqual(issues({ 'build-host': { username: 'deploy', privateKey: KEY, password: 'pw' } }), [
+    'controlPlane.static.credentials.build-host: set privateKey or password, not both',
+  ]);
+  assert.deepEqual(issues({ 'orders-db': { username: 'u' }, 'build-host': { username: 'deploy', password: 'pw' } }), [
+    'controlPlane.static.credentials.orders-db: a postgres target needs password',
+  ]);
+});

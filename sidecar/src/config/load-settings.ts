@@ -9,6 +9,7 @@ import { AirlockValidator, type ApprovalPolicy, formatIssues, type Target, type 
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import type { PolicyConfig, SidecarConfig, TargetConfig } from '../core/ports.ts';
+import { typedCredentials } from '../in-process/static-credentials.ts';
 import { SETTINGS_SCHEMA, type SidecarSettings } from './sidecar-config.ts';
 
 export class SettingsError extends Error {
@@ -91,14 +92,17 @@ export function parseSettings(document: unknown, source = 'settings'): LoadedSet
       spec: result.value.spec,
     });
   });
-  // A target of a type this sidecar serves is listened for, and its sessions need credentials.
+  // A target of a type this sidecar serves is listened for, and its sessions need credentials of its type.
   for (const target of targets) {
-    if (TARGET_TYPE_FACTS[target.spec.type].served && !plane.credentials[target.name]) {
-      issues.push({
-        path: `controlPlane.static.credentials.${target.name}`,
-        message: `required: credentials for ${target.spec.type} target ${target.name}`,
-      });
+    if (!TARGET_TYPE_FACTS[target.spec.type].served) continue;
+    const path = `controlPlane.static.credentials.${target.name}`;
+    const entry = plane.credentials[target.name];
+    if (!entry) {
+      issues.push({ path, message: `required: credentials for ${target.spec.type} target ${target.name}` });
+      continue;
     }
+    const typed = typedCredentials(target.spec.type, entry);
+    if ('problem' in typed) issues.push({ path, message: typed.problem });
   }
   if (issues.length > 0) throw new SettingsError(source, issues);
   const principal = plane.principal;

@@ -5,6 +5,7 @@
  */
 
 import { DEFAULT_SHUTDOWN_GRACE_MS, MAX_SHUTDOWN_GRACE_MS } from '@airlock/contracts/sidecar-process';
+import type { StaticCredentials } from '../in-process/static-credentials.ts';
 import { DEFAULT_PG_LIMITS, type PgLimits } from '../protocols/postgres/limits/pg-limits.ts';
 
 export interface SidecarSettings {
@@ -34,8 +35,11 @@ export interface StaticControlPlane {
   readonly targets: readonly unknown[];
   /** ApprovalPolicy objects, as applied to the cluster. */
   readonly policies: readonly unknown[];
-  /** Credentials by target name. Static mode only: with the operator, credentials are fetched just in time. */
-  readonly credentials: Readonly<Record<string, { readonly username: string; readonly password: string; readonly caBundle?: string }>>;
+  /**
+   * Credentials by target name: postgres username and password (and caBundle), ssh username and
+   * privateKey or password. Static mode only: with the operator, credentials are fetched just in time.
+   */
+  readonly credentials: Readonly<Record<string, StaticCredentials>>;
   /** Masking hash keys by `<secret>/<key>`. */
   readonly maskingKeys?: Readonly<Record<string, string>>;
   /** When set, agents must send one of these tokens as their password. */
@@ -123,10 +127,11 @@ export const SETTINGS_SCHEMA = {
               additionalProperties: {
                 type: 'object',
                 additionalProperties: false,
-                required: ['username', 'password'],
+                required: ['username'],
                 properties: {
                   username: str(),
                   password: { type: 'string', maxLength: 4096 },
+                  privateKey: { type: 'string', minLength: 1, maxLength: 64 * 1024 },
                   caBundle: { type: 'string', maxLength: 1024 * 1024 },
                 },
               },

@@ -4,12 +4,13 @@
  */
 import { AirlockValidator } from '@airlock/crds';
 import { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
+import { analyzeCommandLine, ShellParser } from '../protocols/ssh/shell/index.ts';
 import { parseArguments } from './arguments.ts';
 import { EXIT_CODES, PolicyTestError } from './errors.ts';
 import { errorJson, reportJson } from './format-json.ts';
 import { formatProblems, formatReport } from './format-text.ts';
 import { loadSuites } from './load-suites.ts';
-import { runSuites } from './run-suite.ts';
+import { type CommandLineReader, runSuites } from './run-suite.ts';
 import { USAGE } from './usage.ts';
 
 export interface Output {
@@ -26,7 +27,9 @@ export async function policyTest(argv: readonly string[], out: { readonly stdout
     }
     json = command.output === 'json';
     const suites = await loadSuites(command.paths, new AirlockValidator());
-    const report = runSuites(suites, await SqlClassifier.create());
+    // The shell parser takes a few hundred milliseconds to load: only when a case needs it.
+    const hasSsh = suites.some((suite) => suite.cases.some((testCase) => testCase.ssh !== undefined));
+    const report = runSuites(suites, { sql: await SqlClassifier.create(), ...(hasSsh ? { ssh: shellReader() } : {}) });
     out.stdout.write(json ? reportJson(report) : formatReport(report));
     return report.failed === 0 ? EXIT_CODES.Passed : EXIT_CODES.Failed;
   } catch (error) {
@@ -41,4 +44,9 @@ export async function policyTest(argv: readonly string[], out: { readonly stdout
     else out.stderr.write(`error (${error.code}): ${error.message}\n`);
     return error.exitCode;
   }
+}
+
+function shellReader(): CommandLineReader {
+  const parser = ShellParser.load();
+  return { analyze: (text) => analyzeCommandLine(parser, text) };
 }

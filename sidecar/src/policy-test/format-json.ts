@@ -18,7 +18,9 @@ const decisionJson = (decision: Decision) => ({
 const caseJson = (outcome: CaseOutcome) => ({
   name: outcome.testCase.name,
   line: outcome.testCase.line,
-  sql: outcome.testCase.sql,
+  protocol: outcome.testCase.ssh !== undefined ? 'ssh' : 'sql',
+  sql: outcome.testCase.sql ?? null,
+  ssh: outcome.testCase.ssh ?? null,
   passed: outcome.passed,
   expected: {
     action: outcome.testCase.expect,
@@ -35,7 +37,8 @@ const caseJson = (outcome: CaseOutcome) => ({
   },
   applicablePolicies: outcome.applicable,
   decision: decisionJson(outcome.decision),
-  decidingStatement: outcome.deciding ?? null,
+  decidingStatement: outcome.testCase.sql !== undefined ? (outcome.deciding ?? null) : null,
+  decidingCommand: outcome.testCase.ssh !== undefined ? (outcome.deciding ?? null) : null,
   statements: outcome.statements.map(({ statement, decision }) => ({
     text: statement.text,
     kinds: statement.kinds,
@@ -44,6 +47,16 @@ const caseJson = (outcome: CaseOutcome) => ({
     functions: statement.functions,
     writesWithoutWhere: statement.writesWithoutWhere,
     unknownReason: statement.unknownReason ?? null,
+    decision: decisionJson(decision),
+  })),
+  // Text the shell fills in at run time is U+FFFC (SHELL_DYNAMIC in @airlock/contracts/policy).
+  commands: outcome.commands.map(({ command, decision }) => ({
+    program: command.program ?? null,
+    arguments: command.program === undefined ? null : (command.arguments ?? ''),
+    writes: command.writes,
+    runAs: command.runAs ?? null,
+    kinds: command.kinds,
+    unknownReason: command.unknownReason ?? null,
     decision: decisionJson(decision),
   })),
 });

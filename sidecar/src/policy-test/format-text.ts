@@ -1,9 +1,10 @@
 /**
- * The report for people: one block per case with ✓ or ✗, what the classifier saw, which policy
+ * The report for people: one block per case with ✓ or ✗, what the classifier (sql) or the shell
+ * analysis (ssh: each program of the command line) saw, which policy
  * and rule decided and why (the sentence the agent would get), then the failures with their
  * file:line. A ✗ line says what was expected and what came instead, so a CI log is enough.
  */
-import type { Decision } from '@airlock/contracts/policy';
+import { type Decision, SHELL_DYNAMIC, type SshFacts } from '@airlock/contracts/policy';
 import type { StatementClassification } from '../protocols/postgres/sql/classification.ts';
 import { describeProblem, type InputProblem } from './errors.ts';
 import type { ResolvedCase } from './resolve-suite.ts';
@@ -29,6 +30,18 @@ function classificationLine(statement: StatementClassification): string {
   return parts.join('  ');
 }
 
+/** Text the shell fills in at run time, as a reader sees it. */
+const shown = (text: string): string => text.replaceAll(SHELL_DYNAMIC, '<run-time>');
+
+function commandLine(command: SshFacts): string {
+  const parts = [`program: ${command.program === undefined ? '-' : shown(command.program)}`];
+  if (command.program !== undefined) parts.push(`arguments: ${command.arguments ? shown(command.arguments) : '-'}`);
+  if (command.writes.length > 0) parts.push(`writes: ${command.writes.map(shown).join(', ')}`);
+  if (command.runAs !== undefined) parts.push(`as user: ${shown(command.runAs)}`);
+  if (command.unknownReason !== undefined) parts.push(`unknown because: ${command.unknownReason}`);
+  return parts.join('  ');
+}
+
 function decisionLine(decision: Decision): string {
   const audit = decision.audit.map(
     (v) => `audit: ApprovalPolicy ${v.policy} ${v.rule ? `rule ${v.rule}` : 'default action'} would ${v.action}`,
@@ -43,6 +56,25 @@ function contextLine(testCase: ResolvedCase, applicable: readonly string[]): str
   return `agent ${principal.identity}${groups} on Target ${target.namespace}/${target.name} (${[target.spec.type, ...labels].join(', ')}); policies that apply: ${list(applicable)}`;
 }
 
+const indent = (text: string, spaces: number): string => text.replace(/^/gm, ' '.repeat(spaces));
+
+/** An ssh case: the command line once, then each program it runs with its decision. */
+function commandLines(outcome: CaseOutcome, line: string): string[] {
+  const { commands } = outcome;
+  const lines = [indent(line, 6)];
+  const only = commands.length === 1 ? commands[0] : undefined;
+  if (only) return [...lines, `        ${commandLine(only.command)}`, `      ${decisionLine(only.decision)}`];
+  commands.forEach(({ command, decision }, i) => {
+    lines.push(`      ${i + 1}. ${commandLine(command)}`, `         ${decisionLine(decision)}`);
+  });
+  const which =
+    outcome.decision.action === 'allow' || outcome.deciding === undefined
+      ? `every one of the ${commands.length} programs is allowed`
+      : `program ${outcome.deciding + 1} of ${commands.length}, the strictest`;
+  lines.push(`      decision: ${outcome.decision.action} (${which})`);
+  return lines;
+}
+
 /** `context` is the line of the case before: repeated only when the agent, Target or policies change. */
 function caseBlock(outcome: CaseOutcome, context: string | undefined): string[] {
   const { testCase, statements } = outcome;
@@ -50,7 +82,7 @@ function caseBlock(outcome: CaseOutcome, context: string | undefined): string[] 
   const lines = [head];
   const ownContext = contextLine(testCase, outcome.applicable);
   if (ownContext !== context) lines.push(`      ${ownContext}`);
-  const indent = (text: string, spaces: number): string => text.replace(/^/gm, ' '.repeat(spaces));
+  if (testCase.ssh !== undefined) return [...lines, ...commandLines(outcome, testCase.ssh)];
   const only = statements.length === 1 ? statements[0] : undefined;
   if (statements.length === 0) {
     lines.push('      (no statements: PostgreSQL runs nothing)', `      ${decisionLine(outcome.decision)}`);

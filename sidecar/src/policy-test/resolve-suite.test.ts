@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { AgentIdentity, ApprovalPolicy, Target } from '@airlock/crds';
 import type { ManifestObject } from './manifest-file.ts';
 import { DEFAULT_IDENTITY, type DocumentSite, type ResolveResult, resolveSuite } from './resolve-suite.ts';
-import type { PolicyTestDocument, TestCase } from './test-file-format.ts';
+import type { CaseText, PolicyTestDocument, TestCase } from './test-file-format.ts';
 
 const origin = { file: 'p.yaml', document: 1, line: 1 };
 const site: DocumentSite = { file: 't.yaml', document: 1, line: 1, lineOf: (path) => path.length };
@@ -39,7 +39,12 @@ const identity: ManifestObject = {
   origin,
 };
 
-const oneCase = (extra: Partial<TestCase> = {}): TestCase => ({ field: 'cases[0]', sql: 'SELECT 1', expect: 'allow', ...extra });
+const oneCase = (extra: Partial<Omit<TestCase, keyof CaseText>> = {}, text: CaseText = { sql: 'SELECT 1' }): TestCase => ({
+  field: 'cases[0]',
+  expect: 'allow',
+  ...extra,
+  ...text,
+});
 const doc = (extra: Partial<PolicyTestDocument> = {}): PolicyTestDocument => ({
   files: ['p.yaml'],
   target: { form: 'ref', name: 'orders-db' },
@@ -150,6 +155,44 @@ test('an expected policy or rule that no policy has is an input problem, not a f
     'UnknownReference cases[0].policy: no ApprovalPolicy q in the files (they have p)',
     'UnknownReference cases[1].rule: no ApprovalPolicy of the files has no rule writes; write a rule name, or defaultAction for the default action',
   ]);
+});
+
+test('an ssh case is decided for an ssh Target; an inline Target without a type takes its case’s', () => {
+  const ssh = { ssh: 'ls -la' };
+  const resolved = resolveSuite(
+    doc({ target: { form: 'ref', name: 'build-host' }, cases: [oneCase({ name: 'ls' }, ssh)] }),
+    [policy('p'), target('build-host', 'default', 'ssh')],
+    site,
+    't',
+  );
+  assert.ok(resolved.ok, JSON.stringify(resolved));
+  assert.equal(resolved.suite.cases[0]?.ssh, 'ls -la');
+  assert.equal(resolved.suite.cases[0]?.sql, undefined);
+  assert.equal(resolved.suite.cases[0]?.target.spec.type, 'ssh');
+  const inline = resolveSuite(
+    doc({ target: { form: 'inline', name: 'box', labels: {} }, cases: [oneCase({}, ssh), oneCase({ field: 'cases[1]' })] }),
+    [policy('p')],
+    site,
+    't',
+  );
+  assert.ok(inline.ok, JSON.stringify(inline));
+  assert.deepEqual(
+    inline.suite.cases.map((c) => [c.name, c.target.spec.type]),
+    [
+      ['ls -la', 'ssh'],
+      ['SELECT 1', 'postgres'],
+    ],
+  );
+  // A postgres Target for ssh cases: said once, at the document's target.
+  const wrong = problemsOf(
+    resolveSuite(
+      doc({ cases: [oneCase({}, ssh), oneCase({ field: 'cases[1]' }, ssh)] }),
+      [policy('p'), target('orders-db', 'default')],
+      site,
+      't',
+    ),
+  );
+  assert.deepEqual(wrong, ['UnknownReference target: Target orders-db is of type postgres; ssh cases need an ssh Target']);
 });
 
 test('no target, a Target that is not postgres, no policies and duplicate policies', () => {

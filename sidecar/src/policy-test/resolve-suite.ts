@@ -11,6 +11,10 @@ import type { AgentPrincipal, PolicyConfig, TargetConfig } from '../core/ports.t
 import type { InputProblem } from './errors.ts';
 import type { ManifestObject, Origin } from './manifest-file.ts';
 import {
+  CASE_TARGET_TYPE,
+  type CaseProtocol,
+  type CaseText,
+  caseText,
   DEFAULT_ACTION_RULE,
   DEFAULT_NAMESPACE,
   type IdentitySpecifier,
@@ -23,19 +27,19 @@ import {
 /** The agent a case is decided for when the test names none. */
 export const DEFAULT_IDENTITY = 'policy-test-agent';
 
-export interface ResolvedCase {
-  /** The case's name, or the first line of its statement. */
+export type ResolvedCase = CaseText & {
+  /** The case's name, or the first line of its statement or command line. */
   readonly name: string;
   /** Where it is: `cases[3]`, and its line in the test file. */
   readonly field: string;
   readonly line: number;
-  readonly sql: string;
   readonly expect: Action;
   readonly policy?: string;
   readonly rule?: string;
+  /** Of the type the case's protocol is decided for (CASE_TARGET_TYPE). */
   readonly target: TargetConfig;
   readonly principal: AgentPrincipal;
-}
+};
 
 export interface Suite {
   readonly file: string;
@@ -64,8 +68,8 @@ interface Named<T> {
   readonly origin: Origin;
 }
 
-const caseName = (sql: string): string => {
-  const first = sql.trim().split('\n')[0] ?? '';
+const caseName = (text: string): string => {
+  const first = text.trim().split('\n')[0] ?? '';
   return first.length > 72 ? `${first.slice(0, 71)}…` : first;
 };
 
@@ -164,35 +168,47 @@ export function resolveSuite(doc: PolicyTestDocument, objects: readonly Manifest
     );
   }
 
-  const targetOf = (specifier: TargetSpecifier, field: string): TargetConfig | undefined => {
-    let target: TargetConfig;
+  /** The Target a specifier names; an inline one without a type takes the type of the case's protocol (typeFor). */
+  const targetOf = (specifier: TargetSpecifier, field: string): ((protocol: CaseProtocol) => TargetConfig) | undefined => {
     if (specifier.form === 'inline') {
       // Only the name, namespace, labels and type take part in choosing policies; the port is a stand-in.
-      target = {
+      return (protocol) => ({
         name: specifier.name,
         namespace: specifier.namespace ?? namespace,
         labels: specifier.labels,
-        spec: { type: specifier.type, localPort: 0 },
-      };
-    } else {
-      const result = lookUp('Target', specifier, targets);
-      if ('problem' in result) {
-        problems.push(at(field, result.problem));
-        return undefined;
-      }
-      const found: Target = result.found.value;
-      target = {
-        name: result.found.name,
-        namespace: result.found.namespace,
-        labels: { ...(found.metadata.labels ?? {}) },
-        spec: found.spec,
-      };
+        spec: { type: specifier.type ?? CASE_TARGET_TYPE[protocol], localPort: 0 },
+      });
     }
-    if (target.spec.type !== 'postgres') {
-      problems.push(at(field, `Target ${target.name} is of type ${target.spec.type}; sql cases need a postgres Target`));
+    const result = lookUp('Target', specifier, targets);
+    if ('problem' in result) {
+      problems.push(at(field, result.problem));
       return undefined;
     }
-    return target;
+    const found: Target = result.found.value;
+    const target: TargetConfig = {
+      name: result.found.name,
+      namespace: result.found.namespace,
+      labels: { ...(found.metadata.labels ?? {}) },
+      spec: found.spec,
+    };
+    return () => target;
+  };
+  // A Target of the wrong type for a protocol is reported once per Target and protocol, at the first case.
+  const wrongType = new Set<string>();
+  const typeFor = (target: TargetConfig, protocol: CaseProtocol, field: string): TargetConfig | undefined => {
+    const type = CASE_TARGET_TYPE[protocol];
+    if (target.spec.type === type) return target;
+    const key = `${target.namespace}/${target.name} ${protocol}`;
+    if (!wrongType.has(key)) {
+      wrongType.add(key);
+      problems.push(
+        at(
+          field,
+          `Target ${target.name} is of type ${target.spec.type}; ${protocol} cases need ${type === 'ssh' ? 'an' : 'a'} ${type} Target`,
+        ),
+      );
+    }
+    return undefined;
   };
 
   const agentOf = (specifier: IdentitySpecifier | undefined, field: string): Agent | undefined => {
@@ -242,14 +258,17 @@ export function resolveSuite(doc: PolicyTestDocument, objects: readonly Manifest
       problems.push(at(testCase.field, 'no target: set target: for the document or for this case', 'InvalidTestFile'));
       continue;
     }
-    const target = testCase.target === undefined ? documentTarget : targetOf(testCase.target, `${testCase.field}.target`);
+    const specified = testCase.target === undefined ? documentTarget : targetOf(testCase.target, `${testCase.field}.target`);
     const agent = testCase.identity === undefined ? documentAgent : agentOf(testCase.identity, `${testCase.field}.identity`);
-    if (target === undefined || agent === undefined) continue;
+    if (specified === undefined || agent === undefined) continue;
+    const { protocol, text } = caseText(testCase);
+    const target = typeFor(specified(protocol), protocol, testCase.target === undefined ? 'target' : `${testCase.field}.target`);
+    if (target === undefined) continue;
     cases.push({
-      name: testCase.name ?? caseName(testCase.sql),
+      name: testCase.name ?? caseName(text),
       field: testCase.field,
       line: site.lineOf(testCase.field),
-      sql: testCase.sql,
+      ...(protocol === 'ssh' ? { ssh: text } : { sql: text }),
       expect: testCase.expect,
       ...(testCase.policy ? { policy: testCase.policy } : {}),
       ...(testCase.rule ? { rule: testCase.rule } : {}),

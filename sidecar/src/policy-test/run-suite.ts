@@ -1,24 +1,32 @@
 /**
  * Runs the cases of a suite through the sidecar's own decision code, nothing re-implemented:
  * policiesFor chooses the policies that apply to the case's agent and Target, compilePolicy
- * compiles them, the SqlClassifier splits and classifies the statement text, decide decides each
- * statement and strictestDecision picks the one that governs the message, exactly as a session
- * does (pg/session/statement-decision.ts). What a session adds on top is not modelled: an EXECUTE
- * is decided as unknown (no earlier PREPARE), and COPY TO STDOUT is not refused for masking.
+ * compiles them for the case's protocol, and then
+ * - sql: the SqlClassifier splits and classifies the statement text, decide decides each
+ *   statement and strictestDecision picks the one that governs the message, exactly as a session
+ *   does (pg/session/statement-decision.ts). What a session adds on top is not modelled: an
+ *   EXECUTE is decided as unknown (no earlier PREPARE), and COPY TO STDOUT is not refused for masking;
+ * - ssh: the shell analysis reads the exec command line (ssh/shell, ADR 0021), execOperations
+ *   makes one operation per program it runs, decide decides each and strictestDecision picks the
+ *   one that governs the line (ssh/exec-operations.ts decideExec). Only exec requests are modelled.
  */
 
 import {
   type CompiledPolicy,
   compilePolicy,
   compileSqlMatch,
+  compileSshMatch,
   type Decision,
   decide,
   policiesFor,
   type SqlFacts,
+  type SshFacts,
   strictestDecision,
 } from '@airlock/contracts/policy';
 import type { PolicyConfig } from '../core/ports.ts';
 import type { BatchClassification, StatementClassification } from '../protocols/postgres/sql/classification.ts';
+import { execOperations } from '../protocols/ssh/exec-operations.ts';
+import type { ShellFacts } from '../protocols/ssh/shell/index.ts';
 import type { ResolvedCase, Suite } from './resolve-suite.ts';
 import { DEFAULT_ACTION_RULE } from './test-file-format.ts';
 
@@ -27,8 +35,25 @@ export interface Classifier {
   classify(text: string): BatchClassification;
 }
 
+/** What the run needs of the SSH shell analysis: a command line in, what it runs out. */
+export interface CommandLineReader {
+  analyze(text: string): ShellFacts;
+}
+
+/** How each protocol's cases are read; a run without ssh cases needs no shell parser. */
+export interface CaseReaders {
+  readonly sql: Classifier;
+  readonly ssh?: CommandLineReader;
+}
+
 export interface StatementOutcome {
   readonly statement: StatementClassification;
+  readonly decision: Decision;
+}
+
+/** One program of an exec command line (or the line, when it runs none), and its decision. */
+export interface CommandOutcome {
+  readonly command: SshFacts;
   readonly decision: Decision;
 }
 
@@ -42,10 +67,13 @@ export interface CaseOutcome {
   readonly testCase: ResolvedCase;
   /** The policies that apply to the case's agent and Target, by name. */
   readonly applicable: readonly string[];
+  /** sql cases: each statement of the message; empty for ssh cases. */
   readonly statements: readonly StatementOutcome[];
-  /** The decision that governs the message: the strictest of its statements'. */
+  /** ssh cases: each program of the command line; empty for sql cases. */
+  readonly commands: readonly CommandOutcome[];
+  /** The decision that governs the message or line: the strictest of its statements' or programs'. */
   readonly decision: Decision;
-  /** Which statement it is; undefined for a message without statements. */
+  /** Which statement or program it is; undefined for a message without statements. */
   readonly deciding: number | undefined;
   readonly mismatches: readonly Mismatch[];
   readonly passed: boolean;
@@ -80,24 +108,62 @@ function mismatches(testCase: ResolvedCase, decision: Decision): Mismatch[] {
   return found;
 }
 
+/** Each policy compiled once per protocol, as each sidecar listener compiles it. */
+export interface PolicyCompiler {
+  sql(policy: PolicyConfig): CompiledPolicy<SqlFacts>;
+  ssh(policy: PolicyConfig): CompiledPolicy<SshFacts>;
+}
+
+function policyCompiler(): PolicyCompiler {
+  const sql = new Map<PolicyConfig, CompiledPolicy<SqlFacts>>();
+  const ssh = new Map<PolicyConfig, CompiledPolicy<SshFacts>>();
+  const cached =
+    <F extends SqlFacts | SshFacts>(cache: Map<PolicyConfig, CompiledPolicy<F>>, compile: (policy: PolicyConfig) => CompiledPolicy<F>) =>
+    (policy: PolicyConfig): CompiledPolicy<F> => {
+      let entry = cache.get(policy);
+      if (entry === undefined) {
+        entry = compile(policy);
+        cache.set(policy, entry);
+      }
+      return entry;
+    };
+  return {
+    sql: cached(sql, (policy) => compilePolicy(policy, compileSqlMatch)),
+    ssh: cached(ssh, (policy) => compilePolicy(policy, compileSshMatch)),
+  };
+}
+
 export function runCase(
   testCase: ResolvedCase,
   policies: readonly PolicyConfig[],
-  compiled: (policy: PolicyConfig) => CompiledPolicy<SqlFacts>,
-  classifier: Classifier,
+  compiled: PolicyCompiler,
+  readers: CaseReaders,
 ): CaseOutcome {
   const applicable = policiesFor(policies, testCase.principal, testCase.target);
-  const compiledPolicies = applicable.map(compiled);
-  const statements = classifier
-    .classify(testCase.sql)
-    .statements.map((statement) => ({ statement, decision: decide(statement, compiledPolicies) }));
-  const decision = strictestDecision(statements.map((outcome) => outcome.decision));
-  const index = statements.findIndex((outcome) => outcome.decision === decision);
+  let statements: StatementOutcome[] = [];
+  let commands: CommandOutcome[] = [];
+  if (testCase.ssh !== undefined) {
+    if (readers.ssh === undefined) throw new Error('an ssh case was run without the shell analysis');
+    const compiledPolicies = applicable.map(compiled.ssh);
+    commands = execOperations(readers.ssh.analyze(testCase.ssh)).map((command) => ({
+      command,
+      decision: decide(command, compiledPolicies),
+    }));
+  } else {
+    const compiledPolicies = applicable.map(compiled.sql);
+    statements = readers.sql
+      .classify(testCase.sql)
+      .statements.map((statement) => ({ statement, decision: decide(statement, compiledPolicies) }));
+  }
+  const decisions = [...statements, ...commands].map((outcome) => outcome.decision);
+  const decision = strictestDecision(decisions);
+  const index = decisions.indexOf(decision);
   const found = mismatches(testCase, decision);
   return {
     testCase,
     applicable: applicable.map((policy) => policy.name),
     statements,
+    commands,
     decision,
     deciding: index < 0 ? undefined : index,
     mismatches: found,
@@ -105,18 +171,10 @@ export function runCase(
   };
 }
 
-export function runSuites(suites: readonly Suite[], classifier: Classifier): Report {
+export function runSuites(suites: readonly Suite[], readers: CaseReaders): Report {
   const outcomes = suites.map((suite) => {
-    const cache = new Map<PolicyConfig, CompiledPolicy<SqlFacts>>();
-    const compiled = (policy: PolicyConfig): CompiledPolicy<SqlFacts> => {
-      let entry = cache.get(policy);
-      if (entry === undefined) {
-        entry = compilePolicy(policy, compileSqlMatch);
-        cache.set(policy, entry);
-      }
-      return entry;
-    };
-    return { suite, cases: suite.cases.map((testCase) => runCase(testCase, suite.policies, compiled, classifier)) };
+    const compiled = policyCompiler();
+    return { suite, cases: suite.cases.map((testCase) => runCase(testCase, suite.policies, compiled, readers)) };
   });
   const all = outcomes.flatMap((outcome) => outcome.cases);
   const passed = all.filter((outcome) => outcome.passed).length;

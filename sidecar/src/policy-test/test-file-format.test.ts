@@ -25,10 +25,13 @@ test('a valid document: references, inline identity, cases with their field', ()
   assert.deepEqual(result.value.cases, [{ field: 'cases[0]', sql: 'SELECT 1', expect: 'allow', rule: 'reads' }]);
 });
 
-test('an inline target is postgres unless it says otherwise; a name alone is a reference', () => {
+test('an inline target takes its type from the cases unless it says one; a name alone is a reference', () => {
   const inline = parsePolicyTest({ ...valid, target: { name: 'db', labels: { env: 'prod' } } });
   assert.ok(inline.ok);
-  assert.deepEqual(inline.value.target, { form: 'inline', name: 'db', type: 'postgres', labels: { env: 'prod' } });
+  assert.deepEqual(inline.value.target, { form: 'inline', name: 'db', labels: { env: 'prod' } });
+  const typed = parsePolicyTest({ ...valid, target: { name: 'db', type: 'ssh' } });
+  assert.ok(typed.ok);
+  assert.deepEqual(typed.value.target, { form: 'inline', name: 'db', type: 'ssh', labels: {} });
   const ref = parsePolicyTest({ ...valid, target: 'orders-db', identity: 'ci-migrations' });
   assert.ok(ref.ok);
   assert.deepEqual(ref.value.target, { form: 'ref', name: 'orders-db' });
@@ -46,7 +49,7 @@ test('rule accepts a rule name or defaultAction, nothing else', () => {
 test('a misspelt field names the fields there are', () => {
   const issues = issuesOf({ ...valid, cases: [{ sql: 'SELECT 1', expected: 'allow' }] });
   assert.ok(
-    issues.includes('cases[0].expected: unknown field; the fields here are: name, sql, expect, policy, rule, target, identity'),
+    issues.includes('cases[0].expected: unknown field; the fields here are: name, sql, ssh, expect, policy, rule, target, identity'),
     issues.join('\n'),
   );
   assert.ok(issues.includes('cases[0].expect: required field is missing'));
@@ -83,4 +86,19 @@ test('a document that is not a mapping, or has no cases', () => {
     issuesOf({ ...valid, target: 'not a name!' }).join('\n'),
     /^target: "not a name!" is not valid: name a Target of the files as NAME or NAMESPACE\/NAME/m,
   );
+});
+
+test('a case is an sql message or an ssh command line: exactly one of them', () => {
+  const parsed = parsePolicyTest({ ...valid, cases: [{ ssh: 'systemctl restart app', expect: 'requireApproval' }, valid.cases[0]] });
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  assert.deepEqual(parsed.value.cases[0], { field: 'cases[0]', ssh: 'systemctl restart app', expect: 'requireApproval' });
+  assert.deepEqual(issuesOf({ ...valid, cases: [{ expect: 'allow' }] }), [
+    'cases[0].sql: required field is missing: give sql (statements for a postgres Target) or ssh (a command line for an ssh Target)',
+  ]);
+  assert.deepEqual(issuesOf({ ...valid, cases: [{ sql: 'SELECT 1', ssh: 'ls', expect: 'allow' }] }), [
+    'cases[0].ssh: a case is sql or ssh, not both: make it two cases',
+  ]);
+  assert.deepEqual(issuesOf({ ...valid, cases: [{ ssh: ['ls'], expect: 'allow' }] }), [
+    'cases[0].ssh: must be the command line as a non-empty string; quote it (got ["ls"])',
+  ]);
 });

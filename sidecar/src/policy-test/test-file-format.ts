@@ -9,13 +9,15 @@
  *   target: orders-db                         # a Target of the files, or {name, type, namespace, labels}
  *   identity: {name: ci-migrations, groups: [ci]}   # or an AgentIdentity of the files by name
  *   cases:
- *     - sql: TRUNCATE orders
+ *     - sql: TRUNCATE orders                  # a postgres Target's statements, or
  *       expect: deny
  *       rule: no-truncate
+ *     - ssh: sudo rm -rf /var/log/app          # an ssh Target's exec command line
+ *       expect: deny
  */
 
 import type { Action } from '@airlock/contracts/policy';
-import { TARGET_TYPES, type TargetType } from '@airlock/contracts/targets';
+import { TARGET_TYPE_OF_MATCH_SECTION, TARGET_TYPES, type TargetType } from '@airlock/contracts/targets';
 import type { ValidationIssue } from '@airlock/crds';
 
 export const POLICY_TEST_API_VERSION = 'cli.airlock.dev/v1alpha1';
@@ -28,6 +30,12 @@ export const DEFAULT_NAMESPACE = 'default';
 export const ACTIONS: readonly Action[] = ['allow', 'deny', 'requireApproval'];
 export { TARGET_TYPES, type TargetType };
 
+/** What a case's text is, by its field: the rule `match` section that decides it. */
+export type CaseProtocol = 'sql' | 'ssh';
+export const CASE_PROTOCOLS: readonly CaseProtocol[] = ['sql', 'ssh'];
+/** The Target type each protocol's cases are decided for. */
+export const CASE_TARGET_TYPE = TARGET_TYPE_OF_MATCH_SECTION satisfies Readonly<Record<CaseProtocol, TargetType>>;
+
 /** A Target or AgentIdentity of the files, by `name` or `namespace/name`. */
 export interface ObjectRef {
   readonly form: 'ref';
@@ -39,7 +47,8 @@ export interface InlineTarget {
   readonly form: 'inline';
   readonly name: string;
   readonly namespace?: string;
-  readonly type: TargetType;
+  /** Absent: the type whose commands the case holds (postgres for sql, ssh for ssh). */
+  readonly type?: TargetType;
   readonly labels: Readonly<Record<string, string>>;
 }
 
@@ -53,18 +62,24 @@ export interface InlineIdentity {
 export type TargetSpecifier = ObjectRef | InlineTarget;
 export type IdentitySpecifier = ObjectRef | InlineIdentity;
 
-export interface TestCase {
+/** The text of a case, in the field of its protocol: exactly one of them. */
+export type CaseText = { readonly sql: string; readonly ssh?: never } | { readonly ssh: string; readonly sql?: never };
+
+/** The protocol and text of a case. */
+export const caseText = (testCase: CaseText): { readonly protocol: CaseProtocol; readonly text: string } =>
+  testCase.ssh !== undefined ? { protocol: 'ssh', text: testCase.ssh } : { protocol: 'sql', text: testCase.sql };
+
+export type TestCase = CaseText & {
   /** Where the case is in its document: `cases[3]`. */
   readonly field: string;
   readonly name?: string;
-  readonly sql: string;
   readonly expect: Action;
   readonly policy?: string;
   /** A rule name, or DEFAULT_ACTION_RULE. */
   readonly rule?: string;
   readonly target?: TargetSpecifier;
   readonly identity?: IdentitySpecifier;
-}
+};
 
 export interface PolicyTestDocument {
   readonly name?: string;
@@ -84,7 +99,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 const TOP_FIELDS = ['apiVersion', 'kind', 'name', 'namespace', 'files', 'target', 'identity', 'cases'];
-const CASE_FIELDS = ['name', 'sql', 'expect', 'policy', 'rule', 'target', 'identity'];
+const CASE_FIELDS = ['name', 'sql', 'ssh', 'expect', 'policy', 'rule', 'target', 'identity'];
 const TARGET_FIELDS = ['name', 'namespace', 'type', 'labels'];
 const IDENTITY_FIELDS = ['name', 'groups', 'labels'];
 
@@ -194,10 +209,10 @@ function targetSpecifier(reader: Reader, value: unknown, path: string): TargetSp
   if (fields === undefined) return undefined;
   const name = reader.string(fields, 'name', path, NAME_CHECK);
   const namespace = reader.string(fields, 'namespace', path, NAMESPACE_CHECK);
-  const type = fields.type === undefined ? 'postgres' : reader.oneOf(fields, 'type', path, TARGET_TYPES);
+  const type = fields.type === undefined ? undefined : reader.oneOf(fields, 'type', path, TARGET_TYPES);
   const labels = reader.labels(fields, 'labels', path);
-  if (name === undefined || type === undefined || labels === undefined) return undefined;
-  return { form: 'inline', name, type, labels, ...(namespace ? { namespace } : {}) };
+  if (name === undefined || (fields.type !== undefined && type === undefined) || labels === undefined) return undefined;
+  return { form: 'inline', name, labels, ...(type ? { type } : {}), ...(namespace ? { namespace } : {}) };
 }
 
 function identitySpecifier(reader: Reader, value: unknown, path: string): IdentitySpecifier | undefined {
@@ -212,15 +227,26 @@ function identitySpecifier(reader: Reader, value: unknown, path: string): Identi
 }
 
 function testCase(reader: Reader, value: unknown, path: string): TestCase | undefined {
-  const fields = reader.fields(value, path, CASE_FIELDS, ['sql', 'expect']);
+  const fields = reader.fields(value, path, CASE_FIELDS, ['expect']);
   if (fields === undefined) return undefined;
   const name = reader.string(fields, 'name', path);
-  const sql = typeof fields.sql === 'string' && fields.sql.trim() !== '' ? fields.sql : undefined;
-  if (fields.sql !== undefined && sql === undefined) {
+  const text = (key: CaseProtocol, what: string): string | undefined => {
+    const given = fields[key];
+    if (given === undefined) return undefined;
+    if (typeof given === 'string' && given.trim() !== '') return given;
+    reader.issues.push({ path: at(path, key), message: `must be ${what} as a non-empty string; quote it (got ${shown(given)})` });
+    return undefined;
+  };
+  const sql = text('sql', 'the statement text');
+  const ssh = text('ssh', 'the command line');
+  if (fields.sql === undefined && fields.ssh === undefined) {
     reader.issues.push({
       path: at(path, 'sql'),
-      message: `must be the statement text as a non-empty string; quote it (got ${shown(fields.sql)})`,
+      message: 'required field is missing: give sql (statements for a postgres Target) or ssh (a command line for an ssh Target)',
     });
+  }
+  if (fields.sql !== undefined && fields.ssh !== undefined) {
+    reader.issues.push({ path: at(path, 'ssh'), message: 'a case is sql or ssh, not both: make it two cases' });
   }
   const expect = reader.oneOf(fields, 'expect', path, ACTIONS);
   const policy = reader.string(fields, 'policy', path, NAME_CHECK);
@@ -230,10 +256,12 @@ function testCase(reader: Reader, value: unknown, path: string): TestCase | unde
   });
   const target = fields.target === undefined ? undefined : targetSpecifier(reader, fields.target, at(path, 'target'));
   const identity = fields.identity === undefined ? undefined : identitySpecifier(reader, fields.identity, at(path, 'identity'));
-  if (sql === undefined || expect === undefined) return undefined;
+  const caseText: CaseText | undefined =
+    sql !== undefined && fields.ssh === undefined ? { sql } : ssh !== undefined && fields.sql === undefined ? { ssh } : undefined;
+  if (caseText === undefined || expect === undefined) return undefined;
   return {
     field: path,
-    sql,
+    ...caseText,
     expect,
     ...(name ? { name } : {}),
     ...(policy ? { policy } : {}),
@@ -264,7 +292,7 @@ export function parsePolicyTest(value: unknown): ParseResult {
   const cases: TestCase[] = [];
   if (fields.cases !== undefined) {
     if (!Array.isArray(fields.cases) || fields.cases.length === 0) {
-      reader.issues.push({ path: 'cases', message: 'must be a list of at least one case, each with sql and expect' });
+      reader.issues.push({ path: 'cases', message: 'must be a list of at least one case, each with sql or ssh, and expect' });
     } else {
       fields.cases.forEach((entry, i) => {
         const parsed = testCase(reader, entry, at('cases', i));

@@ -1,12 +1,13 @@
 /** The text of `airlock-policy-test --help`. */
 export const USAGE = `usage: airlock-policy-test [--output text|json] TEST_FILE_OR_DIRECTORY...
 
-Runs statements through ApprovalPolicies without a cluster, with the sidecar's own classifier and
-decision code, and checks each decision against what the test expects. A directory stands for its
-.yaml and .yml files.
+Runs SQL statements and SSH command lines through ApprovalPolicies without a cluster, with the
+sidecar's own classifier, shell analysis and decision code, and checks each decision against what
+the test expects. A directory stands for its .yaml and .yml files.
 
   -o, --output FORMAT   text (default): one block per case with ✓ or ✗, the classification
-                        (kinds, commands, objects, functions), the policy and rule that decided,
+                        (sql: kinds, commands, objects, functions; ssh: each program with its
+                        arguments, writes and sudo user), the policy and rule that decided,
                         and the decision; json: the same as one JSON document
   -h, --help            this text
 
@@ -34,6 +35,9 @@ A test file (YAML; several documents may share a file):
     - sql: SELECT * FROM orders WHERE id = 7
       expect: allow
       target: {name: orders-staging, namespace: agents, labels: {env: staging}}   # per case
+    - ssh: systemctl restart build-agent   # an exec command line, for an ssh Target
+      expect: requireApproval
+      target: build-host
 
 Example:
   airlock-policy-test crds/examples/policy-tests

@@ -1,11 +1,14 @@
 /**
  * The broker's integration fixture: a real control plane with airlock installed (the operator's
  * service account, RBAC and admission policy), a real PostgreSQL, the cluster objects of one agent
- * (namespace, service account, Secrets, Targets, AgentIdentity, ApprovalPolicy, reviewer binding),
+ * (namespace, service account, Secrets, Targets, AgentIdentity, ApprovalPolicy, reviewer binding)
+ * and of a second one that reaches an SSH host (its own service account and AgentIdentity, an ssh
+ * Target with a pinned host key, a Secret with an OpenSSH private key made by ssh-keygen),
  * and the broker started in-process as the operator's service account. Pods are created in the API
  * server (there is no kubelet) and get TokenRequest tokens bound to them, as a sidecar would.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LABEL_ENABLED, LABELS } from '@airlock/contracts/install';
@@ -36,6 +39,11 @@ export const NS = 'agents';
 export const SA = 'ci-migrations';
 export const IDENTITY = 'ci-migrations';
 export const MASKING_KEY = 'a-test-masking-key-of-32-bytes!!';
+/** The agent that reaches the SSH host, and the host: a Target only (no sshd is started here). */
+export const SSH_SA = 'build-bot';
+export const SSH_IDENTITY = 'build-bot';
+export const SSH_TARGET = 'build-host';
+export const SSH_USER = 'deploy';
 
 export interface TestPod {
   readonly name: string;
@@ -63,9 +71,12 @@ export interface BrokerCluster {
   readonly dir: string;
   /** The Target's localPort: where a sidecar started from the pod spec listens. */
   readonly localPort: number;
-  createPod(name: string): Promise<TestPod>;
-  /** A TokenRequest token for the service account, bound to the pod, with these audiences. */
-  token(pod: { name: string; uid: string }, audiences?: string[]): Promise<string>;
+  /** The private key in the SSH Target's Secret, as ssh-keygen wrote it. */
+  readonly sshKey: string;
+  /** A pod of the service account (default SA, the PostgreSQL agent's). */
+  createPod(name: string, serviceAccount?: string): Promise<TestPod>;
+  /** A TokenRequest token for the pod's service account (default SA), bound to the pod, with these audiences. */
+  token(pod: { name: string; uid: string }, audiences?: string[], serviceAccount?: string): Promise<string>;
   query(sql: string): Promise<pg.QueryResult>;
   close(): Promise<void>;
 }
@@ -89,7 +100,8 @@ export async function startBrokerCluster(): Promise<BrokerCluster> {
     const admin = new KubeClient(plane.kubeConfig('admin'));
     const operator = new KubeClient(installed.operator.kubeConfig());
     const localPort = await freePort();
-    await createObjects(admin, postgres, localPort);
+    const ssh = sshKeys(dir);
+    await createObjects(admin, postgres, localPort, ssh);
 
     const catalog = new InformerCatalog(operator);
     closers.push(() => catalog.stop());
@@ -119,9 +131,9 @@ export async function startBrokerCluster(): Promise<BrokerCluster> {
     const port = broker.port;
     closers.push(() => broker.close());
 
-    const token = async (pod: { name: string; uid: string }, audiences = ['airlock']): Promise<string> => {
+    const token = async (pod: { name: string; uid: string }, audiences = ['airlock'], serviceAccount = SA): Promise<string> => {
       const response = await admin.create<KubeObject & { status?: { token?: string } }>(
-        `/api/v1/namespaces/${NS}/serviceaccounts/${SA}/token`,
+        `/api/v1/namespaces/${NS}/serviceaccounts/${serviceAccount}/token`,
         {
           apiVersion: 'authentication.k8s.io/v1',
           kind: 'TokenRequest',
@@ -131,20 +143,20 @@ export async function startBrokerCluster(): Promise<BrokerCluster> {
       if (!response.status?.token) throw new Error(`no token for pod ${pod.name}`);
       return response.status.token;
     };
-    const createPod = async (name: string): Promise<TestPod> => {
+    const createPod = async (name: string, serviceAccount = SA): Promise<TestPod> => {
       const pod = await admin.create<PodObject>(collectionPath(KINDS.pod, NS), {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name, namespace: NS, labels: { [LABELS.podInject]: LABEL_ENABLED.pod } },
         spec: {
-          serviceAccountName: SA,
+          serviceAccountName: serviceAccount,
           automountServiceAccountToken: false,
           containers: [{ name: 'agent', image: 'registry.invalid/agent:1' }],
         },
       } as PodObject);
       const uid = pod.metadata?.uid ?? '';
       const tokenFile = join(dir, `${name}.token`);
-      writeFileSync(tokenFile, await token({ name, uid }), { mode: 0o600 });
+      writeFileSync(tokenFile, await token({ name, uid }, ['airlock'], serviceAccount), { mode: 0o600 });
       return { name, uid, tokenFile };
     };
     const query = async (sql: string): Promise<pg.QueryResult> => {
@@ -179,6 +191,7 @@ export async function startBrokerCluster(): Promise<BrokerCluster> {
       recordingsDir,
       dir,
       localPort,
+      sshKey: ssh.privateKey,
       createPod,
       token,
       query,
@@ -190,7 +203,24 @@ export async function startBrokerCluster(): Promise<BrokerCluster> {
   }
 }
 
-async function createObjects(admin: KubeClient, postgres: PostgresServer, localPort: number): Promise<void> {
+interface SshKeys {
+  /** The client's key, OpenSSH format, unencrypted. */
+  readonly privateKey: string;
+  /** A host key line as spec.ssh.hostKeys takes it. */
+  readonly hostKey: string;
+}
+
+/** A client key and a host key from ssh-keygen (OpenSSH's own files, not a hand-made stand-in). */
+function sshKeys(dir: string): SshKeys {
+  const keygen = (name: string) => {
+    const file = join(dir, name);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', file], { stdio: 'ignore' });
+    return { privateKey: readFileSync(file, 'utf8'), publicKey: readFileSync(`${file}.pub`, 'utf8').trim() };
+  };
+  return { privateKey: keygen('client-key').privateKey, hostKey: keygen('host-key').publicKey };
+}
+
+async function createObjects(admin: KubeClient, postgres: PostgresServer, localPort: number, ssh: SshKeys): Promise<void> {
   const create = (path: string, object: object) => admin.create(path, object as KubeObject);
   await create(collectionPath(KINDS.namespace), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   await create(`/api/v1/namespaces/${NS}/serviceaccounts`, {
@@ -252,6 +282,7 @@ async function createObjects(admin: KubeClient, postgres: PostgresServer, localP
     },
   };
   await create(collectionPath(KINDS.approvalPolicy, NS), policy);
+  await createSshAgent(create, localPort, ssh);
   // Reviewers of this namespace, as an admin grants them.
   await create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -260,6 +291,40 @@ async function createObjects(admin: KubeClient, postgres: PostgresServer, localP
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'airlock-reviewer' },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'airlock-reviewers' }],
   });
+}
+
+/** The second agent: its service account, an ssh Target with its Secret, and the AgentIdentity that reaches only it. */
+async function createSshAgent(create: (path: string, object: object) => Promise<unknown>, localPort: number, ssh: SshKeys): Promise<void> {
+  await create(`/api/v1/namespaces/${NS}/serviceaccounts`, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: SSH_SA, namespace: NS },
+  });
+  await create(collectionPath(KINDS.secret, NS), {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${SSH_TARGET}-creds`, namespace: NS },
+    stringData: { username: SSH_USER, privateKey: ssh.privateKey },
+  });
+  const target: Target = {
+    apiVersion: 'airlock.dev/v1alpha1',
+    kind: 'Target',
+    metadata: { name: SSH_TARGET, namespace: NS },
+    spec: {
+      type: 'ssh',
+      localPort: localPort > 60000 ? localPort - 2 : localPort + 2,
+      ssh: { host: '127.0.0.1', port: 22, hostKeys: [ssh.hostKey] },
+      credentialsSecretRef: { name: `${SSH_TARGET}-creds` },
+    },
+  };
+  await create(collectionPath(KINDS.target, NS), target);
+  const identity: AgentIdentity = {
+    apiVersion: 'airlock.dev/v1alpha1',
+    kind: 'AgentIdentity',
+    metadata: { name: SSH_IDENTITY, namespace: NS },
+    spec: { serviceAccountName: SSH_SA, groups: ['builders'], targets: [SSH_TARGET] },
+  };
+  await create(collectionPath(KINDS.agentIdentity, NS), identity);
 }
 
 /** Resolves with the first request (now or later) the predicate accepts. */

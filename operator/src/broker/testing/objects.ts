@@ -34,6 +34,25 @@ export function target(name = 'orders-db', localPort = 5432): Target {
   };
 }
 
+/** An SSH host with a pinned host key, as crds/examples/ssh-target.yaml describes one. */
+export function sshTarget(name = 'build-host', localPort = 2222): Target {
+  return {
+    apiVersion: 'airlock.dev/v1alpha1',
+    kind: 'Target',
+    metadata: { name, namespace: NS, labels: { env: 'test' } },
+    spec: {
+      type: 'ssh',
+      localPort,
+      ssh: {
+        host: 'build-01.example',
+        port: 22,
+        hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHa5mW4sRyO7nQ0pXJfVZbkYx3k0pXl9Yv1n1qX2n3Yb'],
+      },
+      credentialsSecretRef: { name: `${name}-creds` },
+    },
+  };
+}
+
 export function policy(name: string, spec: ApprovalPolicySpec, namespace = NS): ApprovalPolicy {
   return { apiVersion: 'airlock.dev/v1alpha1', kind: 'ApprovalPolicy', metadata: { name, namespace }, spec };
 }

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BROKER_PATHS } from '@airlock/contracts/broker';
+import type { TargetSpec } from '@airlock/crds';
+import type { TargetConfig } from '../core/ports.ts';
+import { BrokerCredentialSource, checkedCredentials } from './broker-credential-source.ts';
+import { BrokerError } from './errors.ts';
+
+const targetOf = (spec: TargetSpec, name = 'x'): TargetConfig => ({ name, namespace: 'agents', labels: {}, spec });
+const ORDERS = targetOf(
+  { type: 'postgres', localPort: 5432, postgres: { host: 'db.example', database: 'orders' }, credentialsSecretRef: { name: 'c' } },
+  'orders-db',
+);
+const BUILD = targetOf(
+  { type: 'ssh', localPort: 2222, ssh: { host: 'build-01.example', hostKeys: ['ssh-ed25519 AAAA'] }, credentialsSecretRef: { name: 'c' } },
+  'build-host',
+);
+const WIKI = targetOf({ type: 'http', localPort: 8080, http: { url: 'https://wiki.example' } }, 'wiki');
+const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n';
+const SECRET_WORDS = /hunter2|b3BlbnNzaC1rZXk/;
+
+function refused(target: TargetConfig, response: unknown): BrokerError {
+  try {
+    checkedCredentials(target, response);
+  } catch (error) {
+    assert.ok(error instanceof BrokerError, String(error));
+    assert.equal(error.code, 'BadResponse');
+    assert.equal(error.retryable, false);
+    assert.doesNotMatch(error.message, SECRET_WORDS);
+    return error;
+  }
+  assert.fail(`accepted ${JSON.stringify(response)}`);
+}
+
+test('postgres: username and password, and the CA bundle when there is one; nothing else is kept', () => {
+  assert.deepEqual(checkedCredentials(ORDERS, { type: 'postgres', username: 'app', password: 'hunter2', extra: 'x' }), {
+    type: 'postgres',
+    username: 'app',
+    password: 'hunter2',
+  });
+  assert.deepEqual(checkedCredentials(ORDERS, { type: 'postgres', username: 'app', password: 'hunter2', caBundle: 'PEM' }), {
+    type: 'postgres',
+    username: 'app',
+    password: 'hunter2',
+    caBundle: 'PEM',
+  });
+});
+
+test('ssh: the username and exactly one of privateKey and password', () => {
+  assert.deepEqual(checkedCredentials(BUILD, { type: 'ssh', username: 'deploy', privateKey: KEY }), {
+    type: 'ssh',
+    username: 'deploy',
+    privateKey: KEY,
+  });
+  assert.deepEqual(checkedCredentials(BUILD, { type: 'ssh', username: 'deploy', password: 'hunter2', caBundle: 'PEM' }), {
+    type: 'ssh',
+    username: 'deploy',
+    password: 'hunter2',
+  });
+});
+
+test('an answer that is not the complete credentials of the target type is refused, naming the field and never a value', () => {
+  const cases: readonly [TargetConfig, unknown, RegExp][] = [
+    [ORDERS, null, /not a JSON object/],
+    [ORDERS, ['postgres'], /not a JSON object/],
+    [ORDERS, 'hunter2', /not a JSON object/],
+    [ORDERS, { username: 'app', password: 'hunter2' }, /has no known type/],
+    [ORDERS, { type: 'hunter2', username: 'app', password: 'hunter2' }, /has no known type/],
+    // Another type's credentials for this target: a protocol must never get them.
+    [
+      ORDERS,
+      { type: 'ssh', username: 'deploy', privateKey: KEY },
+      /did not send postgres credentials for target orders-db: the answer is of type ssh/,
+    ],
+    [
+      BUILD,
+      { type: 'postgres', username: 'app', password: 'hunter2' },
+      /did not send ssh credentials for target build-host: the answer is of type postgres/,
+    ],
+    [ORDERS, { type: 'postgres', username: 'app' }, /password is missing/],
+    [ORDERS, { type: 'postgres', username: 7, password: 'hunter2' }, /username is not a non-empty string/],
+    [ORDERS, { type: 'postgres', username: 'app', password: '' }, /password is not a non-empty string/],
+    // A CA bundle that is there but not text must not quietly turn into "no CA".
+    [ORDERS, { type: 'postgres', username: 'app', password: 'hunter2', caBundle: { pem: 'x' } }, /caBundle is not a non-empty string/],
+    [BUILD, { type: 'ssh', privateKey: KEY }, /username is missing/],
+    [BUILD, { type: 'ssh', username: 'deploy' }, /neither privateKey nor password/],
+    [BUILD, { type: 'ssh', username: 'deploy', privateKey: KEY, password: 'hunter2' }, /both privateKey and password/],
+    [BUILD, { type: 'ssh', username: 'deploy', privateKey: ['-----BEGIN'] }, /privateKey is not a non-empty string/],
+    [BUILD, { type: 'ssh', username: 'deploy', privateKey: '', password: 'hunter2' }, /privateKey is not a non-empty string/],
+    [BUILD, { type: 'ssh', username: 'deploy', password: 42 }, /password is not a non-empty string/],
+    // A type this sidecar has no credentials for fails closed even if the broker sends something.
+    [WIKI, { type: 'http', token: 'hunter2' }, /did not send http credentials for target wiki: this sidecar takes no http credentials/],
+  ];
+  for (const [target, response, expected] of cases) assert.match(refused(target, response).message, expected);
+});
+
+test('BrokerCredentialSource asks the broker for the target by name and checks the answer', async () => {
+  const calls: unknown[][] = [];
+  let answer: unknown = { type: 'ssh', username: 'deploy', privateKey: KEY };
+  const source = new BrokerCredentialSource({
+    call: async <T>(...args: unknown[]): Promise<T> => {
+      calls.push(args);
+      return answer as T;
+    },
+  });
+  assert.deepEqual(await source.forTarget(BUILD), { type: 'ssh', username: 'deploy', privateKey: KEY });
+  assert.deepEqual(calls, [['POST', BROKER_PATHS.credentials, { target: 'build-host' }, { idempotent: true }]]);
+  answer = { type: 'postgres', username: 'app', password: 'hunter2' };
+  await assert.rejects(source.forTarget(BUILD), (error: unknown) => error instanceof BrokerError && error.code === 'BadResponse');
+});
