@@ -5,12 +5,14 @@
 import type { TargetSpec } from '@airlock/crds';
 import type { Protocol } from '../core/protocol.ts';
 import { type PostgresProtocolOptions, postgresProtocol } from './postgres/postgres-protocol.ts';
+import { type SshProtocolOptions, sshProtocol } from './ssh/ssh-protocol.ts';
 
 /** What each protocol needs beyond the services they all share. */
 export interface ProtocolOptions {
   readonly postgres: PostgresProtocolOptions;
+  readonly ssh?: SshProtocolOptions;
 }
 
 export function createProtocols(options: ProtocolOptions): ReadonlyMap<TargetSpec['type'], Protocol> {
-  return new Map([postgresProtocol(options.postgres)].map((protocol) => [protocol.type, protocol]));
+  return new Map([postgresProtocol(options.postgres), sshProtocol(options.ssh)].map((protocol) => [protocol.type, protocol]));
 }

@@ -1,0 +1,60 @@
+/**
+ * An exec command held for approval: the neutral hold (core/approval/approval-hold.ts) with SSH's
+ * words. The approval is bound to the exact command line (digest over the line, the target and the
+ * identity); the agent is told on stderr which ApprovalRequest to get approved and how, the agent
+ * closing the channel withdraws it, and a refusal becomes the sentences the agent reads. Nothing
+ * here runs anything: the caller runs the command once, when the result says release.
+ */
+import type { Decision } from '@airlock/contracts/policy';
+import { holdForApproval } from '../../../core/approval/approval-hold.ts';
+import type { PendingApproval } from '../../../core/ports.ts';
+import { notApprovedSentences, waitingSentences } from './agent-messages.ts';
+import type { SshRecording } from './ssh-recording.ts';
+import type { SshSessionServices } from './ssh-session-services.ts';
+
+export type HeldExecResult =
+  | { readonly release: true; readonly report?: (execution: { readonly ok: boolean; readonly result: string }) => Promise<void> }
+  /** `sentences` is absent when the agent went away: there is nobody to tell. */
+  | { readonly release: false; readonly sentences?: readonly string[] };
+
+export interface HeldExecInput {
+  readonly command: string;
+  readonly summary: string;
+  readonly statementIndex: number;
+  readonly decision: Decision;
+}
+
+export interface HeldExecHooks {
+  /** Writes the sidecar's lines to the agent's stderr. */
+  tell(sentences: readonly string[]): void;
+  /** Resolves when the agent closed the channel or its connection. */
+  readonly closed: Promise<void>;
+  onPending?(pending: PendingApproval): void;
+}
+
+export async function holdExec(
+  services: SshSessionServices,
+  recording: SshRecording,
+  input: HeldExecInput,
+  hooks: HeldExecHooks,
+): Promise<HeldExecResult> {
+  const result = await holdForApproval(
+    services,
+    {
+      text: input.command,
+      parameters: [],
+      summary: input.summary,
+      statementIndex: input.statementIndex,
+      decision: input.decision,
+      noun: 'command',
+    },
+    {
+      waiting: (notice) => hooks.tell(waitingSentences(notice)),
+      onPending: (pending) => hooks.onPending?.(pending),
+      closed: hooks.closed,
+      record: (event) => recording.record(event),
+    },
+  );
+  if (result.release) return result.report ? { release: true, report: result.report } : { release: true };
+  return result.refusal ? { release: false, sentences: notApprovedSentences(result.refusal) } : { release: false };
+}

@@ -1,0 +1,114 @@
+/**
+ * One session channel of an agent connection and the requests on it. What runs is one exec
+ * (exec-command.ts) or an allowed subsystem; what only shapes it is kept or refused here:
+ * - `pty-req` is kept and the command runs with that terminal; `window-change` and `signal` go to
+ *   the running command;
+ * - `env` is ignored, never forwarded: a variable the agent sets (LD_PRELOAD, BASH_ENV, PATH)
+ *   would change what the host runs without being in the command line the policy read;
+ * - `x11-req` and `auth-agent-req` are refused: they would open channels from the host back into
+ *   the pod;
+ * - `shell` (an interactive session) is answered with a message and status 126: a keystroke stream
+ *   cannot be decided command by command, and deciding it at session open is a later step;
+ * - `subsystem` runs when a rule allows it, otherwise it is answered like a denied command.
+ */
+import type { ClientChannel, PseudoTtyInfo, PseudoTtyOptions, ServerChannel, Session, TerminalModes } from 'ssh2';
+import type { UpstreamLink } from '../backend/upstream-link.ts';
+import { EXIT_STATUS } from './agent-messages.ts';
+import { answer } from './channel-answer.ts';
+import { runExec } from './exec-command.ts';
+import type { SshRecording } from './ssh-recording.ts';
+import type { SshSessionServices } from './ssh-session-services.ts';
+import { runSubsystem } from './subsystem-request.ts';
+
+export const SHELL_REFUSAL =
+  'interactive sessions are not served yet: run each command as `ssh <host> <command>`, so that the sidecar can decide it';
+
+export interface SessionChannelDeps {
+  readonly services: SshSessionServices;
+  readonly recording: SshRecording;
+  readonly upstream: UpstreamLink;
+  /** Resolves when the agent connection is gone. */
+  readonly connectionClosed: Promise<void>;
+  /** Resolves when the sidecar starts shutting down. */
+  readonly shutdown: Promise<void>;
+  /** The channel is closed (or its connection is gone): it no longer counts against the connection's limit. */
+  onDone(): void;
+}
+
+export function serveSessionChannel(session: Session, deps: SessionChannelDeps): void {
+  const { services, recording } = deps;
+  let pty: PseudoTtyOptions | undefined;
+  let upstream: ClientChannel | undefined;
+  const closed = Promise.race([new Promise<void>((resolve) => session.once('close', () => resolve())), deps.connectionClosed]);
+  void closed.then(() => deps.onDone());
+  session.on('error', () => undefined);
+  session.on('env', (_accept, reject) => reject?.());
+  session.on('pty', (accept, _reject, info: PseudoTtyInfo & { modes?: TerminalModes }) => {
+    pty = {
+      term: info.term,
+      rows: info.rows,
+      cols: info.cols,
+      width: info.width,
+      height: info.height,
+      ...(info.modes ? { modes: info.modes } : {}),
+    };
+    accept?.();
+  });
+  session.on('window-change', (accept, _reject, info) => {
+    if (pty) pty = { ...pty, rows: info.rows, cols: info.cols, width: info.width, height: info.height };
+    upstream?.setWindow(info.rows, info.cols, info.height, info.width);
+    accept?.();
+  });
+  session.on('signal', (accept, reject, info) => {
+    try {
+      upstream?.signal(info.name.replace(/^SIG/, ''));
+      accept?.();
+    } catch {
+      // ssh2 refuses a signal name outside RFC 4254's list: the agent's request is refused, not the connection.
+      reject?.();
+    }
+  });
+  session.on('x11', (_accept, reject) => {
+    services.logger.info('X11 forwarding refused');
+    reject?.();
+  });
+  session.on('auth-agent', (_accept, reject) => {
+    services.logger.info('agent forwarding refused');
+    reject?.();
+  });
+  // accept() returns nothing when the agent closed the channel in the meantime.
+  session.on('exec', (accept, _reject, info) => {
+    const agent = accept() as ServerChannel | undefined;
+    if (!agent) return;
+    void runExec(agent, info.command, {
+      services,
+      recording,
+      upstream: deps.upstream,
+      ...(pty ? { pty } : {}),
+      closed,
+      shutdown: deps.shutdown,
+      onUpstream: (channel) => {
+        upstream = channel;
+      },
+    }).catch((error: Error) => {
+      services.logger.error({ err: { message: error.message } }, 'exec failed');
+      agent.close();
+    });
+  });
+  session.on('shell', (accept) => {
+    const agent = accept() as ServerChannel | undefined;
+    if (!agent) return;
+    recording.failed(undefined, 'RequestRefused', `interactive shell refused: ${SHELL_REFUSAL}`);
+    answer(agent, [SHELL_REFUSAL], EXIT_STATUS.denied, pty !== undefined);
+  });
+  session.on('subsystem', (accept, _reject, info) => {
+    const agent = accept() as ServerChannel | undefined;
+    if (!agent) return;
+    void runSubsystem(agent, info.name, deps, closed, (channel) => {
+      upstream = channel;
+    }).catch((error: Error) => {
+      services.logger.error({ err: { message: error.message } }, 'subsystem failed');
+      agent.close();
+    });
+  });
+}

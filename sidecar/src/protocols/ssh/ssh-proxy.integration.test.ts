@@ -1,0 +1,408 @@
+/**
+ * The SSH data path against a real OpenSSH sshd (the test kit's SshServer, on a random loopback
+ * port with its own host key and users) and the real OpenSSH `ssh` client as the agent (the ssh2
+ * client where OpenSSH cannot say something): allowed commands run with their output and status
+ * intact, denied and unreadable ones never reach the host, held ones run once after approval,
+ * a wrong host key is refused, forwarding is refused, and the session is recorded.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { verifyRecords } from '@airlock/contracts/recording';
+import { eventually, freePort, generateSshKeyPair, isListening, type SshLoginUser, SshServer } from '@airlock/testkit';
+import type { HeldRequest } from '../../in-process/in-process-gate.ts';
+import { FORWARDING_REFUSAL } from './frontend/agent-connection.ts';
+import { SHUTDOWN_WITHDRAWAL } from './session/exec-command.ts';
+import { SHELL_REFUSAL } from './session/session-channel.ts';
+import {
+  eventsOf,
+  PRINCIPAL,
+  readRecords,
+  runSftp,
+  runSsh,
+  type SshProxyFixture,
+  startSshProxy,
+  TEST_POLICY,
+} from './testing/ssh-proxy-fixture.ts';
+import { connectAgent, execOn, openExec } from './testing/ssh2-agent.ts';
+
+const skip = SshServer.available() ? false : 'SshServer needs root (it creates users and runs sshd as root)';
+
+let server: SshServer;
+let proxy: SshProxyFixture;
+let user: SshLoginUser;
+
+const ssh = (command: string | undefined, options?: Parameters<typeof runSsh>[2]) => runSsh(proxy.port, command, options);
+/** Logins the host accepted so far: a command that never reached it leaves this unchanged. */
+const logins = () => (server.logTail(100_000).match(/Accepted publickey for /g) ?? []).length;
+
+/** Starts a held command and resolves with its ApprovalRequest once the agent was told about it. */
+async function startHeld(command: string) {
+  const requests: HeldRequest[] = [];
+  const stop = proxy.gate.onRequest((request) => requests.push(request));
+  let told!: () => void;
+  const waiting = new Promise<void>((resolve) => (told = resolve));
+  const run = ssh(command, { onStderr: (text) => /kubectl approve/.test(text) && told() });
+  await Promise.race([waiting, run]);
+  stop();
+  const request = requests[0];
+  assert.ok(request, `no ApprovalRequest for ${command}`);
+  return { run, request };
+}
+
+before(async () => {
+  if (skip) return;
+  server = await SshServer.start();
+  user = server.users.deploy!;
+  proxy = await startSshProxy(server);
+});
+
+after(async () => {
+  await proxy?.close();
+  await server?.stop();
+});
+
+describe('allowed commands', { skip }, () => {
+  test('stdout, stderr and the exit status come back exactly', async () => {
+    const result = await ssh("printf 'out\\n'; printf 'err\\n' >&2; exit 3");
+    assert.equal(result.code, 3, result.stderr);
+    assert.equal(result.stdout.toString(), 'out\n');
+    assert.equal(result.stderr, 'err\n');
+    assert.equal((await ssh('id -un')).stdout.toString(), `${user.name}\n`);
+  });
+
+  test('stdin is piped binary-safe both ways (cat of 1 MiB of random bytes), EOF included', async () => {
+    const input = randomBytes(1024 * 1024);
+    const result = await ssh('cat', { stdin: input });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.length, input.length);
+    assert.ok(result.stdout.equals(input), 'the bytes came back changed');
+  });
+
+  test('a command killed by a signal reports the signal (ssh2 client)', async () => {
+    const client = await connectAgent(proxy.port);
+    try {
+      const result = await execOn(client, 'kill -TERM $$');
+      assert.deepEqual([result.code, result.signal], [null, 'SIGTERM'], JSON.stringify(result));
+    } finally {
+      client.end();
+    }
+  });
+
+  test('with ssh -tt the command runs on a terminal', async () => {
+    const result = await ssh('id -un', { args: ['-tt'] });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.toString(), `${user.name}\r\n`);
+  });
+});
+
+describe('denied commands never reach the host', { skip }, () => {
+  test('a denied command gets its reason on stderr and exit status 126', async () => {
+    const before = logins();
+    const result = await ssh('rm -rf /tmp/anything');
+    assert.equal(result.code, 126);
+    assert.equal(result.stdout.length, 0);
+    assert.match(result.stderr, /^airlock: denied: denied by ApprovalPolicy ssh-policy rule no-rm Deleting files is not allowed here\.\n$/);
+    assert.equal(logins(), before, 'the sidecar logged in to the host for a denied command');
+  });
+
+  for (const line of ['echo ok | rm -rf /tmp/x', 'echo $(rm -rf /tmp/x)', "bash -c 'rm -rf /tmp/x'", "sh -c 'echo a; rm -rf /tmp/x'"]) {
+    test(`rm hidden in ${JSON.stringify(line)} is denied`, async () => {
+      const before = logins();
+      const result = await ssh(line);
+      assert.equal(result.code, 126);
+      assert.match(result.stderr, /rule no-rm/);
+      assert.equal(logins(), before);
+    });
+  }
+
+  test('a line that does not parse is denied as unknown', async () => {
+    const result = await ssh("echo 'unterminated");
+    assert.equal(result.code, 126);
+    assert.match(result.stderr, /^airlock: denied: .*could not be classified: it does not parse as bash/);
+  });
+
+  test('a program no rule allows is denied by the default action', async () => {
+    const result = await ssh('uname -a');
+    assert.equal(result.code, 126);
+    assert.match(result.stderr, /default action/);
+  });
+
+  test('a command line over the limit is refused unread', async () => {
+    const result = await ssh(`echo ${'x'.repeat(33 * 1024)}`);
+    assert.equal(result.code, 126);
+    assert.match(result.stderr, /over this sidecar's limit of 32768 bytes/);
+  });
+
+  test('a denial leaves the connection usable for the next command (ssh2 client)', async () => {
+    const client = await connectAgent(proxy.port);
+    try {
+      const denied = await execOn(client, 'rm -f /tmp/x');
+      assert.equal(denied.code, 126);
+      const allowed = await execOn(client, 'echo still here');
+      assert.deepEqual([allowed.code, allowed.stdout], [0, 'still here\n']);
+    } finally {
+      client.end();
+    }
+  });
+});
+
+describe('held commands', { skip }, () => {
+  test('the agent is told the ApprovalRequest; once approved the command runs exactly once', async () => {
+    const file = join(user.home, 'approved');
+    const { run, request } = await startHeld(`echo ran >> ${file}`);
+    assert.equal(request.spec.operation.text, `echo ran >> ${file}`);
+    assert.equal(request.spec.operation.summary, `ssh ${user.name}@orders-bastion: echo ran >> ${file}`);
+    assert.equal(request.spec.target.type, 'ssh');
+    assert.equal(existsSync(file), false, 'the held command ran before it was approved');
+    proxy.gate.approve(request.name, { user: 'alice', groups: ['ops'] });
+    const result = await run;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`ApprovalRequest ${request.name} in namespace agents`));
+    assert.match(result.stderr, new RegExp(`kubectl approve ${request.name} -n agents`));
+    assert.equal(readFileSync(file, 'utf8'), 'ran\n');
+    await eventually('the execution report', () => (proxy.gate.get(request.name)?.phase === 'Executed' ? true : undefined), {
+      timeoutMs: 5000,
+    });
+    assert.equal(proxy.gate.get(request.name)?.result, 'exit 0');
+  });
+
+  test('a denied approval ends the command with status 1 and the reviewer reason, nothing run', async () => {
+    const file = join(user.home, 'denied');
+    const before = logins();
+    const { run, request } = await startHeld(`echo ran >> ${file}`);
+    proxy.gate.deny(request.name, { user: 'alice', groups: ['ops'] }, 'not during the freeze');
+    const result = await run;
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /airlock: not run: ApprovalRequest .* was denied by alice: not during the freeze/);
+    assert.equal(existsSync(file), false);
+    assert.equal(logins(), before, 'the sidecar logged in to the host for a command that was not approved');
+  });
+
+  test('the agent going away withdraws the request', async () => {
+    const { run, request } = await startHeld(`echo ran >> ${join(user.home, 'withdrawn')}`);
+    run.kill();
+    await run;
+    await eventually('the withdrawal', () => (proxy.gate.get(request.name)?.phase === 'Withdrawn' ? true : undefined), { timeoutMs: 5000 });
+  });
+});
+
+describe('what is not served is refused', { skip }, () => {
+  test('an interactive shell is refused with a message', async () => {
+    const result = await ssh(undefined, { args: ['-T'] });
+    assert.equal(result.code, 126);
+    assert.equal(result.stderr, `airlock: ${SHELL_REFUSAL}\n`);
+  });
+
+  test('a subsystem no rule allows is denied (ssh -s sftp)', async () => {
+    const result = await ssh('sftp', { args: ['-s'] });
+    assert.equal(result.code, 126);
+    assert.match(result.stderr, /airlock: denied: /);
+  });
+
+  test('a subsystem a rule allows is passed through (the real sftp client)', async () => {
+    const sftpAllowed = await startSshProxy(server, {
+      policy: {
+        ...TEST_POLICY,
+        rules: [...(TEST_POLICY.rules ?? []), { name: 'sftp', match: { ssh: { subsystems: ['sftp'] } }, action: 'allow' }],
+      },
+    });
+    try {
+      const result = await runSftp(sftpAllowed.port, 'pwd\n');
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`Remote working directory: ${user.home}`));
+      const records = eventsOf(readRecords(sftpAllowed.recordingsDir));
+      assert.ok(records.some((event) => event.type === 'statement' && event.text === 'subsystem sftp'));
+    } finally {
+      await sftpAllowed.close();
+    }
+  });
+
+  test('local forwarding (ssh -L) gets no connection through, and the refusal is recorded', async () => {
+    const local = await freePort();
+    const forward = runSsh(proxy.port, undefined, { args: ['-N', '-L', `127.0.0.1:${local}:127.0.0.1:${server.port}`] });
+    try {
+      await eventually('the local forward', async () => ((await isListening(local)) ? true : undefined), { timeoutMs: 10_000 });
+      const received = await new Promise<string>((resolve) => {
+        const socket = connect(local, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('error', () => resolve(data));
+        socket.on('close', () => resolve(data));
+      });
+      assert.equal(received, '', 'bytes came through a refused forward');
+      const refusal = `${FORWARDING_REFUSAL}: a connection to 127.0.0.1:${server.port} (ssh -L or -D) was refused`;
+      await eventually(
+        'the recorded refusal',
+        () => (eventsOf(readRecords(proxy.recordingsDir)).some((e) => e.type === 'error' && e.message === refusal) ? true : undefined),
+        { timeoutMs: 5000 },
+      );
+    } finally {
+      forward.kill();
+      await forward;
+    }
+  });
+
+  test('remote forwarding (ssh -R) is refused', async () => {
+    const result = await ssh(undefined, { args: ['-N', '-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:9'] });
+    assert.equal(result.code, 255);
+    assert.match(result.stderr, /remote port forwarding failed/);
+  });
+
+  test('a direct-tcpip channel (ssh -D, ssh2 forwardOut) is refused', async () => {
+    const client = await connectAgent(proxy.port);
+    try {
+      await assert.rejects(
+        new Promise((resolve, reject) =>
+          client.forwardOut('127.0.0.1', 1, '127.0.0.1', server.port, (error, channel) => (error ? reject(error) : resolve(channel))),
+        ),
+        /open failure|Connection refused|connect failed/i,
+      );
+    } finally {
+      client.end();
+    }
+  });
+
+  test('channels past maxChannelsPerConnection are refused; the others run', async () => {
+    const client = await connectAgent(proxy.port);
+    try {
+      const open = await Promise.all(Array.from({ length: 10 }, () => openExec(client, 'sleep 1')));
+      await assert.rejects(openExec(client, 'true'), /open failure|connect failed/i);
+      const results = await Promise.all(
+        open.map(({ channel, result }) => {
+          channel.end();
+          return result;
+        }),
+      );
+      assert.deepEqual(
+        results.map((result) => result.code),
+        Array(10).fill(0),
+      );
+    } finally {
+      client.end();
+    }
+  });
+});
+
+describe('the upstream host key', { skip }, () => {
+  test('a host key the Target does not list is refused, naming what the host presented; nothing is run', async () => {
+    const other = await generateSshKeyPair();
+    const [type, data] = other.publicKey.split(' ');
+    const wrong = await startSshProxy(server, { ssh: { hostKeys: [`${type} ${data}`] } });
+    try {
+      const before = logins();
+      const result = await runSsh(wrong.port, 'echo should-not-run');
+      assert.equal(result.code, 255);
+      assert.equal(result.stdout.length, 0);
+      assert.match(result.stderr, /^airlock: cannot reach target orders-bastion: /);
+      assert.ok(result.stderr.includes(`presented the host key ssh-ed25519 ${server.hostKeyFingerprints[0]}`), result.stderr);
+      assert.match(result.stderr, /is not one of Target orders-bastion's spec\.ssh\.hostKeys/);
+      assert.equal(logins(), before);
+    } finally {
+      await wrong.close();
+    }
+  });
+});
+
+describe('agent login and shutdown', { skip }, () => {
+  test('with agent tokens, the password must be a valid token', async () => {
+    const tokens = await startSshProxy(server, { agentTokens: { 'agent-token-1': PRINCIPAL } });
+    try {
+      const withoutToken = await runSsh(tokens.port, 'echo hi');
+      assert.equal(withoutToken.code, 255);
+      assert.match(withoutToken.stderr, /Permission denied/);
+      await assert.rejects(connectAgent(tokens.port, 'not-the-token'), /authentication methods failed/);
+      const client = await connectAgent(tokens.port, 'agent-token-1');
+      try {
+        assert.deepEqual(await execOn(client, 'echo hi'), { code: 0, signal: undefined, stdout: 'hi\n', stderr: '' });
+      } finally {
+        client.end();
+      }
+    } finally {
+      await tokens.close();
+    }
+  });
+
+  test('a graceful close lets a running command finish and refuses new connections', async () => {
+    const closing = await startSshProxy(server);
+    try {
+      const running = runSsh(closing.port, 'sleep 1; echo finished');
+      await eventually('the command to start', () => (logins() > 0 && closing.sidecar ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const closed = closing.sidecar.close({ graceMs: 10_000 });
+      const result = await running;
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.toString(), 'finished\n');
+      await closed;
+      assert.equal((await runSsh(closing.port, 'true')).code, 255);
+    } finally {
+      await closing.close();
+    }
+  });
+
+  test('a graceful close withdraws a held command at once and tells the agent', async () => {
+    const closing = await startSshProxy(server);
+    try {
+      const requests: HeldRequest[] = [];
+      closing.gate.onRequest((request) => requests.push(request));
+      let told!: () => void;
+      const waiting = new Promise<void>((resolve) => (told = resolve));
+      const run = runSsh(closing.port, `echo ran >> ${join(user.home, 'shutdown')}`, {
+        onStderr: (t) => /kubectl approve/.test(t) && told(),
+      });
+      await waiting;
+      const started = performance.now();
+      await closing.sidecar.close({ graceMs: 20_000 });
+      assert.ok(performance.now() - started < 10_000, 'the close waited for the held command');
+      const result = await run;
+      assert.equal(result.code, 1);
+      assert.ok(result.stderr.includes(`airlock: ${SHUTDOWN_WITHDRAWAL}\n`), result.stderr);
+      assert.equal(closing.gate.get(requests[0]?.name ?? '')?.phase, 'Withdrawn');
+      assert.equal(existsSync(join(user.home, 'shutdown')), false);
+    } finally {
+      await closing.close();
+    }
+  });
+});
+
+describe('recording', { skip }, () => {
+  test('every session is recorded, hash-chained, with its commands, decisions and exit statuses', async () => {
+    const marker = `recorded-${randomBytes(4).toString('hex')}`;
+    assert.equal((await ssh(`echo ${marker}`)).code, 0);
+    assert.equal((await ssh(`rm ${marker}`)).code, 126);
+    const records = await eventually(
+      'the records of both sessions, closed',
+      () => {
+        const all = readRecords(proxy.recordingsDir);
+        const events = eventsOf(all);
+        const last = events.findIndex((event) => event.type === 'statement' && event.text === `rm ${marker}`);
+        return last >= 0 && events.slice(last).some((event) => event.type === 'session.close') ? all : undefined;
+      },
+      { timeoutMs: 5000 },
+    );
+    const bySession = Map.groupBy(records, (record) => record.session);
+    for (const [session, chain] of bySession) {
+      assert.equal(verifyRecords(chain).ok, true, `session ${session} does not verify`);
+    }
+    const events = eventsOf(records);
+    const indexOf = (text: string) => events.findIndex((event) => event.type === 'statement' && event.text === text);
+    const echoed = events.slice(indexOf(`echo ${marker}`));
+    assert.deepEqual(
+      echoed.slice(0, 4).map((event) => event.type),
+      ['statement', 'classification', 'decision', 'result'],
+    );
+    assert.deepEqual(echoed[1]?.type === 'classification' && echoed[1].commands, ['echo']);
+    assert.equal(echoed[2]?.type === 'decision' && echoed[2].action, 'allow');
+    assert.equal(echoed[3]?.type === 'result' && echoed[3].commandTag, 'exit 0');
+    const removed = events.slice(indexOf(`rm ${marker}`));
+    assert.equal(removed[2]?.type === 'decision' && removed[2].rule, 'no-rm');
+    assert.equal(removed[3]?.type, 'session.close');
+    const opened = events.find((event) => event.type === 'session.open');
+    assert.equal(opened?.type === 'session.open' && opened.protocol, 'ssh');
+    const forwards = events.filter((event) => event.type === 'error' && event.code === 'ForwardingRefused');
+    assert.ok(forwards.every((event) => event.type === 'error' && event.message.startsWith(FORWARDING_REFUSAL)));
+  });
+});

@@ -1,0 +1,245 @@
+/**
+ * A real OpenSSH sshd (the test kit's SshServer) with the sidecar in front of it, wired with the
+ * in-process seams: static config and credentials (a client key the server's user authorizes),
+ * the in-process approval gate, JSONL recordings in a temp dir. Tests drive reviewers through
+ * `gate`, run the real `ssh` client as the agent, and read recordings from `recordingsDir`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RecordedEvent, StoredRecord } from '@airlock/contracts/recording';
+import { POSTGRES_DEFAULT_LIMITS } from '@airlock/contracts/targets';
+import type { ApprovalPolicySpec, TargetSpec } from '@airlock/crds';
+import { createLogger } from '@airlock/runtime';
+import { generateSshKeyPair, type SshServer } from '@airlock/testkit';
+import type { AgentPrincipal, TargetConfig } from '../../../core/ports.ts';
+import { FileRecordingStore } from '../../../core/recording/file-sink.ts';
+import { InProcessApprovalGate } from '../../../in-process/in-process-gate.ts';
+import { StaticAuthenticator } from '../../../in-process/static-authenticator.ts';
+import { StaticConfigSource } from '../../../in-process/static-config.ts';
+import { StaticCredentialSource } from '../../../in-process/static-credentials.ts';
+import { type RunningSidecar, startSidecar } from '../../../sidecar.ts';
+import type { SshLimits } from '../limits/ssh-limits.ts';
+
+export const PRINCIPAL: AgentPrincipal = {
+  identity: 'release-bot',
+  namespace: 'agents',
+  serviceAccount: 'system:serviceaccount:agents:release-bot',
+  pod: { name: 'release-7kq2x', uid: '5f0c7a2e-2222-4c8e-9d1e-000000000002' },
+  groups: ['ci'],
+};
+
+export const TARGET_NAME = 'orders-bastion';
+
+const OPS_APPROVE = { approvers: { groups: ['ops'] }, requiredApprovals: 1, ttl: '5m' };
+
+/**
+ * Harmless programs run; rm never; writing a file or restarting a service needs ops; the rest is
+ * denied. Approval settings are on the rules, not the policy, so a line the analysis cannot read
+ * is denied (with policy-wide approvers it would be held instead: unknown is never allowed).
+ */
+export const TEST_POLICY: ApprovalPolicySpec = {
+  rules: [
+    { name: 'no-rm', match: { ssh: { programs: ['rm', 'shred'] } }, action: 'deny', message: 'Deleting files is not allowed here.' },
+    { name: 'writes', match: { ssh: { writes: ['**'] } }, action: 'requireApproval', approval: OPS_APPROVE },
+    {
+      name: 'restarts',
+      match: { ssh: { programs: ['systemctl'], arguments: ['restart *'] } },
+      action: 'requireApproval',
+      approval: OPS_APPROVE,
+    },
+    {
+      name: 'harmless',
+      match: { ssh: { programs: ['echo', 'printf', 'cat', 'head', 'id', 'true', 'sleep', 'kill', 'exit'] } },
+      action: 'allow',
+    },
+  ],
+  defaultAction: 'deny',
+};
+
+export interface SshProxyFixture {
+  readonly sidecar: RunningSidecar;
+  readonly port: number;
+  readonly gate: InProcessApprovalGate;
+  readonly recordingsDir: string;
+  readonly target: TargetConfig;
+  close(): Promise<void>;
+}
+
+export interface SshProxyOptions {
+  readonly policy?: ApprovalPolicySpec;
+  /** Over the Target's spec.ssh (for example other hostKeys). */
+  readonly ssh?: Partial<NonNullable<TargetSpec['ssh']>>;
+  readonly user?: string;
+  readonly limits?: Partial<SshLimits>;
+  /** When set, agents must send one of these tokens as their password; otherwise pod identity. */
+  readonly agentTokens?: Readonly<Record<string, AgentPrincipal>>;
+}
+
+export async function startSshProxy(server: SshServer, options: SshProxyOptions = {}): Promise<SshProxyFixture> {
+  const user = server.users[options.user ?? 'deploy'];
+  if (!user) throw new Error(`the test server has no user ${options.user ?? 'deploy'}`);
+  const key = await generateSshKeyPair({ comment: 'airlock-sidecar-test' });
+  user.authorize(key.publicKey);
+  const target: TargetConfig = {
+    name: TARGET_NAME,
+    namespace: 'agents',
+    labels: { env: 'test' },
+    spec: {
+      type: 'ssh',
+      localPort: 2222,
+      ssh: { host: server.host, port: server.port, hostKeys: [...server.hostKeys], ...options.ssh },
+      recording: { onStoreFailure: 'Block' },
+    },
+  };
+  const recordingsDir = mkdtempSync(join(tmpdir(), 'airlock-ssh-recordings-'));
+  const gate = new InProcessApprovalGate();
+  // The sidecar as static mode wires it, without PostgreSQL's classifier: this sidecar serves no postgres target.
+  const sidecar = await startSidecar({
+    config: new StaticConfigSource({
+      principal: PRINCIPAL,
+      targets: [target],
+      policies: [{ name: 'ssh-policy', namespace: 'agents', spec: options.policy ?? TEST_POLICY }],
+      maskingKeys: {},
+    }),
+    credentials: new StaticCredentialSource({ [TARGET_NAME]: { username: user.name, privateKey: key.privateKey } }),
+    authenticator: new StaticAuthenticator(PRINCIPAL, options.agentTokens),
+    gate,
+    recordings: new FileRecordingStore({ directory: recordingsDir, fsync: 'never' }),
+    postgres: {
+      classify: () => {
+        throw new Error('this test sidecar serves no postgres target');
+      },
+      limits: POSTGRES_DEFAULT_LIMITS,
+    },
+    ssh: { ...(options.limits ? { limits: options.limits } : {}) },
+    logger: createLogger({ level: process.env.AIRLOCK_TEST_LOG === '1' ? 'debug' : 'silent' }),
+    listenHost: '127.0.0.1',
+    ports: { [TARGET_NAME]: 0 },
+    recorderOptions: { maxBatchDelayMs: 5 },
+  });
+  const close = async () => {
+    gate.close();
+    await sidecar.close();
+  };
+  return {
+    sidecar,
+    port: sidecar.ports[TARGET_NAME] ?? 0,
+    gate,
+    recordingsDir,
+    target,
+    close: async () => {
+      await close();
+      rmSync(recordingsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SshRun {
+  readonly code: number | null;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+/**
+ * The real OpenSSH client as the agent: `ssh -p <sidecar> agent@127.0.0.1 <command>`. Host key
+ * checking is off because the per-pod known_hosts the webhook will hand the agent does not exist
+ * yet; the listener is on loopback, where only the test can answer.
+ */
+export function runSsh(
+  port: number,
+  command: string | undefined,
+  options: {
+    readonly stdin?: Buffer;
+    readonly args?: readonly string[];
+    readonly onStderr?: (text: string) => void;
+    readonly timeoutMs?: number;
+  } = {},
+): Promise<SshRun> & { readonly kill: () => void } {
+  const child = spawn(
+    'ssh',
+    [
+      '-F',
+      '/dev/null',
+      '-p',
+      String(port),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
+      ...(options.args ?? []),
+      'agent@127.0.0.1',
+      ...(command === undefined ? [] : [command]),
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000 },
+  );
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    options.onStderr?.(stderr);
+  });
+  child.stdin.on('error', () => undefined);
+  if (options.stdin) child.stdin.end(options.stdin);
+  else child.stdin.end();
+  const done = new Promise<SshRun>((resolve) => {
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(stdout), stderr }));
+  });
+  return Object.assign(done, { kill: () => child.kill('SIGTERM') });
+}
+
+/** The real sftp client as the agent, in batch mode: `commands` are its batch file. */
+export function runSftp(
+  port: number,
+  commands: string,
+): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> {
+  const child = spawn(
+    'sftp',
+    [
+      '-F',
+      '/dev/null',
+      '-P',
+      String(port),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
+      '-b',
+      '-',
+      'agent@127.0.0.1',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stdin.end(commands);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Every record the sidecar stored, across its session files, in order of each file. */
+export function readRecords(recordingsDir: string): StoredRecord[] {
+  return readdirSync(recordingsDir)
+    .filter((file) => file.endsWith('.jsonl'))
+    .flatMap((file) =>
+      readFileSync(join(recordingsDir, file), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as StoredRecord),
+    );
+}
+
+export function eventsOf(records: readonly StoredRecord[]): RecordedEvent[] {
+  return records.map((record) => record.event);
+}
