@@ -27,6 +27,8 @@ const USAGE = `usage: airlock-sidecar --config FILE | --broker | --version
                     AIRLOCK_HEALTH_PORT       health and metrics port (default 15021)
                     AIRLOCK_LOG_LEVEL         fatal|error|warn|info|debug|trace (default info)
                     AIRLOCK_SHUTDOWN_GRACE_MS on SIGTERM, how long in-flight statements may take (default 15000)
+                    AIRLOCK_CONFIG_DIR        the config volume shared with the agents: ssh_config and known_hosts
+                                              for their SSH tools go there (default: none, nothing is written)
   --version       print the version and exit
 Run it as \`node --liftoff-only --max-semi-space-size=8 [--max-old-space-size=MiB] main.ts ...\`
 (see the sidecar README, Memory): without --liftoff-only the first statements cost ~600 MB.
@@ -136,6 +138,7 @@ async function runBrokerMode(): Promise<number> {
       logger,
       listenHost: settings.listenHost,
       health: settings.health,
+      ...(settings.configDir === undefined ? {} : { configDir: settings.configDir }),
       signal: stopping.signal,
     });
   } catch (error) {

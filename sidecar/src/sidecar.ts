@@ -9,6 +9,7 @@ import { type HealthServer, startHealthServer } from '@airlock/runtime';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ApprovalGrants } from './core/approval/grants.ts';
+import { ConfigVolume } from './core/config-volume.ts';
 import { createSidecarMetrics, type SidecarMetrics } from './core/observability/metrics.ts';
 import { registerPeakRss } from './core/observability/peak-rss-metric.ts';
 import type { AgentAuthenticator, ApprovalGate, ConfigSource, CredentialSource, TargetConfig } from './core/ports.ts';
@@ -36,10 +37,16 @@ export interface SidecarDeps extends ProtocolOptions {
   readonly registry?: Registry;
   readonly clock?: () => number;
   readonly recorderOptions?: RecorderOptions;
+  /**
+   * The config volume shared with the agent containers (AIRLOCK_CONFIG_DIR), where protocols write
+   * the files the agents' tools read before the sidecar reports ready; absent: nothing is written.
+   */
+  readonly configDir?: string;
 }
 
 /** What both ways of running the sidecar (static settings, the broker) take besides their seams. */
-export interface SidecarRunOptions extends Pick<SidecarDeps, 'logger' | 'listenHost' | 'ports' | 'health' | 'recorderOptions'> {
+export interface SidecarRunOptions
+  extends Pick<SidecarDeps, 'logger' | 'listenHost' | 'ports' | 'health' | 'recorderOptions' | 'configDir'> {
   readonly classifier: SqlClassifier;
   /** Over the PostgreSQL defaults (protocols/postgres/limits/pg-limits.ts). */
   readonly limits?: Partial<PgLimits>;
@@ -75,6 +82,7 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
     failingSessions: metrics.recordingStoreFailing,
   });
   const config = deps.config.current();
+  const configVolume = deps.configDir === undefined ? undefined : new ConfigVolume(deps.configDir);
   /** Set when a graceful close begins: the kubelet must stop routing to a sidecar that refuses new connections. */
   let draining: string | undefined;
   try {
@@ -99,6 +107,7 @@ export async function startSidecar(deps: SidecarDeps): Promise<RunningSidecar> {
         logger: deps.logger,
         clock,
         ...(deps.recorderOptions ? { recorderOptions: deps.recorderOptions } : {}),
+        ...(configVolume ? { configVolume } : {}),
         onSessionCount: (delta) => {
           metrics.sessionsActive.inc({ protocol: protocol.type }, delta);
           if (delta > 0) metrics.sessions.inc({ protocol: protocol.type });

@@ -22,6 +22,11 @@ export const ANNOTATIONS = {
   /** What the webhook injected (JSON); makes re-invocation idempotent and lets validation compare. */
   injected: 'airlock.dev/injected',
   /**
+   * On a pod that reaches an SSH Target: the ssh_config the webhook rendered for its agents, which a
+   * downward API volume gives them at /etc/ssh/ssh_config.d/airlock.conf. Cannot change once created.
+   */
+  sshConfig: 'airlock.dev/ssh-config',
+  /**
    * On a namespace labeled `airlock.dev/injection=all`: comma-separated service accounts whose pods
    * may use the exclusion label; absent, any pod may. Enforced by the API server (exclusion-policy.ts).
    */

@@ -80,7 +80,12 @@ test('a type whose agents read files from the config volume gets the volume', ()
   }
   assert.deepEqual(
     TARGET_TYPES.filter((type) => TARGET_TYPE_FACTS[type].needsConfigVolume),
-    ['kubernetes'],
+    ['ssh', 'kubernetes'],
+  );
+  const git = TARGET_TYPE_FACTS.ssh.agent.configFileEnv?.[0];
+  assert.deepEqual(
+    [git?.name, git?.file, git?.value?.('/var/run/airlock/ssh_config')],
+    ['GIT_SSH_COMMAND', 'ssh_config', 'ssh -F /var/run/airlock/ssh_config'],
   );
 });
 

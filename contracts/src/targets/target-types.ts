@@ -37,9 +37,16 @@ export interface AgentAccess {
   readonly soleTargetEnv?: (spec: TargetSpec, host: string) => readonly AgentEnvVar[];
   /**
    * Variables naming files the sidecar writes on the config volume (KUBECONFIG), given once when the
-   * pod reaches any target of the type. `file` is relative to where the volume is mounted.
+   * pod reaches any target of the type. `file` is relative to where the volume is mounted; the
+   * value is the file's path, or what `value` makes of it (GIT_SSH_COMMAND=ssh -F <path>).
    */
-  readonly configFileEnv?: readonly { readonly name: string; readonly file: string }[];
+  readonly configFileEnv?: readonly ConfigFileEnv[];
+}
+
+export interface ConfigFileEnv {
+  readonly name: string;
+  readonly file: string;
+  readonly value?: (path: string) => string;
 }
 
 export interface TargetTypeFacts<T extends TargetType = TargetType> {
@@ -66,6 +73,20 @@ export interface TargetTypeFacts<T extends TargetType = TargetType> {
 
 /** The file the sidecar writes the kubeconfig to, on the config volume. */
 export const KUBECONFIG_FILE = 'kubeconfig';
+/**
+ * The files the sidecar writes for the agents' OpenSSH tools, on the config volume: a `Host` block
+ * per SSH Target (`ssh <target-name>`) and the sidecar's host key for each of them.
+ */
+export const SSH_CONFIG_FILE = 'ssh_config';
+export const SSH_KNOWN_HOSTS_FILE = 'known_hosts';
+/**
+ * Where the agent containers get the same ssh_config a second time, so that a plain
+ * `ssh <target-name>` finds it: Debian's and Ubuntu's /etc/ssh/ssh_config (and Fedora's) include
+ * /etc/ssh/ssh_config.d/*.conf. OpenSSH refuses an included file owned by another user than root
+ * or the one running ssh, so this one comes from a downward API volume (the kubelet writes it as
+ * root), not from the config volume the sidecar writes.
+ */
+export const SSH_CONFIG_INCLUDE_PATH = '/etc/ssh/ssh_config.d/airlock.conf';
 
 /**
  * The PostgreSQL data path's bounds when the sidecar settings do not say otherwise (the settings
@@ -117,8 +138,12 @@ const ssh: TargetTypeFacts<'ssh'> = {
   ],
   exclusiveKeys: [['privateKey', 'password']],
   endpoint: (spec) => (spec.ssh ? `ssh://${spec.ssh.host}:${spec.ssh.port ?? 22}` : ''),
-  agent: { url: (spec, host) => `ssh://${host}:${spec.localPort}` },
-  needsConfigVolume: false,
+  agent: {
+    url: (spec, host) => `ssh://${host}:${spec.localPort}`,
+    // git runs ssh with this; -F reads only the airlock file (the user's ~/.ssh/config is not read).
+    configFileEnv: [{ name: 'GIT_SSH_COMMAND', file: SSH_CONFIG_FILE, value: (path) => `ssh -F ${path}` }],
+  },
+  needsConfigVolume: true,
   served: true,
 };
 

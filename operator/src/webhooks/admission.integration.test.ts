@@ -208,6 +208,7 @@ before(
     for (const [namespace, name] of [
       [NS, 'migrator'],
       [NS, 'stranger'],
+      [NS, 'operator'],
       [PLAIN_NS, 'migrator'],
       [CI_NS, 'ci-job'],
       [CI_NS, 'gitlab-runner'],
@@ -240,8 +241,29 @@ before(
         spec: { serviceAccountName: identity, targets: ['orders-db'] },
       } as never);
     }
+    // An SSH host for the operator identity: its pods get the config volume and the ssh_config mount.
+    await client.create(`/apis/airlock.dev/v1alpha1/namespaces/${NS}/targets`, {
+      apiVersion: 'airlock.dev/v1alpha1',
+      kind: 'Target',
+      metadata: { name: 'bastion' },
+      spec: {
+        type: 'ssh',
+        localPort: 2222,
+        ssh: { host: 'bastion.prod.svc', hostKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleHostKeyOnly'] },
+        credentialsSecretRef: { name: 'bastion-credentials' },
+      },
+    } as never);
+    await client.create(`/apis/airlock.dev/v1alpha1/namespaces/${NS}/agentidentities`, {
+      apiVersion: 'airlock.dev/v1alpha1',
+      kind: 'AgentIdentity',
+      metadata: { name: 'operator' },
+      spec: { serviceAccountName: 'operator', targets: ['bastion'] },
+    } as never);
+    const expected = { [NS]: 2, [CI_NS]: 1 };
     await eventually('the catalog to see the Targets and the AgentIdentities', () =>
-      [NS, CI_NS].every((ns) => catalog.identities(ns).length === 1 && catalog.targets(ns).length === 1) ? true : undefined,
+      Object.entries(expected).every(([ns, n]) => catalog.identities(ns).length === n && catalog.targets(ns).length === n)
+        ? true
+        : undefined,
     );
     // The API server loads webhook configurations asynchronously; a server-side dry run is
     // admitted like a real create, so the first denial shows our webhooks are in effect.
@@ -347,6 +369,47 @@ describe('injection', () => {
     // As stored (defaulted by the API server), the pod is what the webhook would make of it again.
     assert.deepEqual(planInjection(pod, NS, catalog, settings), { kind: 'unchanged' });
   });
+
+  test(
+    'a pod reaching an SSH Target: the config volume read-only, ssh_config where ssh looks, GIT_SSH_COMMAND; stored as planned',
+    LONG,
+    async () => {
+      const created = await kubectlCreate(podManifest('ssh-agent', NS, { serviceAccount: 'operator' }));
+      assert.equal(created.code, 0, created.stderr);
+      const pod = await getPod(NS, 'ssh-agent');
+      assert.deepEqual(
+        pod.spec?.containers[0]?.volumeMounts?.map((m) => [m.name, m.mountPath, m.subPath, m.readOnly]),
+        [
+          ['airlock-config', '/var/run/airlock', undefined, true],
+          ['airlock-ssh-config', '/etc/ssh/ssh_config.d/airlock.conf', 'airlock.conf', true],
+        ],
+      );
+      // The include file is the annotation, through a downward API volume (root-owned, as OpenSSH requires).
+      assert.match(
+        pod.metadata?.annotations?.['airlock.dev/ssh-config'] ?? '',
+        /^Host bastion\n {2}HostName 127\.0\.0\.1\n {2}Port 2222$/m,
+      );
+      assert.deepEqual(pod.spec?.volumes?.find((v) => v.name === 'airlock-ssh-config')?.downwardAPI, {
+        defaultMode: 0o444,
+        items: [{ path: 'airlock.conf', fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['airlock.dev/ssh-config']" } }],
+      });
+      assert.deepEqual(
+        pod.spec?.initContainers?.[0]?.volumeMounts?.map((m) => [m.name, m.mountPath, m.readOnly]),
+        [
+          ['airlock-token', '/var/run/secrets/airlock', true],
+          ['airlock-config', '/var/run/airlock', undefined],
+        ],
+      );
+      assert.equal(envOf(pod, 'agent').GIT_SSH_COMMAND, 'ssh -F /var/run/airlock/ssh_config');
+      assert.equal(envOf(pod, 'agent').AIRLOCK_BASTION_URL, 'ssh://127.0.0.1:2222');
+      assert.equal(envOf(pod, 'airlock-sidecar').AIRLOCK_CONFIG_DIR, '/var/run/airlock');
+      assert.deepEqual(planInjection(pod, NS, catalog, settings), { kind: 'unchanged' });
+      // The kubelet would hand a changed annotation to the running agents: refused.
+      const annotate = await plane.kubectl(['annotate', '--overwrite', '-n', NS, 'pod/ssh-agent', 'airlock.dev/ssh-config=Host bastion']);
+      assert.notEqual(annotate.code, 0, annotate.stdout);
+      assert.match(annotate.stderr, /SshConfigChanged/);
+    },
+  );
 
   test('an unlabeled pod, and a labeled pod in a namespace that did not opt in, are left alone', LONG, async () => {
     const unlabeled = await kubectlCreate(podManifest('no-label', NS, { labels: { 'airlock.dev/inject': 'false' } }));

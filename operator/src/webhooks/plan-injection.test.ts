@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { renderSshConfig } from '@airlock/contracts/targets';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { type InjectionPlan, planInjection } from './plan-injection.ts';
 import { applyPatch } from './testing/apply-json-patch.ts';
@@ -178,8 +179,125 @@ describe('planInjection: targets', () => {
     assert.equal(env.AIRLOCK_BASTION_URL, 'ssh://127.0.0.1:2222');
     assert.equal(env.AIRLOCK_BUILD_HOST_URL, 'ssh://127.0.0.1:2200');
     for (const name of ['PGHOST', 'PGPORT', 'PGSSLMODE', 'KUBECONFIG']) assert.equal(env[name], undefined, name);
-    assert.ok(!result.spec?.volumes?.some((v) => v.name === 'airlock-config'), 'no config volume for ssh');
     assert.deepEqual(JSON.parse(result.metadata?.annotations?.['airlock.dev/injected'] ?? '{}').targets, ['bastion', 'build-host']);
+  });
+
+  test("ssh targets: the config volume, read-only in every agent container, with the sidecar's ssh_config where ssh looks", () => {
+    const operator = identity('operator', 'operator', ['bastion', 'build-host']);
+    const pod = agentPod({ serviceAccount: 'operator' });
+    const result = patched(planInjection(pod, NS, catalog([operator], [BASTION, target('build-host', 'ssh', 2200)]), SETTINGS), pod);
+    for (const name of ['agent', 'wait-for-schema']) {
+      const agent = container(result, name);
+      assert.deepEqual(
+        agent?.volumeMounts?.filter((m) => m.name.startsWith('airlock-')),
+        [
+          { name: 'airlock-config', mountPath: '/var/run/airlock', readOnly: true },
+          { name: 'airlock-ssh-config', mountPath: '/etc/ssh/ssh_config.d/airlock.conf', subPath: 'airlock.conf', readOnly: true },
+        ],
+        name,
+      );
+      // Once for two ssh targets, after the URLs.
+      assert.deepEqual(
+        agent?.env?.filter((e) => e.name === 'GIT_SSH_COMMAND'),
+        [{ name: 'GIT_SSH_COMMAND', value: 'ssh -F /var/run/airlock/ssh_config' }],
+      );
+    }
+    const sidecar = container(result, 'airlock-sidecar');
+    assert.deepEqual(
+      sidecar?.volumeMounts?.find((m) => m.name === 'airlock-config'),
+      { name: 'airlock-config', mountPath: '/var/run/airlock' },
+      'the sidecar writes ssh_config and known_hosts',
+    );
+    const sidecarEnv = envOf(sidecar);
+    assert.equal(sidecarEnv.AIRLOCK_CONFIG_DIR, '/var/run/airlock');
+    assert.equal(sidecarEnv.AIRLOCK_KUBECONFIG_FILE, undefined, 'no kubernetes target, no kubeconfig');
+    assert.deepEqual(
+      result.spec?.volumes?.find((v) => v.name === 'airlock-config'),
+      { name: 'airlock-config', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+    );
+  });
+
+  test('ssh targets: the ssh_config the sidecar also writes, in an annotation a root-owned downward API file gives the agents', () => {
+    const operator = identity('operator', 'operator', ['bastion', 'build-host']);
+    const targets = [BASTION, target('build-host', 'ssh', 2200)];
+    const pod = agentPod({ serviceAccount: 'operator' });
+    const result = patched(planInjection(pod, NS, catalog([operator], targets), SETTINGS), pod);
+    assert.equal(
+      result.metadata?.annotations?.['airlock.dev/ssh-config'],
+      renderSshConfig(
+        [
+          { target: 'bastion', host: '127.0.0.1', port: 2222 },
+          { target: 'build-host', host: '127.0.0.1', port: 2200 },
+        ],
+        '/var/run/airlock',
+      ),
+    );
+    assert.deepEqual(
+      result.spec?.volumes?.find((v) => v.name === 'airlock-ssh-config'),
+      {
+        name: 'airlock-ssh-config',
+        downwardAPI: {
+          defaultMode: 0o444,
+          items: [{ path: 'airlock.conf', fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['airlock.dev/ssh-config']" } }],
+        },
+      },
+    );
+  });
+
+  test('an ssh_config annotation set on the pod is replaced; on a pod without ssh targets it is removed', () => {
+    const operator = identity('operator', 'operator', ['bastion']);
+    const pod = agentPod({ serviceAccount: 'operator' });
+    pod.metadata!.annotations = { 'airlock.dev/ssh-config': 'Host bastion\n  ProxyCommand sh -c evil\n' };
+    const result = patched(planInjection(pod, NS, catalog([operator], [BASTION]), SETTINGS), pod);
+    assert.doesNotMatch(result.metadata?.annotations?.['airlock.dev/ssh-config'] ?? '', /ProxyCommand/);
+    assert.match(result.metadata?.annotations?.['airlock.dev/ssh-config'] ?? '', /^Host bastion$/m);
+    const plain = agentPod();
+    plain.metadata!.annotations = { 'airlock.dev/ssh-config': 'Host x\n' };
+    const without = patched(planInjection(plain, NS, catalog([MIGRATOR], [ORDERS_DB]), SETTINGS), plain);
+    assert.equal(without.metadata?.annotations?.['airlock.dev/ssh-config'], undefined);
+    assert.ok(without.metadata?.annotations?.['airlock.dev/injected']);
+  });
+
+  test('no ssh target: no config volume, no ssh_config annotation, volume or mount, no GIT_SSH_COMMAND', () => {
+    const pod = agentPod();
+    const result = patched(planInjection(pod, NS, catalog([MIGRATOR], [ORDERS_DB]), SETTINGS), pod);
+    assert.ok(!result.spec?.volumes?.some((v) => v.name === 'airlock-config' || v.name === 'airlock-ssh-config'));
+    assert.equal(result.metadata?.annotations?.['airlock.dev/ssh-config'], undefined);
+    for (const name of ['agent', 'wait-for-schema', 'airlock-sidecar']) {
+      assert.ok(!container(result, name)?.volumeMounts?.some((m) => m.name === 'airlock-config' || m.name === 'airlock-ssh-config'), name);
+      assert.equal(envOf(container(result, name)).GIT_SSH_COMMAND, undefined, name);
+    }
+    assert.equal(envOf(container(result, 'airlock-sidecar')).AIRLOCK_CONFIG_DIR, undefined);
+  });
+
+  test('a container with its own ssh configuration directory keeps it: no ssh_config file mounted into it, the rest as usual', () => {
+    const operator = identity('operator', 'operator', ['bastion']);
+    const pod = agentPod({ serviceAccount: 'operator' });
+    pod.spec!.volumes!.push({ name: 'ssh', configMap: { name: 'agent-ssh' } });
+    pod.spec!.containers[0]!.volumeMounts!.push({ name: 'ssh', mountPath: '/etc/ssh/', readOnly: true });
+    const cat = catalog([operator], [BASTION]);
+    const result = patched(planInjection(pod, NS, cat, SETTINGS), pod);
+    assert.deepEqual(container(result, 'agent')?.volumeMounts, [
+      { name: 'work', mountPath: '/work' },
+      { name: 'ssh', mountPath: '/etc/ssh/', readOnly: true },
+      { name: 'airlock-config', mountPath: '/var/run/airlock', readOnly: true },
+    ]);
+    assert.equal(envOf(container(result, 'agent')).GIT_SSH_COMMAND, 'ssh -F /var/run/airlock/ssh_config');
+    assert.equal(container(result, 'wait-for-schema')?.volumeMounts?.length, 2);
+    assert.deepEqual(planInjection(result, NS, cat, SETTINGS), { kind: 'unchanged' });
+  });
+
+  test("a container's own mount of the config volume is replaced by ours, read-only", () => {
+    const operator = identity('operator', 'operator', ['bastion']);
+    const pod = agentPod({ serviceAccount: 'operator' });
+    pod.spec!.containers[0]!.volumeMounts!.push({ name: 'airlock-config', mountPath: '/var/run/airlock' });
+    const result = patched(planInjection(pod, NS, catalog([operator], [BASTION]), SETTINGS), pod);
+    assert.ok(
+      container(result, 'agent')
+        ?.volumeMounts?.filter((m) => m.name === 'airlock-config')
+        .every((m) => m.readOnly === true),
+    );
+    assert.equal(container(result, 'agent')?.volumeMounts?.filter((m) => m.name === 'airlock-config').length, 1);
   });
 
   test('two databases: no PGHOST (which one would it be?), a URL for each', () => {
@@ -255,7 +373,7 @@ describe('planInjection: identity', () => {
 });
 
 describe('planInjection: idempotence', () => {
-  const cat = catalog([identity('migrator', 'migrator', ['orders-db', 'cluster-api'])], [ORDERS_DB, CLUSTER_API]);
+  const cat = catalog([identity('migrator', 'migrator', ['orders-db', 'cluster-api', 'bastion'])], [ORDERS_DB, CLUSTER_API, BASTION]);
 
   test('a second pass over the injected pod changes nothing', () => {
     const once = patched(planInjection(agentPod(), NS, cat, SETTINGS), agentPod());

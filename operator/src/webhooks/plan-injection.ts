@@ -24,12 +24,15 @@ import type { InjectionSettings } from './injection-settings.ts';
 import { type JsonPatchOp, pointer } from './json-patch.ts';
 import { canonicalVolume, sidecarHash, stableStringify } from './sidecar-hash.ts';
 import {
-  agentConfigMount,
+  agentConfigMounts,
   agentEnv,
+  agentSshConfig,
   CONFIG_VOLUME,
   configVolume,
   needsConfigVolume,
+  SSH_CONFIG_VOLUME,
   sidecarContainer,
+  sshConfigVolume,
   tokenVolume,
 } from './sidecar-template.ts';
 
@@ -116,6 +119,7 @@ function planAgent(pod: V1Pod, ns: string, catalog: Catalog, settings: Injection
     targets: resolved.map((t) => t.metadata.name ?? '').sort(),
     sidecarHash: sidecarHash(sidecar, token),
   };
+  const sshConfig = agentSshConfig(resolved);
   const desired = desiredSpec(pod, {
     sidecar,
     token,
@@ -123,8 +127,14 @@ function planAgent(pod: V1Pod, ns: string, catalog: Catalog, settings: Injection
     admissionVolumes,
     env: agentEnv(resolved),
     config: needsConfigVolume(resolved),
+    sshConfig: sshConfig !== undefined,
+    configMounts: agentConfigMounts(resolved),
   });
-  return { kind: 'patch', patch: patchOps(pod, desired, serializeRecord(record)), record };
+  return {
+    kind: 'patch',
+    patch: patchOps(pod, desired, { [ANNOTATIONS.injected]: serializeRecord(record), [ANNOTATIONS.sshConfig]: sshConfig }),
+    record,
+  };
 }
 
 interface Desired {
@@ -142,6 +152,8 @@ function desiredSpec(
     admissionVolumes: ReadonlySet<string>;
     env: V1EnvVar[];
     config: boolean;
+    sshConfig: boolean;
+    configMounts: readonly V1VolumeMount[];
   },
 ): Desired {
   const spec = pod.spec;
@@ -153,7 +165,7 @@ function desiredSpec(
   const sidecar = existing && sidecarHash(existing, existingToken) === parts.record.sidecarHash ? existing : parts.sidecar;
   const agent = (container: V1Container): V1Container => {
     const env = withAgentEnv(container.env, parts.env);
-    const volumeMounts = withAgentMounts(container.volumeMounts, parts.admissionVolumes, parts.config);
+    const volumeMounts = withAgentMounts(container.volumeMounts, parts.admissionVolumes, parts.configMounts);
     if (env === container.env && volumeMounts === container.volumeMounts) return container;
     const out: V1Container = { ...container };
     if (env === undefined) delete out.env;
@@ -165,6 +177,7 @@ function desiredSpec(
   let volumes = (spec?.volumes ?? []).filter((v) => !parts.admissionVolumes.has(v.name));
   volumes = withVolume(volumes, parts.token);
   if (parts.config) volumes = withVolume(volumes, configVolume());
+  if (parts.sshConfig) volumes = withVolume(volumes, sshConfigVolume());
   return {
     // First: native sidecars start in order, so no agent init container runs before the sidecar is ready.
     initContainers: [sidecar, ...init.filter((c) => c.name !== SIDECAR_CONTAINER).map(agent)],
@@ -191,18 +204,35 @@ function withAgentEnv(env: V1EnvVar[] | undefined, ours: readonly V1EnvVar[]): V
   return [...ours, ...current.filter((e) => !names.has(e.name))];
 }
 
-function withAgentMounts(mounts: V1VolumeMount[] | undefined, removed: ReadonlySet<string>, config: boolean): V1VolumeMount[] | undefined {
+/**
+ * The container's mounts without the removed volumes and with ours of airlock's volumes (config,
+ * ssh_config), after its own. A single file of ours goes only where the container mounts nothing of its own at that path
+ * or above it (a ConfigMap at /etc/ssh is that container's ssh configuration, and a mount point
+ * cannot be made inside a read-only volume); its tools still get the file's variables.
+ */
+function withAgentMounts(
+  mounts: V1VolumeMount[] | undefined,
+  removed: ReadonlySet<string>,
+  configMounts: readonly V1VolumeMount[],
+): V1VolumeMount[] | undefined {
   const current = mounts ?? [];
   let next = current.filter((m) => !removed.has(m.name));
-  if (config) {
-    const ours = agentConfigMount();
-    const existing = next.filter((m) => m.name === CONFIG_VOLUME);
-    if (existing.length !== 1 || stableStringify(existing[0]) !== stableStringify(ours)) {
-      next = [...next.filter((m) => m.name !== CONFIG_VOLUME), ours];
-    }
+  if (configMounts.length > 0) {
+    const own = next.filter((m) => !AGENT_VOLUMES.has(m.name));
+    const ours = configMounts.filter((m) => m.subPath === undefined || !own.some((o) => covers(o.mountPath, m.mountPath)));
+    const existing = next.filter((m) => AGENT_VOLUMES.has(m.name));
+    if (stableStringify(existing) !== stableStringify(ours)) next = [...own, ...ours];
   }
   if (next.length === current.length && next.every((m, i) => m === current[i])) return mounts;
   return next.length === 0 && mounts === undefined ? undefined : next;
+}
+
+const AGENT_VOLUMES: ReadonlySet<string> = new Set([CONFIG_VOLUME, SSH_CONFIG_VOLUME]);
+
+/** `outer` is `path` or a directory above it (not `/`). */
+function covers(outer: string, path: string): boolean {
+  const dir = outer.replace(/\/+$/, '');
+  return dir !== '' && (path === dir || path.startsWith(`${dir}/`));
 }
 
 /** Keeps a volume of that name in place when it is already the one we want; replaces it otherwise. */
@@ -212,7 +242,8 @@ function withVolume(volumes: V1Volume[], wanted: V1Volume): V1Volume[] {
   return [...volumes.filter((v) => v.name !== wanted.name), wanted];
 }
 
-function patchOps(pod: V1Pod, desired: Desired, recordText: string): JsonPatchOp[] {
+/** `annotations`: the values ours must have; undefined: ours must be absent. */
+function patchOps(pod: V1Pod, desired: Desired, annotations: Readonly<Record<string, string | undefined>>): JsonPatchOp[] {
   const ops: JsonPatchOp[] = [];
   const spec = pod.spec;
   const differs = (a: unknown, b: unknown) => stableStringify(a) !== stableStringify(b);
@@ -226,13 +257,18 @@ function patchOps(pod: V1Pod, desired: Desired, recordText: string): JsonPatchOp
   if (spec?.automountServiceAccountToken !== false) {
     ops.push({ op: 'add', path: pointer('spec', 'automountServiceAccountToken'), value: false });
   }
-  const annotations = pod.metadata?.annotations;
-  if (annotations?.[ANNOTATIONS.injected] !== recordText) {
-    if (annotations === undefined) {
-      ops.push({ op: 'add', path: pointer('metadata', 'annotations'), value: { [ANNOTATIONS.injected]: recordText } });
-    } else {
-      ops.push({ op: 'add', path: pointer('metadata', 'annotations', ANNOTATIONS.injected), value: recordText });
-    }
+  const current = pod.metadata?.annotations;
+  const wanted = Object.entries(annotations).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  if (current === undefined) {
+    if (wanted.length > 0) ops.push({ op: 'add', path: pointer('metadata', 'annotations'), value: Object.fromEntries(wanted) });
+    return ops;
+  }
+  for (const [key, value] of Object.entries(annotations)) {
+    if (current[key] === value) continue;
+    const path = pointer('metadata', 'annotations', key);
+    // A pod that reaches no SSH Target has no ssh_config: one set by hand would only mislead.
+    if (value === undefined) ops.push({ op: 'remove', path });
+    else ops.push({ op: 'add', path, value });
   }
   return ops;
 }

@@ -7,9 +7,16 @@
  * here and re-invocation finds nothing to change.
  */
 
-import { SIDECAR_CONTAINER, SIDECAR_HEALTH_PORT, TOKEN_MOUNT_PATH, TOKEN_VOLUME } from '@airlock/contracts/install';
+import { ANNOTATIONS, SIDECAR_CONTAINER, SIDECAR_HEALTH_PORT, TOKEN_MOUNT_PATH, TOKEN_VOLUME } from '@airlock/contracts/install';
 import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
-import { KUBECONFIG_FILE, TARGET_TYPE_FACTS, TARGET_TYPES } from '@airlock/contracts/targets';
+import {
+  isSshHostAlias,
+  KUBECONFIG_FILE,
+  renderSshConfig,
+  SSH_CONFIG_INCLUDE_PATH,
+  TARGET_TYPE_FACTS,
+  TARGET_TYPES,
+} from '@airlock/contracts/targets';
 import type { Target } from '@airlock/crds';
 import type { V1Container, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import {
@@ -25,10 +32,13 @@ import { memoryBytes } from './memory-quantity.ts';
 export const TOKEN_AUDIENCE = 'airlock';
 export const TOKEN_EXPIRATION_SECONDS = 3600;
 export const TOKEN_FILE = `${TOKEN_MOUNT_PATH}/token`;
-/** Shared between the sidecar (writes the kubeconfig) and the agents (read it). */
+/** Shared between the sidecar (writes the kubeconfig, ssh_config and known_hosts) and the agents (read them). */
 export const CONFIG_VOLUME = 'airlock-config';
 export const CONFIG_MOUNT_PATH = '/var/run/airlock';
 export const KUBECONFIG_PATH = `${CONFIG_MOUNT_PATH}/${KUBECONFIG_FILE}`;
+/** The downward API volume that gives the agents the pod's ssh_config annotation as a root-owned file. */
+export const SSH_CONFIG_VOLUME = 'airlock-ssh-config';
+const SSH_CONFIG_VOLUME_FILE = 'airlock.conf';
 /** The address agents reach the sidecar at; the sidecar listens there and nowhere else for targets. */
 export const LOOPBACK = '127.0.0.1';
 /** The sidecar runs as this user: distroless "nonroot". */
@@ -74,18 +84,71 @@ export function agentEnv(targets: readonly Target[]): V1EnvVar[] {
   for (const target of [...targets].sort(byName)) {
     env.push({ name: targetURLEnvName(target.metadata.name ?? ''), value: targetURL(target) });
   }
-  // Files the sidecar writes on the config volume (KUBECONFIG), once however many targets want them.
+  // Files the sidecar writes on the config volume (KUBECONFIG, GIT_SSH_COMMAND), once however many targets want them.
   for (const { facts, targets: some } of ofType) {
-    for (const { name, file } of some.length > 0 ? (facts.agent.configFileEnv ?? []) : []) {
-      if (!env.some((e) => e.name === name)) env.push({ name, value: `${CONFIG_MOUNT_PATH}/${file}` });
+    for (const { name, file, value } of some.length > 0 ? (facts.agent.configFileEnv ?? []) : []) {
+      const path = `${CONFIG_MOUNT_PATH}/${file}`;
+      if (!env.some((e) => e.name === name)) env.push({ name, value: value ? value(path) : path });
     }
   }
   return env;
 }
 
-export function agentConfigMount(): V1VolumeMount {
-  return { name: CONFIG_VOLUME, mountPath: CONFIG_MOUNT_PATH, readOnly: true };
+/**
+ * The agent containers' mounts of airlock's volumes, all read-only: an agent that could write
+ * there could change what the other containers' tools trust and run (an ssh_config can name a
+ * ProxyCommand), so the validating webhook refuses a writable one (validate-pod.ts). The config
+ * volume at CONFIG_MOUNT_PATH; with an SSH Target, the pod's ssh_config (agentSshConfig) a second
+ * time where a plain `ssh` reads it.
+ *
+ * That second file comes from a downward API volume, not from the config volume: OpenSSH refuses
+ * an included file owned by another user than root or the one running ssh (the sidecar runs as
+ * SIDECAR_UID), and the kubelet writes downward API files as root.
+ */
+export function agentConfigMounts(targets: readonly Target[]): V1VolumeMount[] {
+  if (!needsConfigVolume(targets)) return [];
+  return [
+    { name: CONFIG_VOLUME, mountPath: CONFIG_MOUNT_PATH, readOnly: true },
+    ...(agentSshConfig(targets) === undefined
+      ? []
+      : [{ name: SSH_CONFIG_VOLUME, mountPath: SSH_CONFIG_INCLUDE_PATH, subPath: SSH_CONFIG_VOLUME_FILE, readOnly: true }]),
+  ];
 }
+
+/**
+ * The ssh_config of a pod that reaches SSH Targets, the same text the sidecar writes on the config
+ * volume (both render it with @airlock/contracts/targets): the sidecar listens on LOOPBACK at each
+ * Target's localPort. Undefined without an SSH Target.
+ */
+export function agentSshConfig(targets: readonly Target[]): string | undefined {
+  const listeners = targets
+    .filter((t) => t.spec.type === 'ssh' && isSshHostAlias(t.metadata.name ?? ''))
+    .map((t) => ({ target: t.metadata.name ?? '', host: LOOPBACK, port: t.spec.localPort }));
+  return listeners.length === 0 ? undefined : renderSshConfig(listeners, CONFIG_MOUNT_PATH);
+}
+
+/**
+ * The pod's ssh_config annotation as a file, root-owned and read-only for everyone. Explicit
+ * fieldRef apiVersion: the API server would default it, and the stored volume must equal this one.
+ */
+export function sshConfigVolume(): V1Volume {
+  return {
+    name: SSH_CONFIG_VOLUME,
+    downwardAPI: {
+      defaultMode: 0o444,
+      items: [
+        {
+          path: SSH_CONFIG_VOLUME_FILE,
+          fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${ANNOTATIONS.sshConfig}']` },
+        },
+      ],
+    },
+  };
+}
+
+/** A Target type whose agents get KUBECONFIG: the sidecar writes the kubeconfig. */
+const needsKubeconfig = (targets: readonly Target[]): boolean =>
+  targets.some((t) => (TARGET_TYPE_FACTS[t.spec.type].agent.configFileEnv ?? []).some((e) => e.file === KUBECONFIG_FILE));
 
 const fieldEnv = (name: string, fieldPath: string): V1EnvVar => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
 
@@ -119,7 +182,9 @@ export function sidecarContainer(settings: InjectionSettings, targets: readonly 
       { name: 'AIRLOCK_HEALTH_HOST', value: '0.0.0.0' },
       { name: 'AIRLOCK_HEALTH_PORT', value: String(SIDECAR_HEALTH_PORT) },
       { name: 'AIRLOCK_LOG_LEVEL', value: settings.logLevel ?? DEFAULT_SIDECAR_LOG_LEVEL },
-      ...(configVolume ? [{ name: 'AIRLOCK_KUBECONFIG_FILE', value: KUBECONFIG_PATH }] : []),
+      // Where the sidecar writes the files the agents' tools read (ssh_config, known_hosts, kubeconfig).
+      ...(configVolume ? [{ name: 'AIRLOCK_CONFIG_DIR', value: CONFIG_MOUNT_PATH }] : []),
+      ...(needsKubeconfig(targets) ? [{ name: 'AIRLOCK_KUBECONFIG_FILE', value: KUBECONFIG_PATH }] : []),
     ],
     ports: [{ name: 'airlock-health', containerPort: SIDECAR_HEALTH_PORT, protocol: 'TCP' }],
     volumeMounts: [

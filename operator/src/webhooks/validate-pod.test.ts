@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { planInjection } from './plan-injection.ts';
 import { applyPatch } from './testing/apply-json-patch.ts';
-import { agentPod, catalog, identity, NS, ORDERS_DB, SETTINGS } from './testing/fixtures.ts';
+import { agentPod, BASTION, catalog, identity, NS, ORDERS_DB, SETTINGS } from './testing/fixtures.ts';
 import { type PodAdmissionRequest, validatePod } from './validate-pod.ts';
 
 const CATALOG = catalog([identity('migrator', 'migrator', ['orders-db'])], [ORDERS_DB]);
@@ -137,6 +137,44 @@ describe('validatePod on CREATE', () => {
   });
 });
 
+const SSH_CATALOG = catalog([identity('operator', 'operator', ['bastion'])], [BASTION]);
+const SSH_CONTEXT = { catalog: SSH_CATALOG, operatorNamespace: 'airlock-system' };
+
+function withSsh(): V1Pod {
+  const pod = agentPod({ serviceAccount: 'operator' });
+  const plan = planInjection(pod, NS, SSH_CATALOG, SETTINGS);
+  if (plan.kind !== 'patch') throw new Error(`expected a patch, got ${plan.kind}`);
+  // As stored: the containers share no objects.
+  return JSON.parse(JSON.stringify(applyPatch(pod, plan.patch))) as V1Pod;
+}
+
+describe('validatePod on CREATE: the config and ssh_config volumes', () => {
+  const context = SSH_CONTEXT;
+
+  test('mounted read-only in the agents (the config directory and the ssh_config file), it is allowed', () => {
+    const pod = withSsh();
+    assert.deepEqual(
+      pod.spec?.containers[0]?.volumeMounts?.filter((m) => m.name.startsWith('airlock-')).map((m) => m.name),
+      ['airlock-config', 'airlock-ssh-config'],
+    );
+    assert.deepEqual(validatePod(create(pod), context), { allowed: true });
+  });
+
+  test('mounted writable in an agent container (a later webhook, say), it is rejected, naming the container', () => {
+    const pod = withSsh();
+    pod.spec!.containers[0]!.volumeMounts!.push({ name: 'airlock-config', mountPath: '/config' });
+    const verdict = validatePod(create(pod), context);
+    assert.equal(verdict.allowed, false);
+    assert.equal(!verdict.allowed && verdict.code, 'ConfigVolumeWritable');
+    assert.match(!verdict.allowed ? verdict.message : '', /container agent mounts volume airlock-config writable: mount it readOnly: true/);
+    const sshConfig = withSsh();
+    sshConfig.spec!.initContainers![1]!.volumeMounts!.find((m) => m.name === 'airlock-ssh-config')!.readOnly = false;
+    const writable = validatePod(create(sshConfig), context);
+    assert.equal(!writable.allowed && writable.code, 'ConfigVolumeWritable');
+    assert.match(!writable.allowed ? writable.message : '', /container wait-for-schema mounts volume airlock-ssh-config writable/);
+  });
+});
+
 describe('validatePod on UPDATE', () => {
   test('ordinary updates of an injected pod are allowed: labels, finalizers, agent image', () => {
     const old = injected();
@@ -169,6 +207,20 @@ describe('validatePod on UPDATE', () => {
     const pod = structuredClone(old);
     pod.metadata!.labels!['airlock.dev/inject'] = 'true';
     assert.equal(rejected(update(old, pod)).code, 'InjectLabelAdded');
+  });
+
+  test('changing or removing the ssh_config annotation is rejected: the kubelet would hand it to the running agents', () => {
+    const old = withSsh();
+    assert.ok(old.metadata?.annotations?.['airlock.dev/ssh-config']);
+    const changed = structuredClone(old);
+    changed.metadata!.annotations!['airlock.dev/ssh-config'] = 'Host bastion\n  ProxyCommand nc elsewhere 22\n';
+    assert.equal(rejected(update(old, changed)).code, 'SshConfigChanged');
+    const removed = structuredClone(old);
+    delete removed.metadata!.annotations!['airlock.dev/ssh-config'];
+    assert.equal(rejected(update(old, removed)).code, 'SshConfigChanged');
+    const relabeled = structuredClone(old);
+    relabeled.metadata!.labels!.phase = 'done';
+    assert.deepEqual(validatePod(update(old, relabeled), SSH_CONTEXT), { allowed: true });
   });
 
   test('changing or removing the record is rejected', () => {

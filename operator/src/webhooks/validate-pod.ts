@@ -3,11 +3,12 @@
  * without its sidecar). It runs after every mutation, so it sees the pod as it will be stored.
  *
  * CREATE: a gated pod must carry the sidecar exactly as recorded, first among its init
- * containers, automount off, and nothing that exposes a token or a credential to an agent.
+ * containers, automount off, nothing that exposes a token or a credential to an agent, and the
+ * config and ssh_config volumes mounted read-only in every agent container.
  * A gated pod is one labeled inject=true, in both namespace modes: in CI mode (gating.ts) the
  * mutating webhook added the label, so this webhook needs no mode of its own.
- * UPDATE: the sidecar, the record, the token volume and the inject label of a gated pod stay as
- * they are. Everything else stays updatable: controllers remove finalizers and add labels, and
+ * UPDATE: the sidecar, the record, the ssh_config annotation (the kubelet updates the agents'
+ * file from it), the token volume and the inject label of a gated pod stay as they are. Everything else stays updatable: controllers remove finalizers and add labels, and
  * a pod created before its namespace opted in must not become impossible to update.
  * pods/ephemeralcontainers: refused on gated pods (a debug container runs beside the agent).
  */
@@ -15,10 +16,11 @@
 import { ANNOTATIONS, INJECTION_ALL, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER, TOKEN_VOLUME } from '@airlock/contracts/install';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Catalog } from '../catalog.ts';
-import { credentialSecrets, type ExposureCode, findExposures } from './credential-exposure.ts';
+import { agentContainers, credentialSecrets, type ExposureCode, findExposures } from './credential-exposure.ts';
 import { isExcludedNamespace, isGated } from './gating.ts';
 import { parseRecord } from './injection-record.ts';
 import { sidecarHash } from './sidecar-hash.ts';
+import { CONFIG_VOLUME, SSH_CONFIG_VOLUME } from './sidecar-template.ts';
 
 export interface PodAdmissionRequest {
   readonly operation: string;
@@ -37,9 +39,11 @@ export type PodRejectionCode =
   | 'SidecarAltered'
   | 'AutomountNotDisabled'
   | ExposureCode
+  | 'ConfigVolumeWritable'
   | 'InjectLabelAdded'
   | 'InjectLabelRemoved'
   | 'InjectionRecordChanged'
+  | 'SshConfigChanged'
   | 'SidecarChanged'
   | 'AutomountChanged'
   | 'EphemeralContainersForbidden';
@@ -105,6 +109,17 @@ function validateInjected(pod: V1Pod, namespace: string, context: ValidationCont
   }
   const exposures = findExposures(pod, { credentialSecrets: credentialSecrets(context.catalog.targets(namespace)) });
   if (exposures.length > 0) return reject(exposures[0]!.code, exposures.map((e) => e.message).join('; '));
+  // These hold what every agent container's tools trust and run (known_hosts, an ssh_config that
+  // could name a ProxyCommand, the kubeconfig): one container must not rewrite them for the others.
+  for (const volume of [CONFIG_VOLUME, SSH_CONFIG_VOLUME]) {
+    const writable = agentContainers(pod).filter((c) => (c.volumeMounts ?? []).some((m) => m.name === volume && m.readOnly !== true));
+    if (writable.length > 0) {
+      return reject(
+        'ConfigVolumeWritable',
+        `container ${writable.map((c) => c.name).join(', ')} mounts volume ${volume} writable: mount it readOnly: true; the agents' tools trust the files there`,
+      );
+    }
+  }
   return ALLOWED;
 }
 
@@ -127,6 +142,13 @@ function validateUpdate(old: V1Pod, pod: V1Pod): PodValidation {
     return reject(
       'InjectionRecordChanged',
       `annotation ${ANNOTATIONS.injected} cannot be changed or removed: it records what airlock injected`,
+    );
+  }
+  const sshConfig = (p: V1Pod) => p.metadata?.annotations?.[ANNOTATIONS.sshConfig];
+  if (sshConfig(old) !== sshConfig(pod)) {
+    return reject(
+      'SshConfigChanged',
+      `annotation ${ANNOTATIONS.sshConfig} cannot be changed or removed: the agents' ssh reads it (it could point \`ssh <target>\` elsewhere); delete the pod and create it again`,
     );
   }
   const hash = (p: V1Pod) =>

@@ -48,13 +48,14 @@ test('the CA from a file; every setting overridable', () => {
       AIRLOCK_HEALTH_PORT: '0',
       AIRLOCK_LOG_LEVEL: 'DEBUG',
       AIRLOCK_SHUTDOWN_GRACE_MS: '2500',
+      AIRLOCK_CONFIG_DIR: '/var/run/airlock/',
     },
     read,
   );
   assert.equal(settings.caPem, CA);
   assert.deepEqual(
-    [settings.listenHost, settings.health, settings.logLevel, settings.shutdownGraceMs],
-    ['::1', { host: '127.0.0.1', port: 0 }, 'debug', 2500],
+    [settings.listenHost, settings.health, settings.logLevel, settings.shutdownGraceMs, settings.configDir],
+    ['::1', { host: '127.0.0.1', port: 0 }, 'debug', 2500, '/var/run/airlock'],
   );
 });
 
@@ -71,6 +72,9 @@ test('every problem is listed at once, each saying what to set', () => {
   assert.match(problems({ ...BASE, AIRLOCK_TOKEN_FILE: '/empty' }).join(), /is empty/);
   assert.match(problems({ ...BASE, AIRLOCK_HEALTH_PORT: '70000' }).join(), /not a port number/);
   assert.match(problems({ ...BASE, AIRLOCK_LOG_LEVEL: 'loud' }).join(), /not one of/);
+  for (const dir of ['var/run/airlock', '/var/run/air lock', '/run/%u', '~/airlock']) {
+    assert.match(problems({ ...BASE, AIRLOCK_CONFIG_DIR: dir }).join(), /AIRLOCK_CONFIG_DIR=.* is not an absolute path of letters/, dir);
+  }
   assert.match(
     problems({ ...BASE, AIRLOCK_SHUTDOWN_GRACE_MS: '15s' }).join(),
     /AIRLOCK_SHUTDOWN_GRACE_MS=15s is not a number of milliseconds/,

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_SHUTDOWN_GRACE_MS, MAX_SHUTDOWN_GRACE_MS } from '@airlock/contracts/sidecar-process';
+import { isPlainPath } from '@airlock/contracts/targets';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -17,6 +18,8 @@ export interface BrokerSettings {
   readonly logLevel: LogLevel;
   /** SIGTERM: how long in-flight statements may take to finish (AIRLOCK_SHUTDOWN_GRACE_MS). */
   readonly shutdownGraceMs: number;
+  /** The config volume shared with the agents (AIRLOCK_CONFIG_DIR); absent when the pod has none. */
+  readonly configDir?: string;
 }
 
 export class BrokerSettingsError extends Error {
@@ -85,6 +88,11 @@ export function brokerSettingsFromEnv(env: NodeJS.ProcessEnv, readFile: (path: s
   if (!/^\d+$/.test(graceText) || shutdownGraceMs > MAX_SHUTDOWN_GRACE_MS)
     problems.push(`AIRLOCK_SHUTDOWN_GRACE_MS=${graceText} is not a number of milliseconds (0-${MAX_SHUTDOWN_GRACE_MS})`);
 
+  // Written into the agents' ssh_config as it is, so only a plain absolute path.
+  const configDir = value('AIRLOCK_CONFIG_DIR')?.replace(/(?<=.)\/+$/, '');
+  if (configDir !== undefined && !isPlainPath(configDir))
+    problems.push(`AIRLOCK_CONFIG_DIR=${configDir} is not an absolute path of letters, digits, '.', '_', '-' and '/'`);
+
   if (problems.length > 0) throw new BrokerSettingsError(problems);
   return {
     brokerUrl: brokerUrl as string,
@@ -94,6 +102,7 @@ export function brokerSettingsFromEnv(env: NodeJS.ProcessEnv, readFile: (path: s
     health: { host: healthHost, port },
     logLevel: level as LogLevel,
     shutdownGraceMs,
+    ...(configDir === undefined ? {} : { configDir }),
   };
 }
 

@@ -61,6 +61,7 @@ export async function startBrokerSidecar(options: BrokerSidecarOptions): Promise
       ...(options.health ? { health: options.health } : {}),
       ...(options.registry ? { registry: options.registry } : {}),
       ...(options.recorderOptions ? { recorderOptions: options.recorderOptions } : {}),
+      ...(options.configDir === undefined ? {} : { configDir: options.configDir }),
     });
     const source = config;
     return {

@@ -7,6 +7,7 @@
 import type { TargetSpec } from '@airlock/crds';
 import type { Logger } from 'pino';
 import type { ApprovalGrants } from './approval/grants.ts';
+import type { ConfigVolume } from './config-volume.ts';
 import type { SidecarMetrics } from './observability/metrics.ts';
 import type { AgentAuthenticator, ApprovalGate, ConfigSource, CredentialSource, TargetConfig } from './ports.ts';
 import type { RecordingHealth } from './recording/recording-health.ts';
@@ -29,6 +30,8 @@ export interface SharedServices {
   readonly clock: () => number;
   /** Test hook: more batching options for the recorders. */
   readonly recorderOptions?: RecorderOptions;
+  /** Where the files the agents' tools read go (SSH: ssh_config, known_hosts); absent without the volume. */
+  readonly configVolume?: ConfigVolume;
 }
 
 export interface ListenRequest extends SharedServices {

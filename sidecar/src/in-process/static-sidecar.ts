@@ -45,6 +45,7 @@ export async function startStaticSidecar(options: StaticSidecarOptions): Promise
     ...(options.ports ? { ports: options.ports } : {}),
     ...(options.health ? { health: options.health } : {}),
     ...(options.recorderOptions ? { recorderOptions: options.recorderOptions } : {}),
+    ...(options.configDir === undefined ? {} : { configDir: options.configDir }),
   });
   return {
     sidecar,

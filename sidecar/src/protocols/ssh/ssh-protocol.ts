@@ -4,10 +4,21 @@
  * (session/ssh-session-services.ts). One host key per sidecar start, shared by its SSH listeners,
  * and one shell parser, loaded when the first SSH Target is served (a pod without one never pays
  * for it).
+ *
+ * Each listener, once it listens, is added to the ssh_config and known_hosts on the config volume
+ * (frontend/agent-ssh-files.ts; ssh_config is the text the webhook also gives the agents at
+ * /etc/ssh/ssh_config.d/airlock.conf), so both describe every SSH listener before the sidecar reports
+ * ready (sidecar.ts starts the health server after the listeners). The listeners are the ones the
+ * sidecar started with: a config change changes policies, not listeners, so the files stay right
+ * for the life of the sidecar; a restarted sidecar has a new host key and rewrites known_hosts.
  */
+import { type AgentSshListener, isSshHostAlias, renderSshConfig, SSH_CONFIG_FILE, SSH_KNOWN_HOSTS_FILE } from '@airlock/contracts/targets';
+import type { Logger } from 'pino';
+import type { ConfigVolume } from '../../core/config-volume.ts';
 import type { Protocol } from '../../core/protocol.ts';
 import { parseHostKeys } from './backend/host-keys.ts';
 import type { UpstreamEndpoint } from './backend/upstream-connect.ts';
+import { renderKnownHosts } from './frontend/agent-ssh-files.ts';
 import { SshListener } from './frontend/listener.ts';
 import { generateHostKey, type ListenerHostKey } from './frontend/listener-host-key.ts';
 import { DEFAULT_SSH_LIMITS, type SshLimits } from './limits/ssh-limits.ts';
@@ -24,13 +35,15 @@ export function sshProtocol(options: SshProtocolOptions = {}): Protocol {
   let parser: ShellParser | undefined;
   let hostKey: ListenerHostKey | undefined;
   const limits: SshLimits = { ...DEFAULT_SSH_LIMITS, ...options.limits };
+  const listening: AgentSshListener[] = [];
   return {
     type: 'ssh',
-    listen: (request) => {
+    listen: async (request) => {
       const { target } = request;
       const logger = request.logger.child({ target: target.name });
       parser ??= ShellParser.load();
       hostKey ??= generateHostKey();
+      const key = hostKey;
       const spec = target.spec.ssh;
       const hostKeys = parseHostKeys(spec?.hostKeys ?? []);
       if (!spec) logger.error('the Target has no spec.ssh: every command will fail');
@@ -50,14 +63,13 @@ export function sshProtocol(options: SshProtocolOptions = {}): Protocol {
         parser,
         limits,
       });
-      // The known_hosts entry the agent's tools will be given; until the webhook does, the log has it.
-      logger.info({ hostKey: hostKey.publicKey, fingerprint: hostKey.fingerprint }, 'ssh listener host key');
-      return SshListener.start({
+      logger.info({ hostKey: key.publicKey, fingerprint: key.fingerprint }, 'ssh listener host key');
+      const listener = await SshListener.start({
         target,
         endpoint,
         host: request.host,
         port: request.port,
-        hostKey,
+        hostKey: key,
         authenticator: request.authenticator,
         credentials: request.credentials,
         limits,
@@ -65,6 +77,27 @@ export function sshProtocol(options: SshProtocolOptions = {}): Protocol {
         sessions,
         ...(request.onSessionCount ? { onSessionCount: request.onSessionCount } : {}),
       });
+      if (isSshHostAlias(target.name)) listening.push({ target: target.name, host: request.host, port: listener.port });
+      else logger.error('the Target name cannot be an ssh host alias: it is left out of ssh_config and known_hosts');
+      try {
+        writeAgentFiles(request.configVolume, listening, key.publicKey, logger);
+      } catch (error) {
+        await listener.close();
+        throw error;
+      }
+      return listener;
     },
   };
+}
+
+/** Throws ConfigVolumeError: an agent must not start without the files (sidecar.ts stops the start). */
+function writeAgentFiles(volume: ConfigVolume | undefined, listeners: readonly AgentSshListener[], hostKey: string, logger: Logger): void {
+  if (!volume) {
+    logger.debug('no config volume: ssh_config and known_hosts for the agents are not written');
+    return;
+  }
+  // known_hosts first: ssh_config points at it.
+  const knownHosts = volume.write(SSH_KNOWN_HOSTS_FILE, renderKnownHosts(listeners, hostKey));
+  const sshConfig = volume.write(SSH_CONFIG_FILE, renderSshConfig(listeners, volume.directory));
+  logger.debug({ directory: volume.directory, knownHosts, sshConfig }, 'ssh_config and known_hosts for the agents');
 }

@@ -3,14 +3,19 @@
  * port with its own host key and users) and the real OpenSSH `ssh` client as the agent (the ssh2
  * client where OpenSSH cannot say something): allowed commands run with their output and status
  * intact, denied and unreadable ones never reach the host, held ones run once after approval,
- * a wrong host key is refused, forwarding is refused, and the session is recorded.
+ * a wrong host key is refused, forwarding is refused, and the session is recorded. The agent's
+ * `ssh` reaches the sidecar only through the ssh_config and known_hosts the sidecar wrote, with
+ * strict host key checking, and refuses a sidecar whose key is not the one written.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { verifyRecords } from '@airlock/contracts/recording';
 import { eventually, freePort, generateSshKeyPair, isListening, type SshLoginUser, SshServer } from '@airlock/testkit';
 import type { HeldRequest } from '../../in-process/in-process-gate.ts';
@@ -35,9 +40,28 @@ let server: SshServer;
 let proxy: SshProxyFixture;
 let user: SshLoginUser;
 
-const ssh = (command: string | undefined, options?: Parameters<typeof runSsh>[2]) => runSsh(proxy.port, command, options);
+const ssh = (command: string | undefined, options?: Parameters<typeof runSsh>[2]) => runSsh(proxy, command, options);
+/** Agent sessions the sidecar opened so far (each is a login to the sidecar). */
+const sessionCount = async () =>
+  ((await proxy.sidecar.registry.getSingleMetric('airlock_sidecar_sessions_total')?.get())?.values ?? []).reduce(
+    (sum, v) => sum + v.value,
+    0,
+  );
 /** Logins the host accepted so far: a command that never reached it leaves this unchanged. */
 const logins = () => (server.logTail(100_000).match(/Accepted publickey for /g) ?? []).length;
+/**
+ * The count once sshd's log has caught up: its lines reach the log file through a pipe, so an
+ * earlier test's login can land a moment late and look like one made by the test that follows.
+ */
+async function settledLogins(): Promise<number> {
+  let last = logins();
+  for (;;) {
+    await sleep(300);
+    const now = logins();
+    if (now === last) return now;
+    last = now;
+  }
+}
 
 /** Starts a held command and resolves with its ApprovalRequest once the agent was told about it. */
 async function startHeld(command: string) {
@@ -99,23 +123,106 @@ describe('allowed commands', { skip }, () => {
   });
 });
 
+describe("the agent's ssh trusts the sidecar through the files the sidecar wrote", { skip }, () => {
+  // Not spawnSync: the sidecar answering them runs in this process.
+  const run = (file: string, args: readonly string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(file, args, { encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+      );
+    });
+  const keyscan = async (port: number) => {
+    const scan = await run('ssh-keyscan', ['-t', 'ed25519', '-p', String(port), '127.0.0.1']);
+    const line = scan.stdout.split('\n').find((l) => l.startsWith(`[127.0.0.1]:${port} `));
+    assert.ok(line, `ssh-keyscan found no ed25519 key: ${scan.stderr}`);
+    return line.slice(line.indexOf(' ') + 1);
+  };
+  const sshConfig = () => join(proxy.configDir, 'ssh_config');
+  const knownHosts = () => join(proxy.configDir, 'known_hosts');
+
+  test('known_hosts has the key the listener presents, under the Target name and its loopback address; both files 0644', async () => {
+    const key = await keyscan(proxy.port);
+    const entries = readFileSync(knownHosts(), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    assert.deepEqual(entries, [`orders-bastion,[127.0.0.1]:${proxy.port} ${key}`]);
+    for (const file of [knownHosts(), sshConfig()]) assert.equal(statSync(file).mode & 0o777, 0o644, file);
+  });
+
+  test('ssh reads the Host block strictly: the sidecar port, that known_hosts only, StrictHostKeyChecking yes', async () => {
+    const resolved = (await run('ssh', ['-F', sshConfig(), '-G', 'orders-bastion'])).stdout;
+    for (const line of [
+      'hostname 127.0.0.1',
+      `port ${proxy.port}`,
+      'hostkeyalias orders-bastion',
+      `userknownhostsfile ${knownHosts()}`,
+      'globalknownhostsfile none',
+      'stricthostkeychecking true',
+      'preferredauthentications password',
+    ]) {
+      assert.ok(resolved.split('\n').includes(line), `ssh -G has no "${line}":\n${resolved}`);
+    }
+  });
+
+  test('by Target name, and by address and port, the host key verifies and the none login needs no prompt (BatchMode)', async () => {
+    const byName = await ssh('echo by-name');
+    assert.deepEqual([byName.code, byName.stdout.toString(), byName.stderr], [0, 'by-name\n', '']);
+    const address = await run('ssh', [
+      '-F',
+      sshConfig(),
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-p',
+      String(proxy.port),
+      'agent@127.0.0.1',
+      'echo by-address',
+    ]);
+    assert.deepEqual([address.code, address.stdout], [0, 'by-address\n'], address.stderr);
+  });
+
+  test('a changed host key is refused by the client: nothing reaches the sidecar', async () => {
+    const other = await generateSshKeyPair();
+    const [type, data] = other.publicKey.split(' ');
+    const changed = mkdtempSync(join(tmpdir(), 'airlock-ssh-changed-'));
+    try {
+      writeFileSync(join(changed, 'ssh_config'), readFileSync(sshConfig(), 'utf8').replaceAll(proxy.configDir, changed));
+      writeFileSync(join(changed, 'known_hosts'), `orders-bastion,[127.0.0.1]:${proxy.port} ${type} ${data}\n`);
+      const sessions = await sessionCount();
+      const result = await runSsh({ configDir: changed }, 'echo should-not-run');
+      assert.equal(result.code, 255);
+      assert.equal(result.stdout.length, 0);
+      assert.match(result.stderr, /Host key for orders-bastion has changed and you have requested strict checking/);
+      assert.match(result.stderr, /Host key verification failed/);
+      writeFileSync(join(changed, 'known_hosts'), '');
+      const unknown = await runSsh({ configDir: changed }, 'echo should-not-run');
+      assert.equal(unknown.code, 255);
+      assert.match(unknown.stderr, /Host key verification failed/);
+      assert.equal(await sessionCount(), sessions, 'an agent session was opened past a refused host key');
+    } finally {
+      rmSync(changed, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('denied commands never reach the host', { skip }, () => {
   test('a denied command gets its reason on stderr and exit status 126', async () => {
-    const before = logins();
+    const before = await settledLogins();
     const result = await ssh('rm -rf /tmp/anything');
     assert.equal(result.code, 126);
     assert.equal(result.stdout.length, 0);
     assert.match(result.stderr, /^airlock: denied: denied by ApprovalPolicy ssh-policy rule no-rm Deleting files is not allowed here\.\n$/);
-    assert.equal(logins(), before, 'the sidecar logged in to the host for a denied command');
+    assert.equal(await settledLogins(), before, 'the sidecar logged in to the host for a denied command');
   });
 
   for (const line of ['echo ok | rm -rf /tmp/x', 'echo $(rm -rf /tmp/x)', "bash -c 'rm -rf /tmp/x'", "sh -c 'echo a; rm -rf /tmp/x'"]) {
     test(`rm hidden in ${JSON.stringify(line)} is denied`, async () => {
-      const before = logins();
+      const before = await settledLogins();
       const result = await ssh(line);
       assert.equal(result.code, 126);
       assert.match(result.stderr, /rule no-rm/);
-      assert.equal(logins(), before);
+      assert.equal(await settledLogins(), before);
     });
   }
 
@@ -172,14 +279,14 @@ describe('held commands', { skip }, () => {
 
   test('a denied approval ends the command with status 1 and the reviewer reason, nothing run', async () => {
     const file = join(user.home, 'denied');
-    const before = logins();
+    const before = await settledLogins();
     const { run, request } = await startHeld(`echo ran >> ${file}`);
     proxy.gate.deny(request.name, { user: 'alice', groups: ['ops'] }, 'not during the freeze');
     const result = await run;
     assert.equal(result.code, 1);
     assert.match(result.stderr, /airlock: not run: ApprovalRequest .* was denied by alice: not during the freeze/);
     assert.equal(existsSync(file), false);
-    assert.equal(logins(), before, 'the sidecar logged in to the host for a command that was not approved');
+    assert.equal(await settledLogins(), before, 'the sidecar logged in to the host for a command that was not approved');
   });
 
   test('the agent going away withdraws the request', async () => {
@@ -211,7 +318,7 @@ describe('what is not served is refused', { skip }, () => {
       },
     });
     try {
-      const result = await runSftp(sftpAllowed.port, 'pwd\n');
+      const result = await runSftp(sftpAllowed, 'pwd\n');
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, new RegExp(`Remote working directory: ${user.home}`));
       const records = eventsOf(readRecords(sftpAllowed.recordingsDir));
@@ -223,7 +330,7 @@ describe('what is not served is refused', { skip }, () => {
 
   test('local forwarding (ssh -L) gets no connection through, and the refusal is recorded', async () => {
     const local = await freePort();
-    const forward = runSsh(proxy.port, undefined, { args: ['-N', '-L', `127.0.0.1:${local}:127.0.0.1:${server.port}`] });
+    const forward = runSsh(proxy, undefined, { args: ['-N', '-L', `127.0.0.1:${local}:127.0.0.1:${server.port}`] });
     try {
       await eventually('the local forward', async () => ((await isListening(local)) ? true : undefined), { timeoutMs: 10_000 });
       const received = await new Promise<string>((resolve) => {
@@ -293,14 +400,14 @@ describe('the upstream host key', { skip }, () => {
     const [type, data] = other.publicKey.split(' ');
     const wrong = await startSshProxy(server, { ssh: { hostKeys: [`${type} ${data}`] } });
     try {
-      const before = logins();
-      const result = await runSsh(wrong.port, 'echo should-not-run');
+      const before = await settledLogins();
+      const result = await runSsh(wrong, 'echo should-not-run');
       assert.equal(result.code, 255);
       assert.equal(result.stdout.length, 0);
       assert.match(result.stderr, /^airlock: cannot reach target orders-bastion: /);
       assert.ok(result.stderr.includes(`presented the host key ssh-ed25519 ${server.hostKeyFingerprints[0]}`), result.stderr);
       assert.match(result.stderr, /is not one of Target orders-bastion's spec\.ssh\.hostKeys/);
-      assert.equal(logins(), before);
+      assert.equal(await settledLogins(), before);
     } finally {
       await wrong.close();
     }
@@ -311,7 +418,7 @@ describe('agent login and shutdown', { skip }, () => {
   test('with agent tokens, the password must be a valid token', async () => {
     const tokens = await startSshProxy(server, { agentTokens: { 'agent-token-1': PRINCIPAL } });
     try {
-      const withoutToken = await runSsh(tokens.port, 'echo hi');
+      const withoutToken = await runSsh(tokens, 'echo hi');
       assert.equal(withoutToken.code, 255);
       assert.match(withoutToken.stderr, /Permission denied/);
       await assert.rejects(connectAgent(tokens.port, 'not-the-token'), /authentication methods failed/);
@@ -329,7 +436,7 @@ describe('agent login and shutdown', { skip }, () => {
   test('a graceful close lets a running command finish and refuses new connections', async () => {
     const closing = await startSshProxy(server);
     try {
-      const running = runSsh(closing.port, 'sleep 1; echo finished');
+      const running = runSsh(closing, 'sleep 1; echo finished');
       await eventually('the command to start', () => (logins() > 0 && closing.sidecar ? true : undefined));
       await new Promise((resolve) => setTimeout(resolve, 300));
       const closed = closing.sidecar.close({ graceMs: 10_000 });
@@ -337,7 +444,7 @@ describe('agent login and shutdown', { skip }, () => {
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout.toString(), 'finished\n');
       await closed;
-      assert.equal((await runSsh(closing.port, 'true')).code, 255);
+      assert.equal((await runSsh(closing, 'true')).code, 255);
     } finally {
       await closing.close();
     }
@@ -350,7 +457,7 @@ describe('agent login and shutdown', { skip }, () => {
       closing.gate.onRequest((request) => requests.push(request));
       let told!: () => void;
       const waiting = new Promise<void>((resolve) => (told = resolve));
-      const run = runSsh(closing.port, `echo ran >> ${join(user.home, 'shutdown')}`, {
+      const run = runSsh(closing, `echo ran >> ${join(user.home, 'shutdown')}`, {
         onStderr: (t) => /kubectl approve/.test(t) && told(),
       });
       await waiting;

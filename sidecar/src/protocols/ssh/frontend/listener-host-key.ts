@@ -1,8 +1,7 @@
 /**
  * The sidecar's own SSH host key: ed25519, generated when the sidecar starts and kept in memory
- * only, so it never outlives the pod. The agent's tools will trust it through a known_hosts file
- * the webhook gives them (not there yet: until then an agent must turn host key checking off for
- * the loopback listener, which is safe only because nothing but the pod can answer there).
+ * only, so it never outlives the pod. The agent's tools trust it through the known_hosts the
+ * sidecar writes on the config volume (agent-ssh-files.ts), with strict host key checking.
  */
 import ssh2 from 'ssh2';
 import { fingerprintOf } from '../backend/host-keys.ts';

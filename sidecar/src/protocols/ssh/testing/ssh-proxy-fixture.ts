@@ -1,15 +1,18 @@
 /**
  * A real OpenSSH sshd (the test kit's SshServer) with the sidecar in front of it, wired with the
  * in-process seams: static config and credentials (a client key the server's user authorizes),
- * the in-process approval gate, JSONL recordings in a temp dir. Tests drive reviewers through
- * `gate`, run the real `ssh` client as the agent, and read recordings from `recordingsDir`.
+ * the in-process approval gate, JSONL recordings in a temp dir, and a temp dir as the config
+ * volume, where the sidecar writes the agents' ssh_config and known_hosts. Tests drive reviewers
+ * through `gate`, run the real `ssh` client as the agent with that ssh_config (`ssh -F
+ * <configDir>/ssh_config orders-bastion`, the sidecar's host key checked strictly), and read
+ * recordings from `recordingsDir`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordedEvent, StoredRecord } from '@airlock/contracts/recording';
-import { POSTGRES_DEFAULT_LIMITS } from '@airlock/contracts/targets';
+import { POSTGRES_DEFAULT_LIMITS, SSH_CONFIG_FILE } from '@airlock/contracts/targets';
 import type { ApprovalPolicySpec, TargetSpec } from '@airlock/crds';
 import { createLogger } from '@airlock/runtime';
 import { generateSshKeyPair, type SshServer } from '@airlock/testkit';
@@ -63,6 +66,8 @@ export interface SshProxyFixture {
   readonly port: number;
   readonly gate: InProcessApprovalGate;
   readonly recordingsDir: string;
+  /** The config volume: ssh_config and known_hosts as the agent container sees them. */
+  readonly configDir: string;
   readonly target: TargetConfig;
   close(): Promise<void>;
 }
@@ -94,6 +99,7 @@ export async function startSshProxy(server: SshServer, options: SshProxyOptions 
     },
   };
   const recordingsDir = mkdtempSync(join(tmpdir(), 'airlock-ssh-recordings-'));
+  const configDir = mkdtempSync(join(tmpdir(), 'airlock-ssh-config-'));
   const gate = new InProcessApprovalGate();
   // The sidecar as static mode wires it, without PostgreSQL's classifier: this sidecar serves no postgres target.
   const sidecar = await startSidecar({
@@ -118,6 +124,7 @@ export async function startSshProxy(server: SshServer, options: SshProxyOptions 
     listenHost: '127.0.0.1',
     ports: { [TARGET_NAME]: 0 },
     recorderOptions: { maxBatchDelayMs: 5 },
+    configDir,
   });
   const close = async () => {
     gate.close();
@@ -128,10 +135,12 @@ export async function startSshProxy(server: SshServer, options: SshProxyOptions 
     port: sidecar.ports[TARGET_NAME] ?? 0,
     gate,
     recordingsDir,
+    configDir,
     target,
     close: async () => {
       await close();
       rmSync(recordingsDir, { recursive: true, force: true });
+      rmSync(configDir, { recursive: true, force: true });
     },
   };
 }
@@ -142,13 +151,19 @@ export interface SshRun {
   readonly stderr: string;
 }
 
+/** Where the agent's ssh finds its config: a fixture's config volume, or a directory a test wrote. */
+export interface AgentSshConfig {
+  readonly configDir: string;
+}
+
 /**
- * The real OpenSSH client as the agent: `ssh -p <sidecar> agent@127.0.0.1 <command>`. Host key
- * checking is off because the per-pod known_hosts the webhook will hand the agent does not exist
- * yet; the listener is on loopback, where only the test can answer.
+ * The real OpenSSH client as the agent, as an agent pod runs it: `ssh -F <configDir>/ssh_config
+ * agent@orders-bastion <command>` — the sidecar's address, port and host key all come from the
+ * files the sidecar wrote, and the host key is checked strictly (the ssh_config says so; the
+ * command line does not turn anything off).
  */
 export function runSsh(
-  port: number,
+  agent: AgentSshConfig,
   command: string | undefined,
   options: {
     readonly stdin?: Buffer;
@@ -161,19 +176,13 @@ export function runSsh(
     'ssh',
     [
       '-F',
-      '/dev/null',
-      '-p',
-      String(port),
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
+      join(agent.configDir, SSH_CONFIG_FILE),
       '-o',
       'BatchMode=yes',
       '-o',
       'LogLevel=ERROR',
       ...(options.args ?? []),
-      'agent@127.0.0.1',
+      `agent@${TARGET_NAME}`,
       ...(command === undefined ? [] : [command]),
     ],
     { stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000 },
@@ -194,30 +203,14 @@ export function runSsh(
   return Object.assign(done, { kill: () => child.kill('SIGTERM') });
 }
 
-/** The real sftp client as the agent, in batch mode: `commands` are its batch file. */
+/** The real sftp client as the agent, in batch mode, with the sidecar's ssh_config: `commands` are its batch file. */
 export function runSftp(
-  port: number,
+  agent: AgentSshConfig,
   commands: string,
 ): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> {
   const child = spawn(
     'sftp',
-    [
-      '-F',
-      '/dev/null',
-      '-P',
-      String(port),
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'LogLevel=ERROR',
-      '-b',
-      '-',
-      'agent@127.0.0.1',
-    ],
+    ['-F', join(agent.configDir, SSH_CONFIG_FILE), '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-b', '-', `agent@${TARGET_NAME}`],
     { stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 },
   );
   let stdout = '';
