@@ -32,6 +32,7 @@ import {
   ControlPlane,
   createRecordingsVolume,
   eventually,
+  generateSshKeyPair,
   helmInstallOnNode,
   importNodeImages,
   type NodeImages,
@@ -41,6 +42,7 @@ import {
   RELEASE_NAMESPACE,
   runHelm,
   SAMPLE,
+  SshServer,
   sampleManifests,
   seedSample,
   type TestUserName,
@@ -68,6 +70,7 @@ describe('airlock on a real node', { skip }, () => {
   let pgOnBridge: { host: string; port: number };
   let helmHome: string;
   let recordingsVolume: string;
+  let sshd: SshServer | undefined;
 
   const kubectl = async (args: string[], user: TestUserName = 'admin') => {
     const result = await plane.kubectl(args, { user });
@@ -148,6 +151,7 @@ describe('airlock on a real node', { skip }, () => {
   );
 
   after(async () => {
+    await sshd?.stop();
     await plane?.stop();
     await pg?.stop();
   });
@@ -310,6 +314,90 @@ describe('airlock on a real node', { skip }, () => {
     await until('the ApprovalRequests garbage-collected', async () => ((await owned()) === 0 ? true : undefined), 150_000);
   });
 
+  test('ssh <target> in the agent container reaches a real sshd through the sidecar, trusting its host key by the files it wrote', {
+    timeout: 300_000,
+  }, async () => {
+    sshd = await SshServer.start({ log });
+    const login = await generateSshKeyPair();
+    sshd.users.deploy?.authorize(login.publicKey);
+    const onBridge = await plane.node.exposeOnBridge(sshd.port, 'sshd');
+    await apply('ssh-target', [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'bastion-login', namespace: AGENTS_NS },
+        stringData: { username: sshd.users.deploy?.name, privateKey: login.privateKey },
+      },
+      {
+        apiVersion: 'airlock.dev/v1alpha1',
+        kind: 'Target',
+        metadata: { name: 'orders-bastion', namespace: AGENTS_NS },
+        spec: {
+          type: 'ssh',
+          description: 'The orders bastion host',
+          localPort: 2222,
+          ssh: { host: onBridge.host, port: onBridge.port, hostKeys: sshd.hostKeys },
+          credentialsSecretRef: { name: 'bastion-login' },
+        },
+      },
+      {
+        apiVersion: 'airlock.dev/v1alpha1',
+        kind: 'ApprovalPolicy',
+        metadata: { name: 'bastion-policy', namespace: AGENTS_NS },
+        spec: {
+          description: 'Read what the host is; nothing is removed.',
+          identities: { names: [SAMPLE.identity] },
+          targets: { names: ['orders-bastion'] },
+          rules: [
+            { name: 'no-rm', match: { ssh: { programs: ['rm'] } }, action: 'deny' },
+            { name: 'who-and-where', match: { ssh: { programs: ['echo', 'uname', 'id'] } }, action: 'allow' },
+          ],
+          defaultAction: 'deny',
+        },
+      },
+    ]);
+    await kubectl([
+      'patch',
+      'agentidentities.airlock.dev',
+      SAMPLE.identity,
+      '-n',
+      AGENTS_NS,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { targets: [SAMPLE.target, 'orders-bastion'] } }),
+    ]);
+    await kubectl(['wait', '-n', AGENTS_NS, '--for=condition=Ready', '--timeout=60s', 'targets.airlock.dev/orders-bastion']);
+    const sessionsBefore = (sshd.logTail(500).match(/Accepted publickey/g) ?? []).length;
+    // Plain `ssh <target>`: the config the sidecar wrote is read through /etc/ssh/ssh_config.d,
+    // the host key checked strictly against the known_hosts it wrote; no option on the command line.
+    await apply('bastion-check', [
+      agentJob(
+        AGENTS_NS,
+        'bastion-check',
+        [
+          'set -u',
+          "ssh -o BatchMode=yes orders-bastion 'echo hello from $(uname -n) as $(id -un)'",
+          // What git runs: the sidecar's ssh_config by -F.
+          '$GIT_SSH_COMMAND -o BatchMode=yes orders-bastion echo through GIT_SSH_COMMAND',
+          'rc=0',
+          "ssh -o BatchMode=yes orders-bastion 'rm -rf /tmp/anything' || rc=$?",
+          'echo "rm exit=$rc"',
+        ].join('\n'),
+        { 'airlock.dev/inject': 'true' },
+      ),
+    ]);
+    await jobCompletes(AGENTS_NS, 'bastion-check');
+    const pod = await jobPod(AGENTS_NS, 'bastion-check');
+    const logs = await kubectl(['logs', '-n', AGENTS_NS, pod.metadata.name, '-c', 'agent']);
+    assert.match(logs, new RegExp(`^hello from \\S+ as ${sshd.users.deploy?.name}$`, 'm'), logs);
+    assert.match(logs, /^through GIT_SSH_COMMAND$/m);
+    assert.match(logs, /airlock: denied/);
+    assert.match(logs, /^rm exit=126$/m);
+    // One login upstream per agent connection that ran an allowed command; the denied one never reached the host.
+    const sessionsAfter = (sshd.logTail(500).match(/Accepted publickey/g) ?? []).length;
+    assert.equal(sessionsAfter - sessionsBefore, 2, sshd.logTail(40));
+  });
+
   test('a Job in a CI namespace (injection for every pod) gets the sidecar without a label and completes', {
     timeout: 300_000,
   }, async () => {
@@ -400,6 +488,10 @@ describe('airlock on a real node', { skip }, () => {
     const crds = await plane.kubectl(['get', 'crd', '-l', 'app.kubernetes.io/part-of=airlock', '-o', 'name']);
     assert.equal(crds.stdout.trim().split('\n').length, 4, crds.stdout);
     const targets = await plane.kubectl(['get', 'targets.airlock.dev', '-n', AGENTS_NS, '-o', 'name']);
-    assert.equal(targets.stdout.trim(), `target.airlock.dev/${SAMPLE.target}`, 'the airlock objects stay with their CRDs');
+    assert.deepEqual(
+      targets.stdout.trim().split('\n'),
+      ['target.airlock.dev/orders-bastion', `target.airlock.dev/${SAMPLE.target}`],
+      'the airlock objects stay with their CRDs',
+    );
   });
 });
