@@ -30,11 +30,13 @@ const deadPid = (): number => {
   return child.pid;
 };
 
-test('acquire writes the owner into the lock; release removes it', async () => {
+test('acquire writes the owner and a token of this lock into the lock; release removes it', async () => {
   const path = lockPath();
   const locks = new SessionFileLocks({ owner: me, waitMs: 0, leaseMs: 15_000 });
   const held = await locks.acquire(path);
-  assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), me);
+  const { lock, ...owner } = JSON.parse(readFileSync(path, 'utf8'));
+  assert.deepEqual(owner, me);
+  assert.match(lock, /^[0-9a-f-]{36}$/);
   await held.release();
   assert.equal(existsSync(path), false);
   await held.release();
@@ -121,5 +123,25 @@ test('two waiters racing for one stale lock: one holds at a time', async () => {
   };
   assert.deepEqual(await Promise.all(['a', 'b', 'c', 'd'].map(work)), ['a', 'b', 'c', 'd']);
   assert.equal(most, 1);
+  assert.equal(existsSync(path), false);
+});
+
+test('a stale lock is taken over only by the holder of <lock>.break; a fresh breaker makes others wait', async () => {
+  const path = lockPath();
+  writeFileSync(path, JSON.stringify({ host: me.host, pid: deadPid(), start: 1 }));
+  writeFileSync(`${path}.break`, '');
+  await assert.rejects(new SessionFileLocks({ owner: me, waitMs: 200, leaseMs: 15_000 }).acquire(path), isBusy);
+  assert.equal(existsSync(path), true, 'the stale lock stays while another waiter holds the breaker');
+});
+
+test('a breaker older than the lease (its holder died) is removed, then the stale lock is taken over', async () => {
+  const path = lockPath();
+  writeFileSync(path, JSON.stringify({ host: me.host, pid: deadPid(), start: 1 }));
+  writeFileSync(`${path}.break`, '');
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(`${path}.break`, old, old);
+  const held = await new SessionFileLocks({ owner: me, waitMs: 2000, leaseMs: 15_000 }).acquire(path);
+  assert.equal(existsSync(`${path}.break`), false);
+  await held.release();
   assert.equal(existsSync(path), false);
 });

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { type FileHandle, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { cappedDelay, pause } from '@airlock/runtime';
 import { IngestError } from './ingest-store.ts';
@@ -43,7 +43,6 @@ const MAX_WATCHED = 1024;
 
 export class SessionFileLocks {
   readonly #options: SessionFileLocksOptions;
-  readonly #ownerText: string;
   /** Locks seen held: their state (inode, times, size) and when this process first saw that state. */
   readonly #watched = new Map<string, { state: string; since: number }>();
 
@@ -52,7 +51,6 @@ export class SessionFileLocks {
       throw new RangeError(`a session file lock needs leaseMs > 0 and waitMs >= 0; got ${options.leaseMs}, ${options.waitMs}`);
     }
     this.#options = options;
-    this.#ownerText = `${JSON.stringify(options.owner)}\n`;
   }
 
   async acquire(lockPath: string): Promise<HeldLock> {
@@ -65,8 +63,8 @@ export class SessionFileLocks {
       }
       const seen = await this.#inspect(lockPath);
       if (seen.verdict === 'OwnerGone' || seen.verdict === 'LeaseExpired') {
-        await this.#takeOver(lockPath, seen.stats);
-        continue;
+        // Removed: create it now. Not removed (another waiter is taking it over): wait as for a held lock.
+        if (await this.#takeOver(lockPath, seen)) continue;
       }
       const left = deadline - performance.now();
       if (left <= 0) {
@@ -75,7 +73,7 @@ export class SessionFileLocks {
           `another operator replica is storing records of this session (waited ${this.#options.waitMs} ms for its lock): retry; a lock nobody renews is taken over after ${this.#options.leaseMs} ms`,
         );
       }
-      if (seen.verdict === 'Held') await pause(Math.min(left, cappedDelay(POLL, attempt)));
+      if (seen.verdict !== 'Gone') await pause(Math.min(left, cappedDelay(POLL, attempt)));
     }
   }
 
@@ -92,8 +90,11 @@ export class SessionFileLocks {
       return this.#create(lockPath, true);
     }
     try {
-      await handle.writeFile(this.#ownerText);
-      return new SessionLock(lockPath, handle, await handle.stat({ bigint: true }), this.#options.leaseMs);
+      // The owner, and a token of this lock alone: a lock is known by its content, never by its
+      // inode number, which the file system hands to the next file as soon as a lock is removed.
+      const text = `${JSON.stringify({ ...this.#options.owner, lock: randomUUID() })}\n`;
+      await handle.writeFile(text);
+      return new SessionLock(lockPath, handle, text, this.#options.leaseMs);
     } catch (error) {
       await handle.close().catch(() => undefined);
       await unlink(lockPath).catch(() => undefined);
@@ -101,7 +102,7 @@ export class SessionFileLocks {
     }
   }
 
-  async #inspect(lockPath: string): Promise<{ verdict: LockVerdict | 'Gone'; stats?: BigIntStats }> {
+  async #inspect(lockPath: string): Promise<{ verdict: LockVerdict | 'Gone'; stats?: BigIntStats; text?: string }> {
     let handle: FileHandle;
     try {
       handle = await open(lockPath, 'r');
@@ -130,49 +131,65 @@ export class SessionFileLocks {
       }
     }
     const observed = { owner: parseLockOwner(text), unchangedForMs: now - watch.since };
-    return { verdict: lockVerdict(observed, this.#options.owner, this.#options.leaseMs, processExists), stats };
+    return { verdict: lockVerdict(observed, this.#options.owner, this.#options.leaseMs, processExists), stats, text };
   }
 
   /**
-   * Moves the stale lock aside and removes it. Renaming, not unlinking, tells whether another
-   * waiter took it over first: then what was moved is that waiter's live lock, and it goes back
-   * (link, which does not replace a lock made in the meantime).
+   * Removes the lock judged stale, if it is still that lock. Takeovers are serialized by a second
+   * O_EXCL file, `<lock>.break`: only its holder removes a stale lock, and only after reading it
+   * again through one handle — same inode, times, size and content (the content holds a token per
+   * lock) as when it was judged. Without that, a waiter that judged the old lock could remove the
+   * lock another waiter made after taking it over (ext4 hands a freed inode number to the next
+   * file), or move a live lock aside while a third waiter makes a new one: two holders at once.
+   * A waiter that finds the breaker held goes back to polling. A breaker older than the lease
+   * (its holder died in the microseconds it holds it) is removed.
    */
-  async #takeOver(lockPath: string, judged: BigIntStats | undefined): Promise<void> {
+  async #takeOver(lockPath: string, judged: { readonly stats?: BigIntStats; readonly text?: string }): Promise<boolean> {
     this.#watched.delete(lockPath);
-    const aside = `${lockPath}.${randomUUID()}.stale`;
+    const breakerPath = `${lockPath}.break`;
+    let breaker: FileHandle;
     try {
-      await rename(lockPath, aside);
+      breaker = await open(breakerPath, 'wx');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      await this.#removeAbandonedBreaker(breakerPath);
+      return false;
     }
     try {
-      const moved = await stat(aside, { bigint: true });
-      if (judged && moved.ino === judged.ino && moved.dev === judged.dev) return;
-      await link(aside, lockPath).catch(async (error: NodeJS.ErrnoException) => {
-        // EEXIST: a lock made in the meantime stays. A file system without hard links gets it back by rename.
-        if (error.code !== 'EEXIST') await rename(aside, lockPath);
-      });
+      const now = await readLock(lockPath);
+      // Gone already (its holder released it): free for the taking.
+      if (!now) return true;
+      if (judged.stats && judged.text !== undefined && sameLock(now.stats, judged.stats) && now.text === judged.text) {
+        await unlink(lockPath);
+        return true;
+      }
+      return false;
     } finally {
-      await unlink(aside).catch(() => undefined);
+      await breaker.close();
+      await unlink(breakerPath).catch(() => undefined);
     }
+  }
+
+  async #removeAbandonedBreaker(breakerPath: string): Promise<void> {
+    const stats = await stat(breakerPath).catch(() => undefined);
+    if (stats && Date.now() - stats.mtimeMs > this.#options.leaseMs) await unlink(breakerPath).catch(() => undefined);
   }
 }
 
 class SessionLock implements HeldLock {
   readonly #path: string;
   readonly #handle: FileHandle;
-  readonly #identity: BigIntStats;
+  /** What this lock holds: the owner and its own token. */
+  readonly #text: string;
   readonly #leaseMs: number;
   #touchedAt = performance.now();
   #timer: NodeJS.Timeout | undefined;
   #released = false;
 
-  constructor(path: string, handle: FileHandle, identity: BigIntStats, leaseMs: number) {
+  constructor(path: string, handle: FileHandle, text: string, leaseMs: number) {
     this.#path = path;
     this.#handle = handle;
-    this.#identity = identity;
+    this.#text = text;
     this.#leaseMs = leaseMs;
     this.#schedule();
   }
@@ -192,11 +209,13 @@ class SessionLock implements HeldLock {
     this.#released = true;
     clearTimeout(this.#timer);
     try {
-      const current = await stat(this.#path, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
+      // Removed only while it is still this lock: after a takeover the path holds another's. (Its
+      // inode number is not reused meanwhile: this holder keeps the file open.)
+      const current = await readFile(this.#path, 'utf8').catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return undefined;
         throw error;
       });
-      if (current?.ino === this.#identity.ino && current.dev === this.#identity.dev) await unlink(this.#path);
+      if (current === this.#text) await unlink(this.#path);
     } finally {
       await this.#handle.close();
     }
@@ -217,6 +236,25 @@ class SessionLock implements HeldLock {
     this.#timer.unref();
   }
 }
+
+/** A lock's state and content read through one handle, or undefined when there is none. */
+async function readLock(lockPath: string): Promise<{ stats: BigIntStats; text: string } | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(lockPath, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return { stats: await handle.stat({ bigint: true }), text: await handle.readFile('utf8') };
+  } finally {
+    await handle.close();
+  }
+}
+
+const sameLock = (a: BigIntStats, b: BigIntStats): boolean =>
+  a.dev === b.dev && a.ino === b.ino && a.ctimeNs === b.ctimeNs && a.mtimeNs === b.mtimeNs && a.size === b.size;
 
 function processExists(pid: number): boolean {
   try {
