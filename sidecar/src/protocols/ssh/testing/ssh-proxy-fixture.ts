@@ -101,6 +101,10 @@ export async function startSshProxy(server: SshServer, options: SshProxyOptions 
   const recordingsDir = mkdtempSync(join(tmpdir(), 'airlock-ssh-recordings-'));
   const configDir = mkdtempSync(join(tmpdir(), 'airlock-ssh-config-'));
   const gate = new InProcessApprovalGate();
+  const removeDirs = () => {
+    rmSync(recordingsDir, { recursive: true, force: true });
+    rmSync(configDir, { recursive: true, force: true });
+  };
   // The sidecar as static mode wires it, without PostgreSQL's classifier: this sidecar serves no postgres target.
   const sidecar = await startSidecar({
     config: new StaticConfigSource({
@@ -125,6 +129,11 @@ export async function startSshProxy(server: SshServer, options: SshProxyOptions 
     ports: { [TARGET_NAME]: 0 },
     recorderOptions: { maxBatchDelayMs: 5 },
     configDir,
+  }).catch((error: unknown) => {
+    // A sidecar that did not start leaves nothing behind either.
+    gate.close();
+    removeDirs();
+    throw error;
   });
   const close = async () => {
     gate.close();
@@ -139,8 +148,7 @@ export async function startSshProxy(server: SshServer, options: SshProxyOptions 
     target,
     close: async () => {
       await close();
-      rmSync(recordingsDir, { recursive: true, force: true });
-      rmSync(configDir, { recursive: true, force: true });
+      removeDirs();
     },
   };
 }
