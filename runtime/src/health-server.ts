@@ -4,9 +4,9 @@
  * only. In a pod it listens on the pod IP so the kubelet can probe it; the default is loopback.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { listen } from './listen.ts';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -45,15 +45,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       else response.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const port = await listen(server, options.port, host);
   server.on('error', (error) => logger.error({ err: error }, 'health server error'));
-  const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.debug({ url }, 'health server listening');
   return {

@@ -6,10 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { BROKER_PATHS, HEARTBEAT_SECONDS, MAX_BODY_BYTES, MAX_RECORDING_BODY_BYTES, STREAM_MAX_SECONDS } from '@airlock/contracts/broker';
 import { LABEL_ENABLED, LABELS } from '@airlock/contracts/install';
 import { AirlockValidator, type ApprovalRequest } from '@airlock/crds';
+import { listen } from '@airlock/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { InformerCatalog } from '../catalog.ts';
@@ -235,15 +235,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     server.setSecureContext({ cert: renewed.certPem, key: renewed.keyPem, minVersion: 'TLSv1.2' });
     logger.info('broker serving certificate renewed');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const port = await listen(server, options.port, options.host);
   server.on('error', (error) => logger.error({ err: error }, 'broker server error'));
-  const { port } = server.address() as AddressInfo;
   logger.info({ host: options.host, port }, 'broker listening');
   return {
     port,

@@ -8,8 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { WEBHOOK_PATHS } from '@airlock/contracts/install';
+import { listen } from '@airlock/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Catalog } from '../catalog.ts';
@@ -191,15 +191,8 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const port = await listen(server, options.port, options.host);
   server.on('error', (error) => logger.error({ err: error }, 'admission server error'));
-  const { port } = server.address() as AddressInfo;
   logger.info({ host: options.host, port }, 'admission webhooks listening');
   let closed: Promise<void> | undefined;
   return {

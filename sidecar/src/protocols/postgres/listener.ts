@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { boundPort, listen } from '@airlock/runtime';
 import { serialize } from 'pg-protocol';
 import type { Logger } from 'pino';
 import type { AgentAuthenticator, AgentPrincipal, CredentialSource, PostgresCredentials, TargetConfig } from '../../core/ports.ts';
@@ -67,19 +68,12 @@ export class PgListener {
     const server = createServer({ noDelay: true });
     const listener = new PgListener(server, options);
     server.on('connection', (socket) => listener.#accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, options.port, options.host);
     return listener;
   }
 
   get port(): number {
-    const address = this.#server.address();
-    return typeof address === 'object' && address ? address.port : 0;
+    return boundPort(this.#server);
   }
 
   /**

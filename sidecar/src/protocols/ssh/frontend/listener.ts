@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { boundPort, listen } from '@airlock/runtime';
 import type { Logger } from 'pino';
 import ssh2, { type ClientInfo, type Connection } from 'ssh2';
 import type { AgentAuthenticator, CredentialSource, TargetConfig } from '../../../core/ports.ts';
@@ -60,19 +61,12 @@ export class SshListener implements TargetListener {
   static async start(options: SshListenerOptions): Promise<SshListener> {
     const listener = new SshListener(options);
     const server = listener.#server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, options.port, options.host);
     return listener;
   }
 
   get port(): number {
-    const address = this.#server.address();
-    return typeof address === 'object' && address ? address.port : 0;
+    return boundPort(this.#server);
   }
 
   /**
