@@ -4,40 +4,22 @@
  * decisions, results and masking counts of statements are turned into records here, so the
  * directions only say what happened.
  */
-import type { RecordedEvent } from '@airlock/contracts/recording';
+import { SessionLedger } from '../../../core/session/session-ledger.ts';
 import type { RowMaskPlan } from '../masking/row-masker.ts';
 import type { StatementResult } from './in-flight.ts';
 import type { PgSessionServices } from './services.ts';
 import type { MessageDecision } from './statement-decision.ts';
 
-export class SessionRecording {
+export class SessionRecording extends SessionLedger {
   readonly #services: PgSessionServices;
-  #done = false;
-  #statementIndex = 0;
-  #bytesIn = 0;
-  #bytesOut = 0;
 
   constructor(services: PgSessionServices) {
+    super(services);
     this.#services = services;
   }
 
   /** Numbers statements in the order they were decided; one function for the session, handed to decideMessage as is. */
-  readonly nextStatementIndex = (): number => this.#statementIndex++;
-
-  record(event: RecordedEvent): void {
-    if (this.#done) return;
-    this.#services.record.record(event);
-  }
-
-  bytesIn(count: number): void {
-    this.#bytesIn += count;
-    this.#services.metrics.bytes('in', count);
-  }
-
-  bytesOut(count: number): void {
-    this.#bytesOut += count;
-    this.#services.metrics.bytes('out', count);
-  }
+  readonly nextStatementIndex = this.nextOperationIndex;
 
   /** Each statement of a decided Query or Parse: its text, its classification and what the policies said. */
   decided(decision: MessageDecision, protocol: 'simple' | 'extended'): void {
@@ -113,12 +95,6 @@ export class SessionRecording {
       });
     }
     statement.onDone?.(statement);
-  }
-
-  /** The last record of the session; whatever arrives later is dropped. */
-  closed(reason: string): void {
-    this.record({ type: 'session.close', reason, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut, statements: this.#statementIndex });
-    this.#done = true;
   }
 }
 

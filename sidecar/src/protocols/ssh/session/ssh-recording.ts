@@ -10,7 +10,7 @@
  * - `error`: why it could not run (the host was not reached, a limit).
  * `record` stops at session.close: what arrives after it is not part of the session.
  */
-import type { RecordedEvent } from '@airlock/contracts/recording';
+import { SessionLedger } from '../../../core/session/session-ledger.ts';
 import type { CommandDecision } from './command-decision.ts';
 import type { SshSessionServices } from './ssh-session-services.ts';
 
@@ -21,34 +21,16 @@ export interface CommandExit {
   readonly signal?: string;
 }
 
-export class SshRecording {
+export class SshRecording extends SessionLedger {
   readonly #services: Pick<SshSessionServices, 'record' | 'metrics' | 'target'>;
-  #done = false;
-  #commandIndex = 0;
-  #bytesIn = 0;
-  #bytesOut = 0;
 
   constructor(services: Pick<SshSessionServices, 'record' | 'metrics' | 'target'>) {
+    super(services);
     this.#services = services;
   }
 
   nextCommandIndex(): number {
-    return this.#commandIndex++;
-  }
-
-  record(event: RecordedEvent): void {
-    if (this.#done) return;
-    this.#services.record.record(event);
-  }
-
-  bytesIn(count: number): void {
-    this.#bytesIn += count;
-    this.#services.metrics.bytes('in', count);
-  }
-
-  bytesOut(count: number): void {
-    this.#bytesOut += count;
-    this.#services.metrics.bytes('out', count);
+    return this.nextOperationIndex();
   }
 
   /** The command, what the analysis found and what the policies said. */
@@ -89,12 +71,6 @@ export class SshRecording {
   failed(statementIndex: number | undefined, code: string, message: string): void {
     this.#services.metrics.error(code);
     this.record({ type: 'error', ...(statementIndex === undefined ? {} : { statementIndex }), code, message });
-  }
-
-  /** The last record of the session; whatever arrives later is dropped. */
-  closed(reason: string): void {
-    this.record({ type: 'session.close', reason, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut, statements: this.#commandIndex });
-    this.#done = true;
   }
 }
 
