@@ -29,7 +29,7 @@ import { HarnessError } from './errors.ts';
 import { PostgresServer } from './postgres.ts';
 import type { PsqlResult } from './psql.ts';
 import { SAMPLE, sampleManifests } from './sample-agent.ts';
-import { seedSample } from './sample-sessions.ts';
+import { seedSample, waitForSampleReady } from './sample-sessions.ts';
 import { StopStack } from './stop-stack.ts';
 
 /** The sidecar's port in the agent pod (PGPORT): the pod has its own loopback, so PostgreSQL's usual one. */
@@ -76,14 +76,7 @@ export async function startNodeDemo(log: Log, signal?: AbortSignal): Promise<Dem
         localPort: AGENT_PORT,
       }),
     );
-    for (const object of [
-      `targets.airlock.dev/${SAMPLE.target}`,
-      `agentidentities.airlock.dev/${SAMPLE.identity}`,
-      `approvalpolicies.airlock.dev/${SAMPLE.policy}`,
-    ]) {
-      const ready = await plane.kubectl(['wait', '-n', DEMO_NAMESPACE, '--for=condition=Ready', '--timeout=90s', object]);
-      if (ready.code !== 0) throw new HarnessError('DemoNotReady', `${object} did not become Ready:\n${ready.stderr}`);
-    }
+    await waitForSampleReady(plane, DEMO_NAMESPACE);
     log('Target, AgentIdentity and ApprovalPolicy are Ready');
     signal?.throwIfAborted();
 

@@ -18,6 +18,7 @@ import { freePort } from './ports.ts';
 import { PostgresServer } from './postgres.ts';
 import { runPsql } from './psql.ts';
 import { agentPod, SAMPLE, SAMPLE_SQL, sampleManifests } from './sample-agent.ts';
+import { waitForSampleReady } from './sample-sessions.ts';
 import { StopStack } from './stop-stack.ts';
 import { installWebhooks, podBoundToken } from './webhooks.ts';
 
@@ -66,14 +67,7 @@ export async function startProcessesDemo(log: Log, signal?: AbortSignal): Promis
     );
     const applied = await plane.kubectl(['apply', '-f', manifest]);
     if (applied.code !== 0) throw new HarnessError('DemoApplyFailed', `kubectl apply of the sample failed:\n${applied.stderr}`);
-    for (const object of [
-      `targets.airlock.dev/${SAMPLE.target}`,
-      `agentidentities.airlock.dev/${SAMPLE.identity}`,
-      `approvalpolicies.airlock.dev/${SAMPLE.policy}`,
-    ]) {
-      const ready = await plane.kubectl(['wait', '-n', DEMO_NAMESPACE, '--for=condition=Ready', '--timeout=90s', object]);
-      if (ready.code !== 0) throw new HarnessError('DemoNotReady', `${object} did not become Ready:\n${ready.stderr}`);
-    }
+    await waitForSampleReady(plane, DEMO_NAMESPACE);
     log('Target, AgentIdentity and ApprovalPolicy are Ready');
     signal?.throwIfAborted();
 

@@ -2,10 +2,11 @@
  * psql sessions of the sample scenario (sample-agent.ts): as the target's owner role, which seeds
  * the tables and checks what a statement did, and as an injected agent's tools run it.
  */
+import type { ControlPlane } from './control-plane.ts';
 import { HarnessError } from './errors.ts';
 import type { PostgresServer } from './postgres.ts';
 import { type PsqlResult, runPsql } from './psql.ts';
-import { SAMPLE_SQL } from './sample-agent.ts';
+import { SAMPLE, SAMPLE_SQL } from './sample-agent.ts';
 
 interface InjectedPod {
   spec?: { containers?: { env?: { name: string; value?: string }[] }[] };
@@ -48,4 +49,16 @@ export function psqlAsAgent(pg: PostgresServer, pod: InjectedPod, sql: string, t
     ['-X', '-A', '-t', '-c', sql],
     { timeoutMs },
   );
+}
+
+/** Waits until the sample's Target, AgentIdentity and ApprovalPolicy in `namespace` are Ready; throws with kubectl's message. */
+export async function waitForSampleReady(plane: ControlPlane, namespace: string): Promise<void> {
+  for (const object of [
+    `targets.airlock.dev/${SAMPLE.target}`,
+    `agentidentities.airlock.dev/${SAMPLE.identity}`,
+    `approvalpolicies.airlock.dev/${SAMPLE.policy}`,
+  ]) {
+    const ready = await plane.kubectl(['wait', '-n', namespace, '--for=condition=Ready', '--timeout=90s', object]);
+    if (ready.code !== 0) throw new HarnessError('SampleNotReady', `${object} did not become Ready:\n${ready.stderr}`);
+  }
 }
