@@ -64,11 +64,15 @@ const operation = obj(
   'Operation',
   'The exact command held.',
   {
+    kind: oneOf(
+      'SSH: the channel request the text belongs to (exec: a command line; shell: an interactive session; subsystem: sftp and the like; port-forward). Absent for SQL. Part of the digest: an approval of one kind never releases another.',
+      ['exec', 'shell', 'subsystem', 'port-forward'],
+    ),
     text: str('The exact statement, command line, or request line and body, as the agent sent it.', { minLength: 1, maxLength: 65536 }),
     parameters: list('Bound parameters of an extended-protocol statement, in order.', parameter, 256),
     summary: str('One line for lists: the command and the objects it touches.', { minLength: 1, maxLength: 256 }),
     digest: str(
-      'sha256:<hex> over the exact bytes: text, parameters, target and identity. The sidecar releases only a command with this digest.',
+      'sha256:<hex> over the exact bytes: kind, text, parameters, target and identity. The sidecar releases only a command with this digest.',
       {
         pattern: '^sha256:[0-9a-f]{64}$',
         maxLength: 71,

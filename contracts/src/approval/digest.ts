@@ -1,12 +1,17 @@
 /**
  * The digest an approval is bound to: SHA-256 over the exact statement text, the bound parameter
- * values (bytes and format), the target and the identity. Length-prefixed fields, so no two
- * different inputs share an encoding. The sidecar releases a held command only when the digest of
- * what it is about to send equals the approved one.
+ * values (bytes and format), the target, the identity and — for protocols where one text can be
+ * several kinds of request (SSH: `exec sftp` and `subsystem sftp`) — the request kind.
+ * Length-prefixed fields, so no two different inputs share an encoding; an operation with a kind
+ * is hashed under its own tag (v2), so it never shares a digest with one without (SQL's v1). The
+ * sidecar releases a held command only when the digest of what it is about to send equals the
+ * approved one.
  */
 import { createHash } from 'node:crypto';
 
 export interface DigestInput {
+  /** SSH: exec, shell, subsystem, port-forward. Absent for SQL, where a statement is the only kind. */
+  readonly kind?: string;
   readonly text: string;
   readonly parameters?: readonly { readonly value: Buffer | null; readonly format: 0 | 1 }[];
   readonly target: { readonly namespace: string; readonly name: string };
@@ -20,7 +25,11 @@ export function operationDigest(input: DigestInput): string {
     length.writeBigUInt64BE(BigInt(bytes.length));
     hash.update(length).update(bytes);
   };
-  field(Buffer.from('airlock-operation-v1'));
+  if (input.kind === undefined) field(Buffer.from('airlock-operation-v1'));
+  else {
+    field(Buffer.from('airlock-operation-v2'));
+    field(Buffer.from(input.kind));
+  }
   field(Buffer.from(`${input.target.namespace}/${input.target.name}`));
   field(Buffer.from(`${input.identity.namespace}/${input.identity.name}`));
   field(Buffer.from(input.text));

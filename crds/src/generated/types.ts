@@ -500,13 +500,15 @@ export interface TargetReference {
 
 /** The exact command held. */
 export interface Operation {
+  /** SSH: the channel request the text belongs to (exec: a command line; shell: an interactive session; subsystem: sftp and the like; port-forward). Absent for SQL. Part of the digest: an approval of one kind never releases another. */
+  kind?: "exec" | "shell" | "subsystem" | "port-forward";
   /** The exact statement, command line, or request line and body, as the agent sent it. */
   text: string;
   /** Bound parameters of an extended-protocol statement, in order. */
   parameters?: BoundParameter[];
   /** One line for lists: the command and the objects it touches. */
   summary: string;
-  /** sha256:<hex> over the exact bytes: text, parameters, target and identity. The sidecar releases only a command with this digest. */
+  /** sha256:<hex> over the exact bytes: kind, text, parameters, target and identity. The sidecar releases only a command with this digest. */
   digest: string;
   /** The recorded session the command belongs to; its earlier commands give context. */
   sessionID: string;

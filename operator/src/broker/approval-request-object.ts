@@ -66,6 +66,7 @@ export function recomputeDigest(
   identity: { namespace: string; name: string },
 ): string {
   return operationDigest({
+    ...(operation.kind === undefined ? {} : { kind: operation.kind }),
     text: operation.text,
     parameters: (operation.parameters ?? []).map(parameterBytes),
     target,

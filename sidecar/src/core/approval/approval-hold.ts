@@ -31,6 +31,8 @@ export interface ApprovalHoldSession {
 }
 
 export interface HeldOperation {
+  /** The request kind where a protocol has several (SSH: exec, shell, subsystem); part of the digest. */
+  readonly kind?: NonNullable<ApprovalDraft['operation']['kind']>;
   /** Exactly what will be sent; the approval is bound to it. */
   readonly text: string;
   readonly parameters: NonNullable<DigestInput['parameters']>;
@@ -88,6 +90,7 @@ export async function holdForApproval(
   const verdict = operation.decision.verdict;
   const settings = verdict?.approval;
   const digest = operationDigest({
+    ...(operation.kind === undefined ? {} : { kind: operation.kind }),
     text: operation.text,
     parameters: operation.parameters,
     target: { namespace: target.namespace, name: target.name },
@@ -113,6 +116,7 @@ export async function holdForApproval(
     pending = await gate.request(principal, {
       target: { name: target.name, type: target.spec.type },
       operation: {
+        ...(operation.kind === undefined ? {} : { kind: operation.kind }),
         text: operation.text,
         ...(operation.parameters.length > 0 ? { parameters: operation.parameters.map(draftParameter) } : {}),
         summary: operation.summary,

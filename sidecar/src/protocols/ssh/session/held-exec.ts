@@ -41,6 +41,7 @@ export async function holdExec(
   const result = await holdForApproval(
     services,
     {
+      kind: 'exec',
       text: input.command,
       parameters: [],
       summary: input.summary,
