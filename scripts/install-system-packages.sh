@@ -5,8 +5,10 @@
 # image test hands the image archive to; for the test node (testkit/src/node/): runc, the CNI
 # plugins (bridge, host-local, loopback in /usr/lib/cni), iptables and nftables (nft removes the
 # tables kube-proxy adds when the node stops), and gcc with the static C library for the pause
-# image. Only what is missing is installed, and nothing happens when every binary is already
-# there, so this is cheap to run before every test target.
+# image; asciinema, which reads and plays the asciicast files SSH recordings are exported to;
+# rsync, which the file transfer tests run on both ends. Only what is missing is installed, and
+# nothing happens when every binary is already there, so this is cheap to run before every test
+# target.
 #
 # The harness starts its own servers on random loopback ports with temp data dirs, and its own
 # containerd with a temp root and socket; it never uses the clusters or services the packages set
@@ -75,6 +77,9 @@ if [ ${#ssh_missing[@]} -ne 0 ]; then
   missing+=("${ssh_missing[@]}")
   packages+=(openssh-server openssh-client)
 fi
+asciinema --version >/dev/null 2>&1 || { missing+=(asciinema); packages+=(asciinema); }
+# The file transfer tests run rsync as the agent, and the test sshd's user runs rsync --server.
+rsync --version >/dev/null 2>&1 || { missing+=(rsync); packages+=(rsync); }
 # A static pause binary needs the static C library (libc.a from libc6-dev), not only the compiler.
 if ! gcc --version >/dev/null 2>&1 || [ ! -f "$(gcc -print-file-name=libc.a)" ]; then
   missing+=("gcc with libc.a")
@@ -82,7 +87,7 @@ if ! gcc --version >/dev/null 2>&1 || [ ! -f "$(gcc -print-file-name=libc.a)" ];
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-system-packages: PostgreSQL ($server_found), PgBouncer, OpenSSH, skopeo, containerd, runc, the CNI plugins, iptables, nftables and gcc are installed"
+  echo "install-system-packages: PostgreSQL ($server_found), PgBouncer, OpenSSH, skopeo, containerd, runc, the CNI plugins, iptables, nftables, gcc, asciinema and rsync are installed"
   exit 0
 fi
 echo "install-system-packages: missing: ${missing[*]}"
@@ -124,7 +129,7 @@ psql --version >/dev/null && pgbench --version >/dev/null && { command -v pgboun
   [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] &&
   iptables-restore --version >/dev/null && ip6tables-restore --version >/dev/null && nft --version >/dev/null &&
   [ -x /usr/sbin/sshd ] && ssh -V 2>/dev/null && command -v scp >/dev/null && command -v ssh-keygen >/dev/null &&
-  [ -f "$(gcc -print-file-name=libc.a)" ] || {
+  [ -f "$(gcc -print-file-name=libc.a)" ] && asciinema --version >/dev/null && rsync --version >/dev/null || {
   echo "install-system-packages: the packages installed but a binary is still missing" >&2
   exit 1
 }

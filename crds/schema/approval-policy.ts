@@ -36,6 +36,8 @@ export const SQL_STATEMENT_KINDS = [
 export const MASKING_DETECTORS = ['email', 'cardNumber', 'nationalId', 'apiKey', 'jwt', 'privateKey'] as const;
 export const MASKING_STRATEGIES = ['redact', 'partial', 'hash', 'null'] as const;
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
+/** Which way a file operation moves data, seen from the agent: download reads from the host, upload changes it. */
+export const TRANSFER_DIRECTIONS = ['download', 'upload'] as const;
 const KUBE_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy'] as const;
 
 /** Lower and upper bound of every approval TTL and window; CEL compares them as durations. */
@@ -105,10 +107,10 @@ const sqlMatch = obj(
 
 const sshMatch = obj(
   'SSHMatch',
-  'Matches SSH channel requests. An exec command line is parsed with a real shell parser and decided program by program: every program it runs (in pipelines, lists, subshells, command and process substitutions, function bodies, and the payloads of sudo, env, xargs, find -exec, bash -c and other wrappers) is one operation with its own arguments, redirections and sudo, and the strictest decision governs the line, so a line is allowed only when every program in it is allowed. A line the parser cannot read completely (eval of run-time text, a program named by a variable, a script piped into a shell) is unknown and never allowed. Every field that is set must match: for allow, every value (the program, each file written); for deny and requireApproval, any one. An allow rule covers only what it says: exec unless requestTypes names more, no file writes unless writes lists them, nothing run through sudo unless sudo is true.',
+  'Matches SSH channel requests. An exec command line is parsed with a real shell parser and decided program by program: every program it runs (in pipelines, lists, subshells, command and process substitutions, function bodies, and the payloads of sudo, env, xargs, find -exec, bash -c and other wrappers) is one operation with its own arguments, redirections and sudo, and the strictest decision governs the line, so a line is allowed only when every program in it is allowed. A line the parser cannot read completely (eval of run-time text, a program named by a variable, a script piped into a shell) is unknown and never allowed. File transfers are decided per operation: each SFTP request (sftp, and scp, which speaks SFTP by default) and each scp -t/-f or rsync --server command (what scp -O and rsync run on the host) is one file operation with its direction and the paths it touches. Every field that is set must match: for allow, every value (the program, each file written, each direction and path); for deny and requireApproval, any one. An allow rule covers only what it says: exec unless requestTypes names more, no file writes unless writes lists them, nothing run through sudo unless sudo is true, no file operation unless it sets directions or paths (and a rule that sets them covers only file operations and the opening of the subsystems it names).',
   {
     requestTypes: stringSet(
-      'exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: TCP forwarding. An allow rule without requestTypes covers exec only (subsystem only when it sets subsystems).',
+      'exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: TCP forwarding. An allow rule without requestTypes covers exec only (subsystem only when it sets subsystems). A shell is decided once, when it opens; an allow rule covers it only when it names shell and lists no programs, arguments or writes, because a shell runs whatever is typed.',
       oneOf('A request type.', ['exec', 'shell', 'subsystem', 'port-forward']),
       4,
     ),
@@ -129,12 +131,27 @@ const sshMatch = obj(
     sudo: bool(
       'true: commands run as another user through sudo, su, doas, pkexec or runuser (root by default). An allow rule covers such commands only when it sets sudo: true; a deny or requireApproval rule with sudo: true matches only them.',
     ),
+    directions: stringSet(
+      'Directions of a file operation. download: reads file content or a directory listing from the host. upload: changes files on the host (writes or creates files, and removes, renames, links or changes attributes: whoever may write a file may also destroy it). An SFTP open for reading and writing is both; a lookup (SFTP stat, lstat, readlink, realpath, statvfs), which reads attributes or a name, is neither and is covered by any rule that covers its path. An allow rule covers a file operation only when every direction it has is listed; an allow rule that sets neither directions nor paths covers no file operation, so programs: [scp] alone allows no transfer.',
+      oneOf('A direction.', TRANSFER_DIRECTIONS),
+      TRANSFER_DIRECTIONS.length,
+    ),
+    paths: globs(
+      'Paths a file operation touches, as the client names them with repeated / and . segments removed and no trailing /: /srv/drop/**, reports/*.csv. A pattern that ends in /** also covers the directory itself. A relative path is relative to the login directory and is matched as written (reports/** matches reports/q1.csv, /home/** does not). For allow, a path with a .. segment, or with text the shell fills in at run time (a glob, a variable, ~), is covered only by a pattern of nothing but ** (a symbolic link makes .. climb elsewhere than the text says); for deny and requireApproval, run-time text matches whatever it could be and a path with a .. segment matches every pattern. Paths are names, not resolved files: a symbolic link on the host under an allowed directory leads wherever it points. For scp and rsync the path is the file or directory named on the command line, and a recursive transfer touches everything below it. For allow every path must be listed (a rename names two), for deny and requireApproval any one.',
+      64,
+      1024,
+    ),
   },
   {
     rules: [
       {
         rule: '!has(self.sudo) || self.sudo',
         message: 'sudo: false says nothing (an allow rule never covers sudo unless it sets sudo: true): remove it',
+      },
+      {
+        rule: "!(has(self.directions) || has(self.paths)) || !has(self.requestTypes) || self.requestTypes.exists(t, t == 'exec' || t == 'subsystem')",
+        message:
+          'directions and paths decide file transfers, which are exec commands (scp -t/-f, rsync --server) and sftp requests: name exec or subsystem in requestTypes, or leave requestTypes out',
       },
     ],
   },

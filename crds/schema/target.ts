@@ -75,9 +75,13 @@ postgres.required = ['host', 'database'];
 
 const ssh = hostPort(
   'SSHEndpoint',
-  'Where the SSH server is. Credentials Secret keys: username, and privateKey (OpenSSH or PEM format, without a passphrase) or password, not both.',
+  'Where the SSH server is. Credentials Secret keys: username, and exactly one of privateKey (OpenSSH or PEM format, without a passphrase), password, or certificateAuthorityKey: the private key (ed25519, ECDSA or RSA, OpenSSH or PEM format, without a passphrase) of a user certificate authority the host trusts (sshd TrustedUserCAKeys). With certificateAuthorityKey the operator signs a short-lived OpenSSH user certificate for each connection, valid for the username only, for a key the sidecar makes for that connection; the authority key never leaves the operator.',
   22,
   {
+    certificateTTL: duration(
+      'With certificateAuthorityKey: how long a login certificate is valid, 30s to 1h. The host checks it when the sidecar logs in, so this bounds how long a leaked certificate could open new connections, not how long a session lasts. Valid from 30s before signing, for hosts whose clock is behind.',
+      { default: '5m' },
+    ),
     hostKeys: stringSet(
       'Public host keys the server must present, in known_hosts format without the host name (for example "ssh-ed25519 AAAA..."). There is no trust on first use.',
       str('One host key.', {
@@ -90,6 +94,12 @@ const ssh = hostPort(
   },
 );
 ssh.required = ['host', 'hostKeys'];
+ssh['x-kubernetes-validations'] = [
+  {
+    rule: "!has(self.certificateTTL) || (duration(self.certificateTTL) >= duration('30s') && duration(self.certificateTTL) <= duration('1h'))",
+    message: 'certificateTTL must be between 30s and 1h',
+  },
+];
 ssh.properties!.hostKeys!.minItems = 1;
 
 const httpAuth = obj(

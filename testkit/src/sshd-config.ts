@@ -1,7 +1,8 @@
 /**
  * The sshd_config of a test server: loopback only, its own host keys and authorized_keys files,
- * key and password logins for the test users only, forwarding allowed (tests check that the
- * sidecar refuses it, so the upstream must not be the one refusing), the built-in SFTP server.
+ * key and password logins for the test users only (and certificates of the user CAs a test
+ * names), forwarding allowed (tests check that the sidecar refuses it, so the upstream must not
+ * be the one refusing), the built-in SFTP server.
  * Neither /etc/ssh/sshd_config nor the machine's host keys are read: defaults are compiled in, and no
  * Include is written.
  */
@@ -13,6 +14,8 @@ export interface SshdConfigInput {
   authorizedKeysDir: string;
   /** The only users who may log in. */
   allowUsers: readonly string[];
+  /** A file of user certificate authorities' public keys (TrustedUserCAKeys); none when absent. */
+  trustedUserCaKeysFile?: string;
   /** More settings, for example `{ MaxStartups: 200 }`; a keyword given here replaces the harness's. */
   settings?: Readonly<Record<string, string | number>>;
 }
@@ -28,6 +31,8 @@ export function sshdConfig(input: SshdConfigInput): string {
     // sshd's own checks: a PAM stack would bring the machine's policy (and its logs) into tests.
     ['UsePAM', 'no'],
     ['AuthorizedKeysFile', `${input.authorizedKeysDir}/%u`],
+    // A certificate signed by one of these logs in as a user it names (no AuthorizedPrincipalsFile: the user's own name).
+    ...(input.trustedUserCaKeysFile ? [['TrustedUserCAKeys', input.trustedUserCaKeysFile] as [string, string]] : []),
     ['PubkeyAuthentication', 'yes'],
     ['PasswordAuthentication', 'yes'],
     ['PermitEmptyPasswords', 'no'],

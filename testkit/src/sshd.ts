@@ -1,12 +1,13 @@
 /**
  * A real OpenSSH server for tests: the machine's sshd (Debian package openssh-server) with a
  * config, host keys and authorized_keys files of its own in a temp dir, listening on 127.0.0.1 at
- * a random port. Tests log in as real Unix users the server creates for itself (key or password);
- * neither /etc/ssh/sshd_config nor the machine's host keys are used. sshd runs as root (it must
- * switch to the user who logs in), so the harness must be root. stop() ends the server and every
- * session, removes the users, the temp dir and /run/sshd if a harness made it, and puts back the
- * login records sshd wrote (login-records.ts); a watchdog does the same if the test process dies
- * (all but the login records: a killed test leaves its lines in btmp and wtmp).
+ * a random port. Tests log in as real Unix users the server creates for itself (key or password,
+ * or a certificate of a user CA the test names); neither /etc/ssh/sshd_config nor the machine's
+ * host keys are used. sshd runs as root (it must switch to the user who logs in), so the harness
+ * must be root. stop() ends the server and every session, removes the users, the temp dir and
+ * /run/sshd if a harness made it, and puts back the login records sshd wrote (login-records.ts); a
+ * watchdog does the same if the test process dies (all but the login records: a killed test leaves
+ * its lines in btmp and wtmp).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { freePort } from './ports.ts';
 import { descendantsOf, terminate } from './process-tree.ts';
 import { waitUntilReady } from './readiness.ts';
 import { assertReachable, type RunAs } from './run-as.ts';
-import { type SshKeyType, sshFingerprint, writeKeyFiles } from './ssh-keys.ts';
+import { type SshKeyType, sshFingerprint, withoutComment, writeKeyFiles } from './ssh-keys.ts';
 import { sshdConfig } from './sshd-config.ts';
 import { claimPrivsepDir, PRIVSEP_DIR, releasePrivsepDir } from './sshd-privsep-dir.ts';
 import { type ManagedProcess, Supervisor } from './supervisor.ts';
@@ -37,6 +38,11 @@ export interface SshServerOptions {
   hostKeyTypes?: readonly SshKeyType[];
   /** More sshd_config settings, for example `{ MaxStartups: 200 }`; they replace the harness's. */
   settings?: Readonly<Record<string, string | number>>;
+  /**
+   * Public keys (`type base64`) of user certificate authorities the server trusts (TrustedUserCAKeys):
+   * a user also logs in with a certificate one of them signed for the user's name. Default none.
+   */
+  trustedUserCaKeys?: readonly string[];
   log?: Log;
 }
 
@@ -137,6 +143,9 @@ export class SshServer {
       }
       supervisor.releasePrivsepDirOnDeath(PRIVSEP_DIR);
       const configFile = join(dir, 'sshd_config');
+      const trustedUserCaKeysFile = options.trustedUserCaKeys?.length ? join(dir, 'trusted-user-ca-keys') : undefined;
+      if (trustedUserCaKeysFile)
+        writeFileSync(trustedUserCaKeysFile, `${options.trustedUserCaKeys!.map(withoutComment).join('\n')}\n`, { mode: 0o644 });
       // sshd appends to the supervisor's log of it (-E), so logTail() shows what it logged.
       const logFile = join(dir, 'logs', 'sshd.log');
       for (let attempt = 1; ; attempt++) {
@@ -150,6 +159,7 @@ export class SshServer {
             pidFile: join(dir, 'sshd.pid'),
             authorizedKeysDir: join(dir, 'authorized_keys'),
             allowUsers: logins,
+            ...(trustedUserCaKeysFile ? { trustedUserCaKeysFile } : {}),
             settings: options.settings ?? {},
           }),
         );

@@ -51,6 +51,16 @@ export type ConfigStreamLine = { readonly type: 'config'; readonly config: Sidec
 
 export interface CredentialsRequest {
   readonly target: string;
+  /**
+   * ssh: the public key (`ssh-ed25519 AAAA...`) of a key pair the sidecar made for this one
+   * upstream connection and keeps in memory. A Target whose Secret holds a certificateAuthorityKey
+   * answers with a user certificate for it; the others ignore it. The sidecar cannot tell which
+   * Target is which (the Secret decides), so it sends one for every ssh connect: one request, one
+   * Secret read, and no window where the Secret changes between a question and a second request.
+   */
+  readonly publicKey?: string;
+  /** ssh, with publicKey: the sidecar's session the login is for; it becomes part of the certificate's key id, which sshd logs. */
+  readonly sessionId?: string;
 }
 
 /** By target type (contracts/src/targets/credentials.ts). */

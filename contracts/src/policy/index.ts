@@ -8,3 +8,4 @@ export * from './operation.ts';
 export * from './shell-glob.ts';
 export * from './sql-match.ts';
 export * from './ssh-match.ts';
+export * from './transfer-path.ts';

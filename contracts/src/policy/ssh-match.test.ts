@@ -79,6 +79,16 @@ describe('what an allow rule covers only when it says so', () => {
     assert.ok(!denies({ requestTypes: ['port-forward'] }, exec('ls')));
   });
 
+  test('shell: a rule that lists what may run never covers an interactive shell, even when it names shell', () => {
+    assert.ok(!allows({ requestTypes: ['exec', 'shell'], programs: ['ls'] }, request('shell')), 'a shell has no program to check');
+    assert.ok(!allows({ requestTypes: ['shell'], arguments: ['**'] }, request('shell')));
+    assert.ok(!allows({ requestTypes: ['exec', 'shell'], writes: ['/tmp/**'] }, request('shell')));
+    assert.ok(allows({ requestTypes: ['exec', 'shell'], programs: ['ls'] }, exec('ls')), 'the same rule still covers its execs');
+    assert.ok(allows({ requestTypes: ['shell'], sudo: true }, request('shell')), 'naming shell alone covers shells');
+    assert.ok(denies({ requestTypes: ['shell'], programs: ['ls'] }, request('shell')) === false, 'deny reads programs: a shell has none');
+    assert.ok(denies({ requestTypes: ['shell'] }, request('shell')));
+  });
+
   test('writes: none unless listed', () => {
     const writing = exec('echo', 'x', { writes: ['/etc/passwd'] });
     assert.ok(!allows({ programs: ['echo'] }, writing));

@@ -19,21 +19,34 @@
  * - `writes`: a command that writes a file through a redirection (`> f`, `>> f`, `&> f`, `<> f`) is
  *   covered only when the rule's `writes` lists the file;
  * - `sudo`: a command run as another user (sudo, su, doas, pkexec, runuser) is covered only by a
- *   rule with `sudo: true`.
+ *   rule with `sudo: true`;
+ * - interactive shells: covered only by a rule that names `shell` and lists nothing that may run
+ *   (no programs, arguments or writes): a shell runs whatever is typed, so a list cannot cover it;
+ * - file operations (an SFTP request; the `scp -t`/`scp -f` and `rsync --server` commands that
+ *   `scp -O` and rsync run on the host) are covered only by a rule that sets `directions` or
+ *   `paths`, and such a rule covers nothing else but the opening of a subsystem (the SFTP channel
+ *   the operations travel in), so `{directions: [download], paths: [/var/log/**]}` never allows
+ *   `rm -rf /` through its unset `programs`, and `programs: [scp]` never allows an upload.
  * Names and text are matched on the safe side of each action (shell-glob.ts): programs as written
  * for allow (a bare pattern covers a bare name, a pattern with a `/` only a path it matches whole),
  * as written or by base name for deny and approval (`rm` catches `/bin/rm`, `/usr/bin/*` catches
- * `ls`, which could resolve there).
+ * `ls`, which could resolve there). Paths (transfer-path.ts) are names, never resolved: allow covers
+ * one that climbs (`..`) or that the shell fills in only with a pattern of nothing but `**`, deny
+ * and approval take a climbing path for any path.
  */
 import type { PolicyRule, SSHMatch } from '@airlock/crds';
 import { compileFacetMatch, constantMatch, coverageFor, type FacetConstraint, type FacetMatch } from './facet-match.ts';
 import type { OperationFacts } from './operation.ts';
-import { compileShellGlob, type GlobReading, type ShellTextMatcher } from './shell-glob.ts';
+import { compileShellGlob, type GlobReading, SHELL_DYNAMIC, type ShellTextMatcher } from './shell-glob.ts';
+import { pathClimbs } from './transfer-path.ts';
 
 export { SHELL_DYNAMIC } from './shell-glob.ts';
 
 /** What kind of channel request an operation is (ApprovalPolicy `match.ssh.requestTypes`). */
 export type SshRequestType = NonNullable<SSHMatch['requestTypes']>[number];
+
+/** Which way a file operation moves data: download reads from the host, upload changes it (ApprovalPolicy `match.ssh.directions`). */
+export type TransferDirection = NonNullable<SSHMatch['directions']>[number];
 
 /** The facets of one SSH operation that a `match.ssh` reads. `kinds` is `[requestType]`, plus `unknown`. */
 export interface SshFacts extends OperationFacts {
@@ -51,7 +64,17 @@ export interface SshFacts extends OperationFacts {
   readonly runAs?: string;
   /** subsystem: its name (`sftp`). */
   readonly subsystem?: string;
+  /**
+   * A file operation: the paths it touches, never empty, normalised (transfer-path.ts); SHELL_DYNAMIC
+   * where the shell fills in. Its presence is what makes an operation a file operation.
+   */
+  readonly paths?: readonly string[];
+  /** A file operation: which ways it moves data; empty for a name lookup (SFTP realpath), which moves none. */
+  readonly directions?: readonly TransferDirection[];
 }
+
+/** An SFTP request or an scp/rsync transfer command, as opposed to a program, a shell or a channel. */
+export const isFileOperation = (op: SshFacts): boolean => op.paths !== undefined;
 
 export type SshOperationMatch = FacetMatch<SshFacts>;
 type SshConstraint = FacetConstraint<SshFacts>;
@@ -85,6 +108,27 @@ function programMatcher(patterns: readonly string[], lenient: boolean): ShellTex
   return (program) => whole(program) || whole(baseName(program)) || (!program.includes('/') && bases(program));
 }
 
+const ONLY_GLOBSTARS = /^\*{2,}$/;
+
+/**
+ * Paths. A pattern ending in `/**` also covers its directory (what a recursive transfer names).
+ * allow: a path with text the shell fills in, like one that climbs, only under a pattern of
+ * nothing but `**` (shell-glob.ts refuses the climb itself); deny and approval: a climbing path
+ * could be any path.
+ */
+function pathMatcher(patterns: readonly string[], lenient: boolean): ShellTextMatcher {
+  const withDirectories = patterns.flatMap((pattern) =>
+    pattern.endsWith('/**') && !ONLY_GLOBSTARS.test(pattern) ? [pattern, pattern.slice(0, -3) || '/'] : [pattern],
+  );
+  if (lenient) {
+    const any = anyOf(withDirectories, 'lenient');
+    return (path) => pathClimbs(path) || any(path);
+  }
+  const anything = patterns.some((pattern) => ONLY_GLOBSTARS.test(pattern));
+  const strict = anyOf(withDirectories, 'strict');
+  return (path) => (path.includes(SHELL_DYNAMIC) ? anything : strict(path));
+}
+
 /** The facets an SSH match constrains; exported for the policy tools that explain a decision. */
 export function sshConstraints(ssh: SSHMatch, action: PolicyRule['action']): SshConstraint[] {
   const lenient = action !== 'allow';
@@ -100,6 +144,16 @@ export function sshConstraints(ssh: SSHMatch, action: PolicyRule['action']): Ssh
   if (requestTypes !== undefined) {
     const types = new Set<string>(requestTypes);
     constraints.push({ facet: 'request type', valuesOf: (op) => [op.requestType], accepts: (type) => types.has(type) });
+  }
+  if (!lenient && (ssh.programs?.length || ssh.arguments?.length || ssh.writes?.length)) {
+    // An interactive shell runs whatever is typed: a rule that lists what may run (programs,
+    // arguments, files written) cannot cover it, even when it names `shell` among its request
+    // types. Without this, a shell — which has no program to check — would pass every such list.
+    constraints.push({
+      facet: 'interactive shell',
+      valuesOf: (op) => (op.requestType === 'shell' ? ['an interactive shell (it runs programs the rule does not list)'] : []),
+      accepts: () => false,
+    });
   }
   if (ssh.programs?.length) {
     constraints.push({
@@ -126,6 +180,26 @@ export function sshConstraints(ssh: SSHMatch, action: PolicyRule['action']): Ssh
     // An allow rule without `writes` covers no write: the constraint accepts nothing.
     const writes = anyOf(ssh.writes ?? [], reading);
     constraints.push({ facet: 'write', valuesOf: (op) => op.writes, accepts: writes });
+  }
+  const transfers = Boolean(ssh.directions?.length || ssh.paths?.length);
+  if (!lenient) {
+    // Without directions or paths an allow rule covers no file operation; with them it covers only
+    // file operations and subsystem opens (an SFTP channel moves nothing until its requests do).
+    constraints.push({
+      facet: 'file operation',
+      valuesOf: (op) => {
+        if (isFileOperation(op)) return transfers ? [] : ['a file transfer (the rule sets no directions or paths)'];
+        return transfers && op.requestType !== 'subsystem' ? ['other than a file transfer'] : [];
+      },
+      accepts: () => false,
+    });
+  }
+  if (ssh.directions?.length) {
+    const directions = new Set<string>(ssh.directions);
+    constraints.push({ facet: 'direction', valuesOf: (op) => op.directions ?? [], accepts: (direction) => directions.has(direction) });
+  }
+  if (ssh.paths?.length) {
+    constraints.push({ facet: 'path', valuesOf: (op) => op.paths ?? [], accepts: pathMatcher(ssh.paths, lenient) });
   }
   if (ssh.sudo === true || !lenient) {
     // An allow rule without `sudo: true` covers no command run as another user.

@@ -1,16 +1,18 @@
 /**
  * What a recorded session is made of. Each body is one step of a proxied session, discriminated on
  * `type`. The bodies are protocol-neutral where the concept is (a statement, a decision, a result);
- * protocol specifics are plain fields that say which protocol fills them. SSH, HTTP and Kubernetes
- * add their own bodies to the union (`command`, `request`, ...) without touching the chain: the hash
- * chain and the verifier treat a body as opaque JSON with a string `type`.
+ * protocol specifics are plain fields that say which protocol fills them. A protocol adds its own
+ * bodies to the union without touching the chain (SSH: `terminal`, `output`, `terminal.resize`,
+ * `output.truncated`; HTTP and Kubernetes will add theirs): the hash chain and the verifier treat a
+ * body as opaque JSON with a string `type`. Fields are only ever added, optional, so that readers
+ * keep reading old recordings and old recordings keep verifying.
  *
  * Every value here must survive a JSON round trip (see canonicalJson): strings, finite numbers,
  * booleans, null, arrays and plain objects. Binary data is base64 text.
  */
 import type { TargetSpec } from '@airlock/crds';
 
-/** The target protocols; only `postgres` records today. */
+/** The target protocols that record: postgres and ssh. */
 export type RecordedProtocol = TargetSpec['type'];
 
 export interface RecordedPrincipal {
@@ -113,10 +115,72 @@ export interface ApprovalOutcomeEvent {
 export interface ResultEvent {
   readonly type: 'result';
   readonly statementIndex: number;
-  /** PostgreSQL CommandComplete tag: `SELECT 3`, `UPDATE 1`, `CREATE TABLE`. */
+  /**
+   * PostgreSQL CommandComplete tag: `SELECT 3`, `UPDATE 1`, `CREATE TABLE`. SSH: `exit 2`,
+   * `signal TERM`, or `closed` when the host said neither; kept for readers older than the SSH
+   * fields below, which say the same as fields.
+   */
   readonly commandTag: string;
   /** Rows returned or affected, when the tag or the protocol says. */
   readonly rows?: number;
+  /** SSH: the exit status the host reported. */
+  readonly exitStatus?: number;
+  /** SSH: the signal that ended the command, without the SIG prefix (TERM, KILL). */
+  readonly signal?: string;
+  readonly coreDumped?: boolean;
+  /** SSH: bytes that passed on the channel, per stream, whether recorded or not. */
+  readonly bytes?: Readonly<Record<OutputStream, number>>;
+  /** SSH: of those, the bytes not in the recording's output events (the session's bound was reached). */
+  readonly unrecordedBytes?: number;
+}
+
+/**
+ * SSH: a channel starts running what statementIndex decided (an exec, a shell). The offsets of the
+ * channel's output events count from here; the record's time is when it started.
+ */
+export interface TerminalEvent {
+  readonly type: 'terminal';
+  readonly statementIndex: number;
+  /** The pseudo-terminal the agent asked for; absent when it asked for none (stdout and stderr apart, no echo). */
+  readonly pty?: { readonly term: string; readonly cols: number; readonly rows: number };
+}
+
+/**
+ * stdout and stderr: what the host sent and the agent received. stdin: what the agent sent: on a
+ * pty its keystrokes, without one what the command reads (a script piped to `sh -s` is what ran).
+ */
+export type OutputStream = 'stdin' | 'stdout' | 'stderr';
+
+/** SSH: bytes that passed on a channel, several chunks of one stream coalesced into one event. */
+export interface OutputEvent {
+  readonly type: 'output';
+  readonly statementIndex: number;
+  readonly stream: OutputStream;
+  /** Milliseconds from the channel's terminal event to the first of these bytes. */
+  readonly offsetMs: number;
+  /** Base64 of the exact bytes: a terminal's output need not be UTF-8, nor split at character boundaries. */
+  readonly data: string;
+}
+
+/** SSH: the agent resized the terminal (window-change). */
+export interface TerminalResizeEvent {
+  readonly type: 'terminal.resize';
+  readonly statementIndex: number;
+  readonly offsetMs: number;
+  readonly cols: number;
+  readonly rows: number;
+}
+
+/**
+ * SSH: the session recorded as many channel bytes as its bound allows; from here on bytes are only
+ * counted (the `result` of each command says how many passed unrecorded). Once per session.
+ */
+export interface OutputTruncatedEvent {
+  readonly type: 'output.truncated';
+  readonly statementIndex: number;
+  readonly offsetMs: number;
+  /** The bound: bytes of output events a session holds at most. */
+  readonly limitBytes: number;
 }
 
 export interface MaskingEvent {
@@ -157,6 +221,10 @@ export type RecordedEvent =
   | ApprovalRequestedEvent
   | ApprovalOutcomeEvent
   | ResultEvent
+  | TerminalEvent
+  | OutputEvent
+  | TerminalResizeEvent
+  | OutputTruncatedEvent
   | MaskingEvent
   | ErrorEvent
   | SessionCloseEvent;

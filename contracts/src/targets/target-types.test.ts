@@ -106,6 +106,7 @@ test('the credential keys of each type are the ones its CRD field documents', ()
   assert.deepEqual(TARGET_TYPE_FACTS.ssh.credentialKeys({ type: 'ssh', localPort: 2222 }), [
     ['username', 'privateKey'],
     ['username', 'password'],
+    ['username', 'certificateAuthorityKey'],
   ]);
 });
 
@@ -120,6 +121,13 @@ test('exclusive keys: each is a key of the type, and a Secret holding two of a g
   assert.deepEqual(conflictingKeys('ssh', ['username', 'password', 'privateKey']), ['privateKey', 'password']);
   assert.equal(conflictingKeys('ssh', ['username', 'privateKey']), undefined);
   assert.equal(conflictingKeys('ssh', ['username', 'password']), undefined);
+  assert.equal(conflictingKeys('ssh', ['username', 'certificateAuthorityKey']), undefined);
+  assert.deepEqual(conflictingKeys('ssh', ['certificateAuthorityKey', 'password']), ['password', 'certificateAuthorityKey']);
+  assert.deepEqual(conflictingKeys('ssh', ['certificateAuthorityKey', 'password', 'privateKey']), [
+    'privateKey',
+    'password',
+    'certificateAuthorityKey',
+  ]);
   assert.equal(conflictingKeys('postgres', ['username', 'password', 'privateKey']), undefined);
 });
 

@@ -135,8 +135,10 @@ const ssh: TargetTypeFacts<'ssh'> = {
   credentialKeys: () => [
     ['username', 'privateKey'],
     ['username', 'password'],
+    // The operator signs a login certificate per connection with it (contracts/src/ssh-certificates); the key itself is never served.
+    ['username', 'certificateAuthorityKey'],
   ],
-  exclusiveKeys: [['privateKey', 'password']],
+  exclusiveKeys: [['privateKey', 'password', 'certificateAuthorityKey']],
   endpoint: (spec) => (spec.ssh ? `ssh://${spec.ssh.host}:${spec.ssh.port ?? 22}` : ''),
   agent: {
     url: (spec, host) => `ssh://${host}:${spec.localPort}`,

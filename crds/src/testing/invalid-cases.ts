@@ -104,6 +104,13 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     serverMessage: 'spec.ssh.hostKeys: Required value',
   },
   {
+    name: 'ssh certificate lifetime over an hour',
+    base: ssh,
+    edit: (d) => (d.spec.ssh.certificateTTL = '2h'),
+    path: 'spec.ssh',
+    message: 'certificateTTL must be between 30s and 1h',
+  },
+  {
     name: 'http target with a non-http URL',
     base: http,
     edit: (d) => (d.spec.http.url = 'ftp://payments.internal.example.com'),
@@ -236,6 +243,21 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     path: 'spec.rules[0].match.ssh.writes[0]',
     message: 'must NOT have fewer than 1 characters',
     serverMessage: 'should be at least 1 chars long',
+  },
+  {
+    name: 'ssh rule with file transfer facets for requests that transfer no files',
+    base: policy,
+    edit: (d) => (d.spec.rules[0].match = { ssh: { requestTypes: ['shell'], directions: ['download'] } }),
+    path: 'spec.rules[0].match.ssh',
+    message: 'directions and paths decide file transfers',
+  },
+  {
+    name: 'ssh rule with a direction that is not one',
+    base: policy,
+    edit: (d) => (d.spec.rules[0].match = { ssh: { directions: ['sideways'] } }),
+    path: 'spec.rules[0].match.ssh.directions[0]',
+    message: 'must be one of: download, upload',
+    serverMessage: 'Unsupported value: "sideways"',
   },
   {
     name: 'ssh rule with sudo not a boolean',

@@ -76,3 +76,31 @@ test('mistakes are usage errors (exit 2) that say what is wrong', () => {
   usage(['list', '--bogus'], /Unknown option '--bogus'/);
   usage(['list', '--color', 'sometimes'], /--color sometimes/);
 });
+
+test('replay: a request NAME or --session ID, --recordings DIR, and --output as the file', () => {
+  const byName = parseArguments(['replay', 'req-1', '-n', 'agents', '--recordings', '/rec', '-o', 'session.cast']);
+  assert.deepEqual(byName.kind === 'replay' && [byName.source, byName.recordings, byName.file, byName.common.namespace], [
+    { request: 'req-1' },
+    '/rec',
+    'session.cast',
+    'agents',
+  ]);
+  const bySession = parseArguments(['replay', '--session=01JDZ8Q4R6N3K2M7V5T9W1X0YA', '--recordings=/rec']);
+  assert.deepEqual(bySession.kind === 'replay' && [bySession.source, bySession.file], [
+    { session: '01JDZ8Q4R6N3K2M7V5T9W1X0YA' },
+    undefined,
+  ]);
+  assert.deepEqual(parseArguments(['help', 'replay']), { kind: 'help', topic: 'replay' });
+  assert.deepEqual(parseArguments(['--', 'replay']).kind, 'review');
+  usage(['replay', '--recordings', '/rec'], /replay needs the NAME of an ApprovalRequest, or --session ID/);
+  usage(['replay', 'req-1', '--session', 's', '--recordings', '/rec'], /a NAME or --session ID, not both/);
+  usage(['replay', 'a', 'b', '--recordings', '/rec'], /replay takes one NAME/);
+  usage(['replay', 'req-1'], /replay needs --recordings DIR/);
+  usage(['replay', '--session', '../../etc/passwd', '--recordings', '/rec'], /is not a session id/);
+  usage(
+    ['replay', 'req-1', '--recordings', '/rec', '-o', 'json'],
+    /-o json: replay writes asciicast v2 only; --output FILE names the file/,
+  );
+  usage(['replay', 'req-1', '--recordings', '/rec', '--raw'], /--raw is not a flag of kubectl approve replay/);
+  usage(['show', 'req-1', '--session', 's'], /--session is not a flag of kubectl approve show/);
+});

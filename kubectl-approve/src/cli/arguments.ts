@@ -18,7 +18,7 @@ export interface CommonFlags {
 }
 
 export type Command =
-  | { readonly kind: 'help'; readonly topic: 'main' | 'list' | 'show' | 'review' | 'watch' }
+  | { readonly kind: 'help'; readonly topic: HelpTopic }
   | { readonly kind: 'version' }
   | {
       readonly kind: 'list';
@@ -44,6 +44,15 @@ export type Command =
       readonly reason?: string | undefined;
       readonly digest?: string | undefined;
       readonly output?: 'json' | 'yaml' | 'name' | undefined;
+    }
+  | {
+      readonly kind: 'replay';
+      readonly common: CommonFlags;
+      /** The ApprovalRequest whose session is replayed, or the session itself. */
+      readonly source: { readonly request: string } | { readonly session: string };
+      readonly recordings: string;
+      /** The .cast file to write; stdout when absent. */
+      readonly file?: string | undefined;
     }
   | {
       readonly kind: 'watch';
@@ -75,19 +84,26 @@ const OPTIONS = {
   raw: { type: 'boolean' },
   'watch-only': { type: 'boolean' },
   'no-prompt': { type: 'boolean' },
+  session: { type: 'string' },
   version: { type: 'boolean' },
 } as const;
+
+export type HelpTopic = 'main' | 'list' | 'show' | 'review' | 'watch' | 'replay';
+type Subcommand = Exclude<HelpTopic, 'main'>;
 
 type OptionName = keyof typeof OPTIONS;
 
 const COMMON: readonly OptionName[] = ['namespace', 'context', 'kubeconfig', 'help', 'verbose', 'color'];
-const ALLOWED: Record<'list' | 'show' | 'review' | 'watch', readonly OptionName[]> = {
+const ALLOWED: Record<Subcommand, readonly OptionName[]> = {
   list: [...COMMON, 'all-namespaces', 'output', 'all'],
   show: [...COMMON, 'output', 'recordings', 'history', 'raw'],
   review: [...COMMON, 'output', 'deny', 'approve', 'reason', 'digest'],
   watch: [...COMMON, 'all-namespaces', 'output', 'watch-only', 'no-prompt', 'recordings', 'history'],
+  replay: [...COMMON, 'output', 'recordings', 'session'],
 };
-const SUBCOMMANDS = new Set(['list', 'show', 'watch', 'help', 'version']);
+const SUBCOMMANDS = new Set(['list', 'show', 'watch', 'replay', 'help', 'version']);
+/** A session id names a file in the recordings directory: nothing that could leave it. */
+const SESSION_ID = /^[A-Za-z0-9._-]{1,253}$/;
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
@@ -112,10 +128,9 @@ export function parseArguments(argv: readonly string[]): Command {
 
   if (values.version || sub === 'version') return { kind: 'version' };
   if (sub === 'help') return { kind: 'help', topic: helpTopic(rest[0]) };
-  if (values.help)
-    return { kind: 'help', topic: sub === 'review' && rest.length === 0 ? 'main' : (sub as 'list' | 'show' | 'review' | 'watch') };
+  if (values.help) return { kind: 'help', topic: sub === 'review' && rest.length === 0 ? 'main' : (sub as Subcommand) };
 
-  const kind = sub as 'list' | 'show' | 'review' | 'watch';
+  const kind = sub as Subcommand;
   const given = tokens.filter((t) => t.kind === 'option').map((t) => ({ name: t.name as OptionName, raw: t.rawName }));
   const stray = given.find((o) => !ALLOWED[kind].includes(o.name));
   if (stray) throw usage(`${stray.raw} is not a flag of ${kind === 'review' ? 'kubectl approve NAME' : `kubectl approve ${kind}`}`);
@@ -153,6 +168,8 @@ export function parseArguments(argv: readonly string[]): Command {
         history,
       };
     }
+    case 'replay':
+      return replayCommand(common, rest, { recordings: value(values.recordings), session: value(values.session), output });
     case 'watch':
       if (rest.length > 0) throw usage(`watch takes no arguments, got ${rest.join(' ')}`);
       return {
@@ -185,8 +202,36 @@ export function parseArguments(argv: readonly string[]): Command {
   }
 }
 
-function helpTopic(topic: string | undefined): 'main' | 'list' | 'show' | 'review' | 'watch' {
-  if (topic === 'list' || topic === 'show' || topic === 'watch') return topic;
+function replayCommand(
+  common: CommonFlags,
+  names: readonly string[],
+  flags: { readonly recordings?: string | undefined; readonly session?: string | undefined; readonly output?: string | undefined },
+): Extract<Command, { kind: 'replay' }> {
+  const { recordings, session, output } = flags;
+  if (names.length > 1) throw usage('replay takes one NAME');
+  if (names.length === 1 && session !== undefined) throw usage('replay takes a NAME or --session ID, not both');
+  if (names.length === 0 && session === undefined) throw usage('replay needs the NAME of an ApprovalRequest, or --session ID');
+  if (session !== undefined && !SESSION_ID.test(session)) {
+    throw usage(
+      `--session ${JSON.stringify(session)} is not a session id (letters, digits, '.', '_' and '-', as the recording's file name)`,
+    );
+  }
+  if (recordings === undefined || recordings === '') throw usage('replay needs --recordings DIR, the directory of session recordings');
+  // kubectl's -o is a format; replay has one (asciicast v2), so here it names the file.
+  if (output !== undefined && ['json', 'yaml', 'name', 'wide'].includes(output)) {
+    throw usage(`-o ${output}: replay writes asciicast v2 only; --output FILE names the file to write it to`);
+  }
+  return {
+    kind: 'replay',
+    common,
+    source: session !== undefined ? { session } : { request: requestName(names[0]!) },
+    recordings,
+    file: output || undefined,
+  };
+}
+
+function helpTopic(topic: string | undefined): HelpTopic {
+  if (topic === 'list' || topic === 'show' || topic === 'watch' || topic === 'replay') return topic;
   if (topic === 'approve' || topic === 'deny' || topic === 'review') return 'review';
   return 'main';
 }

@@ -29,17 +29,21 @@ Usage:
   kubectl approve NAME... [--reason TEXT] [--digest sha256:...] [-o json|yaml|name]
   kubectl approve NAME... --deny --reason TEXT
   kubectl approve watch [-A] [--watch-only] [--no-prompt] [-o json|name]
+  kubectl approve replay NAME|--session ID --recordings DIR [--output FILE]
 
   list     pending requests (--all: every phase): name, age, requester, target, summary, approvals, expiry
   show     everything needed to decide: the exact command, digest, requester, pod, on-behalf-of,
-           target, policy and rule, approvals and reviews, expiry, earlier statements of the session
+           target, policy and rule, approvals and reviews, expiry, earlier statements (SSH: commands
+           and their exit statuses) of the session
   NAME     approve (or --deny) the request: appends your review to status.reviews as the user and
            groups the API server authenticated (kubectl auth whoami); the API server checks that you
            are an approver and not the requester
   watch    new pending requests as they appear (a watch, not polling); on a terminal it asks
            approve / deny / skip for each; otherwise one line per event (logfmt, or -o json)
+  replay   an SSH session's terminal output as an asciicast v2 file (asciinema play FILE), from
+           the recordings, after checking their hash chain
 
-A request named like a command (list, show, watch, help): kubectl approve -- NAME.
+A request named like a command (list, show, watch, replay, help): kubectl approve -- NAME.
 
 ${CONNECTION}
 
@@ -67,9 +71,9 @@ Usage:
 
 Flags:
       --recordings DIR       a directory of session recordings (the operator's, or a copy):
-                             shows the statements that came before this one in its session,
-                             after checking their hash chain
-      --history N            how many earlier statements to show (default 10)
+                             shows the statements (SSH: commands, with their exit status) that
+                             came before this one in its session, after checking their hash chain
+      --history N            how many earlier statements or commands to show (default 10)
       --raw                  show the statement exactly as sent (default on a terminal: laid out
                              one clause per line, whitespace only, and highlighted)
   -o, --output FORMAT        json, yaml or name: the object instead of the view
@@ -98,6 +102,30 @@ operator tallies reviews and decides.
 ${CONNECTION}
 
 ${EXIT_STATUS_HELP}
+`;
+
+export const REPLAY_HELP = `Replay what an SSH session showed: its recorded terminal output as asciicast v2.
+
+Usage:
+  kubectl approve replay NAME --recordings DIR [--output FILE]
+  kubectl approve replay --session ID --recordings DIR [--output FILE]
+
+The session is the ApprovalRequest NAME's (its spec.operation.sessionID) or the one given; every
+command that ran in it is replayed, in time order. Play the file with asciinema play FILE (or
+print its output with asciinema cat FILE).
+
+Only records whose hash chain verifies are replayed: after a break the file may have been
+altered, so the replay stops there and says so on stderr. stdout and stderr both appear as
+output; without a terminal (ssh host cmd) what the command read on stdin is not shown (it is in
+the recording); output past the session's recording bound was not recorded, and a marker says
+where it stops. Denied and held commands ran nothing and show nothing.
+
+Flags:
+      --recordings DIR       a directory of session recordings (the operator's, or a copy)
+      --session ID           a session id instead of an ApprovalRequest (no API server needed)
+  -o, --output FILE          write the cast to FILE (which must not exist) instead of stdout
+
+${CONNECTION}
 `;
 
 export const WATCH_HELP = `Stream pending requests as they appear, through a watch.

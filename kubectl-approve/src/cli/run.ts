@@ -3,17 +3,18 @@
  * stderr) and turn it into the documented exit status.
  */
 import { list } from '../commands/list.ts';
+import { replay } from '../commands/replay.ts';
 import { reviewCommand } from '../commands/review.ts';
 import { show } from '../commands/show.ts';
 import { watch } from '../commands/watch.ts';
 import { ApproveError, EXIT_CODES, EXIT_INTERRUPTED } from '../errors.ts';
 import { parseArguments } from './arguments.ts';
-import { LIST_HELP, MAIN_HELP, REVIEW_HELP, SHOW_HELP, WATCH_HELP } from './help.ts';
+import { LIST_HELP, MAIN_HELP, REPLAY_HELP, REVIEW_HELP, SHOW_HELP, WATCH_HELP } from './help.ts';
 import type { Terminal } from './terminal.ts';
 
 export const VERSION = '0.1.0';
 
-const HELP = { main: MAIN_HELP, list: LIST_HELP, show: SHOW_HELP, review: REVIEW_HELP, watch: WATCH_HELP } as const;
+const HELP = { main: MAIN_HELP, list: LIST_HELP, show: SHOW_HELP, review: REVIEW_HELP, watch: WATCH_HELP, replay: REPLAY_HELP } as const;
 
 export async function run(argv: readonly string[], terminal: Terminal): Promise<number> {
   try {
@@ -31,6 +32,8 @@ export async function run(argv: readonly string[], terminal: Terminal): Promise<
         return await show(command, terminal);
       case 'review':
         return await reviewCommand(command, terminal);
+      case 'replay':
+        return await replay(command, terminal);
       case 'watch': {
         const code = await watch(command, terminal);
         return terminal.signal.aborted ? EXIT_INTERRUPTED : code;

@@ -150,27 +150,29 @@ function youText(request: ApprovalRequest, me: Reviewer, now: Date, style: Style
 
 function contextLines(request: ApprovalRequest, options: ViewOptions, style: Style): string[] {
   const session = oneLine(request.spec.operation.sessionID);
+  // SSH sessions are made of commands, PostgreSQL's of statements.
+  const noun = commandNoun(request.spec.target.type).toLowerCase();
   const result = options.context;
   if (!result)
-    return [style.dim(`Session ${session}: earlier statements not shown; add --recordings DIR (a copy of the operator's recordings).`)];
-  if (!result.found) return [style.dim(`Session ${session}: earlier statements not shown: ${oneLine(result.reason)}`)];
+    return [style.dim(`Session ${session}: earlier ${noun}s not shown; add --recordings DIR (a copy of the operator's recordings).`)];
+  if (!result.found) return [style.dim(`Session ${session}: earlier ${noun}s not shown: ${oneLine(result.reason)}`)];
   const context = result.context;
   const lines: string[] = [];
   const chain = context.chain.ok
     ? style.good(`hash chain verified, ${context.chain.records} records`)
     : style.warn(`hash chain BROKEN: ${oneLine(context.chain.message)}; only the records before the break are shown`);
-  lines.push(`${style.heading(`Session ${session} before this statement`)} (${oneLine(context.source)}; ${chain}):`);
+  lines.push(`${style.heading(`Session ${session} before this ${noun}`)} (${oneLine(context.source)}; ${chain}):`);
   if (context.principal && context.principal.serviceAccount !== request.spec.requester.serviceAccount) {
     lines.push(style.warn(`  the recording belongs to ${oneLine(context.principal.serviceAccount)}, not to the requester`));
   }
-  if (context.before.length === 0) lines.push(style.dim('  (no earlier statements)'));
+  if (context.before.length === 0) lines.push(style.dim(`  (no earlier ${noun}s)`));
   if (context.omitted > 0)
-    lines.push(style.dim(`  ... ${context.omitted} earlier statement${context.omitted === 1 ? '' : 's'} (--history N shows more)`));
+    lines.push(style.dim(`  ... ${context.omitted} earlier ${noun}${context.omitted === 1 ? '' : 's'} (--history N shows more)`));
   const width = options.contextWidth ?? 80;
   const rows = context.before.map((s) => statementRow(s, width, style));
   if (rows.length > 0) lines.push(...renderColumns(rows).trimEnd().split('\n'));
   if (context.held && context.held.text !== request.spec.operation.text) {
-    lines.push(style.warn(`  the recorded statement #${context.held.index} differs from the request's text`));
+    lines.push(style.warn(`  the recorded ${noun} #${context.held.index} differs from the request's text`));
   }
   return lines;
 }

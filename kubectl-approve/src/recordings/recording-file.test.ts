@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { RecordedEvent } from '@airlock/contracts/recording';
 import { FileRecordingStore, SessionRecorder } from '@airlock/sidecar';
-import { approvalRequest } from '../testing/requests.ts';
+import { requestView } from '../format/request-view.ts';
+import { approvalRequest, NOW } from '../testing/requests.ts';
 import { readSessionContext } from './recording-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubectl-approve-recordings-'));
@@ -107,4 +108,54 @@ test('records after a break in the chain are not shown', async () => {
     result.context.before.map((s) => s.text),
     ['BEGIN', 'SELECT count(*) FROM public.order_archive_2019'],
   );
+});
+
+test('an SSH session: the commands before the held one with their exit status, in the words of SSH', async () => {
+  const held = approvalRequest({ name: 'release-bot-restart', text: 'systemctl restart orders', type: 'ssh' });
+  const open = events()[0]!;
+  const command = (i: number, text: string, result: RecordedEvent | undefined): RecordedEvent[] => [
+    { type: 'statement', statementIndex: i, text },
+    { type: 'decision', statementIndex: i, action: 'allow', effective: 'allow', mode: 'enforce', rule: 'harmless', reason: 'x' },
+    { type: 'terminal', statementIndex: i },
+    { type: 'output', statementIndex: i, stream: 'stdout', offsetMs: 1, data: Buffer.from('x\n').toString('base64') },
+    ...(result ? [result] : []),
+  ];
+  const sshEvents: RecordedEvent[] = [
+    {
+      ...(open as Extract<RecordedEvent, { type: 'session.open' }>),
+      protocol: 'ssh',
+      target: { name: 'orders-bastion', namespace: 'agents' },
+    },
+    ...command(0, 'id -un', { type: 'result', statementIndex: 0, commandTag: 'exit 0', exitStatus: 0 }),
+    ...command(1, 'systemctl status orders', { type: 'result', statementIndex: 1, commandTag: 'exit 3', exitStatus: 3 }),
+    ...command(2, 'kill -TERM $$', { type: 'result', statementIndex: 2, commandTag: 'signal TERM', signal: 'TERM' }),
+    // A recording from before the SSH fields: the tag alone.
+    ...command(3, 'true', { type: 'result', statementIndex: 3, commandTag: 'exit 0' }),
+    { type: 'statement', statementIndex: 4, text: 'systemctl restart orders' },
+    { type: 'approval.requested', statementIndex: 4, name: 'release-bot-restart', namespace: 'agents', digest: 'ab'.repeat(32) },
+  ];
+  const store = new FileRecordingStore({ directory: join(dir, 'ssh'), fsync: 'never' });
+  const recorder = new SessionRecorder({
+    sessionId: session,
+    sink: store.open(session),
+    clock: () => new Date('2026-11-21T13:19:00.000Z'),
+  });
+  for (const event of sshEvents) recorder.record(event);
+  await recorder.close();
+  const context = await readSessionContext(join(dir, 'ssh'), held, 10);
+  assert.ok(context.found);
+  assert.deepEqual(
+    context.context.before.map((s) => [s.index, s.text, s.outcome]),
+    [
+      [0, 'id -un', 'exit 0'],
+      [1, 'systemctl status orders', 'exit 3'],
+      [2, 'kill -TERM $$', 'signal TERM'],
+      [3, 'true', 'exit 0'],
+    ],
+  );
+  const view = requestView(held, { now: NOW, context });
+  assert.match(view, /Command for ssh Target orders-db:/);
+  assert.match(view, /Session 01JDZ8Q4R6N3K2M7V5T9W1X0YA before this command \(.*hash chain verified, 23 records\):/);
+  assert.match(view, /#1 +2026-11-21T13:19:00Z +allow \(harmless\) +systemctl status orders +exit 3/);
+  assert.doesNotMatch(view, /statement/);
 });

@@ -1,9 +1,10 @@
 /**
- * The statements that came before a held one in its recorded session: what the agent did just
- * before it asked, which is often what makes a request make sense (or not). Pure: from the
- * session's records (@airlock/contracts recording/events.ts) to a list a view can print.
+ * The statements (SQL) or commands (SSH) that came before a held one in its recorded session: what
+ * the agent did just before it asked, which is often what makes a request make sense (or not).
+ * Pure: from the session's records (@airlock/contracts recording/events.ts) to a list a view can
+ * print.
  */
-import type { RecordedEvent, StoredRecord } from '@airlock/contracts/recording';
+import type { RecordedEvent, ResultEvent, StoredRecord } from '@airlock/contracts/recording';
 
 export interface SessionStatement {
   readonly index: number;
@@ -11,7 +12,7 @@ export interface SessionStatement {
   readonly text: string;
   /** allow, deny, requireApproval; with the rule that said so. */
   readonly decision?: { readonly action: string; readonly rule?: string; readonly policy?: string };
-  /** The command tag, or the error. */
+  /** The command tag (SSH: `exit 2`, `signal TERM`), or the error. */
   readonly outcome?: string;
   /** The ApprovalRequest this statement waited on, and how that ended. */
   readonly approval?: { readonly name: string; readonly phase?: string };
@@ -63,7 +64,7 @@ export function sessionStatements(records: readonly StoredRecord<RecordedEvent>[
         update(event.statementIndex, { approval: { name: event.name, phase: event.phase } });
         break;
       case 'result':
-        update(event.statementIndex, { outcome: event.commandTag });
+        update(event.statementIndex, { outcome: resultText(event) });
         break;
       case 'error':
         if (event.statementIndex !== undefined)
@@ -74,6 +75,13 @@ export function sessionStatements(records: readonly StoredRecord<RecordedEvent>[
     }
   }
   return [...byIndex.values()].sort((a, b) => a.index - b.index);
+}
+
+/** SSH results say the exit as fields (older recordings only in the tag, which says the same). */
+function resultText(event: ResultEvent): string {
+  if (event.exitStatus !== undefined) return `exit ${event.exitStatus}`;
+  if (event.signal !== undefined) return `signal ${event.signal}${event.coreDumped ? ' (core dumped)' : ''}`;
+  return event.commandTag;
 }
 
 export interface ContextInput {

@@ -14,10 +14,17 @@ import { after, before, describe, test } from 'node:test';
 import { operationDigest } from '@airlock/contracts/approval';
 import { type ApprovalDraft, BROKER_PATHS, type CreateApprovalResponse, type SidecarConfig } from '@airlock/contracts/broker';
 import { verifyJsonl } from '@airlock/contracts/recording';
+import {
+  certificateBlob,
+  loginCertificateProblem,
+  parseUserCertificate,
+  readSshPrivateKey,
+  sshFingerprint,
+} from '@airlock/contracts/ssh-certificates';
 import type { ApprovalRequest, ApprovalRequestStatus } from '@airlock/crds';
 import { createLogger } from '@airlock/runtime';
 import { BrokerClient, BrokerCredentialSource, BrokerError, type BrokerSidecar, SqlClassifier, startBrokerSidecar } from '@airlock/sidecar';
-import { runPsql } from '@airlock/testkit';
+import { generateSshKeyPair, runPsql } from '@airlock/testkit';
 import pg from 'pg';
 import { objectPath } from '../kube/client.ts';
 import { KINDS } from '../kube/kinds.ts';
@@ -473,6 +480,82 @@ describe('ssh credentials', () => {
     const answer = await client.call<{ privateKey?: string; password?: string }>('POST', BROKER_PATHS.credentials, { target: SSH_TARGET });
     assert.equal(answer.privateKey, cluster.sshKey);
     assert.equal(answer.password, undefined);
+  });
+});
+
+describe('ssh login certificates', () => {
+  test('a Secret with a certificateAuthorityKey: the route signs the key the sidecar sent, for this pod and session, and never sends the authority key', async () => {
+    const pod = await cluster.createPod('build-cert', SSH_SA);
+    const client = clientFor(pod.tokenFile);
+    const authority = await generateSshKeyPair({ comment: 'build-host-user-ca' });
+    const sidecarKey = await generateSshKeyPair();
+    const secret = objectPath(KINDS.secret, NS, `${SSH_TARGET}-creds`);
+    await cluster.admin.patch(secret, { data: { privateKey: null }, stringData: { certificateAuthorityKey: authority.privateKey } });
+    // The authority's secret value, to look for in every answer in any encoding.
+    const secretValue = Buffer.from(readSshPrivateKey(authority.privateKey).export({ format: 'jwk' }).d ?? '', 'base64url');
+    const leaks = (text: string) =>
+      /PRIVATE KEY/.test(text) ||
+      [secretValue.toString('base64'), secretValue.toString('base64url'), secretValue.toString('hex')].some((encoded) =>
+        text.includes(encoded.slice(0, 20)),
+      );
+    try {
+      const request = { target: SSH_TARGET, publicKey: sidecarKey.publicKey, sessionId: 'broker-test-session-1' };
+      const answer = await client.call<{ type: string; username: string; certificate: string }>('POST', BROKER_PATHS.credentials, request);
+      assert.deepEqual(Object.keys(answer).sort(), ['certificate', 'type', 'username']);
+      assert.equal(answer.username, SSH_USER);
+      assert.ok(!leaks(JSON.stringify(answer)), 'the answer holds the authority key');
+      const certificate = parseUserCertificate(certificateBlob(answer.certificate));
+      assert.deepEqual(
+        {
+          keyId: certificate.keyId,
+          principals: certificate.principals,
+          extensions: certificate.extensions.map((e) => e.name),
+          authority: sshFingerprint(certificate.signatureKey),
+          window: Number(certificate.validBefore - certificate.validAfter),
+        },
+        {
+          // The pod and identity as the broker authenticated them, the session as the sidecar sent it.
+          keyId: `airlock:${NS}/build-bot/build-cert/broker-test-session-1`,
+          principals: [SSH_USER],
+          extensions: ['permit-pty'],
+          authority: sshFingerprint(Buffer.from(authority.publicKey.split(' ')[1] ?? '', 'base64')),
+          window: 30 + 300,
+        },
+      );
+      assert.equal(loginCertificateProblem(answer.certificate, { publicKey: sidecarKey.publicKey, username: SSH_USER }), undefined);
+      // As the sidecar's credential source asks and checks it.
+      const target = (await firstConfig(client)).targets[0];
+      assert.ok(target);
+      const viaSource = await new BrokerCredentialSource(client).forTarget(target, {
+        publicKey: sidecarKey.publicKey,
+        sessionId: 'broker-test-session-2',
+      });
+      assert.equal(
+        viaSource.type === 'ssh' && parseUserCertificate(certificateBlob(viaSource.certificate ?? '')).keyId,
+        `airlock:${NS}/build-bot/build-cert/broker-test-session-2`,
+      );
+
+      // Without a key to certify: 400, saying what to send.
+      const bare = await refusal(client.call('POST', BROKER_PATHS.credentials, { target: SSH_TARGET }));
+      assert.equal(bare.code, 'Invalid');
+      assert.match(bare.message, /Target build-host logs in with certificates: send publicKey/);
+      // A pod whose identity does not reach the Target: 403, whatever it sends.
+      const other = await refusal(clientFor(podA.tokenFile).call('POST', BROKER_PATHS.credentials, request));
+      assert.equal(other.code, 'Forbidden');
+      assert.match(other.message, /Target build-host is not one of this pod's targets/);
+      for (const error of [bare, other]) assert.ok(!leaks(error.message), error.message);
+      // A second login key in the Secret: refused, naming the keys only.
+      await cluster.admin.patch(secret, { stringData: { password: 'hunter2-build-host' } });
+      const both = await refusal(client.call('POST', BROKER_PATHS.credentials, request));
+      assert.equal(both.code, 'CredentialsUnavailable');
+      assert.match(both.message, /has both password and certificateAuthorityKey/);
+      assert.ok(!leaks(both.message) && !both.message.includes('hunter2'), both.message);
+    } finally {
+      await cluster.admin.patch(secret, {
+        data: { certificateAuthorityKey: null, password: null },
+        stringData: { privateKey: cluster.sshKey },
+      });
+    }
   });
 });
 

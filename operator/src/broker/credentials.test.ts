@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
+import { loginCertificateProblem, sshPublicKeyBlob, sshPublicKeyLine } from '@airlock/contracts/ssh-certificates';
 import type { Target } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
 import { credentialsFor, postgresCredentials, sshCredentials } from './credentials.ts';
@@ -73,11 +75,14 @@ test('ssh: what is missing is named, 503 CredentialsUnavailable, never a value',
   const cases: readonly [Record<string, string> | undefined, RegExp][] = [
     [
       undefined,
-      /Secret build-host-creds \(credentials of Target build-host\) not found: create it with keys username, privateKey or username, password/,
+      /Secret build-host-creds \(credentials of Target build-host\) not found: create it with keys username, privateKey or username, password or username, certificateAuthorityKey/,
     ],
     [{ privateKey: KEY }, /lacks username: add it/],
-    [{ username: 'deploy' }, /lacks privateKey or password: add it/],
-    [{ username: '', password: '' }, /lacks username, and privateKey or password: add them/],
+    [
+      { username: 'deploy' },
+      /lacks privateKey, password or certificateAuthorityKey: add it \(the sidecar logs in with the key, the password or certificates\)/,
+    ],
+    [{ username: '', password: '' }, /lacks username, and privateKey, password or certificateAuthorityKey: add them/],
     [
       { username: 'deploy', password: 'hunter2-very-secret', privateKey: KEY },
       /has both privateKey and password: remove password to log in with the key, or privateKey to log in with the password/,
@@ -99,7 +104,7 @@ test('ssh: what is missing is named, 503 CredentialsUnavailable, never a value',
   const { credentialsSecretRef: _, ...spec } = sshTarget().spec;
   assert.match(
     refusal(() => sshCredentials({ ...sshTarget(), spec }, { username: 'deploy', password: 'pw' })).message,
-    /Target build-host has no spec\.credentialsSecretRef: name a Secret with keys username, privateKey or username, password/,
+    /Target build-host has no spec\.credentialsSecretRef: name a Secret with keys username, privateKey or username, password or username, certificateAuthorityKey/,
   );
 });
 
@@ -122,6 +127,22 @@ test("credentialsFor reads the Target's Secret and builds the credentials of its
   const { client } = secrets({ 'orders-db-creds': SECRET, 'build-host-creds': { username: 'deploy', privateKey: KEY } });
   assert.deepEqual(await credentialsFor(client, 'agents', target()), { type: 'postgres', ...SECRET });
   assert.deepEqual(await credentialsFor(client, 'agents', sshTarget()), { type: 'ssh', username: 'deploy', privateKey: KEY });
+});
+
+test('credentialsFor hands an ssh login request to the certificate authority of the Secret, and answers with a certificate only', async () => {
+  const authority = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const { client } = secrets({ 'build-host-creds': { username: 'deploy', certificateAuthorityKey: authority } });
+  const publicKey = sshPublicKeyLine(sshPublicKeyBlob(generateKeyPairSync('ed25519').publicKey));
+  const login = { publicKey, sessionId: 's-1', namespace: 'agents', identity: 'build-bot', pod: 'build-1', now: Date.now() };
+  const answer = await credentialsFor(client, 'agents', sshTarget(), login);
+  assert.deepEqual(Object.keys(answer).sort(), ['certificate', 'type', 'username']);
+  assert.equal(answer.type === 'ssh' && loginCertificateProblem(answer.certificate ?? '', { publicKey, username: 'deploy' }), undefined);
+  assert.ok(!JSON.stringify(answer).includes(authority.split('\n')[1] ?? 'x'));
+  // Without a key to certify there is nothing to answer with.
+  await assert.rejects(credentialsFor(client, 'agents', sshTarget()), {
+    code: 'Invalid',
+    message: /logs in with certificates: send publicKey/,
+  });
 });
 
 test('credentialsFor: a type this version does not serve gets 400 Invalid and no Secret is read', async () => {

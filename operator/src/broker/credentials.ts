@@ -17,8 +17,11 @@ import {
 import type { Target } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
 import { BrokerHttpError } from './http-io.ts';
+import { type SshLoginRequest, signLogin } from './login-certificates.ts';
 import { privateKeyProblem } from './private-key-block.ts';
 import { readSecret } from './secrets.ts';
+
+export type { SshLoginRequest } from './login-certificates.ts';
 
 type SecretData = Readonly<Record<string, string>>;
 
@@ -91,34 +94,63 @@ export function postgresCredentials(
   };
 }
 
+/** How each ssh login key logs in, as a Secret's author reads it. */
+const LOGIN_KEYS = {
+  privateKey: 'the key',
+  password: 'the password',
+  certificateAuthorityKey: 'certificates the operator signs',
+} as const;
+type LoginKey = keyof typeof LOGIN_KEYS;
+
+function conflict(target: Target, ref: string, held: readonly string[]): BrokerHttpError {
+  const where = `Secret ${ref} (credentials of Target ${target.metadata.name ?? ''})`;
+  const [first, second] = held as [LoginKey, LoginKey];
+  const what =
+    held.length === 2
+      ? `has both ${first} and ${second}: remove ${second} to log in with ${LOGIN_KEYS[first]}, or ${first} to log in with ${LOGIN_KEYS[second]}`
+      : `has ${held.slice(0, -1).join(', ')} and ${held.at(-1)}: keep only the one the sidecar logs in with`;
+  return new BrokerHttpError('CredentialsUnavailable', `${where} ${what}`);
+}
+
 /**
  * The credentials of an ssh Target from its Secret's data: the username and exactly one of
- * privateKey or password (with both, which one the sidecar logs in with would be a guess). A
- * privateKey must be one unencrypted key block (private-key-block.ts). Pure, like postgresCredentials.
+ * privateKey, password or certificateAuthorityKey (with two, which one the sidecar logs in with
+ * would be a guess). A privateKey must be one unencrypted key block (private-key-block.ts). With a
+ * certificateAuthorityKey the answer is a user certificate for the key in `login`, signed now
+ * (ssh-certificates' issueLoginCertificate decides what it permits); the authority key itself is
+ * never in an answer or a message. Pure apart from the certificate's random nonce and serial.
  */
-export function sshCredentials(target: Target, secret: SecretData | undefined): SshTargetCredentials {
+export function sshCredentials(target: Target, secret: SecretData | undefined, login?: SshLoginRequest): SshTargetCredentials {
   const { ref, data } = secretOf(target, secret);
-  const login = ['privateKey', 'password'].filter((key) => has(data, key));
-  const missing = [...(has(data, 'username') ? [] : ['username']), ...(login.length === 0 ? ['privateKey or password'] : [])];
+  const modes = Object.keys(LOGIN_KEYS).filter((key) => has(data, key)) as LoginKey[];
+  const missing = [
+    ...(has(data, 'username') ? [] : ['username']),
+    ...(modes.length === 0 ? ['privateKey, password or certificateAuthorityKey'] : []),
+  ];
   if (missing.length > 0)
-    throw lacks(target, ref, missing, `add ${missing.length === 1 ? 'it' : 'them'} (the sidecar logs in with the key or the password)`);
-  const both = conflictingKeys('ssh', login);
-  if (both !== undefined) {
-    throw new BrokerHttpError(
-      'CredentialsUnavailable',
-      `Secret ${ref} (credentials of Target ${target.metadata.name ?? ''}) has both ${both.join(' and ')}: remove password to log in with the key, or privateKey to log in with the password`,
+    throw lacks(
+      target,
+      ref,
+      missing,
+      `add ${missing.length === 1 ? 'it' : 'them'} (the sidecar logs in with the key, the password or certificates)`,
     );
-  }
+  const held = conflictingKeys('ssh', modes);
+  if (held !== undefined) throw conflict(target, ref, held);
   const username = data.username as string;
-  if (data.privateKey === undefined || data.privateKey === '') return { type: 'ssh', username, password: data.password as string };
-  const problem = privateKeyProblem(data.privateKey);
-  if (problem !== undefined) {
-    throw new BrokerHttpError(
-      'CredentialsUnavailable',
-      `key privateKey of Secret ${ref} (credentials of Target ${target.metadata.name ?? ''}) is not a usable private key: ${problem}`,
-    );
+  const where = `Secret ${ref} (credentials of Target ${target.metadata.name ?? ''})`;
+  switch (modes[0]) {
+    case 'password':
+      return { type: 'ssh', username, password: data.password as string };
+    case 'privateKey': {
+      const problem = privateKeyProblem(data.privateKey as string);
+      if (problem !== undefined) {
+        throw new BrokerHttpError('CredentialsUnavailable', `key privateKey of ${where} is not a usable private key: ${problem}`);
+      }
+      return { type: 'ssh', username, privateKey: data.privateKey as string };
+    }
+    default:
+      return { type: 'ssh', username, certificate: signLogin(target, where, username, data.certificateAuthorityKey as string, login) };
   }
-  return { type: 'ssh', username, privateKey: data.privateKey };
 }
 
 function notServed(target: Target): BrokerHttpError {
@@ -128,7 +160,13 @@ function notServed(target: Target): BrokerHttpError {
   );
 }
 
-export async function credentialsFor(client: KubeClient, namespace: string, target: Target): Promise<CredentialsResponse> {
+/** `login` is for ssh Targets: what a certificate authority signs, when the Target has one. */
+export async function credentialsFor(
+  client: KubeClient,
+  namespace: string,
+  target: Target,
+  login?: SshLoginRequest,
+): Promise<CredentialsResponse> {
   const type = target.spec.type;
   // A type the facts do not mark served gets nothing, even if a case below could build it.
   if (!TARGET_TYPE_FACTS[type].served) throw notServed(target);
@@ -144,7 +182,7 @@ export async function credentialsFor(client: KubeClient, namespace: string, targ
       return postgresCredentials(target, secret, caRef ? { data: caData, name: caRef.name, key: caRef.key } : undefined);
     }
     case 'ssh':
-      return sshCredentials(target, await readCredentials());
+      return sshCredentials(target, await readCredentials(), login);
     case 'http':
     case 'kubernetes':
       throw notServed(target);

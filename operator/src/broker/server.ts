@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import { BROKER_PATHS, HEARTBEAT_SECONDS, MAX_BODY_BYTES, MAX_RECORDING_BODY_BYTES, STREAM_MAX_SECONDS } from '@airlock/contracts/broker';
 import { LABEL_ENABLED, LABELS } from '@airlock/contracts/install';
+import type { LoginCertificate } from '@airlock/contracts/ssh-certificates';
 import { AirlockValidator, type ApprovalRequest } from '@airlock/crds';
 import { listen } from '@airlock/runtime';
 import type { Logger } from 'pino';
@@ -131,7 +132,28 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
             `Target ${request.target} is not one of this pod's targets (AgentIdentity ${identity.metadata.name} reaches ${targets.map((t) => t.metadata.name).join(', ') || 'none'})`,
           );
         }
-        sendJson(call.response, 200, await credentialsFor(client, call.pod.namespace, target));
+        // An ssh Target with a certificate authority signs the sidecar's key; the others ignore these fields.
+        const login = {
+          publicKey: request.publicKey,
+          sessionId: request.sessionId,
+          namespace: call.pod.namespace,
+          identity: identity.metadata.name ?? '',
+          pod: call.pod.name,
+          now: clock(),
+          onIssued: (issued: LoginCertificate) =>
+            logger.info(
+              {
+                target: target.metadata.name,
+                keyId: issued.keyId,
+                serial: issued.serial,
+                validAfter: new Date(issued.validAfter * 1000).toISOString(),
+                validBefore: new Date(issued.validBefore * 1000).toISOString(),
+                authority: issued.authority,
+              },
+              'ssh login certificate issued',
+            ),
+        };
+        sendJson(call.response, 200, await credentialsFor(client, call.pod.namespace, target, login));
       },
     },
     {

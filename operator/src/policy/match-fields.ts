@@ -53,8 +53,9 @@ const list = (comparison: ValueComparison, neverEmpty = false): ListField => ({ 
 /**
  * SSH allow rules cover only what they say (contracts ssh-match.ts): without requestTypes only exec
  * (subsystem when subsystems is set), without writes no redirection that writes a file, without
- * `sudo: true` nothing run as another user. So these fields constrain an allow rule also when unset,
- * and `sudo: true` widens an allow rule while it narrows a deny rule.
+ * `sudo: true` nothing run as another user, without directions or paths no file operation. So
+ * these fields constrain an allow rule also when unset, and `sudo: true` widens an allow rule
+ * while it narrows a deny rule.
  */
 const allowDefault = <F extends FieldShape>(field: F): F => ({ ...field, readByAllowWhenUnset: true });
 
@@ -77,6 +78,9 @@ export const MATCH_FIELDS: { readonly [P in Protocol]: Readonly<Record<keyof Non
     subsystems: allowDefault(list('opaqueGlob')),
     writes: allowDefault(list('opaqueGlob')),
     sudo: allowDefault<FieldShape>({ shape: 'flag' }),
+    // Without them an allow rule covers no file operation; with them, nothing but file operations and subsystem opens.
+    directions: allowDefault(list('exact')),
+    paths: allowDefault(list('opaqueGlob')),
   },
   http: { methods: list('exact'), paths: list('opaqueGlob') },
   kubernetes: {

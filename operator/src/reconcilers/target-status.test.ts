@@ -30,27 +30,49 @@ test('a postgres target is Ready only with username and password in its Secret',
   assert.equal(endpointText(pg()), 'postgres://db.example:5432/orders');
 });
 
-test('ssh accepts a key or a password, not both; http without auth needs no Secret', () => {
+test('ssh accepts a key, a password or a certificate authority, only one; http without auth needs no Secret', () => {
   const ssh: Target = {
     ...pg(),
     spec: { type: 'ssh', localPort: 2222, ssh: { host: 'h', hostKeys: ['ssh-ed25519 AAAA'] }, credentialsSecretRef: { name: 's' } },
   };
   const password = targetReadiness(ssh, { found: true, keys: ['username', 'password'] });
-  assert.deepEqual(password, { ready: true, reason: 'CredentialsPresent', message: 'Secret s has the keys an ssh target needs.' });
-  assert.equal(targetReadiness(ssh, { found: true, keys: ['username', 'privateKey'] }).ready, true);
+  assert.deepEqual(password, {
+    ready: true,
+    reason: 'CredentialsPresent',
+    message: 'Secret s has the keys an ssh target needs (username, password).',
+  });
+  assert.equal(
+    targetReadiness(ssh, { found: true, keys: ['username', 'privateKey'] }).message,
+    'Secret s has the keys an ssh target needs (username, privateKey).',
+  );
+  assert.deepEqual(targetReadiness(ssh, { found: true, keys: ['username', 'certificateAuthorityKey'] }), {
+    ready: true,
+    reason: 'CredentialsPresent',
+    message:
+      'Secret s has the keys an ssh target needs (username, certificateAuthorityKey: the operator signs a short-lived login certificate for each connection).',
+  });
   assert.match(targetReadiness(ssh, { found: true, keys: ['password'] }).message, /lacks key username/);
   const neither = targetReadiness(ssh, { found: true, keys: ['username'] });
   assert.equal(neither.reason, 'KeysMissing');
-  assert.match(neither.message, /^Secret s lacks key privateKey \(or one of: username\+privateKey, username\+password\)$/);
+  assert.match(
+    neither.message,
+    /^Secret s lacks key privateKey \(or one of: username\+privateKey, username\+password, username\+certificateAuthorityKey\)$/,
+  );
   const absent = targetReadiness(ssh, { found: false });
   assert.equal(absent.reason, 'SecretNotFound');
-  assert.match(absent.message, /create it with keys username, privateKey or username, password$/);
+  assert.match(absent.message, /create it with keys username, privateKey or username, password or username, certificateAuthorityKey$/);
   const both = targetReadiness(ssh, { found: true, keys: ['username', 'privateKey', 'password'] });
   assert.deepEqual(both, {
     ready: false,
     reason: 'KeysConflict',
     message: 'Secret s has keys privateKey and password, and an ssh target logs in with exactly one of them: remove the other',
   });
+  const all = targetReadiness(ssh, { found: true, keys: ['username', 'privateKey', 'password', 'certificateAuthorityKey'] });
+  assert.equal(
+    all.message,
+    'Secret s has keys privateKey, password and certificateAuthorityKey, and an ssh target logs in with exactly one of them: remove the others',
+  );
+  assert.equal(targetReadiness(ssh, { found: true, keys: ['username', 'certificateAuthorityKey', 'password'] }).reason, 'KeysConflict');
   // Only ssh has exclusive keys: a postgres Secret may hold whatever else it likes.
   assert.equal(targetReadiness(pg(), { found: true, keys: ['username', 'password', 'privateKey'] }).ready, true);
   const http: Target = { ...pg(), spec: { type: 'http', localPort: 8080, http: { url: 'http://svc' } } };

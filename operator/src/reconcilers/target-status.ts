@@ -3,7 +3,9 @@
  * (key names only: the reconciler never passes values here, and leaves out keys whose value is
  * empty, which the broker treats as missing). Ready means the broker can hand out credentials
  * built from the keys: one complete alternative, and at most one of each group of exclusive keys
- * (an ssh Secret with both privateKey and password is refused by the broker, so it is not Ready).
+ * (an ssh Secret with two of privateKey, password and certificateAuthorityKey is refused by the
+ * broker, so it is not Ready). A ready message names the keys in use when a type has several ways
+ * to log in, so the status says which one is configured.
  */
 import { conflictingKeys, TARGET_TYPE_FACTS } from '@airlock/contracts/targets';
 import type { Target } from '@airlock/crds';
@@ -15,6 +17,11 @@ export interface TargetReadiness {
   readonly reason: 'CredentialsPresent' | 'NoCredentialsNeeded' | 'SecretNotFound' | 'KeysMissing' | 'KeysConflict' | 'CASecretNotFound';
   readonly message: string;
 }
+
+/** What a ready status adds about a way of logging in that is not obvious from its key's name. */
+const LOGIN_NOTES: Readonly<Record<string, string>> = {
+  certificateAuthorityKey: ': the operator signs a short-lived login certificate for each connection',
+};
 
 /** Alternatives of required keys per type: any one alternative, all of its keys. */
 export function requiredKeys(target: Target): readonly (readonly string[])[] {
@@ -54,11 +61,18 @@ export function targetReadiness(target: Target, credentials: SecretKeys | undefi
     return {
       ready: false,
       reason: 'KeysConflict',
-      message: `Secret ${ref.name} has keys ${conflict.join(' and ')}, and ${aTarget(target.spec.type)} logs in with exactly one of them: remove the other`,
+      message: `Secret ${ref.name} has keys ${conflict.slice(0, -1).join(', ')} and ${conflict.at(-1)}, and ${aTarget(target.spec.type)} logs in with exactly one of them: remove the other${conflict.length > 2 ? 's' : ''}`,
     };
   }
-  if (alternatives.some((keys) => keys.every((key) => have.has(key)))) {
-    return { ready: true, reason: 'CredentialsPresent', message: `Secret ${ref.name} has the keys ${aTarget(target.spec.type)} needs.` };
+  const complete = alternatives.find((keys) => keys.every((key) => have.has(key)));
+  if (complete) {
+    // With more than one way to log in, the status says which one the Secret configures.
+    const which = alternatives.length > 1 ? ` (${complete.join(', ')}${LOGIN_NOTES[complete.at(-1) ?? ''] ?? ''})` : '';
+    return {
+      ready: true,
+      reason: 'CredentialsPresent',
+      message: `Secret ${ref.name} has the keys ${aTarget(target.spec.type)} needs${which}.`,
+    };
   }
   const closest = [...alternatives].sort((a, b) => a.filter((k) => !have.has(k)).length - b.filter((k) => !have.has(k)).length)[0]!;
   const missing = closest.filter((key) => !have.has(key));

@@ -17,7 +17,8 @@ const BUILD = targetOf(
 );
 const WIKI = targetOf({ type: 'http', localPort: 8080, http: { url: 'https://wiki.example' } }, 'wiki');
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n';
-const SECRET_WORDS = /hunter2|b3BlbnNzaC1rZXk/;
+const CERT = 'ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t';
+const SECRET_WORDS = /hunter2|b3BlbnNzaC1rZXk|AAAAIHNzaC1lZDI1NTE5LWNlcnQ/;
 
 function refused(target: TargetConfig, response: unknown): BrokerError {
   try {
@@ -46,7 +47,12 @@ test('postgres: username and password, and the CA bundle when there is one; noth
   });
 });
 
-test('ssh: the username and exactly one of privateKey and password', () => {
+test('ssh: the username and exactly one of privateKey, password and certificate', () => {
+  assert.deepEqual(checkedCredentials(BUILD, { type: 'ssh', username: 'deploy', certificate: CERT }), {
+    type: 'ssh',
+    username: 'deploy',
+    certificate: CERT,
+  });
   assert.deepEqual(checkedCredentials(BUILD, { type: 'ssh', username: 'deploy', privateKey: KEY }), {
     type: 'ssh',
     username: 'deploy',
@@ -83,8 +89,14 @@ test('an answer that is not the complete credentials of the target type is refus
     // A CA bundle that is there but not text must not quietly turn into "no CA".
     [ORDERS, { type: 'postgres', username: 'app', password: 'hunter2', caBundle: { pem: 'x' } }, /caBundle is not a non-empty string/],
     [BUILD, { type: 'ssh', privateKey: KEY }, /username is missing/],
-    [BUILD, { type: 'ssh', username: 'deploy' }, /neither privateKey nor password/],
-    [BUILD, { type: 'ssh', username: 'deploy', privateKey: KEY, password: 'hunter2' }, /both privateKey and password/],
+    [BUILD, { type: 'ssh', username: 'deploy' }, /it has none of privateKey, password and certificate/],
+    [
+      BUILD,
+      { type: 'ssh', username: 'deploy', privateKey: KEY, password: 'hunter2' },
+      /it has privateKey and password, and the sidecar logs in with one/,
+    ],
+    [BUILD, { type: 'ssh', username: 'deploy', password: 'hunter2', certificate: CERT }, /it has password and certificate/],
+    [BUILD, { type: 'ssh', username: 'deploy', certificate: { line: CERT } }, /certificate is not a non-empty string/],
     [BUILD, { type: 'ssh', username: 'deploy', privateKey: ['-----BEGIN'] }, /privateKey is not a non-empty string/],
     [BUILD, { type: 'ssh', username: 'deploy', privateKey: '', password: 'hunter2' }, /privateKey is not a non-empty string/],
     [BUILD, { type: 'ssh', username: 'deploy', password: 42 }, /password is not a non-empty string/],
@@ -105,6 +117,11 @@ test('BrokerCredentialSource asks the broker for the target by name and checks t
   });
   assert.deepEqual(await source.forTarget(BUILD), { type: 'ssh', username: 'deploy', privateKey: KEY });
   assert.deepEqual(calls, [['POST', BROKER_PATHS.credentials, { target: 'build-host' }, { idempotent: true }]]);
+  // An ssh login sends its connection's public key and session; a certificate comes back for it.
+  answer = { type: 'ssh', username: 'deploy', certificate: CERT };
+  const login = { publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHa5mW4sRyO7nQ0pXJfVZbkYx3k0pXl9Yv1n1qX2n3Yb', sessionId: 's-1' };
+  assert.deepEqual(await source.forTarget(BUILD, login), { type: 'ssh', username: 'deploy', certificate: CERT });
+  assert.deepEqual(calls[1], ['POST', BROKER_PATHS.credentials, { target: 'build-host', ...login }, { idempotent: true }]);
   answer = { type: 'postgres', username: 'app', password: 'hunter2' };
   await assert.rejects(source.forTarget(BUILD), (error: unknown) => error instanceof BrokerError && error.code === 'BadResponse');
 });

@@ -1,14 +1,14 @@
 /**
  * Target credentials from the broker, fetched for every upstream connection and never kept or
  * logged. The answer is checked field by field before a protocol sees it: it must be the
- * credentials of the target's own type, complete, with nothing ambiguous (an ssh answer with both
- * a key and a password), or the connection fails closed with BadResponse. A refusal names the
+ * credentials of the target's own type, complete, with nothing ambiguous (an ssh answer with two
+ * of a key, a password and a certificate), or the connection fails closed with BadResponse. A refusal names the
  * field, never its value.
  */
 
 import { BROKER_PATHS, type CredentialsRequest } from '@airlock/contracts/broker';
-import { TARGET_TYPES } from '@airlock/contracts/targets';
-import type { CredentialSource, TargetConfig, TargetCredentials } from '../core/ports.ts';
+import { type SshTargetCredentials, TARGET_TYPES } from '@airlock/contracts/targets';
+import type { CredentialSource, LoginKey, TargetConfig, TargetCredentials } from '../core/ports.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
 
@@ -50,13 +50,12 @@ export function checkedCredentials(target: TargetConfig, response: unknown): Tar
     }
     case 'ssh': {
       const username = required('username');
-      const privateKey = optional('privateKey');
-      const password = optional('password');
-      if (privateKey !== undefined && password !== undefined)
-        throw bad('it has both privateKey and password, and the sidecar logs in with one');
-      if (privateKey !== undefined) return { type, username, privateKey };
-      if (password !== undefined) return { type, username, password };
-      throw bad('it has neither privateKey nor password');
+      const logins = { privateKey: optional('privateKey'), password: optional('password'), certificate: optional('certificate') };
+      const held = Object.entries(logins).filter(([, value]) => value !== undefined);
+      if (held.length > 1) throw bad(`it has ${held.map(([key]) => key).join(' and ')}, and the sidecar logs in with one`);
+      const [login] = held;
+      if (login === undefined) throw bad('it has none of privateKey, password and certificate');
+      return { type, username, [login[0]]: login[1] } as SshTargetCredentials;
     }
     case 'http':
     case 'kubernetes':
@@ -76,8 +75,11 @@ export class BrokerCredentialSource implements CredentialSource {
     this.#client = client;
   }
 
-  async forTarget(target: TargetConfig): Promise<TargetCredentials> {
-    const request: CredentialsRequest = { target: target.name };
+  async forTarget(target: TargetConfig, login?: LoginKey): Promise<TargetCredentials> {
+    const request: CredentialsRequest = {
+      target: target.name,
+      ...(login ? { publicKey: login.publicKey, sessionId: login.sessionId } : {}),
+    };
     const response = await this.#client.call<unknown>('POST', BROKER_PATHS.credentials, request, { idempotent: true });
     return checkedCredentials(target, response);
   }

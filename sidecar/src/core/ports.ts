@@ -19,11 +19,21 @@ export interface ConfigSource {
 export type PostgresCredentials = Omit<PostgresTargetCredentials, 'type'>;
 
 /**
+ * What an ssh login sends with its request: the public key of a key pair made for this one
+ * connection, and the session it is for. A Target with a certificate authority answers with a
+ * certificate for that key (contracts/src/broker/protocol.ts, CredentialsRequest).
+ */
+export interface LoginKey {
+  readonly publicKey: string;
+  readonly sessionId: string;
+}
+
+/**
  * Target credentials, fetched just in time per session; never logged, never stored. The protocol
  * narrows the answer to its own type and fails closed when it is another.
  */
 export interface CredentialSource {
-  forTarget(target: TargetConfig): Promise<TargetCredentials>;
+  forTarget(target: TargetConfig, login?: LoginKey): Promise<TargetCredentials>;
 }
 
 /**

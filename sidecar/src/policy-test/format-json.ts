@@ -55,6 +55,9 @@ const caseJson = (outcome: CaseOutcome) => ({
     arguments: command.program === undefined ? null : (command.arguments ?? ''),
     writes: command.writes,
     runAs: command.runAs ?? null,
+    // File transfers (scp -t/-f, rsync --server): directions and normalised paths; null for other programs.
+    directions: command.directions ?? null,
+    paths: command.paths ?? null,
     kinds: command.kinds,
     unknownReason: command.unknownReason ?? null,
     decision: decisionJson(decision),

@@ -38,6 +38,9 @@ function commandLine(command: SshFacts): string {
   if (command.program !== undefined) parts.push(`arguments: ${command.arguments ? shown(command.arguments) : '-'}`);
   if (command.writes.length > 0) parts.push(`writes: ${command.writes.map(shown).join(', ')}`);
   if (command.runAs !== undefined) parts.push(`as user: ${shown(command.runAs)}`);
+  if (command.paths !== undefined) {
+    parts.push(`transfer: ${command.directions?.join(' and ') || 'lookup'} of ${command.paths.map(shown).join(', ')}`);
+  }
   if (command.unknownReason !== undefined) parts.push(`unknown because: ${command.unknownReason}`);
   return parts.join('  ');
 }

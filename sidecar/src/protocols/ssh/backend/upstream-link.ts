@@ -6,6 +6,7 @@
  */
 import type { Client, ClientChannel, PseudoTtyOptions } from 'ssh2';
 import type { CredentialSource, TargetConfig } from '../../../core/ports.ts';
+import { certificateLogin, loginKeyPair } from './upstream-certificate.ts';
 import { connectUpstream, type SshLogin, type UpstreamConnectOptions, type UpstreamEndpoint } from './upstream-connect.ts';
 import { SshUpstreamError } from './upstream-error.ts';
 
@@ -31,6 +32,8 @@ export interface UpstreamChannel {
 
 export interface UpstreamLinkOptions {
   readonly target: TargetConfig;
+  /** The agent connection's session: a login certificate's key id names it, so sshd's log points at the recording. */
+  readonly sessionId: string;
   readonly endpoint: UpstreamEndpoint;
   readonly credentials: CredentialSource;
   readonly connect: UpstreamConnectOptions;
@@ -51,12 +54,18 @@ export class UpstreamLink {
     return this.#username;
   }
 
-  /** Fails closed: credentials of another type are never offered to an SSH server. */
+  /**
+   * Fails closed: credentials of another type are never offered to an SSH server. Every call makes
+   * a new ed25519 key pair, in memory only, and sends its public key along: a Target with a
+   * certificate authority answers with a certificate for it (upstream-certificate.ts), so each
+   * connect logs in with a certificate signed for it, never with one kept from before.
+   */
   async login(): Promise<SshLogin> {
-    const { target, credentials } = this.#options;
+    const { target, credentials, sessionId } = this.#options;
+    const key = loginKeyPair();
     let answer: Awaited<ReturnType<CredentialSource['forTarget']>>;
     try {
-      answer = await credentials.forTarget(target);
+      answer = await credentials.forTarget(target, { publicKey: key.publicKey, sessionId });
     } catch (error) {
       throw new SshUpstreamError(
         'CredentialsUnavailable',
@@ -72,13 +81,22 @@ export class UpstreamLink {
         `the credentials of target ${target.name} are ${answer.type} credentials, not ssh`,
       );
     }
-    const { type: _type, ...login } = answer;
+    const { type: _type, certificate, ...login } = answer;
     this.#username = login.username;
-    return login;
+    return certificate === undefined ? login : { ...login, certificate: certificateLogin(target.name, certificate, key, login.username) };
   }
 
   exec(command: string, pty: PseudoTtyOptions | undefined): Promise<UpstreamChannel> {
     return this.#open((client, done) => client.exec(command, pty ? { pty } : {}, done), 'exec');
+  }
+
+  /**
+   * An interactive session: with the agent's terminal when it asked for one, otherwise none (ssh2
+   * would request a default vt100 terminal unless told `false`, and a script piped to `ssh -T`
+   * must not get a terminal the agent did not ask for).
+   */
+  shell(pty: PseudoTtyOptions | undefined): Promise<UpstreamChannel> {
+    return this.#open((client, done) => client.shell(pty ?? false, done), 'shell');
   }
 
   subsystem(name: string): Promise<UpstreamChannel> {

@@ -18,6 +18,7 @@ import { UpstreamLink } from '../backend/upstream-link.ts';
 import type { SshLimits } from '../limits/ssh-limits.ts';
 import type { SshSessionFactory } from '../session/ssh-session-services.ts';
 import { authenticateAgent } from './agent-auth.ts';
+import { AGENT_CIPHERS } from './agent-ciphers.ts';
 import { AgentConnection } from './agent-connection.ts';
 import type { ListenerHostKey } from './listener-host-key.ts';
 
@@ -52,8 +53,9 @@ export class SshListener implements TargetListener {
 
   private constructor(options: SshListenerOptions) {
     this.#options = options;
-    this.#ssh = new ssh2.Server({ hostKeys: [options.hostKey.privateKey], ident: 'airlock' }, (connection, info) =>
-      this.#accept(connection, info),
+    this.#ssh = new ssh2.Server(
+      { hostKeys: [options.hostKey.privateKey], ident: 'airlock', algorithms: { cipher: AGENT_CIPHERS } },
+      (connection, info) => this.#accept(connection, info),
     );
     this.#server = createServer({ noDelay: true }, (socket) => this.#connect(socket));
   }
@@ -122,9 +124,10 @@ export class SshListener implements TargetListener {
         this.#handshakes.delete(key);
       }
       let services: ReturnType<SshSessionFactory>;
+      const sessionId = randomUUID();
       try {
         services = this.#options.sessions({
-          sessionId: randomUUID(),
+          sessionId,
           principal: login.principal,
           clientAddress: key,
           agentUser: login.user,
@@ -140,6 +143,7 @@ export class SshListener implements TargetListener {
         services,
         upstream: new UpstreamLink({
           target,
+          sessionId,
           endpoint: this.#options.endpoint,
           credentials: this.#options.credentials,
           connect: { connectTimeoutMs: this.#options.limits.connectTimeoutMs, keepAliveMs: this.#options.limits.keepAliveMs },

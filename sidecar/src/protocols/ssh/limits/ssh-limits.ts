@@ -26,6 +26,11 @@ export interface SshLimits {
   readonly connectTimeoutMs: number;
   /** SSH-level keepalive on the upstream connection; 0 turns it off. */
   readonly keepAliveMs: number;
+  /**
+   * Channel bytes (output, and what the agent sends) one agent connection records at most; past
+   * it they are forwarded and counted, not recorded (session/recording-budget.ts says why).
+   */
+  readonly maxRecordedBytes: number;
 }
 
 export const DEFAULT_SSH_LIMITS: SshLimits = {
@@ -35,6 +40,7 @@ export const DEFAULT_SSH_LIMITS: SshLimits = {
   handshakeTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   keepAliveMs: 60_000,
+  maxRecordedBytes: 64 * 1024 * 1024,
 };
 
 /** Why a command line is refused before it is parsed, or undefined when it is within the limit. */

@@ -55,3 +55,23 @@ export function commandSummary(user: string | undefined, target: string, command
   const text = `ssh ${user ? `${user}@` : ''}${target}: ${oneLine}`;
   return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
 }
+
+/**
+ * A denied interactive shell: the reason, and what the agent can do instead. Commands sent one by
+ * one are each decided on their own, so a policy that refuses shells may still allow them.
+ */
+export function shellDeniedSentences(reason: string, target: string): string[] {
+  return [`denied: ${reason}`, `Run each command as \`ssh ${target} '<command>'\` instead: each command is then decided on its own.`];
+}
+
+/**
+ * Summary of a held shell for the reviewer's list: who logs in where, and that it is a session,
+ * not one command: `ssh deploy@orders-bastion: interactive shell (terminal xterm-256color)`. The
+ * terminal type is the agent's text: only its plain characters are shown, and at most 32 of them.
+ */
+export function shellSummary(user: string | undefined, target: string, term: string | undefined): string {
+  const who = `ssh ${user ? `${user}@` : ''}${target}`;
+  if (term === undefined) return `${who}: shell without a terminal (commands read from its input)`;
+  const shown = term.replace(/[^\w.+-]/g, '?').slice(0, 32);
+  return `${who}: interactive shell (terminal ${shown || '?'})`;
+}

@@ -8,24 +8,47 @@
  * slow reader stops the writer without the sidecar buffering more than the two windows. The exit
  * status is sent only after everything the host wrote has been written to the agent's channel,
  * because ssh2 sends it at once while data may still wait for the agent's window.
+ *
+ * With a tap (the recording, channel-capture.ts) every chunk of each stream passes through it on
+ * its way; when the tap answers a chunk with a promise, that stream forwards nothing more until it
+ * settles, and the windows stop the writers as they do for a slow reader. A rejected promise stops
+ * the pipe: the host's channel is closed and the agent gets neither more bytes nor an exit status
+ * (the caller says why). The exit status likewise waits for the tap's `ended`.
  */
 import { once } from 'node:events';
-import type { Writable } from 'node:stream';
+import { type Readable, Transform, type Writable } from 'node:stream';
+import type { OutputStream } from '@airlock/contracts/recording';
 import type { ServerChannel } from 'ssh2';
 import type { HostExit, UpstreamChannel } from '../backend/upstream-link.ts';
+
+/** Sees what passes; a promise holds the stream until it settles, a rejection stops the pipe. */
+export interface PipeTap {
+  data(stream: OutputStream, chunk: Buffer): Promise<void> | undefined;
+  /** The host ended the command: its exit goes to the agent once this settles. */
+  ended(exit: HostExit): Promise<void> | undefined;
+}
 
 export interface PipeHooks {
   bytesIn(count: number): void;
   bytesOut(count: number): void;
   /** Resolves when the agent closed the channel or its connection went away. */
   readonly agentGone: Promise<void>;
+  readonly tap?: PipeTap;
+  /**
+   * A transform for each of the host's output streams (the masking of values in output), between
+   * the host and the tap: what is recorded is what the agent gets. Its last bytes come at its end,
+   * so the exit status waits for it as it waits for the tap.
+   */
+  readonly outputFilter?: (stream: 'stdout' | 'stderr') => Transform;
 }
 
 export type PipeOutcome =
   /** The host closed the channel; `exit` is what it reported (empty when it reported nothing). */
   | { readonly kind: 'ended'; readonly exit: HostExit }
   /** The agent went away first; the host's channel was closed. */
-  | { readonly kind: 'agentGone' };
+  | { readonly kind: 'agentGone' }
+  /** The tap refused to go on (the recording cannot be stored); the host's channel was closed, the agent's is left to the caller. */
+  | { readonly kind: 'stopped'; readonly error: Error };
 
 /** Resolves once everything written to `stream` so far was handed to ssh2, or when the agent is gone. */
 function flushed(stream: Writable, agentGone: Promise<void>): Promise<void> {
@@ -46,6 +69,33 @@ function forwardExit(agent: ServerChannel, exit: HostExit): void {
   }
 }
 
+/** A stream that hands each chunk to the tap and forwards it once the tap lets it. */
+function tapped(tap: PipeTap, stream: OutputStream, stop: (error: Error) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      let waiting: Promise<void> | undefined;
+      try {
+        waiting = tap.data(stream, chunk);
+      } catch (error) {
+        waiting = Promise.reject(error);
+      }
+      if (waiting === undefined) {
+        done(null, chunk);
+        return;
+      }
+      waiting.then(
+        () => done(null, chunk),
+        (error: unknown) => stop(error instanceof Error ? error : new Error(String(error))),
+      );
+    },
+  });
+}
+
+/** Resolves when `stream` has handed on its last byte (its readable side ended). */
+function ended(stream: Readable): Promise<void> {
+  return stream.readableEnded ? Promise.resolve() : once(stream, 'end').then(() => undefined);
+}
+
 export function pipeChannels(agent: ServerChannel, host: UpstreamChannel, hooks: PipeHooks): Promise<PipeOutcome> {
   const upstream = host.channel;
   return new Promise<PipeOutcome>((resolve) => {
@@ -55,19 +105,50 @@ export function pipeChannels(agent: ServerChannel, host: UpstreamChannel, hooks:
       settled = true;
       resolve(outcome);
     };
+    const stopped = Promise.withResolvers<void>();
+    const stop = (error: Error): void => {
+      if (settled) return;
+      settle({ kind: 'stopped', error });
+      stopped.resolve();
+      agent.unpipe();
+      upstream.unpipe();
+      upstream.stderr.unpipe();
+      upstream.close();
+    };
     for (const stream of [agent, agent.stderr, upstream, upstream.stderr]) stream.on('error', () => undefined);
     agent.on('data', (chunk: Buffer) => hooks.bytesIn(chunk.length));
     upstream.on('data', (chunk: Buffer) => hooks.bytesOut(chunk.length));
     upstream.stderr.on('data', (chunk: Buffer) => hooks.bytesOut(chunk.length));
-    agent.pipe(upstream);
-    upstream.pipe(agent, { end: false });
-    upstream.stderr.pipe(agent.stderr, { end: false });
-    const stderrEnded = upstream.stderr.readableEnded ? Promise.resolve() : once(upstream.stderr, 'end').then(() => undefined);
+    const { tap, outputFilter } = hooks;
+    const filtered = (source: Readable, stream: 'stdout' | 'stderr'): Readable => {
+      if (!outputFilter) return source;
+      const filter = outputFilter(stream);
+      filter.on('error', (error: Error) => stop(error));
+      return source.pipe(filter);
+    };
+    // Without a tap or filter the streams join directly; with them, each goes through them.
+    const stdin = tap ? agent.pipe(tapped(tap, 'stdin', stop)) : agent;
+    const hostStdout = filtered(upstream, 'stdout');
+    const hostStderr = filtered(upstream.stderr, 'stderr');
+    const stdout = tap ? hostStdout.pipe(tapped(tap, 'stdout', stop)) : hostStdout;
+    const stderr = tap ? hostStderr.pipe(tapped(tap, 'stderr', stop)) : hostStderr;
+    stdin.pipe(upstream);
+    stdout.pipe(agent, { end: false });
+    stderr.pipe(agent.stderr, { end: false });
+    // ssh2 emits the host channel's close after its stdout ended, not after its stderr did; a tap or filter may still hold either.
+    const outputEnded = Promise.all([ended(stderr), tap || outputFilter ? ended(stdout) : undefined]);
     upstream.once('close', () => {
       void (async () => {
-        await Promise.race([stderrEnded, hooks.agentGone]);
+        await Promise.race([outputEnded, hooks.agentGone, stopped.promise]);
         await Promise.all([flushed(agent, hooks.agentGone), flushed(agent.stderr, hooks.agentGone)]);
         const exit = host.exit();
+        if (!settled) {
+          try {
+            await Promise.race([tap?.ended(exit), hooks.agentGone]);
+          } catch (error) {
+            stop(error instanceof Error ? error : new Error(String(error)));
+          }
+        }
         if (!settled) {
           forwardExit(agent, exit);
           agent.end();
@@ -76,7 +157,7 @@ export function pipeChannels(agent: ServerChannel, host: UpstreamChannel, hooks:
       })();
     });
     void hooks.agentGone.then(() => {
-      agent.unpipe(upstream);
+      agent.unpipe();
       upstream.close();
       settle({ kind: 'agentGone' });
     });

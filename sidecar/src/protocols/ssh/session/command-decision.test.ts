@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { compilePolicy, compileSshMatch } from '@airlock/contracts/policy';
 import type { ApprovalPolicySpec } from '@airlock/crds';
 import { ShellParser } from '../shell/index.ts';
-import { decideCommand, decideSubsystem } from './command-decision.ts';
+import { decideCommand, decideShell, decideSubsystem, SHELL_TEXT } from './command-decision.ts';
 
 const parser = ShellParser.load();
 const SPEC: ApprovalPolicySpec = {
@@ -78,4 +78,43 @@ test('a subsystem is one operation of its request type', () => {
   assert.equal(decideSubsystem('sftp', policies).decision.action, 'allow');
   assert.equal(decideSubsystem('sftp', policies).requestType, 'subsystem');
   assert.equal(decideSubsystem('x11', policies).decision.action, 'deny');
+});
+
+describe('interactive shells, decided at open', () => {
+  const decideWith = (rules: ApprovalPolicySpec['rules']) =>
+    decideShell([compilePolicy({ name: 'p', namespace: 'agents', spec: { rules, defaultAction: 'deny' } }, compileSshMatch)]);
+
+  test('a shell is one operation, named only by its request type', () => {
+    const decided = decideWith([{ name: 'shells', match: { ssh: { requestTypes: ['shell'] } }, action: 'allow' }]);
+    assert.deepEqual([decided.requestType, decided.text, decided.facts], ['shell', SHELL_TEXT, undefined]);
+    assert.equal(decided.decision.action, 'allow');
+    assert.equal(decided.decision.verdict?.rule, 'shells');
+  });
+
+  test('allow rules without requestTypes cover exec, never a shell: the policy of the exec tests denies it', () => {
+    assert.equal(decideShell(policies).decision.action, 'deny');
+    assert.equal(decideShell(policies).decision.verdict?.rule, undefined, 'no rule should have matched');
+    assert.equal(decideWith([{ name: 'everything', match: { ssh: {} }, action: 'allow' }]).decision.action, 'deny');
+    assert.equal(decideWith([{ name: 'exec-only', match: { ssh: { requestTypes: ['exec'] } }, action: 'allow' }]).decision.action, 'deny');
+  });
+
+  test('deny and approval rules that name requestTypes [shell] match it; rules about programs do not', () => {
+    const denied = decideWith([
+      { name: 'shells', match: { ssh: { requestTypes: ['shell'] } }, action: 'deny', message: 'No interactive sessions.' },
+      { name: 'all', match: { ssh: { requestTypes: ['shell', 'exec'] } }, action: 'allow' },
+    ]);
+    assert.equal(denied.decision.action, 'deny');
+    assert.match(denied.decision.reason, /rule shells No interactive sessions\./);
+    const held = decideWith([
+      { name: 'no-rm', match: { ssh: { programs: ['rm'] } }, action: 'deny' },
+      {
+        name: 'shells',
+        match: { ssh: { requestTypes: ['shell'] } },
+        action: 'requireApproval',
+        approval: { approvers: { groups: ['ops'] } },
+      },
+    ]);
+    assert.equal(held.decision.action, 'requireApproval');
+    assert.equal(held.decision.verdict?.rule, 'shells');
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The one place an SSH channel request is decided: an exec command line is read by the shell
  * analysis and decided program by program (exec-operations.ts); any other request (a subsystem)
- * is one operation of its request type. A line over the command limit is denied unread. Pure
+ * is one operation of its request type, and so is an interactive shell (decided when it opens). A line over the command limit is denied unread. Pure
  * given the parser: text and compiled policies in, the facts and the decision out.
  */
 import type { CompiledPolicy, Decision, SshFacts } from '@airlock/contracts/policy';
@@ -11,7 +11,7 @@ import { commandOverLimit, type SshLimits } from '../limits/ssh-limits.ts';
 import { analyzeCommandLine, type ShellFacts, type ShellParser } from '../shell/index.ts';
 
 export interface CommandDecision {
-  readonly requestType: 'exec' | 'subsystem';
+  readonly requestType: 'exec' | 'shell' | 'subsystem';
   /** The exact text the decision is about (and, when allowed, what runs). */
   readonly text: string;
   /** What the shell analysis found; absent when the line was refused unread. */
@@ -37,4 +37,22 @@ export function decideCommand(
 export function decideSubsystem(name: string, policies: readonly CompiledPolicy<SshFacts>[]): CommandDecision {
   const facts: SshFacts = { text: `subsystem ${name}`, requestType: 'subsystem', kinds: ['subsystem'], subsystem: name, writes: [] };
   return { requestType: 'subsystem', text: facts.text, decision: decide(facts, policies) };
+}
+
+/**
+ * The operation text of an interactive shell. The approval digest binds it (with the request kind,
+ * the target and the identity), so it names the request and nothing that varies between two opens
+ * of the same shell: not the terminal type or size, which the agent picks freely and which change
+ * nothing the host allows. A session-scoped approval of a shell thus covers the next shell too.
+ */
+export const SHELL_TEXT = 'shell';
+
+/**
+ * An interactive session (`shell`, with or without a terminal) as one operation. Its keystrokes
+ * cannot be decided one by one, so the whole session is decided when it opens; an allow rule covers
+ * it only when it names `requestTypes: [shell]` (ssh-match.ts).
+ */
+export function decideShell(policies: readonly CompiledPolicy<SshFacts>[]): CommandDecision {
+  const facts: SshFacts = { text: SHELL_TEXT, requestType: 'shell', kinds: ['shell'], writes: [] };
+  return { requestType: 'shell', text: facts.text, decision: decide(facts, policies) };
 }

@@ -2,19 +2,19 @@
  * One exec request, from the line the agent sent to the exit status it gets: decided once
  * (command-decision.ts) and recorded; denied → the reason on stderr and status 126, the host never
  * contacted; held → the approval hold (held-exec.ts), then run once or the refusal and status 1;
- * allowed → run on the agent connection's upstream link with the exact line, the channels joined
- * (channel-pipe.ts) until the host reports how the command ended.
+ * allowed → run on the agent connection's upstream link with the exact line (upstream-run.ts), the
+ * channels joined until the host reports how the command ended.
  */
 import type { ClientChannel, PseudoTtyOptions, ServerChannel } from 'ssh2';
-import { SshUpstreamError } from '../backend/upstream-error.ts';
-import type { UpstreamChannel, UpstreamLink } from '../backend/upstream-link.ts';
-import { commandSummary, deniedSentences, EXIT_STATUS, upstreamFailedSentences } from './agent-messages.ts';
+import type { UpstreamLink } from '../backend/upstream-link.ts';
+import { commandSummary, deniedSentences, EXIT_STATUS } from './agent-messages.ts';
 import { answer, tell } from './channel-answer.ts';
-import { pipeChannels } from './channel-pipe.ts';
 import { decideCommand } from './command-decision.ts';
 import { holdExec } from './held-exec.ts';
-import { exitTag, type SshRecording } from './ssh-recording.ts';
+import type { ResizeRecorder } from './recorded-pipe.ts';
+import type { SshRecording } from './ssh-recording.ts';
 import type { SshSessionServices } from './ssh-session-services.ts';
+import { type ExecutionReport, runOnUpstream } from './upstream-run.ts';
 
 export interface ExecContext {
   readonly services: SshSessionServices;
@@ -28,11 +28,11 @@ export interface ExecContext {
   readonly shutdown: Promise<void>;
   /** The host's channel, once the command runs: window changes and signals go to it. */
   onUpstream(channel: ClientChannel): void;
+  /** The channel's recording, once the command runs: window changes are recorded through it. */
+  onCapture?(capture: ResizeRecorder): void;
 }
 
 export const SHUTDOWN_WITHDRAWAL = 'the sidecar is shutting down: the request was withdrawn and the command was not run; run it again';
-
-type Report = (execution: { readonly ok: boolean; readonly result: string }) => Promise<void>;
 
 export async function runExec(agent: ServerChannel, command: string, context: ExecContext): Promise<void> {
   const { services, recording, upstream } = context;
@@ -46,12 +46,9 @@ export async function runExec(agent: ServerChannel, command: string, context: Ex
       answer(agent, deniedSentences(decision.reason), EXIT_STATUS.denied, terminal);
       return;
     case 'requireApproval': {
-      const user =
-        upstream.username ??
-        (await upstream.login().then(
-          (login) => login.username,
-          () => undefined,
-        ));
+      // The login user once this connection has logged in; never fetched just for the summary: with a
+      // certificate authority that would sign a certificate nobody uses.
+      const user = upstream.username;
       let shuttingDown = false;
       const shutdown = context.shutdown.then(() => {
         shuttingDown = true;
@@ -76,53 +73,18 @@ export async function runExec(agent: ServerChannel, command: string, context: Ex
   }
 }
 
-async function run(
+function run(
   agent: ServerChannel,
   command: string,
   context: ExecContext,
   statementIndex: number,
-  report: Report | undefined,
+  report: ExecutionReport | undefined,
 ): Promise<void> {
-  const { services, recording, upstream } = context;
-  const terminal = context.pty !== undefined;
-  const reportSafely = (ok: boolean, result: string): void => {
-    void report?.({ ok, result }).catch((error: Error) =>
-      services.logger.warn({ err: { message: error.message } }, 'the execution report could not be sent'),
-    );
-  };
-  try {
-    // Recording Block: the decision is stored before the command goes to the host.
-    await services.record.beforeForward();
-  } catch (error) {
-    const message = `the session's records cannot be stored, so the command was not run: ${(error as Error).message}`;
-    recording.failed(statementIndex, 'StoreUnavailable', message);
-    answer(agent, [message], EXIT_STATUS.denied, terminal);
-    reportSafely(false, message);
-    return;
-  }
-  let channel: UpstreamChannel;
-  try {
-    channel = await upstream.exec(command, context.pty);
-  } catch (error) {
-    const failure =
-      error instanceof SshUpstreamError ? error : new SshUpstreamError('UpstreamUnreachable', (error as Error).message, { cause: error });
-    recording.failed(statementIndex, failure.code, failure.message);
-    services.logger.warn({ code: failure.code, message: failure.message }, 'command not run: upstream failed');
-    answer(agent, upstreamFailedSentences(services.target.name, failure.message), EXIT_STATUS.upstreamFailed, terminal);
-    reportSafely(false, failure.message);
-    return;
-  }
-  context.onUpstream(channel.channel);
-  const outcome = await pipeChannels(agent, channel, {
-    bytesIn: (count) => recording.bytesIn(count),
-    bytesOut: (count) => recording.bytesOut(count),
-    agentGone: context.closed,
-  });
-  if (outcome.kind === 'agentGone') {
-    recording.exited(statementIndex, {});
-    reportSafely(false, 'the agent closed the channel before the command ended');
-    return;
-  }
-  recording.exited(statementIndex, outcome.exit);
-  reportSafely(outcome.exit.code === 0, exitTag(outcome.exit));
+  return runOnUpstream(
+    agent,
+    { ...context, terminal: context.pty !== undefined },
+    statementIndex,
+    { open: () => context.upstream.exec(command, context.pty), noun: 'command', notStarted: 'the command was not run' },
+    report,
+  );
 }

@@ -1,9 +1,10 @@
 /**
- * An exec command held for approval: the neutral hold (core/approval/approval-hold.ts) with SSH's
- * words. The approval is bound to the exact command line (digest over the line, the target and the
- * identity); the agent is told on stderr which ApprovalRequest to get approved and how, the agent
- * closing the channel withdraws it, and a refusal becomes the sentences the agent reads. Nothing
- * here runs anything: the caller runs the command once, when the result says release.
+ * An exec command (or an interactive shell) held for approval: the neutral hold
+ * (core/approval/approval-hold.ts) with SSH's words. The approval is bound to the exact command
+ * line (digest over the request kind, the line, the target and the identity); the agent is told
+ * on stderr which ApprovalRequest to get approved and how, the agent closing the channel withdraws
+ * it, and a refusal becomes the sentences the agent reads. Nothing here runs anything: the caller
+ * runs the command once, when the result says release.
  */
 import type { Decision } from '@airlock/contracts/policy';
 import { holdForApproval } from '../../../core/approval/approval-hold.ts';
@@ -18,6 +19,10 @@ export type HeldExecResult =
   | { readonly release: false; readonly sentences?: readonly string[] };
 
 export interface HeldExecInput {
+  /** The request held: an exec (the default) or an interactive shell. Part of the digest, so an approval of one never releases the other. */
+  readonly kind?: 'exec' | 'shell';
+  /** What the agent's messages call it: "command" (the default) or "shell". */
+  readonly noun?: string;
   readonly command: string;
   readonly summary: string;
   readonly statementIndex: number;
@@ -41,13 +46,13 @@ export async function holdExec(
   const result = await holdForApproval(
     services,
     {
-      kind: 'exec',
+      kind: input.kind ?? 'exec',
       text: input.command,
       parameters: [],
       summary: input.summary,
       statementIndex: input.statementIndex,
       decision: input.decision,
-      noun: 'command',
+      noun: input.noun ?? 'command',
     },
     {
       waiting: (notice) => hooks.tell(waitingSentences(notice)),

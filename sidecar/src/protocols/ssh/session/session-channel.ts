@@ -1,27 +1,25 @@
 /**
  * One session channel of an agent connection and the requests on it. What runs is one exec
- * (exec-command.ts) or an allowed subsystem; what only shapes it is kept or refused here:
- * - `pty-req` is kept and the command runs with that terminal; `window-change` and `signal` go to
- *   the running command;
+ * (exec-command.ts), one interactive shell (shell-session.ts) or an allowed subsystem; what only
+ * shapes it is kept or refused here:
+ * - `pty-req` is kept and the command or shell runs with that terminal; `window-change` and
+ *   `signal` go to the running command or shell;
  * - `env` is ignored, never forwarded: a variable the agent sets (LD_PRELOAD, BASH_ENV, PATH)
  *   would change what the host runs without being in the command line the policy read;
  * - `x11-req` and `auth-agent-req` are refused: they would open channels from the host back into
  *   the pod;
- * - `shell` (an interactive session) is answered with a message and status 126: a keystroke stream
- *   cannot be decided command by command, and deciding it at session open is a later step;
+ * - `shell` (an interactive session, with or without a terminal) is decided once, when it opens:
+ *   a keystroke stream cannot be decided command by command;
  * - `subsystem` runs when a rule allows it, otherwise it is answered like a denied command.
  */
 import type { ClientChannel, PseudoTtyInfo, PseudoTtyOptions, ServerChannel, Session, TerminalModes } from 'ssh2';
 import type { UpstreamLink } from '../backend/upstream-link.ts';
-import { EXIT_STATUS } from './agent-messages.ts';
-import { answer } from './channel-answer.ts';
-import { runExec } from './exec-command.ts';
+import { type ExecContext, runExec } from './exec-command.ts';
+import type { ResizeRecorder } from './recorded-pipe.ts';
+import { runShell } from './shell-session.ts';
 import type { SshRecording } from './ssh-recording.ts';
 import type { SshSessionServices } from './ssh-session-services.ts';
 import { runSubsystem } from './subsystem-request.ts';
-
-export const SHELL_REFUSAL =
-  'interactive sessions are not served yet: run each command as `ssh <host> <command>`, so that the sidecar can decide it';
 
 export interface SessionChannelDeps {
   readonly services: SshSessionServices;
@@ -39,6 +37,7 @@ export function serveSessionChannel(session: Session, deps: SessionChannelDeps):
   const { services, recording } = deps;
   let pty: PseudoTtyOptions | undefined;
   let upstream: ClientChannel | undefined;
+  let capture: ResizeRecorder | undefined;
   const closed = Promise.race([new Promise<void>((resolve) => session.once('close', () => resolve())), deps.connectionClosed]);
   void closed.then(() => deps.onDone());
   session.on('error', () => undefined);
@@ -57,6 +56,7 @@ export function serveSessionChannel(session: Session, deps: SessionChannelDeps):
   session.on('window-change', (accept, _reject, info) => {
     if (pty) pty = { ...pty, rows: info.rows, cols: info.cols, width: info.width, height: info.height };
     upstream?.setWindow(info.rows, info.cols, info.height, info.width);
+    capture?.resized(info.cols, info.rows);
     accept?.();
   });
   session.on('signal', (accept, reject, info) => {
@@ -76,21 +76,26 @@ export function serveSessionChannel(session: Session, deps: SessionChannelDeps):
     services.logger.info('agent forwarding refused');
     reject?.();
   });
+  // What an exec or a shell runs with: the terminal as the agent set it before the request.
+  const runContext = (): ExecContext => ({
+    services,
+    recording,
+    upstream: deps.upstream,
+    ...(pty ? { pty } : {}),
+    closed,
+    shutdown: deps.shutdown,
+    onUpstream: (channel) => {
+      upstream = channel;
+    },
+    onCapture: (recorder) => {
+      capture = recorder;
+    },
+  });
   // accept() returns nothing when the agent closed the channel in the meantime.
   session.on('exec', (accept, _reject, info) => {
     const agent = accept() as ServerChannel | undefined;
     if (!agent) return;
-    void runExec(agent, info.command, {
-      services,
-      recording,
-      upstream: deps.upstream,
-      ...(pty ? { pty } : {}),
-      closed,
-      shutdown: deps.shutdown,
-      onUpstream: (channel) => {
-        upstream = channel;
-      },
-    }).catch((error: Error) => {
+    void runExec(agent, info.command, runContext()).catch((error: Error) => {
       services.logger.error({ err: { message: error.message } }, 'exec failed');
       agent.close();
     });
@@ -98,8 +103,10 @@ export function serveSessionChannel(session: Session, deps: SessionChannelDeps):
   session.on('shell', (accept) => {
     const agent = accept() as ServerChannel | undefined;
     if (!agent) return;
-    recording.failed(undefined, 'RequestRefused', `interactive shell refused: ${SHELL_REFUSAL}`);
-    answer(agent, [SHELL_REFUSAL], EXIT_STATUS.denied, pty !== undefined);
+    void runShell(agent, runContext()).catch((error: Error) => {
+      services.logger.error({ err: { message: error.message } }, 'shell failed');
+      agent.close();
+    });
   });
   session.on('subsystem', (accept, _reject, info) => {
     const agent = accept() as ServerChannel | undefined;

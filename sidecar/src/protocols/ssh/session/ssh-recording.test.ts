@@ -4,7 +4,7 @@ import { compilePolicy, compileSshMatch } from '@airlock/contracts/policy';
 import type { RecordedEvent } from '@airlock/contracts/recording';
 import { ShellParser } from '../shell/index.ts';
 import { decideCommand } from './command-decision.ts';
-import { exitTag, SshRecording } from './ssh-recording.ts';
+import { exitTag, resultEvent, SshRecording } from './ssh-recording.ts';
 
 function recordingWithLog() {
   const events: RecordedEvent[] = [];
@@ -54,7 +54,7 @@ test('a decided command records its text, programs, written files and decision',
     cached: false,
   });
   assert.equal((events[2] as Extract<RecordedEvent, { type: 'decision' }>).action, 'deny');
-  assert.deepEqual(events[3], { type: 'result', statementIndex: 0, commandTag: 'exit 0' });
+  assert.deepEqual(events[3], { type: 'result', statementIndex: 0, commandTag: 'exit 0', exitStatus: 0 });
   assert.deepEqual(counted, ['deny/enforce']);
 });
 
@@ -74,6 +74,12 @@ test('nothing is recorded after session.close, which counts the commands', () =>
   recording.closed('client-disconnected');
   recording.failed(0, 'Late', 'after the close');
   assert.deepEqual(events, [{ type: 'session.close', reason: 'client-disconnected', bytesIn: 3, bytesOut: 5, statements: 1 }]);
+});
+
+test('a result says the exit as fields and as the tag older readers know', () => {
+  assert.deepEqual(resultEvent(1, { code: 0 }), { type: 'result', statementIndex: 1, commandTag: 'exit 0', exitStatus: 0 });
+  assert.deepEqual(resultEvent(1, { signal: 'KILL' }), { type: 'result', statementIndex: 1, commandTag: 'signal KILL', signal: 'KILL' });
+  assert.deepEqual(resultEvent(1, {}), { type: 'result', statementIndex: 1, commandTag: 'closed' });
 });
 
 test('exit tags', () => {

@@ -1,11 +1,18 @@
 /**
- * One subsystem request (sftp and the like). Approval is not offered for subsystems yet: the
- * approval digest covers text, target and identity, not the request type, so an approval of
- * `subsystem sftp` would also cover an exec of that same text.
+ * One subsystem request (sftp and the like), decided when it opens. Approval is not offered for
+ * subsystems yet: a held subsystem is refused.
+ *
+ * `sftp` is then decided request by request (sftp/, ADR 0024): each file operation by its
+ * direction and paths, recorded as a statement of the session with its decision, refused ones
+ * answered by the sidecar and never sent. Any other subsystem a rule allows is a byte stream the
+ * sidecar cannot read: it passes as it is, and the rule that allows it allows whatever it does.
  */
+import { decide, type SshFacts } from '@airlock/contracts/policy';
 import type { ClientChannel, ServerChannel } from 'ssh2';
 import { SshUpstreamError } from '../backend/upstream-error.ts';
 import type { UpstreamChannel, UpstreamLink } from '../backend/upstream-link.ts';
+import { SftpFilter } from '../sftp/sftp-filter.ts';
+import { pipeSftp } from '../sftp/sftp-pipe.ts';
 import { deniedSentences, EXIT_STATUS, upstreamFailedSentences } from './agent-messages.ts';
 import { answer } from './channel-answer.ts';
 import { pipeChannels } from './channel-pipe.ts';
@@ -13,7 +20,7 @@ import { decideSubsystem } from './command-decision.ts';
 import type { SshRecording } from './ssh-recording.ts';
 import type { SshSessionServices } from './ssh-session-services.ts';
 
-/** Runs only when a rule allows it, the bytes passed through as they are; otherwise answered like a denied command. */
+/** Runs only when a rule allows it (sftp through its filter, another as bytes); otherwise answered like a denied command. */
 export async function runSubsystem(
   agent: ServerChannel,
   name: string,
@@ -52,10 +59,28 @@ export async function runSubsystem(
     return;
   }
   onUpstream(channel.channel);
-  const outcome = await pipeChannels(agent, channel, {
-    bytesIn: (count) => recording.bytesIn(count),
-    bytesOut: (count) => recording.bytesOut(count),
+  const hooks = {
+    bytesIn: (count: number) => recording.bytesIn(count),
+    bytesOut: (count: number) => recording.bytesOut(count),
     agentGone: closed,
-  });
+  };
+  if (name !== SFTP) {
+    const outcome = await pipeChannels(agent, channel, hooks);
+    recording.exited(statementIndex, outcome.kind === 'ended' ? outcome.exit : {});
+    return;
+  }
+  const filter = new SftpFilter((facts) => judgeFileOperation(facts, services, recording));
+  const outcome = await pipeSftp(agent, channel, filter, { ...hooks, beforeForward: () => services.record.beforeForward() });
+  if (outcome.kind === 'closed') recording.failed(statementIndex, outcome.code, outcome.message);
   recording.exited(statementIndex, outcome.kind === 'ended' ? outcome.exit : {});
+}
+
+/** The subsystem whose requests the sidecar reads and decides one by one. */
+const SFTP = 'sftp';
+
+/** One SFTP file operation: decided, and recorded as a statement of the session. */
+function judgeFileOperation(facts: SshFacts, services: SshSessionServices, recording: SshRecording) {
+  const decision = decide(facts, services.policies);
+  recording.decided(recording.nextCommandIndex(), { requestType: 'subsystem', text: facts.text, decision });
+  return decision;
 }

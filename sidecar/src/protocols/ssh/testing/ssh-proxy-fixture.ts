@@ -1,6 +1,7 @@
 /**
  * A real OpenSSH sshd (the test kit's SshServer) with the sidecar in front of it, wired with the
- * in-process seams: static config and credentials (a client key the server's user authorizes),
+ * in-process seams: static config and credentials (a client key the server's user authorizes, or
+ * certificates a test CA signs per connect: certificate-authority-credentials.ts),
  * the in-process approval gate, JSONL recordings in a temp dir, and a temp dir as the config
  * volume, where the sidecar writes the agents' ssh_config and known_hosts. Tests drive reviewers
  * through `gate`, run the real `ssh` client as the agent with that ssh_config (`ssh -F
@@ -15,7 +16,7 @@ import type { RecordedEvent, StoredRecord } from '@airlock/contracts/recording';
 import { POSTGRES_DEFAULT_LIMITS, SSH_CONFIG_FILE } from '@airlock/contracts/targets';
 import type { ApprovalPolicySpec, TargetSpec } from '@airlock/crds';
 import { createLogger } from '@airlock/runtime';
-import { generateSshKeyPair, type SshServer } from '@airlock/testkit';
+import { generateSshKeyPair, type SshLoginUser, type SshServer } from '@airlock/testkit';
 import type { AgentPrincipal, TargetConfig } from '../../../core/ports.ts';
 import { FileRecordingStore } from '../../../core/recording/file-sink.ts';
 import { InProcessApprovalGate } from '../../../in-process/in-process-gate.ts';
@@ -24,6 +25,7 @@ import { StaticConfigSource } from '../../../in-process/static-config.ts';
 import { StaticCredentialSource } from '../../../in-process/static-credentials.ts';
 import { type RunningSidecar, startSidecar } from '../../../sidecar.ts';
 import type { SshLimits } from '../limits/ssh-limits.ts';
+import { CertificateAuthorityCredentials, type CertificateAuthorityOptions } from './certificate-authority-credentials.ts';
 
 export const PRINCIPAL: AgentPrincipal = {
   identity: 'release-bot',
@@ -80,13 +82,24 @@ export interface SshProxyOptions {
   readonly limits?: Partial<SshLimits>;
   /** When set, agents must send one of these tokens as their password; otherwise pod identity. */
   readonly agentTokens?: Readonly<Record<string, AgentPrincipal>>;
+  /**
+   * Log in upstream with certificates this CA signs per connect (the broker's certificateAuthorityKey
+   * mode, in-process) instead of a key the user authorizes; the server must trust the CA
+   * (SshServerOptions.trustedUserCaKeys).
+   */
+  readonly certificateAuthority?: CertificateAuthorityOptions;
+  /** The Target's spec.recording (default onStoreFailure Block). */
+  readonly recording?: TargetSpec['recording'];
+  /** Where the sidecar writes its recordings (a directory on a small tmpfs, to fill it); a temp dir by default. */
+  readonly recordingsDir?: string;
 }
 
 export async function startSshProxy(server: SshServer, options: SshProxyOptions = {}): Promise<SshProxyFixture> {
   const user = server.users[options.user ?? 'deploy'];
   if (!user) throw new Error(`the test server has no user ${options.user ?? 'deploy'}`);
-  const key = await generateSshKeyPair({ comment: 'airlock-sidecar-test' });
-  user.authorize(key.publicKey);
+  const credentials = options.certificateAuthority
+    ? new CertificateAuthorityCredentials(user.name, PRINCIPAL, options.certificateAuthority)
+    : await authorizedKeyCredentials(user);
   const target: TargetConfig = {
     name: TARGET_NAME,
     namespace: 'agents',
@@ -95,10 +108,10 @@ export async function startSshProxy(server: SshServer, options: SshProxyOptions 
       type: 'ssh',
       localPort: 2222,
       ssh: { host: server.host, port: server.port, hostKeys: [...server.hostKeys], ...options.ssh },
-      recording: { onStoreFailure: 'Block' },
+      recording: options.recording ?? { onStoreFailure: 'Block' },
     },
   };
-  const recordingsDir = mkdtempSync(join(tmpdir(), 'airlock-ssh-recordings-'));
+  const recordingsDir = options.recordingsDir ?? mkdtempSync(join(tmpdir(), 'airlock-ssh-recordings-'));
   const configDir = mkdtempSync(join(tmpdir(), 'airlock-ssh-config-'));
   const gate = new InProcessApprovalGate();
   const removeDirs = () => {
@@ -113,7 +126,7 @@ export async function startSshProxy(server: SshServer, options: SshProxyOptions 
       policies: [{ name: 'ssh-policy', namespace: 'agents', spec: options.policy ?? TEST_POLICY }],
       maskingKeys: {},
     }),
-    credentials: new StaticCredentialSource({ [TARGET_NAME]: { username: user.name, privateKey: key.privateKey } }),
+    credentials,
     authenticator: new StaticAuthenticator(PRINCIPAL, options.agentTokens),
     gate,
     recordings: new FileRecordingStore({ directory: recordingsDir, fsync: 'never' }),
@@ -153,6 +166,13 @@ export async function startSshProxy(server: SshServer, options: SshProxyOptions 
   };
 }
 
+/** A client key the user authorizes, as static credentials. */
+async function authorizedKeyCredentials(user: SshLoginUser): Promise<StaticCredentialSource> {
+  const key = await generateSshKeyPair({ comment: 'airlock-sidecar-test' });
+  user.authorize(key.publicKey);
+  return new StaticCredentialSource({ [TARGET_NAME]: { username: user.name, privateKey: key.privateKey } });
+}
+
 export interface SshRun {
   readonly code: number | null;
   readonly stdout: Buffer;
@@ -178,6 +198,8 @@ export function runSsh(
     readonly args?: readonly string[];
     readonly onStderr?: (text: string) => void;
     readonly timeoutMs?: number;
+    /** Over this process's environment: TERM is the terminal type `ssh -tt` asks for. */
+    readonly env?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<SshRun> & { readonly kill: () => void } {
   const child = spawn(
@@ -193,7 +215,11 @@ export function runSsh(
       `agent@${TARGET_NAME}`,
       ...(command === undefined ? [] : [command]),
     ],
-    { stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000 },
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 30_000,
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    },
   );
   const stdout: Buffer[] = [];
   let stderr = '';

@@ -1,9 +1,9 @@
 /**
  * The ssh2 client as an agent, for what the OpenSSH client cannot express in a test: several
  * commands on one connection, the exit signal of a command, channels opened on purpose past a limit,
- * a forwarding channel without a local listener.
+ * a forwarding channel without a local listener, a shell with a chosen terminal size.
  */
-import ssh2, { type Client, type ClientChannel } from 'ssh2';
+import ssh2, { type Client, type ClientChannel, type PseudoTtyOptions } from 'ssh2';
 
 export interface ExecResult {
   readonly code: number | null | undefined;
@@ -50,4 +50,11 @@ export async function execOn(client: Client, command: string): Promise<ExecResul
   const { channel, result } = await openExec(client, command);
   channel.end();
   return result;
+}
+
+/** An interactive shell: with that terminal, or none when `pty` is false (ssh2 would otherwise ask for a default one). */
+export function openShell(client: Client, pty: PseudoTtyOptions | false): Promise<OpenExec> {
+  return new Promise((resolve, reject) =>
+    client.shell(pty, (error, channel) => (error ? reject(error) : resolve({ channel, result: collect(channel) }))),
+  );
 }
