@@ -9,18 +9,18 @@
  * Usage: node bench/src/run.ts [--seconds 10] [--rounds 2] [--scale 10] [--clients 1,8]
  *        [--workloads S-simple,S-prepared,tpcb-like] [--warmup 3] [--out bench/RESULTS.md] [--profile dir]
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
 import { PgBouncer, PostgresServer, pgbouncerBinary } from '@airlock/testkit';
 import type { MaskingCase } from './masking-cost.ts';
 import { maskingMarkdown } from './masking-cost.ts';
 import { type PgbenchEndpoint, type PgbenchResult, pgbenchInit, runPgbench, type Workload } from './pgbench.ts';
-import type { SidecarProcessConfig, SidecarStats, SidecarVariant } from './sidecar-process.ts';
+import type { SidecarProcessConfig, SidecarVariant } from './sidecar-process.ts';
+import { SidecarProcess } from './sidecar-process-handle.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../..');
@@ -57,74 +57,8 @@ function parseOptions(argv: readonly string[]): Options {
   };
 }
 
-/** A sidecar in its own process, with a line protocol on stdin/stdout for stats. */
-class SidecarProcess {
-  readonly variant: SidecarVariant;
-  readonly port: number;
-  readonly pid: number;
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #lines: Interface;
-  #waiters: ((line: string) => void)[] = [];
-  #stderr = '';
-
-  private constructor(variant: SidecarVariant, port: number, child: ChildProcessWithoutNullStreams, lines: Interface) {
-    this.variant = variant;
-    this.port = port;
-    this.pid = child.pid ?? 0;
-    this.#child = child;
-    this.#lines = lines;
-    lines.on('line', (line) => this.#waiters.shift()?.(line));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      this.#stderr = (this.#stderr + d).slice(-4000);
-    });
-  }
-
-  static async start(config: SidecarProcessConfig, nodeArgs: readonly string[] = []): Promise<SidecarProcess> {
-    const child = spawn(process.execPath, [...nodeArgs, join(HERE, 'sidecar-process.ts'), JSON.stringify(config)], {
-      cwd: REPO,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const lines = createInterface({ input: child.stdout });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const first = await new Promise<string>((resolveLine, reject) => {
-      const timer = setTimeout(() => reject(new Error(`sidecar ${config.variant} did not start in 30 s:\n${stderr}`)), 30_000);
-      lines.once('line', (line) => {
-        clearTimeout(timer);
-        resolveLine(line);
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`sidecar ${config.variant} exited (${code}):\n${stderr}`));
-      });
-    });
-    const { port } = JSON.parse(first) as { port: number };
-    return new SidecarProcess(config.variant, port, child, lines);
-  }
-
-  stats(): Promise<SidecarStats> {
-    return new Promise((resolveStats, reject) => {
-      const timer = setTimeout(() => reject(new Error(`sidecar ${this.variant} did not answer stats:\n${this.#stderr}`)), 10_000);
-      this.#waiters.push((line) => {
-        clearTimeout(timer);
-        resolveStats((JSON.parse(line) as { stats: SidecarStats }).stats);
-      });
-      this.#child.stdin.write('stats\n');
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => this.#child.once('exit', () => r()));
-    this.#child.stdin.end('exit\n');
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-    this.#lines.close();
-  }
-}
+const startPgSidecar = (config: SidecarProcessConfig, nodeArgs: readonly string[]): Promise<SidecarProcess> =>
+  SidecarProcess.start(join(HERE, 'sidecar-process.ts'), `sidecar ${config.variant}`, config, nodeArgs);
 
 interface CellRun {
   readonly result?: PgbenchResult;
@@ -392,6 +326,8 @@ async function main(): Promise<void> {
   const command = `node ${relative(REPO, fileURLToPath(import.meta.url))} ${process.argv.slice(2).join(' ')}`.trim();
   const previousText = existsSync(options.out) ? readFileSync(options.out, 'utf8') : '';
   const previous = /<!-- BEGIN ANALYSIS -->[\s\S]*<!-- END ANALYSIS -->/.exec(previousText)?.[0];
+  // The SSH section is ssh-bench.ts's: kept as it is.
+  const sshSection = /<!-- BEGIN SSH -->[\s\S]*<!-- END SSH -->/.exec(previousText)?.[0];
 
   let pg: PostgresServer | undefined;
   let bouncer: PgBouncer | undefined;
@@ -413,9 +349,9 @@ async function main(): Promise<void> {
       ...sidecarNodeFlags(256 * 1024 * 1024),
       ...(options.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.profile)] : []),
     ];
-    const full = await SidecarProcess.start({ variant: 'full', upstream, credentials }, nodeArgs);
+    const full = await startPgSidecar({ variant: 'full', upstream, credentials }, nodeArgs);
     sidecars.push(full);
-    const bare = await SidecarProcess.start({ variant: 'bare', upstream, credentials }, nodeArgs);
+    const bare = await startPgSidecar({ variant: 'bare', upstream, credentials }, nodeArgs);
     sidecars.push(bare);
     // Let startup garbage settle before reading idle RSS.
     await new Promise((r) => setTimeout(r, 1000));
@@ -476,7 +412,8 @@ async function main(): Promise<void> {
     await pg.stop();
     log('masking micro-benchmark');
     const masking = await measureMaskingInChild();
-    writeFileSync(options.out, report(options, command, facts, cells, idleRss, masking, previous));
+    const pgReport = report(options, command, facts, cells, idleRss, masking, previous);
+    writeFileSync(options.out, sshSection ? `${pgReport}\n${sshSection}\n` : pgReport);
     log(`wrote ${options.out}`);
   } finally {
     for (const s of sidecars) await s.stop().catch(() => {});
