@@ -12,15 +12,21 @@
  * the operator pods while a statement is held, and the request and the recordings on the chart's
  * volume survive; `helm uninstall` runs its pre-delete hook Job on the node before it deletes
  * anything, and afterwards pods are created without a sidecar while the CRDs and objects stay.
+ * SSH: `ssh orders-bastion` in the agent container reaches a real sshd through the sidecar, a
+ * denied command never reaches the host, and `ssh orders-bastion 'systemctl restart orders'` is
+ * held until `kubectl approve`, runs exactly once, and `kubectl approve replay` turns its recorded
+ * session into a cast the real asciinema reads.
  *
- * Only PostgreSQL and the control plane run outside pods: they are the cluster's surroundings, not
- * airlock (pods reach PostgreSQL on the node's bridge address).
+ * Only PostgreSQL, sshd and the control plane run outside pods: they are the cluster's
+ * surroundings, not airlock (pods reach them on the node's bridge address).
  *
  * Needs root, cgroups and the Debian packages (`make system-packages`); on a machine that cannot
  * run a node the tests skip with the reason ClusterNode.available() gives.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bundlePlugin } from '@airlock/kubectl-approve/bundle';
@@ -71,6 +77,7 @@ describe('airlock on a real node', { skip }, () => {
   let helmHome: string;
   let recordingsVolume: string;
   let sshd: SshServer | undefined;
+  let shimDir: string | undefined;
 
   const kubectl = async (args: string[], user: TestUserName = 'admin') => {
     const result = await plane.kubectl(args, { user });
@@ -152,6 +159,7 @@ describe('airlock on a real node', { skip }, () => {
 
   after(async () => {
     await sshd?.stop();
+    if (shimDir) rmSync(shimDir, { recursive: true, force: true });
     await plane?.stop();
     await pg?.stop();
   });
@@ -317,7 +325,14 @@ describe('airlock on a real node', { skip }, () => {
   test('ssh <target> in the agent container reaches a real sshd through the sidecar, trusting its host key by the files it wrote', {
     timeout: 300_000,
   }, async () => {
-    sshd = await SshServer.start({ log });
+    // The host's `systemctl` for the held-restart test: a script on the sessions' PATH that logs
+    // each run, so that "runs exactly once" can be counted and the machine's systemd is never asked.
+    shimDir = mkdtempSync(join(tmpdir(), 'airlock-systemctl-shim-'));
+    chmodSync(shimDir, 0o755);
+    writeFileSync(join(shimDir, 'systemctl'), '#!/bin/sh\necho "systemctl $*" >> "$HOME/systemctl.log"\necho "restarted $2"\n', {
+      mode: 0o755,
+    });
+    sshd = await SshServer.start({ log, settings: { SetEnv: `PATH=${shimDir}:/usr/local/bin:/usr/bin:/bin` } });
     const login = await generateSshKeyPair();
     sshd.users.deploy?.authorize(login.publicKey);
     const onBridge = await plane.node.exposeOnBridge(sshd.port, 'sshd');
@@ -396,6 +411,86 @@ describe('airlock on a real node', { skip }, () => {
     // One login upstream per agent connection that ran an allowed command; the denied one never reached the host.
     const sessionsAfter = (sshd.logTail(500).match(/Accepted publickey/g) ?? []).length;
     assert.equal(sessionsAfter - sessionsBefore, 2, sshd.logTail(40));
+  });
+
+  test("ssh orders-bastion 'systemctl restart orders' is held until kubectl approve, runs exactly once, and its session replays with asciinema", {
+    timeout: 300_000,
+  }, async () => {
+    const host = sshd;
+    assert.ok(host, 'the ssh test before this one starts the host');
+    const user = host.users.deploy;
+    assert.ok(user);
+    const restarts = join(user.home, 'systemctl.log');
+    await apply('bastion-restarts', [
+      {
+        apiVersion: 'airlock.dev/v1alpha1',
+        kind: 'ApprovalPolicy',
+        metadata: { name: 'bastion-policy', namespace: AGENTS_NS },
+        spec: {
+          description: 'Read what the host is; restarts need an approval; nothing is removed.',
+          identities: { names: [SAMPLE.identity] },
+          targets: { names: ['orders-bastion'] },
+          rules: [
+            { name: 'no-rm', match: { ssh: { programs: ['rm'] } }, action: 'deny' },
+            { name: 'who-and-where', match: { ssh: { programs: ['echo', 'uname', 'id'] } }, action: 'allow' },
+            {
+              name: 'restarts',
+              match: { ssh: { programs: ['systemctl'], arguments: ['restart *'] } },
+              action: 'requireApproval',
+              approval: { approvers: { groups: ['airlock-reviewers'] } },
+            },
+          ],
+          defaultAction: 'deny',
+        },
+      },
+    ]);
+    const job = agentJob(
+      AGENTS_NS,
+      'orders-restart',
+      'rc=0\nssh -o BatchMode=yes orders-bastion \'systemctl restart orders\' || rc=$?\necho "restart exit=$rc"',
+      { 'airlock.dev/inject': 'true' },
+    );
+    // Kept after it finished: the replay below reads the ApprovalRequest, which goes with the pod.
+    job.spec.ttlSecondsAfterFinished = 600;
+    await apply('orders-restart', [job]);
+    const request = await pendingRequestFor(AGENTS_NS, 'systemctl restart orders');
+    assert.equal(request.spec.operation.kind, 'exec');
+    assert.match(request.spec.operation.summary, /^ssh (\S+@)?orders-bastion: systemctl restart orders$/);
+    assert.equal(existsSync(restarts), false, 'the held restart ran before it was approved');
+    const approved = await kubectlApprove([request.metadata.name, '-n', AGENTS_NS, '--reason', 'orders is stuck']);
+    assert.equal(approved.code, 0, `${approved.stdout}${approved.stderr}`);
+    await jobCompletes(AGENTS_NS, 'orders-restart');
+    const pod = await jobPod(AGENTS_NS, 'orders-restart');
+    const logs = await kubectl(['logs', '-n', AGENTS_NS, pod.metadata.name, '-c', 'agent']);
+    assert.match(logs, /^restarted orders$/m, logs);
+    assert.match(logs, /^restart exit=0$/m, logs);
+    assert.equal(readFileSync(restarts, 'utf8'), 'systemctl restart orders\n', 'the approved command ran exactly once');
+
+    // The session, from the operator's recordings volume, as a reviewer replays it.
+    const cast = join(plane.dir, 'orders-restart.cast');
+    await until(
+      'the session recorded and replayable',
+      async () => {
+        rmSync(cast, { force: true });
+        const replayed = await kubectlApprove([
+          'replay',
+          request.metadata.name,
+          '-n',
+          AGENTS_NS,
+          '--recordings',
+          recordingsVolume,
+          '--output',
+          cast,
+        ]);
+        return replayed.code === 0 && readFileSync(cast, 'utf8').includes('restarted orders') ? true : undefined;
+      },
+      60_000,
+    );
+    const header = JSON.parse(readFileSync(cast, 'utf8').split('\n')[0] ?? '{}');
+    assert.equal(header.version, 2);
+    const played = spawnSync('asciinema', ['cat', cast], { encoding: 'utf8' });
+    assert.equal(played.status, 0, played.stderr);
+    assert.match(played.stdout, /restarted orders/);
   });
 
   test('a Job in a CI namespace (injection for every pod) gets the sidecar without a label and completes', {

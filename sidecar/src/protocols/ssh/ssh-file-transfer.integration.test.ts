@@ -16,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ApprovalPolicySpec } from '@airlock/crds';
 import { eventually, type SshLoginUser, SshServer } from '@airlock/testkit';
 import type { Client, ClientChannel } from 'ssh2';
+import type { HeldRequest } from '../../in-process/in-process-gate.ts';
 import { sftpPacket } from './sftp/sftp-fields.ts';
 import { PACKET, STATUS } from './sftp/sftp-protocol.ts';
 import { eventsOf, readRecords, runSftp, type SshProxyFixture, startSshProxy } from './testing/ssh-proxy-fixture.ts';
@@ -312,6 +313,67 @@ describe('what the filter does not pass', { skip }, () => {
       assert.deepEqual([attrs[4], attrs.readUInt32BE(5)], [PACKET.ATTRS, 10]);
     } finally {
       client.end();
+    }
+  });
+});
+
+describe('an sftp session held for approval', { skip }, () => {
+  const OPS = { approvers: { groups: ['ops'] }, requiredApprovals: 1, ttl: '5m' };
+  const heldPolicy = (home: string): ApprovalPolicySpec => ({
+    rules: [
+      { name: 'no-secrets', match: { ssh: { paths: [`${home}/out/secret/**`] } }, action: 'deny', message: 'Secrets stay on the host.' },
+      { name: 'sftp-sessions', match: { ssh: { subsystems: ['sftp'] } }, action: 'requireApproval', approval: OPS },
+    ],
+    defaultAction: 'deny',
+  });
+
+  /** Runs the batch in sftp; resolves with its result and the ApprovalRequest the session waited on. */
+  async function heldSftp(held: SshProxyFixture, batch: string, answer: (name: string) => void) {
+    const requests: HeldRequest[] = [];
+    const stop = held.gate.onRequest((request) => {
+      requests.push(request);
+      // As a reviewer would: a moment after the request exists.
+      setTimeout(() => answer(request.name), 100);
+    });
+    try {
+      const result = await runSftp(held, `${batch}\n`);
+      return { result, request: requests[0] };
+    } finally {
+      stop();
+    }
+  }
+
+  test('approved: the session opens once, what needs approval in it is covered, what a rule denies stays denied', async () => {
+    const held = await startSshProxy(server, { policy: heldPolicy(user.home) });
+    try {
+      const target = join(local, 'held-a.bin');
+      const batch = [`get ${out}/a.bin ${target}`, `-get ${out}/secret/key ${join(local, 'held-key')}`].join('\n');
+      const { result, request } = await heldSftp(held, batch, (name) => held.gate.approve(name, { user: 'alice', groups: ['ops'] }));
+      assert.ok(request, 'the sftp session was not held');
+      assert.deepEqual([request.spec.operation.kind, request.spec.operation.text], ['subsystem', 'subsystem sftp']);
+      assert.match(request.spec.operation.summary, /orders-bastion: sftp session/);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(readFileSync(target).equals(CONTENT), 'the approved session could not read');
+      assert.ok(!existsSync(join(local, 'held-key')), 'the denied get read the secret');
+      assert.match(result.stderr, /Secrets stay on the host/);
+    } finally {
+      await held.close();
+    }
+  });
+
+  test('denied by the reviewer: the session never reaches the host and sftp fails', async () => {
+    const held = await startSshProxy(server, { policy: heldPolicy(user.home) });
+    try {
+      const target = join(local, 'refused-a.bin');
+      const { result, request } = await heldSftp(held, `get ${out}/a.bin ${target}`, (name) =>
+        held.gate.deny(name, { user: 'alice', groups: ['ops'] }, 'no transfers today'),
+      );
+      assert.ok(request);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /no transfers today/);
+      assert.ok(!existsSync(target));
+    } finally {
+      await held.close();
     }
   });
 });

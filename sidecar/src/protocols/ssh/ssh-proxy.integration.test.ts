@@ -431,6 +431,27 @@ describe('agent login and shutdown', { skip }, () => {
       } finally {
         client.end();
       }
+      // The real OpenSSH client, as an agent without a terminal gives its token: SSH_ASKPASS
+      // answers the password prompt (SSH_ASKPASS_REQUIRE=force: no tty needed).
+      const askpassDir = mkdtempSync(join(tmpdir(), 'airlock-askpass-'));
+      try {
+        const askpass = (token: string) => {
+          const path = join(askpassDir, `askpass-${token}`);
+          writeFileSync(path, `#!/bin/sh\necho '${token}'\n`, { mode: 0o700 });
+          return {
+            env: { SSH_ASKPASS: path, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
+            args: ['-o', 'BatchMode=no', '-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=1'],
+          };
+        };
+        const good = await runSsh(tokens, 'echo token login', askpass('agent-token-1'));
+        assert.equal(good.code, 0, good.stderr);
+        assert.equal(good.stdout.toString(), 'token login\n');
+        const bad = await runSsh(tokens, 'echo token login', askpass('agent-token-2'));
+        assert.equal(bad.code, 255);
+        assert.match(bad.stderr, /Permission denied/);
+      } finally {
+        rmSync(askpassDir, { recursive: true, force: true });
+      }
     } finally {
       await tokens.close();
     }

@@ -20,7 +20,7 @@ export type HeldExecResult =
 
 export interface HeldExecInput {
   /** The request held: an exec (the default) or an interactive shell. Part of the digest, so an approval of one never releases the other. */
-  readonly kind?: 'exec' | 'shell';
+  readonly kind?: 'exec' | 'shell' | 'subsystem';
   /** What the agent's messages call it: "command" (the default) or "shell". */
   readonly noun?: string;
   readonly command: string;

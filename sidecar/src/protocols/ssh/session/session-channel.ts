@@ -111,9 +111,16 @@ export function serveSessionChannel(session: Session, deps: SessionChannelDeps):
   session.on('subsystem', (accept, _reject, info) => {
     const agent = accept() as ServerChannel | undefined;
     if (!agent) return;
-    void runSubsystem(agent, info.name, deps, closed, (channel) => {
-      upstream = channel;
-    }).catch((error: Error) => {
+    void runSubsystem(
+      agent,
+      info.name,
+      deps,
+      closed,
+      (channel) => {
+        upstream = channel;
+      },
+      deps.shutdown,
+    ).catch((error: Error) => {
       services.logger.error({ err: { message: error.message } }, 'subsystem failed');
       agent.close();
     });

@@ -205,13 +205,14 @@ export function runSsh(
   const child = spawn(
     'ssh',
     [
+      // First: ssh keeps the first value it reads for an option, so a test's own -o wins.
+      ...(options.args ?? []),
       '-F',
       join(agent.configDir, SSH_CONFIG_FILE),
       '-o',
       'BatchMode=yes',
       '-o',
       'LogLevel=ERROR',
-      ...(options.args ?? []),
       `agent@${TARGET_NAME}`,
       ...(command === undefined ? [] : [command]),
     ],
