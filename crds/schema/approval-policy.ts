@@ -107,10 +107,10 @@ const sqlMatch = obj(
 
 const sshMatch = obj(
   'SSHMatch',
-  'Matches SSH channel requests. An exec command line is parsed with a real shell parser and decided program by program: every program it runs (in pipelines, lists, subshells, command and process substitutions, function bodies, and the payloads of sudo, env, xargs, find -exec, bash -c and other wrappers) is one operation with its own arguments, redirections and sudo, and the strictest decision governs the line, so a line is allowed only when every program in it is allowed. A line the parser cannot read completely (eval of run-time text, a program named by a variable, a script piped into a shell) is unknown and never allowed. File transfers are decided per operation: each SFTP request (sftp, and scp, which speaks SFTP by default) and each scp -t/-f or rsync --server command (what scp -O and rsync run on the host) is one file operation with its direction and the paths it touches. Every field that is set must match: for allow, every value (the program, each file written, each direction and path); for deny and requireApproval, any one. An allow rule covers only what it says: exec unless requestTypes names more, no file writes unless writes lists them, nothing run through sudo unless sudo is true, no file operation unless it sets directions or paths (and a rule that sets them covers only file operations and the opening of the subsystems it names).',
+  'Matches SSH channel requests. An exec command line is parsed with a real shell parser and decided program by program: every program it runs (in pipelines, lists, subshells, command and process substitutions, function bodies, and the payloads of sudo, env, xargs, find -exec, bash -c and other wrappers) is one operation with its own arguments, redirections and sudo, and the strictest decision governs the line, so a line is allowed only when every program in it is allowed. A line the parser cannot read completely (eval of run-time text, a program named by a variable, a script piped into a shell) is unknown and never allowed. File transfers are decided per operation: each SFTP request (sftp, and scp, which speaks SFTP by default) and each scp -t/-f or rsync --server command (what scp -O and rsync run on the host) is one file operation with its direction and the paths it touches. Every field that is set must match: for allow, every value (the program, each file written, each direction and path); for deny and requireApproval, any one. An allow rule covers only what it says: exec unless requestTypes names more, no file writes unless writes lists them, nothing run through sudo unless sudo is true, no file operation unless it sets directions or paths (and a rule that sets them covers only file operations and the opening of the subsystems it names), no port forwarding unless it names port-forward and lists destinations (and a rule with destinations covers only forwardings).',
   {
     requestTypes: stringSet(
-      'exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: TCP forwarding. An allow rule without requestTypes covers exec only (subsystem only when it sets subsystems). A shell is decided once, when it opens; an allow rule covers it only when it names shell and lists no programs, arguments or writes, because a shell runs whatever is typed.',
+      'exec: one command; shell: an interactive shell; subsystem: sftp and the like; port-forward: one connection forwarded by ssh -L or ssh -D (see destinations; ssh -R is always refused). An allow rule without requestTypes covers exec only (subsystem only when it sets subsystems). A shell is decided once, when it opens; an allow rule covers it only when it names shell and lists no programs, arguments or writes, because a shell runs whatever is typed.',
       oneOf('A request type.', ['exec', 'shell', 'subsystem', 'port-forward']),
       4,
     ),
@@ -141,6 +141,18 @@ const sshMatch = obj(
       64,
       1024,
     ),
+    destinations: stringSet(
+      'Where a port forwarding connects, as host:port: localhost:5432, db.internal:*, 10.0.0.*:443, [fd00::5]:22. Each connection forwarded by ssh -L or ssh -D is one operation of request type port-forward, decided when it opens. The host is matched as the agent wrote it, never resolved: a name never matches an address (localhost is not 127.0.0.1), case does not count, and an IPv6 address is compared in its shortest form. A host of only * is any host; otherwise * and ? stay within one label of a name or one number of an address (*.internal covers db.internal, not a.db.internal), and a pattern of digits, dots and wildcards covers only IPv4 addresses (10.0.0.* never covers a name). The port is a number or * (any port). An allow rule covers a forwarding only when it names port-forward in requestTypes and one of its destinations covers it; a rule with destinations covers nothing but forwardings. For deny and requireApproval * also crosses dots, and a host that could be an address written another way (127.1, 2130706433, 0x7f.0.0.1) matches every pattern; a deny rule cannot catch a name that resolves to an address it lists, so allow the destinations agents need rather than deny the others. A forwarding that needs approval is refused: a connection cannot wait for a reviewer.',
+      str(
+        'A destination, host:port (db.internal:5432, 10.0.0.*:443, [fd00::5]:*): the host a name, an IPv4 address or an IPv6 address in brackets, with * and ?; the port a number or *.',
+        {
+          minLength: 3,
+          maxLength: 261,
+          pattern: '^(\\[[0-9A-Fa-f:.*?]+\\]|[A-Za-z0-9_.*?-]+):(\\*|[0-9]{1,5})$',
+        },
+      ),
+      64,
+    ),
   },
   {
     rules: [
@@ -152,6 +164,16 @@ const sshMatch = obj(
         rule: "!(has(self.directions) || has(self.paths)) || !has(self.requestTypes) || self.requestTypes.exists(t, t == 'exec' || t == 'subsystem')",
         message:
           'directions and paths decide file transfers, which are exec commands (scp -t/-f, rsync --server) and sftp requests: name exec or subsystem in requestTypes, or leave requestTypes out',
+      },
+      {
+        rule: "!has(self.destinations) || (has(self.requestTypes) && size(self.requestTypes) > 0 && self.requestTypes.all(t, t == 'port-forward'))",
+        message:
+          'destinations decide port forwardings and nothing else: set requestTypes to [port-forward], and write the rules for other requests apart',
+      },
+      {
+        rule: '!has(self.destinations) || !(has(self.programs) || has(self.arguments) || has(self.writes) || has(self.subsystems) || has(self.directions) || has(self.paths) || has(self.sudo))',
+        message:
+          'a rule with destinations decides port forwardings, which run no program and touch no file: move programs, arguments, writes, subsystems, directions, paths and sudo to a rule of their own',
       },
     ],
   },

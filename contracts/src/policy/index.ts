@@ -3,6 +3,7 @@ export * from './applicable.ts';
 export * from './compile-problems.ts';
 export * from './decide.ts';
 export * from './facet-match.ts';
+export * from './forward-destination.ts';
 export * from './name-glob.ts';
 export * from './operation.ts';
 export * from './shell-glob.ts';

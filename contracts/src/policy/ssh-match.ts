@@ -26,7 +26,11 @@
  *   `scp -O` and rsync run on the host) are covered only by a rule that sets `directions` or
  *   `paths`, and such a rule covers nothing else but the opening of a subsystem (the SFTP channel
  *   the operations travel in), so `{directions: [download], paths: [/var/log/**]}` never allows
- *   `rm -rf /` through its unset `programs`, and `programs: [scp]` never allows an upload.
+ *   `rm -rf /` through its unset `programs`, and `programs: [scp]` never allows an upload;
+ * - port forwardings (`ssh -L`, `ssh -D`: one operation per forwarded connection) are covered only
+ *   by a rule that names `port-forward` and lists `destinations` that cover the destination
+ *   (forward-destination.ts), and such a rule covers nothing else: `destinations` never allow an
+ *   exec, and no list of programs allows a forwarding.
  * Names and text are matched on the safe side of each action (shell-glob.ts): programs as written
  * for allow (a bare pattern covers a bare name, a pattern with a `/` only a path it matches whole),
  * as written or by base name for deny and approval (`rm` catches `/bin/rm`, `/usr/bin/*` catches
@@ -36,6 +40,7 @@
  */
 import type { PolicyRule, SSHMatch } from '@airlock/crds';
 import { compileFacetMatch, constantMatch, coverageFor, type FacetConstraint, type FacetMatch } from './facet-match.ts';
+import { compileDestinationPattern } from './forward-destination.ts';
 import type { OperationFacts } from './operation.ts';
 import { compileShellGlob, type GlobReading, SHELL_DYNAMIC, type ShellTextMatcher } from './shell-glob.ts';
 import { pathClimbs } from './transfer-path.ts';
@@ -71,6 +76,8 @@ export interface SshFacts extends OperationFacts {
   readonly paths?: readonly string[];
   /** A file operation: which ways it moves data; empty for a name lookup (SFTP realpath), which moves none. */
   readonly directions?: readonly TransferDirection[];
+  /** port-forward: where the forwarded connection goes, `host:port` as forward-destination.ts normalises it. */
+  readonly destination?: string;
 }
 
 /** An SFTP request or an scp/rsync transfer command, as opposed to a program, a shell or a channel. */
@@ -200,6 +207,24 @@ export function sshConstraints(ssh: SSHMatch, action: PolicyRule['action']): Ssh
   }
   if (ssh.paths?.length) {
     constraints.push({ facet: 'path', valuesOf: (op) => op.paths ?? [], accepts: pathMatcher(ssh.paths, lenient) });
+  }
+  if (ssh.destinations?.length || !lenient) {
+    // An allow rule without destinations covers no forwarding: the constraint accepts nothing.
+    const destinations = (ssh.destinations ?? []).map((pattern) => compileDestinationPattern(pattern, lenient));
+    constraints.push({
+      facet: 'destination',
+      valuesOf: (op) => (op.destination === undefined ? [] : [op.destination]),
+      accepts: (destination) => destinations.some((covers) => covers(destination)),
+    });
+  }
+  if (!lenient && ssh.destinations?.length) {
+    // Destinations say where a forwarding may connect, nothing about what may run: with them an
+    // allow rule covers forwardings only, whatever else it names.
+    constraints.push({
+      facet: 'port forwarding',
+      valuesOf: (op) => (op.requestType === 'port-forward' ? [] : ['other than a port forwarding (the rule sets destinations)']),
+      accepts: () => false,
+    });
   }
   if (ssh.sudo === true || !lenient) {
     // An allow rule without `sudo: true` covers no command run as another user.

@@ -8,9 +8,11 @@
  *   only, so the TTL is how long a leaked certificate could open new connections, not a session limit;
  * - no critical options: the sidecar decides every command, a force-command would only fight it,
  *   and a source-address would have to guess the pod's address as the host sees it (NAT);
- * - one extension, permit-pty (the sidecar relays terminals it allowed). No agent, X11 or port
- *   forwarding and no ~/.ssh/rc: the sidecar refuses those to the agent, and the host refuses them
- *   to the certificate as well;
+ * - two extensions: permit-pty (the sidecar relays terminals it allowed) and permit-port-forwarding
+ *   (the sidecar opens the local and dynamic forwardings a rule allows, each decided by its
+ *   destination; it never asks the host for a remote forwarding). No agent or X11 forwarding and no
+ *   ~/.ssh/rc: the sidecar refuses those to the agent, and the host refuses them to the
+ *   certificate as well;
  * - a key id that sshd logs with every login: `airlock:<namespace>/<identity>/<pod>/<session>`,
  *   the same session id as the sidecar's recording, and a random serial the broker logs too.
  */
@@ -28,7 +30,8 @@ export const MIN_CERTIFICATE_TTL_SECONDS = 30;
 export const MAX_CERTIFICATE_TTL_SECONDS = 3600;
 /** How far the host's clock may be behind the operator's and still accept a certificate signed now. */
 export const CERTIFICATE_CLOCK_SKEW_SECONDS = 30;
-export const LOGIN_CERTIFICATE_EXTENSIONS: readonly string[] = ['permit-pty'];
+// In the order PROTOCOL.certkeys requires (lexical), as they are encoded.
+export const LOGIN_CERTIFICATE_EXTENSIONS: readonly string[] = ['permit-port-forwarding', 'permit-pty'];
 /** Session ids as the sidecar makes them (UUIDs) and recordings name files: safe in a key id that sshd logs. */
 const SESSION_ID = /^[A-Za-z0-9._-]{1,128}$/;
 

@@ -252,6 +252,29 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     message: 'directions and paths decide file transfers',
   },
   {
+    name: 'ssh rule with destinations for requests that are not forwardings',
+    base: policy,
+    edit: (d) => (d.spec.rules[0].match = { ssh: { requestTypes: ['exec', 'port-forward'], destinations: ['db.internal:5432'] } }),
+    path: 'spec.rules[0].match.ssh',
+    message: 'destinations decide port forwardings and nothing else',
+  },
+  {
+    name: 'ssh rule with destinations and programs',
+    base: policy,
+    edit: (d) =>
+      (d.spec.rules[0].match = { ssh: { requestTypes: ['port-forward'], destinations: ['db.internal:5432'], programs: ['psql'] } }),
+    path: 'spec.rules[0].match.ssh',
+    message: 'a rule with destinations decides port forwardings',
+  },
+  {
+    name: 'ssh rule with a destination without a port',
+    base: policy,
+    edit: (d) => (d.spec.rules[0].match = { ssh: { requestTypes: ['port-forward'], destinations: ['db.internal'] } }),
+    path: 'spec.rules[0].match.ssh.destinations[0]',
+    message: 'is not valid: A destination, host:port',
+    serverMessage: 'should match',
+  },
+  {
     name: 'ssh rule with a direction that is not one',
     base: policy,
     edit: (d) => (d.spec.rules[0].match = { ssh: { directions: ['sideways'] } }),

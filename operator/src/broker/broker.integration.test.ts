@@ -517,7 +517,7 @@ describe('ssh login certificates', () => {
           // The pod and identity as the broker authenticated them, the session as the sidecar sent it.
           keyId: `airlock:${NS}/build-bot/build-cert/broker-test-session-1`,
           principals: [SSH_USER],
-          extensions: ['permit-pty'],
+          extensions: ['permit-port-forwarding', 'permit-pty'],
           authority: sshFingerprint(Buffer.from(authority.publicKey.split(' ')[1] ?? '', 'base64')),
           window: 30 + 300,
         },

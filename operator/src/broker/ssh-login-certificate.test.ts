@@ -103,7 +103,7 @@ test('ssh-keygen -L reads the certificate as issued: the sidecar key, the user, 
       authority.name,
     );
     assert.deepEqual(principals, ['deploy'], authority.name);
-    assert.deepEqual(extensions, ['permit-pty'], authority.name);
+    assert.deepEqual(extensions, ['permit-port-forwarding', 'permit-pty'], authority.name);
     // The authority's private key is in no part of the answer: not the file, not its secret value in any encoding.
     // (Lines of the file are not compared: its first ones hold the public key, which the certificate names too.)
     const secret = Buffer.from(readSshPrivateKey(ca.privateKey).export({ format: 'jwk' }).d ?? '', 'base64url');

@@ -81,6 +81,8 @@ export const MATCH_FIELDS: { readonly [P in Protocol]: Readonly<Record<keyof Non
     // Without them an allow rule covers no file operation; with them, nothing but file operations and subsystem opens.
     directions: allowDefault(list('exact')),
     paths: allowDefault(list('opaqueGlob')),
+    // Without them an allow rule covers no port forwarding; with them, nothing but port forwardings.
+    destinations: allowDefault(list('opaqueGlob')),
   },
   http: { methods: list('exact'), paths: list('opaqueGlob') },
   kubernetes: {

@@ -9,7 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,8 +26,10 @@ import {
   sshFingerprint,
 } from '@airlock/contracts/ssh-certificates';
 import { eventually, generateSshKeyPair, type SshKeyPair, type SshLoginUser, SshServer } from '@airlock/testkit';
+import type { ClientChannel } from 'ssh2';
 import type { CertificateAuthorityOptions } from './testing/certificate-authority-credentials.ts';
 import { PRINCIPAL, readRecords, runSsh, type SshProxyFixture, startSshProxy } from './testing/ssh-proxy-fixture.ts';
+import { connectAgent } from './testing/ssh2-agent.ts';
 
 const skip = SshServer.available() ? false : 'SshServer needs root (it creates users and runs sshd as root)';
 
@@ -125,6 +130,39 @@ describe('an exec through the sidecar logs in with a certificate', { skip }, () 
       }
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe('a forwarding through a certificate login', { skip }, () => {
+  test('a destination a rule allows is reached: the certificate permits port forwarding, the sidecar decides it', async () => {
+    const web = createServer((_request, response) => response.end('through the tunnel\n'));
+    web.listen(0, '127.0.0.1');
+    await once(web, 'listening');
+    const port = (web.address() as AddressInfo).port;
+    const issued: LoginCertificate[] = [];
+    const proxy = await startSshProxy(server, {
+      certificateAuthority: { privateKey: ca.privateKey, onIssued: (certificate) => issued.push(certificate) },
+      policy: {
+        rules: [{ name: 'web', match: { ssh: { requestTypes: ['port-forward'], destinations: [`127.0.0.1:${port}`] } }, action: 'allow' }],
+        defaultAction: 'deny',
+      },
+    });
+    const client = await connectAgent(proxy.port);
+    try {
+      const stream = await new Promise<ClientChannel>((resolve, reject) =>
+        client.forwardOut('127.0.0.1', 40000, '127.0.0.1', port, (error, channel) => (error ? reject(error) : resolve(channel))),
+      );
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.end('GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n');
+      await once(stream, 'close');
+      assert.match(Buffer.concat(chunks).toString(), /through the tunnel/);
+      assert.equal(issued.length, 1, 'one certificate for the one upstream connection');
+    } finally {
+      client.end();
+      await proxy.close();
+      web.close();
     }
   });
 });

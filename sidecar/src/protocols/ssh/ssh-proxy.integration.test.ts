@@ -3,7 +3,7 @@
  * port with its own host key and users) and the real OpenSSH `ssh` client as the agent (the ssh2
  * client where OpenSSH cannot say something): allowed commands run with their output and status
  * intact, denied and unreadable ones never reach the host, held ones run once after approval,
- * a wrong host key is refused, forwarding is refused, and the session is recorded. The agent's
+ * a wrong host key is refused, forwarding no rule allows is refused (ssh -R always), and the session is recorded. The agent's
  * `ssh` reaches the sidecar only through the ssh_config and known_hosts the sidecar wrote, with
  * strict host key checking, and refuses a sidecar whose key is not the one written.
  */
@@ -331,7 +331,7 @@ describe('what is not served is refused', { skip }, () => {
     }
   });
 
-  test('local forwarding (ssh -L) gets no connection through, and the refusal is recorded', async () => {
+  test('local forwarding (ssh -L) without a rule that lists the destination gets no connection through, and the denial is recorded', async () => {
     const local = await freePort();
     const forward = runSsh(proxy, undefined, { args: ['-N', '-L', `127.0.0.1:${local}:127.0.0.1:${server.port}`] });
     try {
@@ -344,10 +344,16 @@ describe('what is not served is refused', { skip }, () => {
         socket.on('close', () => resolve(data));
       });
       assert.equal(received, '', 'bytes came through a refused forward');
-      const refusal = `${FORWARDING_REFUSAL}: a connection to 127.0.0.1:${server.port} (ssh -L or -D) was refused`;
+      // Each forwarded connection is decided (ssh-port-forwarding.integration.test.ts); no rule here names port-forward.
+      const statement = `port-forward 127.0.0.1:${server.port}`;
       await eventually(
-        'the recorded refusal',
-        () => (eventsOf(readRecords(proxy.recordingsDir)).some((e) => e.type === 'error' && e.message === refusal) ? true : undefined),
+        'the recorded denial',
+        () => {
+          const events = eventsOf(readRecords(proxy.recordingsDir));
+          const index = events.findIndex((e) => e.type === 'statement' && e.text === statement);
+          const decision = events.slice(index).find((e) => e.type === 'decision');
+          return index >= 0 && decision?.type === 'decision' && decision.action === 'deny' ? true : undefined;
+        },
         { timeoutMs: 5000 },
       );
     } finally {
@@ -362,14 +368,14 @@ describe('what is not served is refused', { skip }, () => {
     assert.match(result.stderr, /remote port forwarding failed/);
   });
 
-  test('a direct-tcpip channel (ssh -D, ssh2 forwardOut) is refused', async () => {
+  test('a direct-tcpip channel (ssh -D, ssh2 forwardOut) without a rule is refused, with the reason', async () => {
     const client = await connectAgent(proxy.port);
     try {
       await assert.rejects(
         new Promise((resolve, reject) =>
           client.forwardOut('127.0.0.1', 1, '127.0.0.1', server.port, (error, channel) => (error ? reject(error) : resolve(channel))),
         ),
-        /open failure|Connection refused|connect failed/i,
+        /open failure: airlock: denied by ApprovalPolicy ssh-policy default action/,
       );
     } finally {
       client.end();

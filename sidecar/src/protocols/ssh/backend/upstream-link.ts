@@ -103,6 +103,15 @@ export class UpstreamLink {
     return this.#open((client, done) => client.subsys(name, done), `subsystem ${name}`);
   }
 
+  /**
+   * A direct-tcpip channel: the host connects to `host`:`port` as the agent named it (the host
+   * resolves a name, not the sidecar). The originator is this side's loopback: the agent's own
+   * address means nothing to the host.
+   */
+  forwardOut(host: string, port: number): Promise<UpstreamChannel> {
+    return this.#open((client, done) => client.forwardOut('127.0.0.1', 0, host, port, done), `port-forward ${host}:${port}`);
+  }
+
   /** Ends the upstream connection; channels still open on it close. */
   close(): void {
     this.#closed = true;

@@ -1,18 +1,23 @@
 /**
  * One authenticated agent connection: one recorded session, one upstream link shared by its
- * channels, at most `maxChannelsPerConnection` session channels at once. Session channels are
- * served (session/session-channel.ts); everything that would carry other traffic through the
- * sidecar is refused and recorded: `direct-tcpip` channels (`ssh -L`, `ssh -D`), `tcpip-forward`
- * and streamlocal requests (`ssh -R`), `direct-streamlocal` channels. ssh2 answers a refused
- * channel with "connect failed", which the agent's client prints; the record and the log say why.
+ * channels, at most `maxChannelsPerConnection` session channels and `maxForwardsPerConnection`
+ * forwarded connections at once. Session channels are served (session/session-channel.ts);
+ * `direct-tcpip` channels (`ssh -L`, `ssh -D`) are decided one by one by their destination
+ * (forwarding/forwarded-connection.ts). What would open connections from the host into the pod,
+ * `tcpip-forward` and `streamlocal-forward` requests (`ssh -R`), is refused and recorded, and so
+ * are `direct-streamlocal` channels (a Unix socket on the host, which no destination names). A
+ * refused channel is answered "administratively prohibited" with the reason, which the agent's
+ * ssh prints (frontend/channel-open-refusal.ts); a refused request gets no text (SSH has none).
  */
-import type { Connection, Session } from 'ssh2';
+import type { Connection, ServerChannel, Session, TcpipRequestInfo } from 'ssh2';
 import type { UpstreamLink } from '../backend/upstream-link.ts';
+import { serveForward } from '../forwarding/forwarded-connection.ts';
 import { serveSessionChannel } from '../session/session-channel.ts';
 import { SshRecording } from '../session/ssh-recording.ts';
 import type { SshSessionServices } from '../session/ssh-session-services.ts';
+import { refuseChannelOpen } from './channel-open-refusal.ts';
 
-export const FORWARDING_REFUSAL = 'port forwarding is not served through airlock';
+export const FORWARDING_REFUSAL = 'forwarding from the host into the pod and to Unix sockets is not served through airlock';
 
 export interface AgentConnectionOptions {
   readonly connection: Connection;
@@ -27,6 +32,7 @@ export class AgentConnection {
   readonly #upstream: UpstreamLink;
   readonly closed: Promise<void>;
   #channels = 0;
+  #forwards = 0;
   #draining = false;
   readonly #shutdown = Promise.withResolvers<void>();
 
@@ -41,15 +47,13 @@ export class AgentConnection {
   start(): void {
     const connection = this.#connection;
     connection.on('session', (accept, reject) => this.#session(accept, reject));
-    connection.on('tcpip', (_accept, reject, info: { destIP: string; destPort: number }) =>
-      this.#refuseForwarding(`a connection to ${info.destIP}:${info.destPort} (ssh -L or -D)`, reject),
-    );
+    connection.on('tcpip', (accept, reject, info: TcpipRequestInfo) => this.#forward(accept, reject, info));
     connection.on('openssh.streamlocal', (_accept, reject, info: { socketPath: string }) =>
-      this.#refuseForwarding(`a connection to the socket ${info.socketPath}`, reject),
+      this.#refuseForwarding(`a connection to the socket ${info.socketPath}`, (text) => refuseChannelOpen(connection, reject, text)),
     );
     connection.on('request', (_accept, reject, name: string) => {
       if (name === 'tcpip-forward' || name === 'streamlocal-forward@openssh.com') {
-        this.#refuseForwarding(`remote forwarding (${name}, ssh -R)`, reject);
+        this.#refuseForwarding(`remote forwarding (${name}, ssh -R)`, () => reject?.());
       } else {
         reject?.();
       }
@@ -61,7 +65,11 @@ export class AgentConnection {
   drain(): void {
     this.#draining = true;
     this.#shutdown.resolve();
-    if (this.#channels === 0) this.#connection.end();
+    this.#endWhenIdle();
+  }
+
+  #endWhenIdle(): void {
+    if (this.#draining && this.#channels === 0 && this.#forwards === 0) this.#connection.end();
   }
 
   #session(accept: () => Session, reject: () => void): void {
@@ -91,16 +99,49 @@ export class AgentConnection {
       shutdown: this.#shutdown.promise,
       onDone: () => {
         this.#channels -= 1;
-        if (this.#draining && this.#channels === 0) this.#connection.end();
+        this.#endWhenIdle();
       },
     });
   }
 
-  #refuseForwarding(what: string, reject: (() => void) | undefined): void {
+  /** One connection forwarded by `ssh -L` or `ssh -D`, within the connection's limit. */
+  #forward(accept: () => ServerChannel, reject: (() => void) | undefined, info: TcpipRequestInfo): void {
+    const { limits, logger } = this.#services;
+    if (this.#draining) {
+      refuseChannelOpen(this.#connection, reject, 'airlock: the sidecar is shutting down');
+      return;
+    }
+    if (this.#forwards >= limits.maxForwardsPerConnection) {
+      const message = `port forwarding to ${info.destIP}:${info.destPort} refused: ${limits.maxForwardsPerConnection} forwarded connections are already open on this connection (maxForwardsPerConnection); close one or open another ssh connection`;
+      logger.warn({ limit: 'maxForwardsPerConnection', max: limits.maxForwardsPerConnection }, 'port forwarding refused');
+      this.#recording.failed(undefined, 'LimitExceeded', message);
+      refuseChannelOpen(this.#connection, reject, `airlock: ${message}`);
+      return;
+    }
+    this.#forwards += 1;
+    const context = {
+      connection: this.#connection,
+      services: this.#services,
+      recording: this.#recording,
+      upstream: this.#upstream,
+      connectionClosed: this.closed,
+    };
+    void serveForward({ accept, reject, info }, context)
+      .catch((error: Error) => {
+        logger.error({ err: { message: error.message } }, 'port forwarding failed');
+        reject?.();
+      })
+      .finally(() => {
+        this.#forwards -= 1;
+        this.#endWhenIdle();
+      });
+  }
+
+  #refuseForwarding(what: string, refuse: (text: string) => void): void {
     const message = `${FORWARDING_REFUSAL}: ${what} was refused`;
     this.#services.logger.info({ message }, 'forwarding refused');
     this.#recording.failed(undefined, 'ForwardingRefused', message);
-    reject?.();
+    refuse(`airlock: ${message}`);
   }
 
   async #closed(): Promise<void> {

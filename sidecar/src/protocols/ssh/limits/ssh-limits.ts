@@ -1,8 +1,9 @@
 /**
  * Every bound the SSH data path enforces, in one place. The defaults are sized for the memory limit
- * the webhook injects: a connection holds at most `maxChannelsPerConnection` channels, each with
- * ssh2's 2 MiB receive window towards the agent and towards the upstream, so a connection's
- * buffers stay under ~40 MiB and the listener's under `maxConnections` times that.
+ * the webhook injects: a connection holds at most `maxChannelsPerConnection` session channels and
+ * `maxForwardsPerConnection` forwarded ones, each with ssh2's 2 MiB receive window towards the
+ * agent and towards the upstream, so a connection's buffers stay under ~80 MiB and the listener's
+ * under `maxConnections` times that.
  */
 export interface SshLimits {
   /** Open agent connections per target listener; more are closed before the SSH handshake. */
@@ -13,6 +14,12 @@ export interface SshLimits {
    * connection, so a larger value would only move the refusal upstream.
    */
   readonly maxChannelsPerConnection: number;
+  /**
+   * Open forwarded connections (`ssh -L`, `ssh -D`: direct-tcpip channels) per agent connection, on
+   * top of the session channels: a SOCKS client that opens many connections cannot take the room
+   * commands need, nor the other way round. sshd's MaxSessions does not count these channels.
+   */
+  readonly maxForwardsPerConnection: number;
   /**
    * Largest exec command line, in UTF-8 bytes; a longer one is refused without being parsed. The
    * shell analysis reads at most 16 KiB (longer lines are unknown: never allowed, but they can be
@@ -36,6 +43,7 @@ export interface SshLimits {
 export const DEFAULT_SSH_LIMITS: SshLimits = {
   maxConnections: 64,
   maxChannelsPerConnection: 10,
+  maxForwardsPerConnection: 10,
   maxCommandBytes: 32 * 1024,
   handshakeTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,

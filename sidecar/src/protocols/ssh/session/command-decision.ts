@@ -4,14 +4,14 @@
  * is one operation of its request type, and so is an interactive shell (decided when it opens). A line over the command limit is denied unread. Pure
  * given the parser: text and compiled policies in, the facts and the decision out.
  */
-import type { CompiledPolicy, Decision, SshFacts } from '@airlock/contracts/policy';
+import type { CompiledPolicy, Decision, SshFacts, SshRequestType } from '@airlock/contracts/policy';
 import { decide } from '@airlock/contracts/policy';
 import { decideExec } from '../exec-operations.ts';
 import { commandOverLimit, type SshLimits } from '../limits/ssh-limits.ts';
 import { analyzeCommandLine, type ShellFacts, type ShellParser } from '../shell/index.ts';
 
 export interface CommandDecision {
-  readonly requestType: 'exec' | 'shell' | 'subsystem';
+  readonly requestType: SshRequestType;
   /** The exact text the decision is about (and, when allowed, what runs). */
   readonly text: string;
   /** What the shell analysis found; absent when the line was refused unread. */

@@ -1,15 +1,18 @@
 /**
  * What one agent connection writes to its recording and its metrics. The recording format's bodies
  * are named after SQL where PostgreSQL came first; SSH uses the neutral reading of each:
- * - `statement`: the exact command line (or `subsystem sftp`), at its index in the connection;
- * - `classification`: kinds `exec` or `subsystem` (plus `unknown`), `commands` the programs the line runs, in
+ * - `statement`: the exact command line (or `subsystem sftp`, `shell`, `port-forward db.internal:5432`
+ *   for one forwarded connection), at its index in the connection;
+ * - `classification`: kinds `exec`, `shell`, `subsystem` or `port-forward` (plus `unknown`), `commands` the programs the line runs, in
  *   order, `objects` the files it writes through redirections, `unknownReason` why the line could
  *   not be read; no functions, never writes-without-where;
  * - `decision`, `approval.requested`, `approval.outcome`: as for SQL;
  * - `terminal`, `output`, `terminal.resize`, `output.truncated`: what passed on the channel of a
  *   command that ran (channel-capture.ts), within the session's budget (recording-budget.ts);
  * - `result`: the exit status (or signal) as fields and, for older readers, as the command tag
- *   `exit <status>` or `signal <name>`; with the channel's byte counts when it was captured;
+ *   `exit <status>` or `signal <name>`; with the channel's byte counts when it was captured; a
+ *   forwarded connection ends `closed`, with the bytes sent to the destination as `stdin` and
+ *   those back as `stdout`, none of them recorded (`unrecordedBytes`);
  * - `error`: why it could not run (the host was not reached, a limit).
  * `record` stops at session.close: what arrives after it is not part of the session.
  */
