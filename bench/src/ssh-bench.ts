@@ -160,6 +160,10 @@ async function main(): Promise<void> {
     const common = ['-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR'];
     const direct: SshWay = {
       args: (extra = []) => [
+        // Both ways read one config file only: through the sidecar its ssh_config (-F), here none.
+        // The system-wide file would add GSSAPI attempts and the like to one side alone.
+        '-F',
+        '/dev/null',
         ...common,
         '-i',
         keyFile,
@@ -298,9 +302,24 @@ function renderSection(m: Measured, options: Options, command: string): string {
   return out.join('\n');
 }
 
-/** Replaces the SSH section of the results file, or appends it; the rest is kept byte for byte. */
-function writeSection(path: string, section: string): void {
+const ANALYSIS = /<!-- BEGIN SSH ANALYSIS -->[\s\S]*<!-- END SSH ANALYSIS -->/;
+
+/**
+ * Replaces the SSH section of the results file, or appends it; the rest is kept byte for byte, and
+ * so is the hand-written analysis inside the section.
+ */
+function writeSection(path: string, generated: string): void {
   const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const analysis =
+    ANALYSIS.exec(previous)?.[0] ??
+    [
+      '<!-- BEGIN SSH ANALYSIS -->',
+      '### Where the time goes',
+      '',
+      '(to be written after looking at the numbers)',
+      '<!-- END SSH ANALYSIS -->',
+    ].join('\n');
+  const section = generated.replace(SSH_END, `\n${analysis}\n${SSH_END}`);
   const begin = previous.indexOf(SSH_BEGIN);
   const end = previous.indexOf(SSH_END);
   const next =
