@@ -1,0 +1,167 @@
+/**
+ * A real SSH client's handshake, damaged on the way to the listener: a byte flipped, bytes
+ * inserted, or the stream cut, at an offset drawn anywhere in what the client sends (the clear-text
+ * identification and key exchange, or the encrypted packets after it, where ssh2's MAC check must
+ * catch it). Each damaged connection must end as its own failure: the sidecar process does not
+ * crash (an uncaught exception fails this file), it does not wait for the handshake timeout on
+ * every case, and afterwards a clean client still completes its key exchange. Seeded, so a
+ * failing case can be replayed (AIRLOCK_SSH_HOSTILE_SEED).
+ */
+import assert from 'node:assert/strict';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { after, before, test } from 'node:test';
+import { boundPort, createLogger, listen } from '@airlock/runtime';
+import ssh2 from 'ssh2';
+import type { AgentPrincipal, TargetConfig } from '../../../core/ports.ts';
+import { DEFAULT_SSH_LIMITS } from '../limits/ssh-limits.ts';
+import { SshListener } from './listener.ts';
+import { generateHostKey } from './listener-host-key.ts';
+
+const PRINCIPAL: AgentPrincipal = {
+  identity: 'bot',
+  namespace: 'agents',
+  serviceAccount: 'system:serviceaccount:agents:bot',
+  pod: { name: 'bot-1', uid: 'uid-1' },
+  groups: [],
+};
+const TARGET: TargetConfig = {
+  name: 'bastion',
+  namespace: 'agents',
+  labels: {},
+  spec: { type: 'ssh', localPort: 2222, ssh: { host: '127.0.0.1', port: 1, hostKeys: [] } },
+};
+const HANDSHAKE_MS = 3000;
+const CASES = 60;
+/** About what ssh2's client sends before its key exchange completes (measured: a little over 1 KB). */
+const HANDSHAKE_BYTES = 1100;
+const SEED = Number(process.env.AIRLOCK_SSH_HOSTILE_SEED ?? 20261202);
+
+type Damage = { readonly kind: 'flip' | 'insert' | 'cut'; readonly at: number; readonly bytes: Buffer };
+
+/** mulberry32: small, seeded, good enough to spread offsets. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let listener: SshListener;
+let relay: Server;
+let relayPort: number;
+let damage: Damage | undefined;
+
+/** Passes the client's bytes to the listener, damaged as `damage` says; the listener's bytes back as they are. */
+function relayConnection(client: Socket): void {
+  const upstream = netConnect(listener.port, '127.0.0.1');
+  const plan = damage;
+  let seen = 0;
+  client.on('error', () => undefined);
+  upstream.on('error', () => undefined);
+  upstream.pipe(client);
+  client.on('data', (chunk: Buffer) => {
+    const start = seen;
+    seen += chunk.length;
+    if (!plan || plan.at < start || plan.at >= seen) {
+      upstream.write(chunk);
+      return;
+    }
+    const offset = plan.at - start;
+    if (plan.kind === 'cut') {
+      upstream.end(chunk.subarray(0, offset));
+      client.destroy();
+      return;
+    }
+    if (plan.kind === 'flip') {
+      const copy = Buffer.from(chunk);
+      copy[offset] = (copy[offset] ?? 0) ^ (plan.bytes[0] || 1);
+      upstream.write(copy);
+      return;
+    }
+    upstream.write(Buffer.concat([chunk.subarray(0, offset), plan.bytes, chunk.subarray(offset)]));
+  });
+  client.on('end', () => upstream.end());
+  upstream.on('close', () => client.destroy());
+  client.on('close', () => upstream.destroy());
+}
+
+/** A real ssh2 client through the relay; resolves when its connection is over (or its key exchange done). */
+function clientRun(): Promise<'handshake' | 'failed'> {
+  return new Promise((resolve) => {
+    const client = new ssh2.Client();
+    let settled = false;
+    const settle = (outcome: 'handshake' | 'failed') => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      resolve(outcome);
+    };
+    client.on('handshake', () => settle('handshake'));
+    client.on('error', () => settle('failed'));
+    client.on('close', () => settle('failed'));
+    client.connect({ host: '127.0.0.1', port: relayPort, username: 'agent', readyTimeout: HANDSHAKE_MS * 2, hostVerifier: () => true });
+  });
+}
+
+before(async () => {
+  listener = await SshListener.start({
+    target: TARGET,
+    endpoint: { target: TARGET.name, host: '127.0.0.1', port: 1, hostKeys: [] },
+    host: '127.0.0.1',
+    port: 0,
+    hostKey: generateHostKey(),
+    authenticator: { requiresToken: () => false, authenticate: async () => PRINCIPAL },
+    credentials: {
+      forTarget: async () => {
+        throw new Error('no upstream in this test');
+      },
+    },
+    limits: { ...DEFAULT_SSH_LIMITS, handshakeTimeoutMs: HANDSHAKE_MS, maxConnections: 8 },
+    logger: createLogger({ level: 'silent' }),
+    sessions: () => {
+      throw new Error('no agent gets a session in this test');
+    },
+  });
+  relay = createServer(relayConnection);
+  await listen(relay, 0, '127.0.0.1');
+  relayPort = boundPort(relay);
+});
+
+after(async () => {
+  relay?.close();
+  await listener?.close();
+});
+
+test('a clean client completes its key exchange through the relay (the harness itself works)', async () => {
+  damage = undefined;
+  assert.equal(await clientRun(), 'handshake');
+});
+
+test(`${CASES} damaged handshakes each end on their own; the listener keeps serving (seed ${SEED})`, async () => {
+  const next = random(SEED);
+  const kinds = ['flip', 'insert', 'cut'] as const;
+  let cutShort = 0;
+  let failed = 0;
+  for (let i = 0; i < CASES; i++) {
+    // Offsets over what a client sends before its key exchange is done: identification, KEXINIT, the ECDH init, NEWKEYS.
+    const plan: Damage = {
+      kind: kinds[Math.floor(next() * kinds.length)] ?? 'flip',
+      at: Math.floor(next() * HANDSHAKE_BYTES),
+      bytes: Buffer.from(Array.from({ length: 1 + Math.floor(next() * 64) }, () => Math.floor(next() * 256))),
+    };
+    damage = plan;
+    const started = performance.now();
+    if ((await clientRun()) === 'failed') failed++;
+    if (performance.now() - started < HANDSHAKE_MS) cutShort++;
+  }
+  damage = undefined;
+  // Damage that changes nothing the key exchange checks (padding, an unused name-list entry) can leave it whole.
+  assert.ok(failed >= CASES / 2, `only ${failed} of ${CASES} damaged handshakes failed: the damage does not reach the listener`);
+  // Most damage is seen at once (a bad packet length, MAC or signature); some only stalls the peer until the timeout.
+  assert.ok(cutShort >= CASES / 2, `only ${cutShort} of ${CASES} damaged connections ended before the handshake timeout`);
+  assert.equal(await clientRun(), 'handshake', 'a clean client after the damaged ones');
+});
