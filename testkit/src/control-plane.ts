@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type ControlPlaneBinaries, controlPlaneBinaries, type Log } from '@airlock/build';
 import { KubeConfig } from '@kubernetes/client-node';
+import { type AuditEvent, auditLogFlags, readAuditEvents } from './audit-log.ts';
 import { HarnessError } from './errors.ts';
 import { httpStatus } from './http-status.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
@@ -65,6 +66,11 @@ export interface ControlPlaneOptions {
    * HarnessError `NodeUnavailable` when the machine cannot: check `ClusterNode.available()` first.
    */
   node?: boolean;
+  /**
+   * Have kube-apiserver write an audit log of every request at Metadata level (default false);
+   * `plane.auditEvents()` reads it.
+   */
+  auditLog?: boolean;
   log?: Log;
 }
 
@@ -88,6 +94,7 @@ export class ControlPlane {
   readonly #ports: { etcdClient: number; etcdPeer: number; apiserver: number };
   readonly #log: Log;
   readonly #withNode: boolean;
+  readonly #audit: { flags: string[]; logPath: string } | undefined;
   #node: ClusterNode | undefined;
   #stopped = false;
 
@@ -100,6 +107,7 @@ export class ControlPlane {
     ports: { etcdClient: number; etcdPeer: number; apiserver: number };
     log: Log;
     withNode: boolean;
+    auditLog: boolean;
   }) {
     this.dir = init.dir;
     this.binaries = init.binaries;
@@ -111,6 +119,7 @@ export class ControlPlane {
     this.#withNode = init.withNode;
     this.server = `https://127.0.0.1:${init.ports.apiserver}`;
     this.#paths = { etcdData: join(init.dir, 'etcd'), pki: join(init.dir, 'pki') };
+    this.#audit = init.auditLog ? auditLogFlags(init.dir) : undefined;
   }
 
   static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -157,7 +166,17 @@ export class ControlPlane {
       }
       writeFileSync(join(pki, 'tokens.csv'), tokenLines.join('\n'), { mode: 0o600 });
       const ports = { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() };
-      plane = new ControlPlane({ dir, binaries, caPem: ca.certPem, supervisor, tokens, ports, log, withNode });
+      plane = new ControlPlane({
+        dir,
+        binaries,
+        caPem: ca.certPem,
+        supervisor,
+        tokens,
+        ports,
+        log,
+        withNode,
+        auditLog: options.auditLog ?? false,
+      });
       for (const user of Object.keys(TEST_USERS) as TestUserName[]) {
         writeFileSync(plane.kubeconfigPath(user), plane.kubeconfig(user), { mode: 0o600 });
       }
@@ -235,6 +254,13 @@ export class ControlPlane {
     });
   }
 
+  /** The audit events kube-apiserver has written so far; only with `auditLog: true`. */
+  auditEvents(): AuditEvent[] {
+    if (!this.#audit)
+      throw new HarnessError('NoAuditLog', 'this control plane writes no audit log: start it with ControlPlane.start({ auditLog: true })');
+    return readAuditEvents(this.#audit.logPath);
+  }
+
   /** Stops the node first (which puts the machine back and throws if it could not), then the control plane. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -296,6 +322,7 @@ export class ControlPlane {
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false',
       '--profiling=false',
+      ...(this.#audit?.flags ?? []),
     ]);
     await this.#waitUntil(
       'kube-apiserver',

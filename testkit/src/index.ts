@@ -2,6 +2,7 @@
 export { type ControlPlaneBinaries, helmBinary, isAlive, kubernetesVersion } from '@airlock/build';
 export { AirlockProcesses, type OperatorProcessOptions, REPO_ROOT } from './airlock-processes.ts';
 export { apiError } from './api-error.ts';
+export type { AuditEvent } from './audit-log.ts';
 export {
   agentContainer,
   agentPodSpec,
