@@ -5,6 +5,7 @@ import {
   bool,
   conditions,
   duration,
+  GLOB_HELP,
   globs,
   int,
   list,
@@ -38,7 +39,10 @@ export const MASKING_STRATEGIES = ['redact', 'partial', 'hash', 'null'] as const
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
 /** Which way a file operation moves data, seen from the agent: download reads from the host, upload changes it. */
 export const TRANSFER_DIRECTIONS = ['download', 'upload'] as const;
-const KUBE_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy'] as const;
+/** The verbs of Kubernetes resource requests; a non-resource request's method is read as one of them. */
+export const KUBE_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] as const;
+/** An API group as the API names it: a DNS subdomain, or '' for the core group. */
+const API_GROUP = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$';
 
 /** Lower and upper bound of every approval TTL and window; CEL compares them as durations. */
 const MIN_TTL = '1m';
@@ -190,13 +194,49 @@ const httpMatch = obj(
 
 const kubernetesMatch = obj(
   'KubernetesMatch',
-  'Matches Kubernetes API requests. Every field that is set must match: for allow, every verb, resource and namespace the request involves must be listed; for deny and requireApproval, any listed one matches. Use resource/subresource for subresources: pods/exec.',
+  'Matches Kubernetes API requests, one request at a time, by the attributes the API server resolves for it: verb, API group, resource and subresource, namespace and name, or the path of a request that is not for a resource (discovery, /version, /metrics). Every field that is set must match: for allow, every facet of the request must be covered; for deny and requireApproval, any listed value matches. An allow rule covers only what it says: without verbs only get, list and watch; a subresource only through a pattern with a / (pods covers neither pods/exec nor pods/log, and unlike RBAC * covers no subresource); exec, attach, portforward, proxy, ephemeralcontainers and token only through a pattern that spells the subresource out (pods/exec, services/proxy), never through a wildcard or a rule without resources; with namespaces, a cluster-scoped request only when "" is listed and a request across all namespaces only with *; with names, a request that names no object only with *; a non-resource request only when the rule sets nonResourceURLs, except the discovery reads every client needs (GET and HEAD of /api, /api/*, /apis, /apis/*, /apis/*/*, /openapi/** and /version), which every allow rule without nonResourceURLs that covers get also covers. A request airlock cannot place is unknown and never allowed.',
   {
-    verbs: stringSet('API verbs.', oneOf('A verb.', KUBE_VERBS), KUBE_VERBS.length),
-    apiGroups: stringSet('API groups; "" is the core group.', str('A group.', { maxLength: 253 }), 32),
-    resources: globs('Resources, lower-case plural, with an optional /subresource: secrets, deployments, pods/exec.'),
-    namespaces: globs('Namespaces; cluster-scoped requests have none.'),
-    names: globs('Object names.'),
+    verbs: stringSet(
+      "API verbs, as the API server names them. A non-resource request's method is read as a verb: GET and HEAD as get, POST as create, PUT as update, PATCH as patch, DELETE as delete. exec, attach and portforward are create whatever the method (kubectl opens them with a POST or with a GET that upgrades to a WebSocket); deny and requireApproval rules also match them by the verb of the method. An allow rule without verbs covers get, list and watch only: every change must be named.",
+      oneOf('A verb.', KUBE_VERBS),
+      KUBE_VERBS.length,
+    ),
+    apiGroups: stringSet(
+      'API groups, exactly as the API names them: "" is the core group (pods, secrets, namespaces), apps, rbac.authorization.k8s.io. No wildcards: leave apiGroups out to match every group.',
+      str('An API group, or "" for the core group; no wildcards.', { maxLength: 253, pattern: API_GROUP }),
+      32,
+    ),
+    resources: stringSet(
+      'Resources, lower-case plural as in the API path, each with an optional /subresource: secrets, deployments, pods/exec, pods/*. A pattern without / names the resource: for allow it covers the resource alone (pods does not cover pods/exec, pods/log or pods/eviction; * covers no subresource), for deny and requireApproval it matches the resource with any subresource (secrets catches every request about Secrets). A pattern with / names subresources only, never the resource itself. exec, attach, portforward, proxy (they connect to a container, a port or a server behind the API), ephemeralcontainers (kubectl debug adds a container to a running pod) and token (it mints a service account token) an allow rule covers only when a pattern spells the subresource out: pods/exec, services/proxy; pods/* does not cover them.',
+      str(`A resource pattern: resource or resource/subresource. ${GLOB_HELP}`, {
+        minLength: 1,
+        maxLength: 253,
+        pattern: '^[^/]+(/[^/]+)?$',
+      }),
+      64,
+    ),
+    namespaces: stringSet(
+      'Namespaces the request acts in: prod, team-*. "" stands for cluster scope (nodes, namespaces, ClusterRoles, CRDs, and every other cluster-scoped resource), which no other pattern matches: a rule with namespaces covers or catches a cluster-scoped request only when it lists "". A request across all namespaces (kubectl get pods -A) is covered for allow only by a pattern of nothing but *, and is caught for deny and requireApproval by every pattern other than "", as it includes the namespaces the pattern names. A request about a Namespace object itself (kubectl delete namespace prod) is in that namespace, as RBAC reads it.',
+      str(`A namespace pattern, or "" for cluster scope. ${GLOB_HELP}`, { maxLength: 253 }),
+      64,
+    ),
+    names: globs(
+      'Object names: orders-db, web-*. A list or watch narrowed by fieldSelector=metadata.name= names that object. A request that names no object (list, watch, deletecollection, and create, whose name is in the body) is covered for allow only by a pattern of nothing but *, as it may touch objects the rule does not name, and is caught for deny and requireApproval by every pattern.',
+    ),
+    nonResourceURLs: globs(
+      'Paths of requests that are not for a resource, without the query: /version, /healthz, /metrics, /openapi/**. A rule that sets nonResourceURLs matches only such requests, and sets no apiGroups, resources, namespaces or names. An allow rule without nonResourceURLs covers no non-resource request except the discovery reads (GET and HEAD of /api, /api/*, /apis, /apis/*, /apis/*/*, /openapi/** and /version: they tell which resources and schemas the server has, nothing about any object), and those only when it covers get.',
+      64,
+      1024,
+    ),
+  },
+  {
+    rules: [
+      {
+        rule: '!has(self.nonResourceURLs) || !(has(self.apiGroups) || has(self.resources) || has(self.namespaces) || has(self.names))',
+        message:
+          'nonResourceURLs match requests that are not for a resource, which have no API group, resource, namespace or name: write a rule of their own for them',
+      },
+    ],
   },
 );
 

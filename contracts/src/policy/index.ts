@@ -4,6 +4,8 @@ export * from './compile-problems.ts';
 export * from './decide.ts';
 export * from './facet-match.ts';
 export * from './forward-destination.ts';
+export * from './kubernetes-facts.ts';
+export * from './kubernetes-match.ts';
 export * from './name-glob.ts';
 export * from './operation.ts';
 export * from './shell-glob.ts';

@@ -56,7 +56,11 @@ test('each rule match section decides exactly one Target type, and every section
 
 test('this version serves postgres and ssh, and every served type has a rule matcher and default limits', () => {
   assert.deepEqual(SERVED_TARGET_TYPES, ['postgres', 'ssh']);
-  assert.deepEqual(Object.keys(RULE_MATCH_COMPILERS), ['sql', 'ssh']);
+  // A matcher comes before its data path: the kubernetes rules are checked (operator status,
+  // airlock-policy-test) while the sidecar does not serve kubernetes Targets yet. Serving a type
+  // takes its data path, not its matcher, so kubernetes stays unserved here.
+  assert.deepEqual(Object.keys(RULE_MATCH_COMPILERS), ['sql', 'ssh', 'kubernetes']);
+  assert.equal(TARGET_TYPE_FACTS.kubernetes.served, false);
   for (const type of SERVED_TARGET_TYPES) {
     const facts = TARGET_TYPE_FACTS[type];
     assert.equal(typeof RULE_MATCH_COMPILERS[facts.matchSection], 'function', `${type}: no compiler for match.${facts.matchSection}`);

@@ -10,6 +10,7 @@
  * target-types.test.ts reads the type enum from the CRD schema).
  */
 import type { RuleMatch, TargetSpec } from '@airlock/crds';
+import { compileKubernetesMatch } from '../policy/kubernetes-match.ts';
 import type { OperationFacts, RuleMatchCompiler } from '../policy/operation.ts';
 import { compileSqlMatch } from '../policy/sql-match.ts';
 import { compileSshMatch } from '../policy/ssh-match.ts';
@@ -214,4 +215,6 @@ export const TARGET_TYPE_OF_MATCH_SECTION = Object.fromEntries(
 export const RULE_MATCH_COMPILERS: { readonly [S in MatchSection]?: RuleMatchCompiler<OperationFacts> } = {
   sql: compileSqlMatch,
   ssh: compileSshMatch,
+  // Before the type is served: the operator's policy check already refuses Kubernetes rules that do not compile.
+  kubernetes: compileKubernetesMatch,
 };

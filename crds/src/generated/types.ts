@@ -310,7 +310,7 @@ export interface RuleMatch {
   ssh?: SSHMatch;
   /** Matches HTTP requests. Every field that is set must match the request (a request has one method and one path, so allow and deny read lists the same way). */
   http?: HTTPMatch;
-  /** Matches Kubernetes API requests. Every field that is set must match: for allow, every verb, resource and namespace the request involves must be listed; for deny and requireApproval, any listed one matches. Use resource/subresource for subresources: pods/exec. */
+  /** Matches Kubernetes API requests, one request at a time, by the attributes the API server resolves for it: verb, API group, resource and subresource, namespace and name, or the path of a request that is not for a resource (discovery, /version, /metrics). Every field that is set must match: for allow, every facet of the request must be covered; for deny and requireApproval, any listed value matches. An allow rule covers only what it says: without verbs only get, list and watch; a subresource only through a pattern with a / (pods covers neither pods/exec nor pods/log, and unlike RBAC * covers no subresource); exec, attach, portforward, proxy, ephemeralcontainers and token only through a pattern that spells the subresource out (pods/exec, services/proxy), never through a wildcard or a rule without resources; with namespaces, a cluster-scoped request only when "" is listed and a request across all namespaces only with *; with names, a request that names no object only with *; a non-resource request only when the rule sets nonResourceURLs, except the discovery reads every client needs (GET and HEAD of /api, /api/*, /apis, /apis/*, /apis/*\/*, /openapi/** and /version), which every allow rule without nonResourceURLs that covers get also covers. A request airlock cannot place is unknown and never allowed. */
   kubernetes?: KubernetesMatch;
 }
 
@@ -358,18 +358,20 @@ export interface HTTPMatch {
   paths?: string[];
 }
 
-/** Matches Kubernetes API requests. Every field that is set must match: for allow, every verb, resource and namespace the request involves must be listed; for deny and requireApproval, any listed one matches. Use resource/subresource for subresources: pods/exec. */
+/** Matches Kubernetes API requests, one request at a time, by the attributes the API server resolves for it: verb, API group, resource and subresource, namespace and name, or the path of a request that is not for a resource (discovery, /version, /metrics). Every field that is set must match: for allow, every facet of the request must be covered; for deny and requireApproval, any listed value matches. An allow rule covers only what it says: without verbs only get, list and watch; a subresource only through a pattern with a / (pods covers neither pods/exec nor pods/log, and unlike RBAC * covers no subresource); exec, attach, portforward, proxy, ephemeralcontainers and token only through a pattern that spells the subresource out (pods/exec, services/proxy), never through a wildcard or a rule without resources; with namespaces, a cluster-scoped request only when "" is listed and a request across all namespaces only with *; with names, a request that names no object only with *; a non-resource request only when the rule sets nonResourceURLs, except the discovery reads every client needs (GET and HEAD of /api, /api/*, /apis, /apis/*, /apis/*\/*, /openapi/** and /version), which every allow rule without nonResourceURLs that covers get also covers. A request airlock cannot place is unknown and never allowed. */
 export interface KubernetesMatch {
-  /** API verbs. */
-  verbs?: Array<"get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection" | "proxy">;
-  /** API groups; "" is the core group. */
+  /** API verbs, as the API server names them. A non-resource request's method is read as a verb: GET and HEAD as get, POST as create, PUT as update, PATCH as patch, DELETE as delete. exec, attach and portforward are create whatever the method (kubectl opens them with a POST or with a GET that upgrades to a WebSocket); deny and requireApproval rules also match them by the verb of the method. An allow rule without verbs covers get, list and watch only: every change must be named. */
+  verbs?: Array<"get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection">;
+  /** API groups, exactly as the API names them: "" is the core group (pods, secrets, namespaces), apps, rbac.authorization.k8s.io. No wildcards: leave apiGroups out to match every group. */
   apiGroups?: string[];
-  /** Resources, lower-case plural, with an optional /subresource: secrets, deployments, pods/exec. */
+  /** Resources, lower-case plural as in the API path, each with an optional /subresource: secrets, deployments, pods/exec, pods/*. A pattern without / names the resource: for allow it covers the resource alone (pods does not cover pods/exec, pods/log or pods/eviction; * covers no subresource), for deny and requireApproval it matches the resource with any subresource (secrets catches every request about Secrets). A pattern with / names subresources only, never the resource itself. exec, attach, portforward, proxy (they connect to a container, a port or a server behind the API), ephemeralcontainers (kubectl debug adds a container to a running pod) and token (it mints a service account token) an allow rule covers only when a pattern spells the subresource out: pods/exec, services/proxy; pods/* does not cover them. */
   resources?: string[];
-  /** Namespaces; cluster-scoped requests have none. */
+  /** Namespaces the request acts in: prod, team-*. "" stands for cluster scope (nodes, namespaces, ClusterRoles, CRDs, and every other cluster-scoped resource), which no other pattern matches: a rule with namespaces covers or catches a cluster-scoped request only when it lists "". A request across all namespaces (kubectl get pods -A) is covered for allow only by a pattern of nothing but *, and is caught for deny and requireApproval by every pattern other than "", as it includes the namespaces the pattern names. A request about a Namespace object itself (kubectl delete namespace prod) is in that namespace, as RBAC reads it. */
   namespaces?: string[];
-  /** Object names. */
+  /** Object names: orders-db, web-*. A list or watch narrowed by fieldSelector=metadata.name= names that object. A request that names no object (list, watch, deletecollection, and create, whose name is in the body) is covered for allow only by a pattern of nothing but *, as it may touch objects the rule does not name, and is caught for deny and requireApproval by every pattern. */
   names?: string[];
+  /** Paths of requests that are not for a resource, without the query: /version, /healthz, /metrics, /openapi/**. A rule that sets nonResourceURLs matches only such requests, and sets no apiGroups, resources, namespaces or names. An allow rule without nonResourceURLs covers no non-resource request except the discovery reads (GET and HEAD of /api, /api/*, /apis, /apis/*, /apis/*\/*, /openapi/** and /version: they tell which resources and schemas the server has, nothing about any object), and those only when it covers get. */
+  nonResourceURLs?: string[];
 }
 
 /** Who must approve a held command, how many of them, how long the request waits, and what an approval covers. */

@@ -53,7 +53,9 @@ const list = (comparison: ValueComparison, neverEmpty = false): ListField => ({ 
 /**
  * SSH allow rules cover only what they say (contracts ssh-match.ts): without requestTypes only exec
  * (subsystem when subsystems is set), without writes no redirection that writes a file, without
- * `sudo: true` nothing run as another user, without directions or paths no file operation. So
+ * `sudo: true` nothing run as another user, without directions or paths no file operation; and
+ * Kubernetes ones (contracts kubernetes-match.ts): without verbs only reads, without resources no
+ * connection (exec, proxy...), without nonResourceURLs no non-resource request but discovery. So
  * these fields constrain an allow rule also when unset, and `sudo: true` widens an allow rule
  * while it narrows a deny rule.
  */
@@ -86,11 +88,15 @@ export const MATCH_FIELDS: { readonly [P in Protocol]: Readonly<Record<keyof Non
   },
   http: { methods: list('exact'), paths: list('opaqueGlob') },
   kubernetes: {
-    verbs: list('exact'),
+    // Without verbs an allow rule covers get, list and watch only (contracts kubernetes-match.ts).
+    verbs: allowDefault(list('exact')),
     apiGroups: list('exact'),
-    resources: list('opaqueGlob'),
+    // Without resources an allow rule still covers no exec, attach, portforward, proxy, ephemeralcontainers or token.
+    resources: allowDefault(list('opaqueGlob')),
     namespaces: list('opaqueGlob'),
     names: list('opaqueGlob'),
+    // Without them an allow rule covers no non-resource request but discovery reads; with them, nothing else.
+    nonResourceURLs: allowDefault(list('opaqueGlob')),
   },
 };
 

@@ -54,7 +54,7 @@ test('an allow rule without constraints: an empty match, a protocol match withou
   assert.deepEqual(codes({ rules: [rule('sql', 'allow', { sql: {} })] }), ['AllowWithoutConstraints@sql']);
   assert.deepEqual(codes({ rules: [rule('sql', 'allow', { sql: { statementKinds: [], objects: [] } })] }), ['AllowWithoutConstraints@sql']);
   const ssh = messageOf({ rules: [rule('ssh', 'allow', { ssh: {} })] }, 'AllowWithoutConstraints');
-  assert.match(ssh, /allows every SSH request that no deny or requireApproval rule matches/);
+  assert.match(ssh, /allows every SSH command \(exec\) that writes no file .* that no deny or requireApproval rule matches/);
   assert.match(ssh, /match\.ssh\.programs/);
   assert.deepEqual(codes({ rules: [rule('all', 'deny', {})] }), [], 'denying everything is no surprise');
   assert.deepEqual(codes({ rules: [rule('gets', 'allow', { http: { methods: ['GET'] } })] }), []);

@@ -39,6 +39,14 @@ const WHAT: Readonly<Record<Protocol, string>> = {
   kubernetes: 'Kubernetes API request',
 };
 
+/** What an allow rule with an empty match of the protocol covers (each matcher's defaults: an allow covers only what it says). */
+const ALLOWED_BY_EMPTY_MATCH: Readonly<Record<Protocol, string>> = {
+  sql: 'SQL statement',
+  ssh: 'SSH command (exec) that writes no file through a redirection and runs nothing as another user',
+  http: 'HTTP request',
+  kubernetes: 'Kubernetes read (get, list, watch of any resource but connect subresources) and discovery request',
+};
+
 const EXAMPLE_FIELD: Readonly<Record<Protocol, string>> = {
   sql: 'statementKinds: [read]',
   ssh: 'programs: [ls, cat]',
@@ -87,7 +95,7 @@ function allowWarning(rule: PolicyRule): PolicyWarning | undefined {
     return warning(
       rule.name,
       'AllowWithoutConstraints',
-      `Rule ${rule.name} allows every ${WHAT[protocol]} that no deny or requireApproval rule matches: match.${protocol} sets no field (an empty list constrains nothing), so the default action never applies to them. Set the fields that say what is allowed, for example match.${protocol}.${EXAMPLE_FIELD[protocol]}.`,
+      `Rule ${rule.name} allows every ${ALLOWED_BY_EMPTY_MATCH[protocol]} that no deny or requireApproval rule matches: match.${protocol} sets no field (an empty list constrains nothing), so the default action never applies to them. Set the fields that say what is allowed, for example match.${protocol}.${EXAMPLE_FIELD[protocol]}.`,
     );
   }
   if (protocol === 'sql' && !fields.includes('statementKinds')) {

@@ -17,8 +17,9 @@ const compile = (name: string, spec: ApprovalPolicySpec): CompiledPolicy<SqlFact
   compilePolicy({ name, namespace: 'agents', spec }, compileSqlMatch);
 
 function examplePolicy(): CompiledPolicy<SqlFacts> {
-  const found = exampleDocuments().find(({ doc }) => doc.kind === 'ApprovalPolicy');
-  assert.ok(found, 'crds/examples has an ApprovalPolicy');
+  // The SQL example by its file, not the first ApprovalPolicy: other protocols' examples sort before it.
+  const found = exampleDocuments().find(({ file, doc }) => doc.kind === 'ApprovalPolicy' && file.endsWith('prod-db-policy.yaml'));
+  assert.ok(found, 'crds/examples/prod-db-policy.yaml holds an ApprovalPolicy');
   const metadata = found.doc.metadata as { name: string };
   return compile(metadata.name, found.doc.spec as ApprovalPolicySpec);
 }
