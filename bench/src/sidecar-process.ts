@@ -13,11 +13,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { AgentPrincipal, TargetConfig } from '@airlock/contracts/broker';
 import { createLogger } from '@airlock/runtime';
 import { SqlClassifier, startStaticSidecar } from '@airlock/sidecar';
 import { BARE_POLICY, FULL_POLICY, MASKING_KEY } from './policies.ts';
+import { serveSidecarProcess } from './sidecar-process-protocol.ts';
 
 export type SidecarVariant = 'full' | 'bare';
 
@@ -25,12 +25,6 @@ export interface SidecarProcessConfig {
   readonly variant: SidecarVariant;
   readonly upstream: { readonly host: string; readonly port: number; readonly database: string };
   readonly credentials: { readonly username: string; readonly password: string };
-}
-
-export interface SidecarStats {
-  readonly userUs: number;
-  readonly systemUs: number;
-  readonly rss: number;
 }
 
 const PRINCIPAL: AgentPrincipal = {
@@ -77,33 +71,10 @@ async function main(): Promise<void> {
     limits: { connectTimeoutMs: 5000, startupTimeoutMs: 5000 },
   });
 
-  const stats = (): SidecarStats => {
-    const cpu = process.cpuUsage();
-    return { userUs: cpu.user, systemUs: cpu.system, rss: process.memoryUsage().rss };
-  };
-  let closing: Promise<void> | undefined;
-  const shutdown = (): Promise<void> => {
-    closing ??= (async () => {
-      await close();
-      rmSync(recordingsDir, { recursive: true, force: true });
-      process.exit(0);
-    })();
-    return closing;
-  };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
-
-  process.stdout.write(`${JSON.stringify({ port: sidecar.ports['bench-db'] ?? 0, pid: process.pid })}\n`);
-  const lines = createInterface({ input: process.stdin });
-  lines.on('line', (line) => {
-    const command = line.trim();
-    if (command === 'stats') process.stdout.write(`${JSON.stringify({ stats: stats() })}\n`);
-    else if (command === 'gc') {
-      (globalThis as { gc?: () => void }).gc?.();
-      process.stdout.write(`${JSON.stringify({ stats: stats() })}\n`);
-    } else if (command === 'exit') void shutdown();
+  serveSidecarProcess(sidecar.ports['bench-db'] ?? 0, async () => {
+    await close();
+    rmSync(recordingsDir, { recursive: true, force: true });
   });
-  lines.on('close', () => void shutdown());
 }
 
 main().catch((error: unknown) => {

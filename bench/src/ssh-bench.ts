@@ -24,8 +24,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSshKeyPair, SshServer } from '@airlock/testkit';
-import type { SidecarStats } from './sidecar-process.ts';
 import { SidecarProcess } from './sidecar-process-handle.ts';
+import type { SidecarStats } from './sidecar-process-protocol.ts';
 import { SSH_BENCH_TARGET, type SshSidecarProcessConfig } from './ssh-sidecar-config.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

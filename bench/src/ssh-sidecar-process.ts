@@ -14,12 +14,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { AgentPrincipal, TargetConfig } from '@airlock/contracts/broker';
 import type { ApprovalPolicySpec } from '@airlock/crds';
 import { createLogger } from '@airlock/runtime';
 import { SqlClassifier, startStaticSidecar } from '@airlock/sidecar';
-import type { SidecarStats } from './sidecar-process.ts';
+import { serveSidecarProcess } from './sidecar-process-protocol.ts';
 import { SSH_BENCH_TARGET, type SshSidecarProcessConfig } from './ssh-sidecar-config.ts';
 
 const PRINCIPAL: AgentPrincipal = {
@@ -73,30 +72,10 @@ async function main(): Promise<void> {
     configDir: cfg.configDir,
   });
 
-  const stats = (): SidecarStats => {
-    const cpu = process.cpuUsage();
-    return { userUs: cpu.user, systemUs: cpu.system, rss: process.memoryUsage().rss };
-  };
-  let closing: Promise<void> | undefined;
-  const shutdown = (): Promise<void> => {
-    closing ??= (async () => {
-      await close();
-      rmSync(recordingsDir, { recursive: true, force: true });
-      process.exit(0);
-    })();
-    return closing;
-  };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
-
-  process.stdout.write(`${JSON.stringify({ port: sidecar.ports[SSH_BENCH_TARGET] ?? 0, pid: process.pid })}\n`);
-  const lines = createInterface({ input: process.stdin });
-  lines.on('line', (line) => {
-    const command = line.trim();
-    if (command === 'stats') process.stdout.write(`${JSON.stringify({ stats: stats() })}\n`);
-    else if (command === 'exit') void shutdown();
+  serveSidecarProcess(sidecar.ports[SSH_BENCH_TARGET] ?? 0, async () => {
+    await close();
+    rmSync(recordingsDir, { recursive: true, force: true });
   });
-  lines.on('close', () => void shutdown());
 }
 
 main().catch((error: unknown) => {

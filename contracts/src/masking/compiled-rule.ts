@@ -13,3 +13,27 @@ export interface CompiledRule {
   /** Span selectors: detectors, then custom patterns. */
   readonly finders: readonly SpanFinder[];
 }
+
+export interface RankedFinder {
+  readonly finder: SpanFinder;
+  /** Index of the first rule that uses it: it decides the strategy where spans overlap. */
+  readonly rule: number;
+}
+
+/**
+ * The span finders of a rule list, each once, ranked by the first rule that names it: a detector
+ * several rules name runs once, and the first rule decides its spans anyway. Row and stream
+ * maskers both search with this list.
+ */
+export function rankFinders(rules: readonly CompiledRule[]): RankedFinder[] {
+  const seen = new Set<SpanFinder>();
+  const finders: RankedFinder[] = [];
+  rules.forEach((rule, index) => {
+    for (const finder of rule.finders) {
+      if (seen.has(finder)) continue;
+      seen.add(finder);
+      finders.push({ finder, rule: index });
+    }
+  });
+  return finders;
+}

@@ -8,7 +8,7 @@ export {
   type MaskingRuleSet,
   MIN_HASH_KEY_BYTES,
 } from './compile.ts';
-export type { CompiledRule } from './compiled-rule.ts';
+export { type CompiledRule, type RankedFinder, rankFinders } from './compiled-rule.ts';
 export { DETECTOR_NAMES, type DetectorName } from './detectors.ts';
 export { measure, newFeatures, type SpanFinder, type ValueFeatures } from './span-finder.ts';
 export { mergeSpans, type RuleSpan, rewriteSpans } from './span-rewrite.ts';

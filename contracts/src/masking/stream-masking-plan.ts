@@ -3,8 +3,7 @@
  * span finders (detectors and custom patterns) ranked by the first rule that names them, as in
  * PostgreSQL's masker, and each finder's cut profile. Column selectors select nothing in a stream.
  */
-import type { CompiledRule } from './compiled-rule.ts';
-import type { SpanFinder } from './span-finder.ts';
+import { type CompiledRule, type RankedFinder, rankFinders } from './compiled-rule.ts';
 import { type CutProfile, cutProfileOf } from './stream-cut-profile.ts';
 import { StreamMasker } from './stream-masker.ts';
 
@@ -14,12 +13,6 @@ export interface StreamMaskingOptions {
 }
 
 export const DEFAULT_MAX_HOLD_BYTES = 4096;
-
-export interface RankedFinder {
-  readonly finder: SpanFinder;
-  /** Index of the first rule that uses it: it decides the strategy where spans overlap. */
-  readonly rule: number;
-}
 
 export class StreamMaskingPlan {
   readonly rules: readonly CompiledRule[];
@@ -57,15 +50,6 @@ export function streamMaskingFor(
   if (!Number.isInteger(maxHoldBytes) || maxHoldBytes < 16)
     throw new RangeError(`maxHoldBytes must be a whole number of at least 16, got ${maxHoldBytes}`);
   if (!rules) return undefined;
-  // A finder several rules name runs once; the first rule decides its spans anyway.
-  const seen = new Set<SpanFinder>();
-  const finders: RankedFinder[] = [];
-  rules.forEach((rule, index) => {
-    for (const finder of rule.finders) {
-      if (seen.has(finder)) continue;
-      seen.add(finder);
-      finders.push({ finder, rule: index });
-    }
-  });
+  const finders = rankFinders(rules);
   return finders.length === 0 ? undefined : new StreamMaskingPlan(rules, finders, maxHoldBytes);
 }

@@ -18,10 +18,11 @@ import {
   measure,
   mergeSpans,
   newFeatures,
+  type RankedFinder,
   REDACTED,
   type RuleSpan,
+  rankFinders,
   rewriteSpans,
-  type SpanFinder,
   spanStrategyName,
   type ValueFeatures,
 } from '@airlock/contracts/masking';
@@ -75,12 +76,6 @@ type ColumnAction =
   | { readonly kind: 'whole'; readonly rule: CompiledRule; readonly codec: FieldCodec }
   | { readonly kind: 'scan'; readonly codec: FieldCodec };
 
-interface RankedFinder {
-  readonly finder: SpanFinder;
-  /** Index of the first rule that uses it. */
-  readonly rule: number;
-}
-
 const PASS: ColumnAction = { kind: 'pass' };
 const NOTHING_MASKED: readonly MaskedField[] = Object.freeze([]);
 
@@ -90,17 +85,7 @@ export class RuleMasker implements Masker {
 
   constructor(rules: readonly CompiledRule[]) {
     this.#rules = rules;
-    // A detector named by several rules runs once; the first rule decides its spans anyway.
-    const seen = new Set<SpanFinder>();
-    const finders: RankedFinder[] = [];
-    rules.forEach((rule, index) => {
-      for (const finder of rule.finders) {
-        if (seen.has(finder)) continue;
-        seen.add(finder);
-        finders.push({ finder, rule: index });
-      }
-    });
-    this.#finders = finders;
+    this.#finders = rankFinders(rules);
   }
 
   planFor(columns: readonly MaskColumn[]): RowMaskPlan | null {

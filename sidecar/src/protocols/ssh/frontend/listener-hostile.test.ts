@@ -10,26 +10,11 @@
 import assert from 'node:assert/strict';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { boundPort, createLogger, listen } from '@airlock/runtime';
+import { boundPort, listen } from '@airlock/runtime';
 import ssh2 from 'ssh2';
-import type { AgentPrincipal, TargetConfig } from '../../../core/ports.ts';
-import { DEFAULT_SSH_LIMITS } from '../limits/ssh-limits.ts';
-import { SshListener } from './listener.ts';
-import { generateHostKey } from './listener-host-key.ts';
+import { startBareListener } from '../testing/bare-listener.ts';
+import type { SshListener } from './listener.ts';
 
-const PRINCIPAL: AgentPrincipal = {
-  identity: 'bot',
-  namespace: 'agents',
-  serviceAccount: 'system:serviceaccount:agents:bot',
-  pod: { name: 'bot-1', uid: 'uid-1' },
-  groups: [],
-};
-const TARGET: TargetConfig = {
-  name: 'bastion',
-  namespace: 'agents',
-  labels: {},
-  spec: { type: 'ssh', localPort: 2222, ssh: { host: '127.0.0.1', port: 1, hostKeys: [] } },
-};
 const HANDSHAKE_MS = 3000;
 const CASES = 60;
 /** About what ssh2's client sends before its key exchange completes (measured: a little over 1 KB). */
@@ -108,24 +93,7 @@ function clientRun(): Promise<'handshake' | 'failed'> {
 }
 
 before(async () => {
-  listener = await SshListener.start({
-    target: TARGET,
-    endpoint: { target: TARGET.name, host: '127.0.0.1', port: 1, hostKeys: [] },
-    host: '127.0.0.1',
-    port: 0,
-    hostKey: generateHostKey(),
-    authenticator: { requiresToken: () => false, authenticate: async () => PRINCIPAL },
-    credentials: {
-      forTarget: async () => {
-        throw new Error('no upstream in this test');
-      },
-    },
-    limits: { ...DEFAULT_SSH_LIMITS, handshakeTimeoutMs: HANDSHAKE_MS, maxConnections: 8 },
-    logger: createLogger({ level: 'silent' }),
-    sessions: () => {
-      throw new Error('no agent gets a session in this test');
-    },
-  });
+  listener = await startBareListener({ handshakeTimeoutMs: HANDSHAKE_MS, maxConnections: 8 });
   relay = createServer(relayConnection);
   await listen(relay, 0, '127.0.0.1');
   relayPort = boundPort(relay);

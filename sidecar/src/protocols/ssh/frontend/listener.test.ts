@@ -7,48 +7,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { createLogger } from '@airlock/runtime';
-import type { AgentPrincipal, TargetConfig } from '../../../core/ports.ts';
-import { DEFAULT_SSH_LIMITS } from '../limits/ssh-limits.ts';
-import { SshListener } from './listener.ts';
-import { generateHostKey } from './listener-host-key.ts';
+import { startBareListener } from '../testing/bare-listener.ts';
+import type { SshListener } from './listener.ts';
 
-const PRINCIPAL: AgentPrincipal = {
-  identity: 'bot',
-  namespace: 'agents',
-  serviceAccount: 'system:serviceaccount:agents:bot',
-  pod: { name: 'bot-1', uid: 'uid-1' },
-  groups: [],
-};
-const TARGET: TargetConfig = {
-  name: 'bastion',
-  namespace: 'agents',
-  labels: {},
-  spec: { type: 'ssh', localPort: 2222, ssh: { host: '127.0.0.1', port: 1, hostKeys: [] } },
-};
 const HANDSHAKE_MS = 300;
 
 let listener: SshListener;
 
 before(async () => {
-  listener = await SshListener.start({
-    target: TARGET,
-    endpoint: { target: TARGET.name, host: '127.0.0.1', port: 1, hostKeys: [] },
-    host: '127.0.0.1',
-    port: 0,
-    hostKey: generateHostKey(),
-    authenticator: { requiresToken: () => false, authenticate: async () => PRINCIPAL },
-    credentials: {
-      forTarget: async () => {
-        throw new Error('no upstream in this test');
-      },
-    },
-    limits: { ...DEFAULT_SSH_LIMITS, handshakeTimeoutMs: HANDSHAKE_MS, maxConnections: 2 },
-    logger: createLogger({ level: 'silent' }),
-    sessions: () => {
-      throw new Error('no agent logs in during this test');
-    },
-  });
+  listener = await startBareListener({ handshakeTimeoutMs: HANDSHAKE_MS, maxConnections: 2 });
 });
 
 after(() => listener?.close());

@@ -75,3 +75,14 @@ export function shellSummary(user: string | undefined, target: string, term: str
   const shown = term.replace(/[^\w.+-]/g, '?').slice(0, 32);
   return `${who}: interactive shell (terminal ${shown || '?'})`;
 }
+
+/**
+ * Summary of a held subsystem for the reviewer's list: `ssh deploy@orders-bastion: sftp session
+ * (file transfers, each decided by the policy)`. The name is the agent's text: only its plain
+ * characters are shown, and at most 64 of them.
+ */
+export function subsystemSummary(user: string | undefined, target: string, name: string): string {
+  const shown = name.replace(/[^\w.@+-]/g, '?').slice(0, 64);
+  const what = shown === 'sftp' ? 'sftp session (file transfers, each decided by the policy)' : `${shown} subsystem`;
+  return `ssh ${user ? `${user}@` : ''}${target}: ${what}`;
+}

@@ -12,6 +12,7 @@ import type { StoreFailurePolicy } from '../../../core/recording/batching-writer
 import { InMemorySink } from '../../../core/recording/memory-sink.ts';
 import { SessionRecorder } from '../../../core/recording/session-recorder.ts';
 import { FlakySink } from '../../../core/recording/testing/sinks.ts';
+import { NO_SESSION_METRICS } from '../../../core/session/testing/no-metrics.ts';
 import { RecordingBudget } from './recording-budget.ts';
 import { type CaptureOptions, SshRecording } from './ssh-recording.ts';
 
@@ -44,15 +45,7 @@ function session(setup: Setup = {}) {
   const recording = new SshRecording(
     {
       record: recorder,
-      metrics: {
-        statement: () => undefined,
-        approvalWait: () => undefined,
-        bytes: () => undefined,
-        masked: () => undefined,
-        maskedBinaryNulled: () => undefined,
-        parseCache: () => undefined,
-        error: () => undefined,
-      },
+      metrics: NO_SESSION_METRICS,
       target: { name: 'bastion', namespace: 'agents', labels: {}, spec: { type: 'ssh', localPort: 2222 } },
       limits: { maxRecordedBytes: setup.maxRecordedBytes ?? 1024 * 1024 },
     },

@@ -8,9 +8,9 @@
 import type { ClientChannel, PseudoTtyOptions, ServerChannel } from 'ssh2';
 import type { UpstreamLink } from '../backend/upstream-link.ts';
 import { commandSummary, deniedSentences, EXIT_STATUS } from './agent-messages.ts';
-import { answer, tell } from './channel-answer.ts';
+import { answer } from './channel-answer.ts';
 import { decideCommand } from './command-decision.ts';
-import { holdExec } from './held-exec.ts';
+import { holdOnChannel } from './held-exec.ts';
 import type { ResizeRecorder } from './recorded-pipe.ts';
 import type { SshRecording } from './ssh-recording.ts';
 import type { SshSessionServices } from './ssh-session-services.ts';
@@ -49,21 +49,13 @@ export async function runExec(agent: ServerChannel, command: string, context: Ex
       // The login user once this connection has logged in; never fetched just for the summary: with a
       // certificate authority that would sign a certificate nobody uses.
       const user = upstream.username;
-      let shuttingDown = false;
-      const shutdown = context.shutdown.then(() => {
-        shuttingDown = true;
-      });
-      const held = await holdExec(
+      const held = await holdOnChannel(
         services,
         recording,
         { command, summary: commandSummary(user, services.target.name, command), statementIndex, decision },
-        { tell: (sentences) => tell(agent, sentences, terminal), closed: Promise.race([context.closed, shutdown]) },
+        { agent, terminal, closed: context.closed, shutdown: context.shutdown, shutdownMessage: SHUTDOWN_WITHDRAWAL },
       );
-      if (!held.release) {
-        if (held.sentences) answer(agent, held.sentences, EXIT_STATUS.notApproved, terminal);
-        else if (shuttingDown) answer(agent, [SHUTDOWN_WITHDRAWAL], EXIT_STATUS.notApproved, terminal);
-        return;
-      }
+      if (!held) return;
       await run(agent, command, context, statementIndex, held.report);
       return;
     }

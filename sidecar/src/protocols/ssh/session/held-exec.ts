@@ -7,11 +7,14 @@
  * runs the command once, when the result says release.
  */
 import type { Decision } from '@airlock/contracts/policy';
+import type { ServerChannel } from 'ssh2';
 import { holdForApproval } from '../../../core/approval/approval-hold.ts';
 import type { PendingApproval } from '../../../core/ports.ts';
-import { notApprovedSentences, waitingSentences } from './agent-messages.ts';
+import { EXIT_STATUS, notApprovedSentences, waitingSentences } from './agent-messages.ts';
+import { answer, tell } from './channel-answer.ts';
 import type { SshRecording } from './ssh-recording.ts';
 import type { SshSessionServices } from './ssh-session-services.ts';
+import type { ExecutionReport } from './upstream-run.ts';
 
 export type HeldExecResult =
   | { readonly release: true; readonly report?: (execution: { readonly ok: boolean; readonly result: string }) => Promise<void> }
@@ -63,4 +66,42 @@ export async function holdExec(
   );
   if (result.release) return result.report ? { release: true, report: result.report } : { release: true };
   return result.refusal ? { release: false, sentences: notApprovedSentences(result.refusal) } : { release: false };
+}
+
+/** The agent's channel a hold waits on, and what the agent reads if the sidecar's shutdown withdraws it. */
+export interface HoldChannel {
+  readonly agent: ServerChannel;
+  /** The agent has a terminal: the sidecar's lines end in CRLF. */
+  readonly terminal: boolean;
+  /** Resolves when the agent closed the channel or its connection. */
+  readonly closed: Promise<void>;
+  /** Resolves when the sidecar starts shutting down: that withdraws the request. */
+  readonly shutdown: Promise<void>;
+  readonly shutdownMessage: string;
+}
+
+/**
+ * holdExec on an agent channel: the waiting lines on its stderr, withdrawn when the agent leaves
+ * or the sidecar shuts down, a refusal answered with its sentences and exit status 1. Resolves
+ * with the release, or undefined once the agent was told why not (or is gone).
+ */
+export async function holdOnChannel(
+  services: SshSessionServices,
+  recording: SshRecording,
+  input: HeldExecInput,
+  channel: HoldChannel,
+): Promise<{ readonly report?: ExecutionReport } | undefined> {
+  const { agent, terminal } = channel;
+  let shuttingDown = false;
+  const shutdown = channel.shutdown.then(() => {
+    shuttingDown = true;
+  });
+  const held = await holdExec(services, recording, input, {
+    tell: (sentences) => tell(agent, sentences, terminal),
+    closed: Promise.race([channel.closed, shutdown]),
+  });
+  if (held.release) return held.report ? { report: held.report } : {};
+  if (held.sentences) answer(agent, held.sentences, EXIT_STATUS.notApproved, terminal);
+  else if (shuttingDown) answer(agent, [channel.shutdownMessage], EXIT_STATUS.notApproved, terminal);
+  return undefined;
 }

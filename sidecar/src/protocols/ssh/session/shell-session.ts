@@ -14,10 +14,10 @@
 import type { Decision } from '@airlock/contracts/policy';
 import type { ServerChannel } from 'ssh2';
 import { EXIT_STATUS, shellDeniedSentences, shellSummary } from './agent-messages.ts';
-import { answer, tell } from './channel-answer.ts';
+import { answer } from './channel-answer.ts';
 import { decideShell } from './command-decision.ts';
 import type { ExecContext } from './exec-command.ts';
-import { holdExec } from './held-exec.ts';
+import { holdOnChannel } from './held-exec.ts';
 import { type ExecutionReport, runOnUpstream } from './upstream-run.ts';
 
 export const SHELL_SHUTDOWN_WITHDRAWAL =
@@ -59,11 +59,7 @@ async function holdShell(
   // otherwise the summary names only the host. Never fetched just for the summary: with a
   // certificate authority that would sign a certificate nobody uses.
   const user = upstream.username;
-  let shuttingDown = false;
-  const shutdown = context.shutdown.then(() => {
-    shuttingDown = true;
-  });
-  const held = await holdExec(
+  return holdOnChannel(
     services,
     recording,
     {
@@ -74,12 +70,8 @@ async function holdShell(
       statementIndex,
       decision,
     },
-    { tell: (sentences) => tell(agent, sentences, terminal), closed: Promise.race([context.closed, shutdown]) },
+    { agent, terminal, closed: context.closed, shutdown: context.shutdown, shutdownMessage: SHELL_SHUTDOWN_WITHDRAWAL },
   );
-  if (held.release) return held.report ? { report: held.report } : {};
-  if (held.sentences) answer(agent, held.sentences, EXIT_STATUS.notApproved, terminal);
-  else if (shuttingDown) answer(agent, [SHELL_SHUTDOWN_WITHDRAWAL], EXIT_STATUS.notApproved, terminal);
-  return undefined;
 }
 
 function open(agent: ServerChannel, context: ExecContext, statementIndex: number, report: ExecutionReport | undefined): Promise<void> {

@@ -16,7 +16,7 @@ import { SshUpstreamError } from '../backend/upstream-error.ts';
 import type { UpstreamChannel, UpstreamLink } from '../backend/upstream-link.ts';
 import { SftpFilter } from '../sftp/sftp-filter.ts';
 import { pipeSftp } from '../sftp/sftp-pipe.ts';
-import { deniedSentences, EXIT_STATUS, upstreamFailedSentences } from './agent-messages.ts';
+import { deniedSentences, EXIT_STATUS, subsystemSummary, upstreamFailedSentences } from './agent-messages.ts';
 import { answer, tell } from './channel-answer.ts';
 import { pipeChannels } from './channel-pipe.ts';
 import { decideSubsystem } from './command-decision.ts';
@@ -107,12 +107,6 @@ export async function runSubsystem(
   const result =
     outcome.kind === 'ended' ? 'the sftp session ended' : outcome.kind === 'closed' ? outcome.message : 'the agent closed the sftp session';
   await approval?.report?.({ ok: outcome.kind === 'ended', result }).catch(() => undefined);
-}
-
-/** Summary of a held subsystem for the reviewer's list: `ssh deploy@orders-bastion: sftp session (file transfers)`. */
-function subsystemSummary(user: string | undefined, target: string, name: string): string {
-  const shown = name.replace(/[^\w.@+-]/g, '?').slice(0, 64);
-  return `ssh ${user ? `${user}@` : ''}${target}: ${shown === SFTP ? 'sftp session (file transfers, each decided by the policy)' : `${shown} subsystem`}`;
 }
 
 /** The subsystem whose requests the sidecar reads and decides one by one. */

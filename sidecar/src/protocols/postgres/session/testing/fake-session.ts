@@ -20,7 +20,7 @@ import type {
   TargetConfig,
 } from '../../../../core/ports.ts';
 import type { SessionRecord } from '../../../../core/recording/session-record.ts';
-import type { SessionMetrics } from '../../../../core/session/session-metrics.ts';
+import { NO_SESSION_METRICS } from '../../../../core/session/testing/no-metrics.ts';
 import type { UpstreamConnection } from '../../backend/upstream-connect.ts';
 import { CancelRegistry } from '../../cancel-registry.ts';
 import { DEFAULT_PG_LIMITS, type PgLimits } from '../../limits/pg-limits.ts';
@@ -156,16 +156,6 @@ export class FakeApprovalGate implements ApprovalGate {
   }
 }
 
-const NO_METRICS: SessionMetrics = {
-  statement: () => undefined,
-  approvalWait: () => undefined,
-  bytes: () => undefined,
-  masked: () => undefined,
-  maskedBinaryNulled: () => undefined,
-  parseCache: () => undefined,
-  error: () => undefined,
-};
-
 export interface FakeServicesOptions {
   /** Default FAKE_POLICY; its masking rules, if any, make the session's masker. */
   readonly policy?: ApprovalPolicySpec;
@@ -204,7 +194,7 @@ export async function fakeServices(options: FakeServicesOptions = {}): Promise<F
     windowGrants: new ApprovalGrants(clock),
     cancels: new CancelRegistry(),
     record,
-    metrics: NO_METRICS,
+    metrics: NO_SESSION_METRICS,
     logger: createLogger({ level: 'silent' }),
     limits: { maxStatementBytes: options.maxStatementBytes ?? DEFAULT_PG_LIMITS.maxStatementBytes },
     clock,
