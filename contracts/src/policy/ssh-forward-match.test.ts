@@ -1,30 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PolicyRule, SSHMatch } from '@airlock/crds';
+import type { SSHMatch } from '@airlock/crds';
 import { compilePolicy, decide } from './decide.ts';
 import { forwardDestination } from './forward-destination.ts';
 import { compileSshMatch, type SshFacts } from './ssh-match.ts';
+import { sshAllows, sshDenies, sshExec } from './testing/ssh-operations.ts';
 
 /** One connection forwarded by ssh -L or ssh -D, as the sidecar hands it to the policy. */
 const forward = (host: string, port: number): SshFacts => {
   const destination = forwardDestination(host, port);
   return { text: `port-forward ${destination}`, kinds: ['port-forward'], requestType: 'port-forward', destination, writes: [] };
 };
-const exec = (program: string, args = ''): SshFacts => ({
-  text: `${program} ${args}`,
-  kinds: ['exec'],
-  requestType: 'exec',
-  program,
-  arguments: args,
-  writes: [],
-});
 const shell: SshFacts = { text: 'shell', kinds: ['shell'], requestType: 'shell', writes: [] };
 const sftp: SshFacts = { text: 'subsystem sftp', kinds: ['subsystem'], requestType: 'subsystem', subsystem: 'sftp', writes: [] };
 
-const matches = (action: PolicyRule['action'], ssh: SSHMatch, op: SshFacts): boolean =>
-  compileSshMatch({ action, match: { ssh } }).matches(op);
-const allows = (ssh: SSHMatch, op: SshFacts): boolean => matches('allow', ssh, op);
-const denies = (ssh: SSHMatch, op: SshFacts): boolean => matches('deny', ssh, op);
+const exec = (program: string, args = ''): SshFacts => ({ ...sshExec(program, args), text: `${program} ${args}` });
+const allows = sshAllows;
+const denies = sshDenies;
 
 const database: SSHMatch = { requestTypes: ['port-forward'], destinations: ['127.0.0.1:5432', 'db.internal:*'] };
 

@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PolicyRule, SSHMatch } from '@airlock/crds';
 import { RULE_MATCH_COMPILERS } from '../targets/target-types.ts';
 import { compilePolicy, decide } from './decide.ts';
-import { compileSshMatch, SHELL_DYNAMIC, type SshFacts } from './ssh-match.ts';
+import { compileSshMatch, SHELL_DYNAMIC } from './ssh-match.ts';
+import { sshAllows, sshDenies, sshExec, sshRequest } from './testing/ssh-operations.ts';
 
-const exec = (program: string | undefined, args = '', extra: Partial<SshFacts> = {}): SshFacts => ({
-  text: [program, args].filter(Boolean).join(' '),
-  kinds: ['exec'],
-  requestType: 'exec',
-  ...(program === undefined ? {} : { program, arguments: args }),
-  writes: [],
-  ...extra,
-});
-const request = (requestType: SshFacts['requestType'], extra: Partial<SshFacts> = {}): SshFacts => ({
-  text: requestType,
-  kinds: [requestType],
-  requestType,
-  writes: [],
-  ...extra,
-});
-
-const matches = (action: PolicyRule['action'], ssh: SSHMatch, op: SshFacts): boolean =>
-  compileSshMatch({ action, match: { ssh } }).matches(op);
-const allows = (ssh: SSHMatch, op: SshFacts): boolean => matches('allow', ssh, op);
-const denies = (ssh: SSHMatch, op: SshFacts): boolean => matches('deny', ssh, op);
+const exec = sshExec;
+const request = sshRequest;
+const allows = sshAllows;
+const denies = sshDenies;
 
 describe('programs', () => {
   test('allow: a bare pattern covers a bare name, a path pattern a path it matches whole', () => {

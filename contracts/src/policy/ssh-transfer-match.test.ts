@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PolicyRule, SSHMatch } from '@airlock/crds';
+import type { SSHMatch } from '@airlock/crds';
 import { compilePolicy, decide } from './decide.ts';
 import { compileSshMatch, SHELL_DYNAMIC, type SshFacts, type TransferDirection } from './ssh-match.ts';
+import { sshAllows, sshDenies, sshExec } from './testing/ssh-operations.ts';
 import { normalizeTransferPath } from './transfer-path.ts';
 
 /** One SFTP request inside an sftp subsystem channel. */
@@ -26,20 +27,11 @@ const transferCommand = (program: string, args: string, directions: TransferDire
   directions,
   paths,
 });
-const exec = (program: string, args = ''): SshFacts => ({
-  text: `${program} ${args}`,
-  kinds: ['exec'],
-  requestType: 'exec',
-  program,
-  arguments: args,
-  writes: [],
-});
 const sftpChannel: SshFacts = { text: 'subsystem sftp', kinds: ['subsystem'], requestType: 'subsystem', subsystem: 'sftp', writes: [] };
 
-const matches = (action: PolicyRule['action'], ssh: SSHMatch, op: SshFacts): boolean =>
-  compileSshMatch({ action, match: { ssh } }).matches(op);
-const allows = (ssh: SSHMatch, op: SshFacts): boolean => matches('allow', ssh, op);
-const denies = (ssh: SSHMatch, op: SshFacts): boolean => matches('deny', ssh, op);
+const exec = (program: string, args = ''): SshFacts => ({ ...sshExec(program, args), text: `${program} ${args}` });
+const allows = sshAllows;
+const denies = sshDenies;
 
 const DOWNLOAD_LOGS: SSHMatch = { subsystems: ['sftp'], directions: ['download'], paths: ['/var/log/**'] };
 
