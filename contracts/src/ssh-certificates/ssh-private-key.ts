@@ -6,10 +6,10 @@
  * public key against the private one, so a spliced or corrupted file is refused, not used.
  * Errors never quote the key.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
 import { SshKeyError } from './errors.ts';
 import { ECDSA_CURVES, type EcdsaCurve, ED25519, sshPublicKeyBlob } from './ssh-keys.ts';
-import { SshReader } from './ssh-wire.ts';
+import { SshReader, sshString, sshUint32 } from './ssh-wire.ts';
 
 const OPENSSH_BLOCK = /^-----BEGIN OPENSSH PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END OPENSSH PRIVATE KEY-----$/;
 const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
@@ -135,4 +135,42 @@ function jwkKey(jwk: Record<string, string>): KeyObject {
       cause: error,
     });
   }
+}
+
+/**
+ * An ed25519 private key in the OpenSSH format (openssh-key-v1, unencrypted), as ssh-keygen writes
+ * it: what ssh2 reads as a server's host key. Written here rather than by ssh2's
+ * utils.generateKeyPairSync, whose ed25519 output drops a leading zero byte of the public key
+ * (about 1 key in 250), which ssh2 itself then refuses to read.
+ */
+export function writeEd25519OpenSshKey(key: KeyObject, comment = ''): string {
+  if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519') {
+    throw new SshKeyError('UnsupportedKey', 'only an ed25519 private key is written in the OpenSSH format here');
+  }
+  const jwk = key.export({ format: 'jwk' });
+  const seed = Buffer.from(jwk.d ?? '', 'base64url');
+  const publicKey = Buffer.from(jwk.x ?? '', 'base64url');
+  const blob = sshPublicKeyBlob(key);
+  // The check words let a reader tell a wrong passphrase; unencrypted, any equal pair will do.
+  const check = randomBytes(4);
+  const section = Buffer.concat([
+    check,
+    check,
+    sshString(ED25519),
+    sshString(publicKey),
+    sshString(Buffer.concat([seed, publicKey])),
+    sshString(comment),
+  ]);
+  const padding = Buffer.from(Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1));
+  const body = Buffer.concat([
+    MAGIC,
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    sshUint32(1),
+    sshString(blob),
+    sshString(Buffer.concat([section, padding])),
+  ]);
+  const lines = body.toString('base64').match(/.{1,70}/g) ?? [];
+  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { blobKeyType, fingerprintOf, hostKeyAlgorithms, parseHostKeys, verifyHostKey } from './host-keys.ts';
+import { sshFingerprint } from '@airlock/contracts/ssh-certificates';
+import { blobKeyType, hostKeyAlgorithms, parseHostKeys, verifyHostKey } from './host-keys.ts';
 
 /** An SSH public-key blob built by hand: the type as an SSH string, then key bytes. */
 function blob(type: string, body: Buffer = randomBytes(32)): Buffer {
@@ -62,7 +63,7 @@ describe('verifyHostKey', () => {
     assert.deepEqual(verifyHostKey(trusted, other), { trusted: false, presented: { type: 'ssh-ed25519', fingerprint: expected } });
     assert.deepEqual(verifyHostKey([], Buffer.from('junk')), {
       trusted: false,
-      presented: { type: 'unknown', fingerprint: fingerprintOf(Buffer.from('junk')) },
+      presented: { type: 'unknown', fingerprint: sshFingerprint(Buffer.from('junk')) },
     });
   });
 

@@ -10,7 +10,7 @@
  * with several host keys presents one of the trusted ones. RSA keys are offered as rsa-sha2-512 and
  * rsa-sha2-256 only: `ssh-rsa` signatures use SHA-1, which OpenSSH itself no longer accepts.
  */
-import { createHash } from 'node:crypto';
+import { sshFingerprint } from '@airlock/contracts/ssh-certificates';
 
 export interface TrustedHostKey {
   /** The key type, as the blob names it: ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, ... */
@@ -34,11 +34,6 @@ const ALGORITHMS_BY_KEY_TYPE: Readonly<Record<string, readonly string[]>> = {
   'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256'],
 };
-
-/** OpenSSH's fingerprint: `SHA256:` and the unpadded base64 of the blob's SHA-256. */
-export function fingerprintOf(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
-}
 
 /** The key type a public-key blob starts with (a uint32 length and the name), or undefined when it does not parse. */
 export function blobKeyType(blob: Buffer): string | undefined {
@@ -72,7 +67,7 @@ export function parseHostKeys(entries: readonly string[]): ParsedHostKeys {
       problems.push(`${where} is a ${type} key, which this sidecar cannot verify (use ssh-ed25519, ecdsa-sha2-nistp* or ssh-rsa)`);
       return;
     }
-    keys.push({ type, blob, fingerprint: fingerprintOf(blob) });
+    keys.push({ type, blob, fingerprint: sshFingerprint(blob) });
   });
   return { keys, problems };
 }
@@ -90,5 +85,5 @@ export type HostKeyVerdict =
 export function verifyHostKey(keys: readonly TrustedHostKey[], presented: Buffer): HostKeyVerdict {
   const key = keys.find((candidate) => candidate.blob.equals(presented));
   if (key) return { trusted: true, key };
-  return { trusted: false, presented: { type: blobKeyType(presented) ?? 'unknown', fingerprint: fingerprintOf(presented) } };
+  return { trusted: false, presented: { type: blobKeyType(presented) ?? 'unknown', fingerprint: sshFingerprint(presented) } };
 }

@@ -3,8 +3,8 @@
  * only, so it never outlives the pod. The agent's tools trust it through the known_hosts the
  * sidecar writes on the config volume (agent-ssh-files.ts), with strict host key checking.
  */
-import ssh2 from 'ssh2';
-import { fingerprintOf } from '../backend/host-keys.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { sshFingerprint, sshPublicKeyBlob, sshPublicKeyLine, writeEd25519OpenSshKey } from '@airlock/contracts/ssh-certificates';
 
 export interface ListenerHostKey {
   /** OpenSSH private key format. */
@@ -15,8 +15,7 @@ export interface ListenerHostKey {
 }
 
 export function generateHostKey(): ListenerHostKey {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
-  const [type, data] = pair.public.trim().split(/\s+/);
-  const publicKey = `${type} ${data}`;
-  return { privateKey: pair.private, publicKey, fingerprint: fingerprintOf(Buffer.from(data ?? '', 'base64')) };
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const blob = sshPublicKeyBlob(privateKey);
+  return { privateKey: writeEd25519OpenSshKey(privateKey), publicKey: sshPublicKeyLine(blob), fingerprint: sshFingerprint(blob) };
 }
