@@ -84,6 +84,45 @@ const operation = obj(
   { required: ['text', 'summary', 'digest', 'sessionID'] },
 );
 
+/** Where evidence came from; one value per way of previewing a command. */
+const EVIDENCE_SOURCES = ['DryRun'] as const;
+
+// Informational only: nothing in the approval refers to it. The sidecar releases a command by its
+// digest, so evidence that was wrong, stale or forged can mislead a reviewer but never changes what runs.
+const evidence = obj(
+  'Evidence',
+  'What the command would do, previewed by the sidecar before the request was created, for the reviewer. Informational: ' +
+    'the approval binds to operation.digest, never to the evidence; the evidence was true when collected and may have ' +
+    'changed by the time the command runs (objects created, changed or deleted in between). Absent when the command ' +
+    'has no preview.',
+  {
+    source: oneOf(
+      'How the evidence was collected. DryRun: the sidecar ran the same request upstream with dryRun=All (the server ' +
+        'validated and admitted it, then stored nothing) and listed what it would affect.',
+      EVIDENCE_SOURCES,
+    ),
+    summary: str(
+      'One line: what the command would do, e.g. "would delete deployment orders and, by propagation, 2 replicasets and 6 pods".',
+      {
+        minLength: 1,
+        maxLength: 256,
+      },
+    ),
+    text: str(
+      'The detail, plain text in lines: the objects a delete removes, the field changes an update or patch makes, the key fields of the object a create makes.',
+      { maxLength: 32768 },
+    ),
+    complete: bool('False when part of what the command would do could not be previewed; notes say which part and why.'),
+    notes: list('What could not be previewed, and why.', str('One note.', { maxLength: 512 }), 8),
+    error: str(
+      'Set when the preview itself failed, e.g. the server refused the dry run: the command would most likely fail the same way.',
+      { maxLength: 1024 },
+    ),
+    collectedAt: date('When the evidence was collected; what it says may have changed since.'),
+  },
+  { required: ['source', 'summary', 'collectedAt'] },
+);
+
 const spec = obj(
   'ApprovalRequestSpec',
   'One held command, as the operator created it for a sidecar. Immutable.',
@@ -110,6 +149,7 @@ const spec = obj(
     scope: oneOf('What the approval covers: once, session, or window.', APPROVAL_SCOPES),
     window: duration('For scope window: how long the approval lasts once granted.'),
     expiresAt: date('When the request expires if not decided.'),
+    evidence,
   },
   {
     required: ['requester', 'target', 'operation', 'policy', 'requiredApprovals', 'approvers', 'scope', 'expiresAt'],

@@ -5,6 +5,7 @@ import {
   duration,
   int,
   obj,
+  objectName,
   observedGeneration,
   oneOf,
   PROTOCOLS,
@@ -151,17 +152,33 @@ const http = obj(
 
 const kubernetes = obj(
   'KubernetesEndpoint',
-  "A Kubernetes API server. Credentials Secret keys: token, or tls.crt and tls.key. The agent's tools get a KUBECONFIG that points at the sidecar.",
+  "A Kubernetes API server. The agent's tools get a KUBECONFIG that points at the sidecar. The sidecar logs in with either serviceAccountName (preferred: the operator mints a short-lived token for each agent pod, nothing is stored) or a credentials Secret with key token, or keys tls.crt and tls.key (a client certificate and its key, PEM). A Target with serviceAccountName needs no Secret.",
   {
     inCluster: bool('Use the API server of the cluster airlock runs in, with its CA.'),
     server: str('URL of another API server, https:// only.', { maxLength: 2048, pattern: '^https://[^\\s/?#]+(/[^\\s?#]*)?$' }),
     tls,
+    serviceAccountName: objectName(
+      "With inCluster: the ServiceAccount, in the Target's namespace, the sidecar acts as. The operator mints a token for it with the TokenRequest API each time a sidecar asks: for the API server's own audience, valid for tokenTTL, and bound to the agent pod when the pod runs as this ServiceAccount (then it stops working when the pod is gone). Grant the ServiceAccount the Roles the agents may use; the agent container never sees its tokens.",
+    ),
+    tokenTTL: duration(
+      'With serviceAccountName: how long a minted token lives, 10m to 1h. The sidecar asks for a new one before it expires, so this bounds how long a leaked token works, not how long a session lasts.',
+      { default: '10m' },
+    ),
   },
   {
     rules: [
       {
         rule: '(has(self.inCluster) && self.inCluster) != has(self.server)',
         message: 'set exactly one of inCluster: true or server',
+      },
+      {
+        rule: '!has(self.serviceAccountName) || (has(self.inCluster) && self.inCluster)',
+        message:
+          'serviceAccountName needs inCluster: true (the operator mints tokens only for the cluster it runs in); for another server use a credentials Secret',
+      },
+      {
+        rule: "!has(self.tokenTTL) || (duration(self.tokenTTL) >= duration('10m') && duration(self.tokenTTL) <= duration('1h'))",
+        message: 'tokenTTL must be between 10m and 1h',
       },
     ],
   },
@@ -233,8 +250,15 @@ const spec = obj(
         message: 'localPort 15000-15099 is reserved for the sidecar; pick another port',
       },
       {
-        rule: "self.type == 'http' || has(self.credentialsSecretRef)",
-        message: 'credentialsSecretRef is required for postgres, ssh and kubernetes targets',
+        rule: "self.type == 'http' || has(self.credentialsSecretRef) || (has(self.kubernetes) && has(self.kubernetes.serviceAccountName))",
+        message:
+          'credentialsSecretRef is required for postgres, ssh and kubernetes targets (a kubernetes target with serviceAccountName needs none)',
+      },
+      {
+        // With both, which login the sidecar uses would be a guess.
+        rule: '!(has(self.kubernetes) && has(self.kubernetes.serviceAccountName) && has(self.credentialsSecretRef))',
+        message:
+          'a kubernetes target with serviceAccountName takes no credentialsSecretRef (the operator mints its tokens): remove one of them',
       },
       {
         rule: "self.type != 'http' || !has(self.http.auth) || self.http.auth.type == 'none' || has(self.credentialsSecretRef)",

@@ -150,6 +150,63 @@ describe('list and show', () => {
   });
 });
 
+describe('evidence: what the command would do, previewed before approval', () => {
+  const evidence = {
+    source: 'DryRun',
+    summary: 'would delete deployment orders and, by propagation, 1 replicaset and 2 pods',
+    text: 'deployment.apps/orders -n prod-eu\n  replicaset.apps/orders-6d4cf56db6\n    pod/orders-6d4cf56db6-2xk9q\n    pod/orders-\u001b[2K6d4cf56db6-8mzlp',
+    complete: false,
+    notes: ['events of the pods: not listed'],
+    collectedAt: '2026-11-21T13:23:00Z',
+  };
+  const kubernetesTarget = { name: 'prod-eu-cluster', type: 'kubernetes' } as const;
+  const deleteRequest = 'DELETE /apis/apps/v1/namespaces/prod-eu/deployments/orders';
+
+  test('show prints the evidence after the request, escaped, and says the approval binds to the digest', async () => {
+    await createRequest('with-evidence', { target: kubernetesTarget, text: deleteRequest, evidence });
+    const shown = await approve(['show', 'with-evidence', '-n', NS], { user: 'alice' });
+    assert.equal(shown.code, 0, shown.stderr);
+    for (const expected of [
+      `  │ ${deleteRequest}`,
+      'Evidence (dry run: the same request sent upstream with dryRun=All, nothing stored), collected ',
+      ' ago at 2026-11-21T13:23:00Z:',
+      'collected before approval; the approval binds to the digest, not to this',
+      '  would delete deployment orders and, by propagation, 1 replicaset and 2 pods',
+      '  ┆   replicaset.apps/orders-6d4cf56db6',
+      '  ┆     pod/orders-\\u{001B}[2K6d4cf56db6-8mzlp',
+      '  incomplete: events of the pods: not listed',
+    ]) {
+      assert.ok(shown.stdout.includes(expected), `missing ${JSON.stringify(expected)} in:\n${shown.stdout}`);
+    }
+    assert.ok(!shown.stdout.includes('\u001b'), 'an escape sequence from the evidence reached the terminal');
+    const json = JSON.parse((await approve(['show', 'with-evidence', '-n', NS, '-o', 'json'], { user: 'alice' })).stdout);
+    assert.deepEqual(json.spec.evidence, evidence);
+  });
+
+  test('the API server refuses evidence from an unknown source or with a summary over 256 characters', async () => {
+    const unknownSource = await plane.kubectl(
+      [
+        'create',
+        '-f',
+        requestManifest('evidence-unknown-source', { target: kubernetesTarget, evidence: { ...evidence, source: 'Guess' } }),
+      ],
+      operator,
+    );
+    assert.notEqual(unknownSource.code, 0, unknownSource.stdout);
+    assert.match(unknownSource.stderr, /spec\.evidence\.source: Unsupported value: "Guess"/);
+    const longSummary = await plane.kubectl(
+      [
+        'create',
+        '-f',
+        requestManifest('evidence-long-summary', { target: kubernetesTarget, evidence: { ...evidence, summary: 'x'.repeat(257) } }),
+      ],
+      operator,
+    );
+    assert.notEqual(longSummary.code, 0, longSummary.stdout);
+    assert.match(longSummary.stderr, /spec\.evidence\.summary: Too long: may not be (longer|more) than 256/);
+  });
+});
+
 describe('approve and deny', () => {
   test('alice approves: her review names her and the groups the API server authenticated', async () => {
     await pendingRequest('approve-one', { requiredApprovals: 1 });
@@ -492,9 +549,17 @@ interface RequestShape {
   onBehalfOf?: string;
   expiresInMs?: number;
   text?: string;
+  target?: { name: string; type: 'postgres' | 'ssh' | 'http' | 'kubernetes' };
+  /** spec.evidence as the operator copies it from the sidecar's draft; any shape, to test what the API server refuses. */
+  evidence?: Record<string, unknown>;
 }
 
 async function createRequest(name: string, shape: RequestShape): Promise<void> {
+  await ok(plane.kubectl(['create', '-f', requestManifest(name, shape)], operator));
+}
+
+/** The ApprovalRequest as the operator would create it, written to a file for `kubectl create -f`. */
+function requestManifest(name: string, shape: RequestShape): string {
   const namespace = shape.namespace ?? NS;
   const text = shape.text ?? 'DELETE FROM orders WHERE id = 42';
   const path = join(plane.dir, `approval-request-${namespace}-${name}.yaml`);
@@ -511,17 +576,18 @@ async function createRequest(name: string, shape: RequestShape): Promise<void> {
           pod: { name: POD, uid: '3f0c1e52-5b7a-4f0e-9a57-0d1f4d1c2b6e' },
           ...(shape.onBehalfOf ? { onBehalfOf: shape.onBehalfOf } : {}),
         },
-        target: { name: 'orders-db', type: 'postgres' },
+        target: shape.target ?? { name: 'orders-db', type: 'postgres' },
         operation: { text, summary: text, digest: `sha256:${'d4'.repeat(32)}`, sessionID: SESSION, sequence: 3 },
         policy: { name: 'prod-databases', rule: 'writes-need-approval' },
         requiredApprovals: shape.requiredApprovals ?? 2,
         approvers: { groups: shape.groups ?? ['db-owners'] },
         scope: 'once',
         expiresAt: new Date(Date.now() + (shape.expiresInMs ?? 3_600_000)).toISOString(),
+        ...(shape.evidence ? { evidence: shape.evidence } : {}),
       },
     }),
   );
-  await ok(plane.kubectl(['create', '-f', path], operator));
+  return path;
 }
 
 async function pendingRequest(name: string, shape: RequestShape): Promise<void> {

@@ -48,8 +48,18 @@ class HealthProcess {
   readonly #supervisor: Supervisor;
   readonly #command: readonly string[];
   readonly #env: NodeJS.ProcessEnv;
+  /** Where a path of the container (a mounted volume's) is on this machine; the path itself elsewhere. */
+  readonly hostPath: (containerPath: string) => string;
 
-  constructor(supervisor: Supervisor, name: string, command: readonly string[], env: NodeJS.ProcessEnv, healthPort: number) {
+  constructor(
+    supervisor: Supervisor,
+    name: string,
+    command: readonly string[],
+    env: NodeJS.ProcessEnv,
+    healthPort: number,
+    hostPath: (containerPath: string) => string = (path) => path,
+  ) {
+    this.hostPath = hostPath;
     this.#supervisor = supervisor;
     this.name = name;
     this.#command = command;
@@ -164,7 +174,8 @@ export class AirlockProcesses {
     if (options.brokerURL) env.AIRLOCK_BROKER_URL = options.brokerURL;
     const argv = [...(container.command ?? []), ...(container.args ?? [])];
     const procName = `sidecar-${pod.metadata?.name}`;
-    for (const [key, value] of Object.entries(env)) if (key.endsWith('_FILE')) env[key] = mapPath(value);
+    // Files and directories the sidecar writes (its token, the config volume) go to the mounts' local directories, never the machine's own paths.
+    for (const [key, value] of Object.entries(env)) if (key.endsWith('_FILE') || key.endsWith('_DIR')) env[key] = mapPath(value);
     const command = argv.map((part, index) => (index === 0 && part === 'node' ? process.execPath : mapPath(part)));
     const proc = new HealthProcess(
       this.#supervisor,
@@ -172,6 +183,7 @@ export class AirlockProcesses {
       command,
       { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       healthPort,
+      mapPath,
     );
     await proc.start();
     this.#running.push(proc);

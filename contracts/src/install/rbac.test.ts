@@ -78,3 +78,22 @@ test('the install names the operator in the admission parameters and binds them 
   assert.ok(objects.indexOf(params) < objects.indexOf(binding));
   for (const o of objects) if (o.metadata.namespace) assert.equal(o.metadata.namespace, 'airlock-ops', o.kind);
 });
+
+test('the operator mints ServiceAccount tokens for kubernetes Targets, and may only read ServiceAccounts besides', () => {
+  const [clusterRole, , role] = operatorRbac(identity);
+  const rules = clusterRole.rules ?? [];
+  // TokenRequest: create on the token subresource of the core group, nothing else on it.
+  const minting = rules.filter((r) => r.resources?.includes('serviceaccounts/token'));
+  assert.deepEqual(
+    minting.map((r) => [r.apiGroups, r.verbs]),
+    [[[''], ['create']]],
+  );
+  const accounts = rules.filter((r) => r.resources?.includes('serviceaccounts'));
+  assert.deepEqual(
+    accounts.map((r) => [r.apiGroups, r.verbs]),
+    [[[''], ['get']]],
+  );
+  // Never impersonation, and no writes to ServiceAccounts themselves.
+  for (const verb of ['create', 'update', 'patch', 'delete']) assert.deepEqual(grants(rules, 'serviceaccounts', verb), [], verb);
+  for (const r of [...rules, ...(role.rules ?? [])]) assert.ok(!r.verbs.includes('impersonate'), JSON.stringify(r));
+});

@@ -109,6 +109,15 @@ export function operatorRbac(identity: OperatorIdentity): [V1ClusterRole, V1Clus
         // Target credentials, fetched by name just in time; never listed or watched.
         rule([''], ['secrets'], ['get']),
         rule(['authentication.k8s.io'], ['tokenreviews'], ['create']),
+        // kubernetes Targets with serviceAccountName: the broker mints a short-lived token for that
+        // ServiceAccount (TokenRequest) for each sidecar that asks, bound to the agent pod when the
+        // pod runs as it. `create` cannot be limited by name or namespace here (ServiceAccounts are
+        // named by policy authors); this lets the operator act as any ServiceAccount, so its own
+        // service account must be guarded like cluster-admin. `get` is for telling a missing
+        // ServiceAccount on the Target's status; until the Target controller checks, the broker
+        // names a missing one when it mints.
+        rule([''], ['serviceaccounts/token'], ['create']),
+        rule([''], ['serviceaccounts'], ['get']),
         rule([''], ['events'], ['create', 'patch']),
         rule(['events.k8s.io'], ['events'], ['create', 'patch']),
         // Only its own webhook configurations, to keep their caBundle current.

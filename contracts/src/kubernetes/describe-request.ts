@@ -30,22 +30,28 @@ const SUBRESOURCE_COMMANDS: ReadonlyMap<string, { command: string; verbs: readon
 const COLLECTION_VERBS = new Set<ResourceVerb>(['list', 'watch', 'deletecollection']);
 const PLAIN_WORD = /^[A-Za-z0-9._\-/:=,@+]+$/;
 
-export function describeKubernetesRequest(info: KubernetesRequestInfo): string {
+/** What the caller knows beyond the request: whether its resource is cluster-scoped (discovery says). */
+export interface DescribeOptions {
+  /** The resource is cluster-scoped: a collection request without a namespace gets no `-A`. */
+  readonly clusterScoped?: boolean;
+}
+
+export function describeKubernetesRequest(info: KubernetesRequestInfo, options: DescribeOptions = {}): string {
   switch (info.kind) {
     case 'unknown':
       return `unknown request (${info.code})`;
     case 'non-resource':
       return `${info.verb} ${quote(info.path)}`;
     case 'resource':
-      return describeResourceRequest(info);
+      return describeResourceRequest(info, options);
   }
 }
 
-function describeResourceRequest(info: ResourceRequestInfo): string {
+function describeResourceRequest(info: ResourceRequestInfo, options: DescribeOptions): string {
   const resource = qualifiedResource(info);
   // A list or watch may carry the name its field selector pins; the selector is what is shown then.
   const namedInPath = info.name !== '' && !((info.verb === 'list' || info.verb === 'watch') && info.fieldSelector !== '');
-  const scope = scopeFlags(info, namedInPath);
+  const scope = scopeFlags(info, namedInPath, options);
   const special = SUBRESOURCE_COMMANDS.get(info.subresource);
   if (namedInPath && special?.verbs.includes(info.verb)) {
     return [special.command, quote(`${resource}/${info.name}`), ...scope].join(' ');
@@ -71,13 +77,15 @@ function qualifiedResource(info: ResourceRequestInfo): string {
 }
 
 /**
- * `-n` for a namespace; `-A` for a collection request without one (a cluster-scoped collection
- * reads the same: everything). The namespaces resource carries its own name as namespace.
+ * `-n` for a namespace; `-A` for a collection request without one, unless the caller knows the
+ * resource is cluster-scoped (`get nodes`, not `get nodes -A`). Without that knowledge `-A` is
+ * written: it reads right for a cluster-scoped collection too (everything). The namespaces
+ * resource carries its own name as namespace.
  */
-function scopeFlags(info: ResourceRequestInfo, namedInPath: boolean): string[] {
+function scopeFlags(info: ResourceRequestInfo, namedInPath: boolean, options: DescribeOptions): string[] {
   if (info.resource === 'namespaces' && info.apiGroup === '') return [];
   if (info.namespace !== '') return ['-n', quote(info.namespace)];
-  return !namedInPath && COLLECTION_VERBS.has(info.verb) ? ['-A'] : [];
+  return !namedInPath && COLLECTION_VERBS.has(info.verb) && !options.clusterScoped ? ['-A'] : [];
 }
 
 function quote(word: string): string {

@@ -42,7 +42,10 @@ export interface ResourceRequestInfo {
    * other dryRun value (the API server refuses any other), on a subresource that is not a
    * connection (exec, attach, portforward and proxy refuse dryRun). kube-apiserver honours it for
    * the core, built-in and custom resources; an aggregated API's server implements dryRun itself
-   * and may ignore it, so check `groupOrigin` before treating a dry run as harmless.
+   * and may ignore it, so check `groupOrigin` before treating a dry run as harmless. A DELETE with a
+   * body is different again: kube-apiserver then reads its DeleteOptions from the body alone and
+   * ignores the query's dryRun. The parser sees no body, so whoever has it must correct this (the
+   * sidecar does: protocols/kubernetes/request/parsed-request.ts, withBodyDryRun).
    */
   readonly dryRun: boolean;
   /** The selectors the API server authorizes with: given only for list, watch and deletecollection. */

@@ -6,6 +6,7 @@ export * from './facet-match.ts';
 export * from './forward-destination.ts';
 export * from './kubernetes-facts.ts';
 export * from './kubernetes-match.ts';
+export * from './kubernetes-request-facts.ts';
 export * from './name-glob.ts';
 export * from './operation.ts';
 export * from './shell-glob.ts';

@@ -12,7 +12,7 @@
  */
 import type { TargetSpec } from '@airlock/crds';
 
-/** The target protocols that record: postgres and ssh. */
+/** The target protocols that record: postgres, ssh and kubernetes. */
 export type RecordedProtocol = TargetSpec['type'];
 
 export interface RecordedPrincipal {
@@ -117,7 +117,7 @@ export interface ResultEvent {
   readonly statementIndex: number;
   /**
    * PostgreSQL CommandComplete tag: `SELECT 3`, `UPDATE 1`, `CREATE TABLE`. SSH: `exit 2`,
-   * `signal TERM`, or `closed` when the host said neither; kept for readers older than the SSH
+   * `signal TERM`, or `closed` when the host said neither; Kubernetes: `HTTP 200`; kept for readers older than the SSH
    * fields below, which say the same as fields.
    */
   readonly commandTag: string;
@@ -132,6 +132,13 @@ export interface ResultEvent {
   readonly bytes?: Readonly<Record<OutputStream, number>>;
   /** SSH: of those, the bytes not in the recording's output events (the session's bound was reached). */
   readonly unrecordedBytes?: number;
+  /** HTTP and Kubernetes: the status code the agent received (the upstream's, or the sidecar's own refusal). */
+  readonly httpStatus?: number;
+  /** HTTP and Kubernetes: body bytes the agent sent with the request, and body bytes it received. */
+  readonly requestBytes?: number;
+  readonly responseBytes?: number;
+  /** HTTP and Kubernetes: the response body did not arrive whole (the agent or the upstream went away mid-body). */
+  readonly incomplete?: boolean;
 }
 
 /**

@@ -30,4 +30,24 @@ export interface SshTargetCredentials {
   readonly certificate?: string;
 }
 
-export type TargetCredentials = PostgresTargetCredentials | SshTargetCredentials;
+/**
+ * A Kubernetes Target's login: where the API server is as the sidecar reaches it, the CA to check
+ * it with, and exactly one of a bearer token and a client certificate with its key. A token the
+ * operator minted with the TokenRequest API (spec.kubernetes.serviceAccountName) carries its
+ * expiry, so the sidecar asks for a new one before it stops working.
+ */
+export interface KubernetesTargetCredentials {
+  readonly type: 'kubernetes';
+  /** https URL of the API server as the sidecar reaches it (no trailing slash). */
+  readonly server: string;
+  /** PEM CA bundle the server certificate must chain to; absent: the system's roots. */
+  readonly caBundle?: string;
+  /** Exactly one login: a bearer token, or a client certificate and key (PEM). */
+  readonly token?: string;
+  readonly clientCertificate?: string;
+  readonly clientKey?: string;
+  /** RFC 3339; when the token stops working (a minted token). Absent: no known expiry (a Secret's token). */
+  readonly expiresAt?: string;
+}
+
+export type TargetCredentials = PostgresTargetCredentials | SshTargetCredentials | KubernetesTargetCredentials;

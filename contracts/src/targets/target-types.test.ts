@@ -54,22 +54,19 @@ test('each rule match section decides exactly one Target type, and every section
   assert.equal(TARGET_TYPE_OF_MATCH_SECTION.sql, 'postgres');
 });
 
-test('this version serves postgres and ssh, and every served type has a rule matcher and default limits', () => {
-  assert.deepEqual(SERVED_TARGET_TYPES, ['postgres', 'ssh']);
-  // A matcher comes before its data path: the kubernetes rules are checked (operator status,
-  // airlock-policy-test) while the sidecar does not serve kubernetes Targets yet. Serving a type
-  // takes its data path, not its matcher, so kubernetes stays unserved here.
+test('this version serves postgres, ssh and kubernetes, and every served type has a rule matcher', () => {
+  assert.deepEqual(SERVED_TARGET_TYPES, ['postgres', 'ssh', 'kubernetes']);
   assert.deepEqual(Object.keys(RULE_MATCH_COMPILERS), ['sql', 'ssh', 'kubernetes']);
-  assert.equal(TARGET_TYPE_FACTS.kubernetes.served, false);
+  assert.equal(TARGET_TYPE_FACTS.http.served, false);
   for (const type of SERVED_TARGET_TYPES) {
     const facts = TARGET_TYPE_FACTS[type];
     assert.equal(typeof RULE_MATCH_COMPILERS[facts.matchSection], 'function', `${type}: no compiler for match.${facts.matchSection}`);
   }
-  // The SSH data path's bounds (connections, timeouts; the command line's are its shell analysis's)
-  // come with its listener: then ssh gets default limits here and this list is empty again.
+  // The SSH and Kubernetes data paths keep their bounds with their listeners (the sidecar's
+  // ssh-limits.ts and core/http/http-limits.ts); only PostgreSQL's are settings here.
   assert.deepEqual(
     SERVED_TARGET_TYPES.filter((type) => !TARGET_TYPE_FACTS[type].defaultLimits),
-    ['ssh'],
+    ['ssh', 'kubernetes'],
   );
   assert.equal(TARGET_TYPE_FACTS.postgres.defaultLimits, POSTGRES_DEFAULT_LIMITS);
   for (const [name, value] of Object.entries(POSTGRES_DEFAULT_LIMITS)) {

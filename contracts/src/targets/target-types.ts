@@ -169,14 +169,17 @@ const http: TargetTypeFacts<'http'> = {
 const kubernetes: TargetTypeFacts<'kubernetes'> = {
   type: 'kubernetes',
   matchSection: 'kubernetes',
-  credentialKeys: () => [['token'], ['tls.crt', 'tls.key']],
+  // With serviceAccountName the operator mints a token per agent pod (TokenRequest): no Secret at all.
+  credentialKeys: (spec) => (spec.kubernetes?.serviceAccountName ? [] : [['token'], ['tls.crt', 'tls.key']]),
+  // A token and a client certificate: which one the sidecar logs in as would be a guess.
+  exclusiveKeys: [['token', 'tls.crt']],
   endpoint: (spec) => (spec.kubernetes ? (spec.kubernetes.inCluster ? 'in-cluster' : (spec.kubernetes.server ?? '')) : ''),
   agent: {
     url: (spec, host) => `http://${host}:${spec.localPort}`,
     configFileEnv: [{ name: 'KUBECONFIG', file: KUBECONFIG_FILE }],
   },
   needsConfigVolume: true,
-  served: false,
+  served: true,
 };
 
 /** Every Target type's entry, in the order the CRD lists the types. */
@@ -215,6 +218,5 @@ export const TARGET_TYPE_OF_MATCH_SECTION = Object.fromEntries(
 export const RULE_MATCH_COMPILERS: { readonly [S in MatchSection]?: RuleMatchCompiler<OperationFacts> } = {
   sql: compileSqlMatch,
   ssh: compileSshMatch,
-  // Before the type is served: the operator's policy check already refuses Kubernetes rules that do not compile.
   kubernetes: compileKubernetesMatch,
 };

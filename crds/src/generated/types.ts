@@ -54,7 +54,7 @@ export interface TargetSpec {
   ssh?: SSHEndpoint;
   /** The HTTP service. The agent talks plain HTTP to the sidecar; the sidecar talks to this URL. */
   http?: HTTPEndpoint;
-  /** A Kubernetes API server. Credentials Secret keys: token, or tls.crt and tls.key. The agent's tools get a KUBECONFIG that points at the sidecar. */
+  /** A Kubernetes API server. The agent's tools get a KUBECONFIG that points at the sidecar. The sidecar logs in with either serviceAccountName (preferred: the operator mints a short-lived token for each agent pod, nothing is stored) or a credentials Secret with key token, or keys tls.crt and tls.key (a client certificate and its key, PEM). A Target with serviceAccountName needs no Secret. */
   kubernetes?: KubernetesEndpoint;
   /** The Secret with the credentials for the target, in this namespace. Only the operator reads it; it is never mounted into agent pods. The keys each type needs are listed on its endpoint field. */
   credentialsSecretRef?: SecretRef;
@@ -128,7 +128,7 @@ export interface HTTPAuth {
   headerName?: string;
 }
 
-/** A Kubernetes API server. Credentials Secret keys: token, or tls.crt and tls.key. The agent's tools get a KUBECONFIG that points at the sidecar. */
+/** A Kubernetes API server. The agent's tools get a KUBECONFIG that points at the sidecar. The sidecar logs in with either serviceAccountName (preferred: the operator mints a short-lived token for each agent pod, nothing is stored) or a credentials Secret with key token, or keys tls.crt and tls.key (a client certificate and its key, PEM). A Target with serviceAccountName needs no Secret. */
 export interface KubernetesEndpoint {
   /** Use the API server of the cluster airlock runs in, with its CA. */
   inCluster?: boolean;
@@ -136,6 +136,10 @@ export interface KubernetesEndpoint {
   server?: string;
   /** How the sidecar secures its connection to the target. */
   tls?: TargetTLS;
+  /** With inCluster: the ServiceAccount, in the Target's namespace, the sidecar acts as. The operator mints a token for it with the TokenRequest API each time a sidecar asks: for the API server's own audience, valid for tokenTTL, and bound to the agent pod when the pod runs as this ServiceAccount (then it stops working when the pod is gone). Grant the ServiceAccount the Roles the agents may use; the agent container never sees its tokens. */
+  serviceAccountName?: string;
+  /** With serviceAccountName: how long a minted token lives, 10m to 1h. The sidecar asks for a new one before it expires, so this bounds how long a leaked token works, not how long a session lasts. */
+  tokenTTL?: string;
 }
 
 /** The Secret with the credentials for the target, in this namespace. Only the operator reads it; it is never mounted into agent pods. The keys each type needs are listed on its endpoint field. */
@@ -476,6 +480,8 @@ export interface ApprovalRequestSpec {
   window?: string;
   /** When the request expires if not decided. */
   expiresAt: string;
+  /** What the command would do, previewed by the sidecar before the request was created, for the reviewer. Informational: the approval binds to operation.digest, never to the evidence; the evidence was true when collected and may have changed by the time the command runs (objects created, changed or deleted in between). Absent when the command has no preview. */
+  evidence?: Evidence;
 }
 
 /** Who asks, as the operator authenticated them; never taken from the sidecar's word. */
@@ -542,6 +548,24 @@ export interface PolicyReference {
   name: string;
   /** Rule name; absent for the default action. */
   rule?: string;
+}
+
+/** What the command would do, previewed by the sidecar before the request was created, for the reviewer. Informational: the approval binds to operation.digest, never to the evidence; the evidence was true when collected and may have changed by the time the command runs (objects created, changed or deleted in between). Absent when the command has no preview. */
+export interface Evidence {
+  /** How the evidence was collected. DryRun: the sidecar ran the same request upstream with dryRun=All (the server validated and admitted it, then stored nothing) and listed what it would affect. */
+  source: "DryRun";
+  /** One line: what the command would do, e.g. "would delete deployment orders and, by propagation, 2 replicasets and 6 pods". */
+  summary: string;
+  /** The detail, plain text in lines: the objects a delete removes, the field changes an update or patch makes, the key fields of the object a create makes. */
+  text?: string;
+  /** False when part of what the command would do could not be previewed; notes say which part and why. */
+  complete?: boolean;
+  /** What could not be previewed, and why. */
+  notes?: string[];
+  /** Set when the preview itself failed, e.g. the server refused the dry run: the command would most likely fail the same way. */
+  error?: string;
+  /** When the evidence was collected; what it says may have changed since. */
+  collectedAt: string;
 }
 
 /** Reviews, tally and outcome. Reviewers append reviews; only the operator sets everything else. */

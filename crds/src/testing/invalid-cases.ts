@@ -37,6 +37,7 @@ export function baseDocument(kind: string, name: string): Doc {
 const pg = { kind: 'Target', name: 'orders-db' };
 const ssh = { kind: 'Target', name: 'build-host' };
 const http = { kind: 'Target', name: 'payments-api' };
+const k8s = { kind: 'Target', name: 'cluster-api' };
 const ci = { kind: 'AgentIdentity', name: 'ci-migrations' };
 const oidc = { kind: 'AgentIdentity', name: 'research-agent' };
 const policy = { kind: 'ApprovalPolicy', name: 'prod-databases' };
@@ -148,6 +149,67 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     edit: (d) => delete d.spec.credentialsSecretRef,
     path: 'spec',
     message: 'credentialsSecretRef is required for postgres, ssh and kubernetes targets',
+  },
+  {
+    name: 'kubernetes serviceAccountName for another cluster',
+    base: k8s,
+    edit: (d) => {
+      d.spec.kubernetes = { server: 'https://k8s.example:6443', serviceAccountName: 'agent-reader' };
+      delete d.spec.credentialsSecretRef;
+    },
+    path: 'spec.kubernetes',
+    message: 'serviceAccountName needs inCluster: true',
+  },
+  {
+    name: 'kubernetes serviceAccountName and a credentials Secret',
+    base: k8s,
+    edit: (d) => {
+      d.spec.kubernetes = { inCluster: true, serviceAccountName: 'agent-reader' };
+      d.spec.credentialsSecretRef = { name: 'cluster-api-token' };
+    },
+    path: 'spec',
+    message: 'a kubernetes target with serviceAccountName takes no credentialsSecretRef',
+  },
+  {
+    name: 'kubernetes serviceAccountName that is no object name',
+    base: k8s,
+    edit: (d) => {
+      d.spec.kubernetes.serviceAccountName = 'Agent_Reader';
+      delete d.spec.credentialsSecretRef;
+    },
+    path: 'spec.kubernetes.serviceAccountName',
+    message: 'is not valid: With inCluster: the ServiceAccount',
+    serverMessage: 'spec.kubernetes.serviceAccountName in body should match',
+  },
+  {
+    name: 'kubernetes token lifetime over an hour',
+    base: k8s,
+    edit: (d) => {
+      d.spec.kubernetes = { inCluster: true, serviceAccountName: 'agent-reader', tokenTTL: '2h' };
+      delete d.spec.credentialsSecretRef;
+    },
+    path: 'spec.kubernetes',
+    message: 'tokenTTL must be between 10m and 1h',
+  },
+  {
+    name: 'kubernetes token lifetime under ten minutes',
+    base: k8s,
+    edit: (d) => {
+      d.spec.kubernetes = { inCluster: true, serviceAccountName: 'agent-reader', tokenTTL: '5m' };
+      delete d.spec.credentialsSecretRef;
+    },
+    path: 'spec.kubernetes',
+    message: 'tokenTTL must be between 10m and 1h',
+  },
+  {
+    name: 'kubernetes target with neither serviceAccountName nor credentials',
+    base: k8s,
+    edit: (d) => {
+      d.spec.kubernetes = { inCluster: true };
+      delete d.spec.credentialsSecretRef;
+    },
+    path: 'spec',
+    message: '(a kubernetes target with serviceAccountName needs none)',
   },
   {
     name: 'target type changed',

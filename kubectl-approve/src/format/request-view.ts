@@ -1,13 +1,15 @@
 /**
  * `kubectl approve show NAME`: everything a reviewer needs to decide, on one screen. The exact
  * command comes first and is never cut; agent-controlled text is escaped (terminal-text.ts); SQL
- * is laid out and highlighted only when asked (a TTY), and the view says so. Pure.
+ * is laid out and highlighted only when asked (a TTY), and the view says so. What the command would
+ * do, when the sidecar could preview it, follows the command (evidence-view.ts). Pure.
  */
 import type { ApprovalRequest, BoundParameter } from '@airlock/crds';
 import { approvalsOf, approverText, isExpired, phaseOf, type Reviewer, reviewerStanding, reviewsOf } from '../approval-facts.ts';
 import type { ContextResult } from '../recordings/recording-file.ts';
 import type { SessionStatement } from '../recordings/session-context.ts';
 import { age, expiresIn } from './durations.ts';
+import { evidenceLines } from './evidence-view.ts';
 import { renderColumns } from './request-table.ts';
 import { highlightSql, prettySql } from './sql.ts';
 import { countUnsafe, oneLine, PLAIN, type Style, safeText, truncate } from './terminal-text.ts';
@@ -75,6 +77,8 @@ export function requestView(request: ApprovalRequest, options: ViewOptions): str
   field('Summary', oneLine(spec.operation.summary));
   field('Digest', spec.operation.digest);
   blank();
+  const evidence = evidenceLines(spec.evidence, { now, style });
+  if (evidence.length > 0) lines.push(...evidence, '');
 
   field('Requester', `AgentIdentity ${oneLine(spec.requester.identity)}`);
   field('Service account', oneLine(spec.requester.serviceAccount));

@@ -1,5 +1,5 @@
 /** ApprovalRequests for the formatting tests, written out by hand (never produced by the plugin). */
-import type { ApprovalRequest, Review } from '@airlock/crds';
+import type { ApprovalRequest, Evidence, Review } from '@airlock/crds';
 
 export const NOW = new Date('2026-11-21T13:25:00Z');
 
@@ -18,6 +18,7 @@ export interface RequestShape {
   readonly approvers?: { users?: string[]; groups?: string[] };
   readonly type?: 'postgres' | 'ssh' | 'http' | 'kubernetes';
   readonly withStatus?: boolean;
+  readonly evidence?: Evidence;
 }
 
 export function approvalRequest(shape: RequestShape = {}): ApprovalRequest {
@@ -59,6 +60,7 @@ export function approvalRequest(shape: RequestShape = {}): ApprovalRequest {
       approvers: shape.approvers ?? { groups: ['db-owners'] },
       scope: 'once',
       expiresAt: shape.expiresAt ?? '2026-11-21T13:30:00Z',
+      ...(shape.evidence ? { evidence: shape.evidence } : {}),
     },
     ...(shape.withStatus === false ? {} : { status }),
   };

@@ -118,3 +118,67 @@ test('bodies without a key, a draft, a ttl, a target or an operation are invalid
   refuses('Invalid', () => parseCreateBody({ ...good, draft: { ...draft(), target: undefined } }));
   refuses('Invalid', () => parseCreateBody({ ...good, draft: { ...draft(), operation: { text: 'x' } } }));
 });
+
+const EVIDENCE: NonNullable<ApprovalDraft['evidence']> = {
+  source: 'DryRun',
+  summary: 'would delete deployment orders and, by propagation, 2 replicasets and 6 pods',
+  text: 'deployment.apps/orders\n  replicaset.apps/orders-6d4cf56db6\n    pod/orders-6d4cf56db6-2xk9q',
+  complete: false,
+  notes: ['pods of replicaset orders-7f9c: listing pods is forbidden for this agent'],
+  collectedAt: '2026-01-01T00:00:00Z',
+};
+
+function requestWith(evidence: unknown) {
+  const { idempotencyKey, draft: parsed } = parseCreateBody({ idempotencyKey: 'k-1', draft: { ...draft(), evidence } });
+  return buildApprovalRequest({ name: `ci-migrations-${idempotencyKey}`, draft: parsed, pod: POD, identity: 'ci-migrations', now: 0 });
+}
+
+test('the draft’s evidence is copied into the spec and makes a valid ApprovalRequest; without it there is none', () => {
+  const object = requestWith(EVIDENCE);
+  assert.deepEqual(object.spec.evidence, EVIDENCE);
+  const valid = new AirlockValidator().validate(object);
+  assert.ok(valid.ok, JSON.stringify(!valid.ok && valid.issues));
+  assert.equal('evidence' in requestWith(undefined).spec, false);
+  const failed = requestWith({
+    source: 'DryRun',
+    summary: 'the dry run failed',
+    error: 'deployments.apps "orders" not found',
+    collectedAt: '2026-01-01T00:00:00Z',
+  });
+  assert.ok(new AirlockValidator().validate(failed).ok);
+});
+
+test('evidence fields this version does not know are dropped, not refused', () => {
+  const object = requestWith({ ...EVIDENCE, renderedHtml: '<b>x</b>' });
+  assert.deepEqual(object.spec.evidence, EVIDENCE);
+});
+
+test('evidence that is not an object is invalid, with a message that says what to send', () => {
+  for (const evidence of ['would delete everything', 42, null, [EVIDENCE]]) {
+    assert.throws(
+      () => requestWith(evidence),
+      (error: unknown) =>
+        error instanceof BrokerHttpError &&
+        error.code === 'Invalid' &&
+        /draft\.evidence must be an object \{ source, summary, collectedAt/.test(error.message),
+      JSON.stringify(evidence),
+    );
+  }
+});
+
+test('evidence of the wrong shape passes the outline check and is refused by the CRD validator, naming the field', () => {
+  const validator = new AirlockValidator();
+  const cases: [unknown, RegExp][] = [
+    [{ ...EVIDENCE, source: 'Guess' }, /spec\.evidence\.source/],
+    [{ ...EVIDENCE, summary: 'x'.repeat(257) }, /spec\.evidence\.summary/],
+    [{ ...EVIDENCE, text: 'x'.repeat(32769) }, /spec\.evidence\.text/],
+    [{ ...EVIDENCE, notes: Array.from({ length: 9 }, (_, i) => `note ${i}`) }, /spec\.evidence\.notes/],
+    [{ ...EVIDENCE, collectedAt: 'yesterday' }, /spec\.evidence\.collectedAt/],
+    [{ source: 'DryRun', collectedAt: EVIDENCE.collectedAt }, /spec\.evidence\.summary/],
+  ];
+  for (const [evidence, field] of cases) {
+    const valid = validator.validate(requestWith(evidence));
+    assert.equal(valid.ok, false, JSON.stringify(evidence).slice(0, 200));
+    assert.match(JSON.stringify(!valid.ok && valid.issues), field);
+  }
+});

@@ -3,12 +3,14 @@
  * draft and the authenticated pod. The requester is the pod (never the body); the digest is
  * recomputed from the operation, target and identity and must equal the draft's, so an approval
  * of one statement can never release another; the name is derived from the pod and the sidecar's
- * idempotency key, so a retried create finds the request it already made.
+ * idempotency key, so a retried create finds the request it already made. The draft's evidence
+ * (what the command would do, previewed by the sidecar) is copied as it is: reviewers read it,
+ * nothing decides on it.
  */
 import { createHash } from 'node:crypto';
 import { operationDigest } from '@airlock/contracts/approval';
 import type { ApprovalDraft } from '@airlock/contracts/broker';
-import type { ApprovalRequest, ApprovalRequestSpec, BoundParameter, Target } from '@airlock/crds';
+import type { ApprovalRequest, ApprovalRequestSpec, BoundParameter, Evidence, Target } from '@airlock/crds';
 import { BrokerHttpError, isObject } from './http-io.ts';
 import type { PodIdentity } from './sidecar-config.ts';
 
@@ -47,6 +49,10 @@ export function parseCreateBody(body: unknown): CreateBody {
   if (!isObject(draft.target) || typeof draft.target.name !== 'string') throw invalid('draft.target.name is missing');
   if (!isObject(draft.operation) || typeof draft.operation.text !== 'string' || typeof draft.operation.digest !== 'string') {
     throw invalid('draft.operation needs text and digest');
+  }
+  // Only the outline here: the CRD validator checks every field of the evidence once the object is built.
+  if (draft.evidence !== undefined && !isObject(draft.evidence)) {
+    throw invalid('draft.evidence must be an object { source, summary, collectedAt, text?, complete?, notes?, error? } or absent');
   }
   return { idempotencyKey, draft: draft as unknown as ApprovalDraft };
 }
@@ -116,6 +122,8 @@ export function buildApprovalRequest({ name, draft, pod, identity, now }: Approv
     scope: draft.scope,
     ...(draft.window !== undefined ? { window: draft.window } : {}),
     expiresAt: new Date(now + draft.ttlSeconds * 1000).toISOString(),
+    // Shown to reviewers, never part of what they approve: the digest above binds the approval.
+    ...(draft.evidence !== undefined ? { evidence: knownEvidenceFields(draft.evidence) } : {}),
   };
   const labels: Record<string, string> = {};
   for (const [key, value] of [
@@ -136,5 +144,22 @@ export function buildApprovalRequest({ name, draft, pod, identity, now }: Approv
       ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid }],
     },
     spec,
+  };
+}
+
+/**
+ * The evidence fields this version knows. A field a newer sidecar adds is dropped rather than
+ * refused: evidence only informs the reviewer, and a held command should not fail for it.
+ */
+function knownEvidenceFields(evidence: Evidence): Evidence {
+  const { source, summary, text, complete, notes, error, collectedAt } = evidence;
+  return {
+    source,
+    summary,
+    ...(text !== undefined ? { text } : {}),
+    ...(complete !== undefined ? { complete } : {}),
+    ...(notes !== undefined ? { notes } : {}),
+    ...(error !== undefined ? { error } : {}),
+    collectedAt,
   };
 }

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { loginCertificateProblem, sshPublicKeyBlob, sshPublicKeyLine } from '@airlock/contracts/ssh-certificates';
 import type { Target } from '@airlock/crds';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/client.ts';
-import { credentialsFor, postgresCredentials, sshCredentials } from './credentials.ts';
+import { credentialsFor, kubernetesSecretCredentials, postgresCredentials, sshCredentials } from './credentials.ts';
 import { BrokerHttpError } from './http-io.ts';
+import { type CaSecret, operatorCluster, tokenRequest, tokenTtlSeconds } from './kubernetes-credentials.ts';
 import { sshTarget, target } from './testing/objects.ts';
 import { keyLines, opensshKey } from './testing/private-keys.ts';
 
@@ -159,8 +164,143 @@ test('credentialsFor: a type this version does not serve gets 400 Invalid and no
   await assert.rejects(credentialsFor(client, 'agents', wiki), (error: unknown) => {
     assert.ok(error instanceof BrokerHttpError);
     assert.equal(error.code, 'Invalid');
-    assert.match(error.message, /Target wiki is of type http; this broker serves postgres, ssh credentials only/);
+    assert.match(error.message, /Target wiki is of type http; this broker serves postgres, ssh, kubernetes credentials only/);
     return true;
   });
   assert.deepEqual(reads, []);
+});
+
+/** A kubernetes Target: another API server by URL, or this cluster's with `inCluster`. */
+function kubernetesTarget(kubernetes: NonNullable<Target['spec']['kubernetes']>, name = 'cluster-api'): Target {
+  return {
+    ...target(name),
+    spec: {
+      type: 'kubernetes',
+      localPort: 6443,
+      kubernetes,
+      ...(kubernetes.serviceAccountName ? {} : { credentialsSecretRef: { name: `${name}-creds` } }),
+    },
+  };
+}
+
+const REMOTE = kubernetesTarget({ server: 'https://k8s.example:6443/' });
+const IN_CLUSTER = kubernetesTarget({ inCluster: true });
+const CLUSTER = { server: 'https://10.0.0.1:443', caBundle: 'CLUSTER-CA' };
+const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.hunter2-token';
+const CERT_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const KEY_PEM = '-----BEGIN EC PRIVATE KEY-----\nhunter2-key\n-----END EC PRIVATE KEY-----\n';
+
+test('kubernetes: a token or a client certificate from the Secret, with the server and CA of the Target', () => {
+  assert.deepEqual(kubernetesSecretCredentials(REMOTE, { token: TOKEN }, undefined, undefined), {
+    type: 'kubernetes',
+    server: 'https://k8s.example:6443',
+    token: TOKEN,
+  });
+  assert.deepEqual(
+    kubernetesSecretCredentials(
+      REMOTE,
+      { 'tls.crt': CERT_PEM, 'tls.key': KEY_PEM, note: 'x' },
+      { data: { 'ca.crt': 'CA' }, name: 'ca', key: 'ca.crt' },
+      undefined,
+    ),
+    { type: 'kubernetes', server: 'https://k8s.example:6443', caBundle: 'CA', clientCertificate: CERT_PEM, clientKey: KEY_PEM },
+  );
+  // An inline tls.caBundle is part of the answer too: the answer says all the sidecar trusts.
+  assert.equal(
+    kubernetesSecretCredentials(
+      kubernetesTarget({ server: 'https://k8s.example', tls: { caBundle: 'INLINE' } }),
+      { token: TOKEN },
+      undefined,
+      undefined,
+    ).caBundle,
+    'INLINE',
+  );
+  // inCluster: the operator's own API server and CA, whatever tls says.
+  assert.deepEqual(kubernetesSecretCredentials(IN_CLUSTER, { token: TOKEN }, undefined, CLUSTER), {
+    type: 'kubernetes',
+    server: 'https://10.0.0.1:443',
+    caBundle: 'CLUSTER-CA',
+    token: TOKEN,
+  });
+  // An empty token is as good as missing, so it does not conflict with a certificate.
+  assert.equal(
+    kubernetesSecretCredentials(REMOTE, { token: '', 'tls.crt': CERT_PEM, 'tls.key': KEY_PEM }, undefined, undefined).clientKey,
+    KEY_PEM,
+  );
+});
+
+test('kubernetes: what is missing or ambiguous is named, 503 CredentialsUnavailable, never a value', () => {
+  const cases: readonly [Record<string, string> | undefined, CaSecret | undefined, RegExp][] = [
+    [
+      undefined,
+      undefined,
+      /Secret cluster-api-creds \(credentials of Target cluster-api\) not found: create it with keys token or tls\.crt, tls\.key/,
+    ],
+    [{}, undefined, /lacks token, or tls\.crt and tls\.key: add one of them \(the sidecar logs in with a token or a client certificate\)/],
+    [{ 'tls.crt': CERT_PEM }, undefined, /lacks tls\.key: add it/],
+    [{ 'tls.key': KEY_PEM }, undefined, /lacks tls\.crt: add it/],
+    [
+      { token: TOKEN, 'tls.crt': CERT_PEM, 'tls.key': KEY_PEM },
+      undefined,
+      /has both token and tls\.crt: remove tls\.crt and tls\.key to log in with the token, or token to log in with the client certificate/,
+    ],
+    [
+      { token: TOKEN },
+      { data: undefined, name: 'api-ca', key: 'ca.crt' },
+      /Secret api-ca \(tls\.caSecretRef of Target cluster-api\) not found/,
+    ],
+    [{ token: TOKEN }, { data: { other: 'x' }, name: 'api-ca', key: 'ca.crt' }, /has no key ca\.crt: add the PEM CA bundle/],
+  ];
+  for (const [secret, ca, expected] of cases) {
+    const error = refusal(() => kubernetesSecretCredentials(REMOTE, secret, ca, undefined));
+    assert.equal(error.code, 'CredentialsUnavailable');
+    assert.equal(error.status, 503);
+    assert.match(error.message, expected);
+    assert.doesNotMatch(error.message, /hunter2|MIIB/);
+  }
+});
+
+test('kubernetes: a TokenRequest for the Target ServiceAccount, bound to the agent pod when the pod runs as it', () => {
+  const minted = kubernetesTarget({ inCluster: true, serviceAccountName: 'agent-reader', tokenTTL: '15m' });
+  const pod = { name: 'agent-7kq2x', uid: '5f0c7a2e-1111', serviceAccountName: 'agent-reader' };
+  assert.deepEqual(tokenRequest(minted, pod), {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 900, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'agent-7kq2x', uid: '5f0c7a2e-1111' } },
+  });
+  // The API server binds a token only to a pod of the same ServiceAccount: another one's token is bound to nothing.
+  assert.deepEqual(tokenRequest(minted, { ...pod, serviceAccountName: 'ci-migrations' }).spec, { expirationSeconds: 900 });
+  assert.equal(tokenTtlSeconds(kubernetesTarget({ inCluster: true, serviceAccountName: 'a' })), 600);
+  assert.equal(tokenTtlSeconds(kubernetesTarget({ inCluster: true, serviceAccountName: 'a', tokenTTL: '1h' })), 3600);
+  for (const tokenTTL of ['5m', '1h1s', 'soon']) {
+    const error = refusal(() => tokenTtlSeconds(kubernetesTarget({ inCluster: true, serviceAccountName: 'a', tokenTTL })));
+    assert.equal(error.code, 'CredentialsUnavailable');
+    assert.match(error.message, /spec\.kubernetes\.tokenTTL/);
+  }
+});
+
+test("kubernetes inCluster: the operator's API server and the CA of its kubeconfig, inline or from its file", async (t) => {
+  const config = (cluster: Record<string, unknown>) => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://10.0.0.1:443/', skipTLSVerify: false, ...cluster }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    return kc;
+  };
+  assert.deepEqual(await operatorCluster(config({ caData: Buffer.from('INLINE-CA').toString('base64') })), {
+    server: 'https://10.0.0.1:443',
+    caBundle: 'INLINE-CA',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-ca-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'ca.crt'), 'FILE-CA');
+  assert.deepEqual(await operatorCluster(config({ caFile: join(dir, 'ca.crt') })), { server: 'https://10.0.0.1:443', caBundle: 'FILE-CA' });
+  assert.deepEqual(await operatorCluster(config({})), { server: 'https://10.0.0.1:443' });
+  await assert.rejects(operatorCluster(config({ caFile: join(dir, 'missing.crt') })), {
+    code: 'Unavailable',
+    message: /cannot read the operator's CA file/,
+  });
 });

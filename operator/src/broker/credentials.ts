@@ -1,14 +1,16 @@
 /**
  * Target credentials, just in time: only for a target the pod reaches, read from the Target's
- * Secret for every request (a rotated password is served at once), never logged, never in an
- * error message (a missing key is named, a value never). One builder per served type, chosen by
- * an exhaustive switch: a Target type without a case does not compile, a type the facts do not
+ * Secret for every request (a rotated password is served at once), or for a kubernetes Target with
+ * serviceAccountName minted for the asking pod (kubernetes-credentials.ts); never logged, never in
+ * an error message (a missing key is named, a value never). One builder per served type, chosen
+ * by an exhaustive switch: a Target type without a case does not compile, a type the facts do not
  * mark served gets nothing.
  */
 
 import type { CredentialsResponse } from '@airlock/contracts/broker';
 import {
   conflictingKeys,
+  type KubernetesTargetCredentials,
   type PostgresTargetCredentials,
   SERVED_TARGET_TYPES,
   type SshTargetCredentials,
@@ -17,10 +19,20 @@ import {
 import type { Target } from '@airlock/crds';
 import type { KubeClient } from '../kube/client.ts';
 import { BrokerHttpError } from './http-io.ts';
+import {
+  type AgentPod,
+  type CaSecret,
+  caBundleFromSecret,
+  type KubernetesCluster,
+  kubernetesServer,
+  mintServiceAccountToken,
+  operatorCluster,
+} from './kubernetes-credentials.ts';
 import { type SshLoginRequest, signLogin } from './login-certificates.ts';
 import { privateKeyProblem } from './private-key-block.ts';
 import { readSecret } from './secrets.ts';
 
+export type { AgentPod, KubernetesCluster } from './kubernetes-credentials.ts';
 export type { SshLoginRequest } from './login-certificates.ts';
 
 type SecretData = Readonly<Record<string, string>>;
@@ -63,29 +75,13 @@ function lacks(target: Target, ref: string, missing: readonly string[], what = '
 }
 
 /** The credentials of a postgres Target from its Secrets' data: pure, so what is missing is named the same way everywhere. */
-export function postgresCredentials(
-  target: Target,
-  secret: SecretData | undefined,
-  ca: { readonly data: SecretData | undefined; readonly name: string; readonly key: string } | undefined,
-): PostgresTargetCredentials {
-  const name = target.metadata.name ?? '';
+export function postgresCredentials(target: Target, secret: SecretData | undefined, ca: CaSecret | undefined): PostgresTargetCredentials {
   const { ref, data } = secretOf(target, secret);
   // One alternative for postgres: username and password.
   const keys = TARGET_TYPE_FACTS.postgres.credentialKeys(target.spec)[0] ?? [];
   const missing = keys.filter((key) => !has(data, key));
   if (missing.length > 0) throw lacks(target, ref, missing);
-  let caBundle: string | undefined;
-  if (ca) {
-    caBundle = ca.data?.[ca.key];
-    if (caBundle === undefined) {
-      throw new BrokerHttpError(
-        'CredentialsUnavailable',
-        ca.data === undefined
-          ? `Secret ${ca.name} (tls.caSecretRef of Target ${name}) not found: create it with the PEM CA bundle in key ${ca.key}`
-          : `Secret ${ca.name} (tls.caSecretRef of Target ${name}) has no key ${ca.key}: add the PEM CA bundle`,
-      );
-    }
-  }
+  const caBundle = ca ? caBundleFromSecret(target, ca) : undefined;
   return {
     type: 'postgres',
     username: data.username as string,
@@ -153,6 +149,61 @@ export function sshCredentials(target: Target, secret: SecretData | undefined, l
   }
 }
 
+/**
+ * The credentials of a kubernetes Target without serviceAccountName, from its Secret's data: the
+ * server and CA (kubernetesServer) and exactly one login, the key token or the keys tls.crt and
+ * tls.key (with a token and a certificate, which one the sidecar logs in as would be a guess).
+ * Pure.
+ */
+export function kubernetesSecretCredentials(
+  target: Target,
+  secret: SecretData | undefined,
+  ca: CaSecret | undefined,
+  cluster: KubernetesCluster | undefined,
+): KubernetesTargetCredentials {
+  const { ref, data } = secretOf(target, secret);
+  const where = `Secret ${ref} (credentials of Target ${target.metadata.name ?? ''})`;
+  const held = conflictingKeys(
+    'kubernetes',
+    ['token', 'tls.crt', 'tls.key'].filter((key) => has(data, key)),
+  );
+  if (held !== undefined) {
+    throw new BrokerHttpError(
+      'CredentialsUnavailable',
+      `${where} has both token and tls.crt: remove tls.crt and tls.key to log in with the token, or token to log in with the client certificate`,
+    );
+  }
+  const { server, caBundle } = kubernetesServer(target, ca, cluster);
+  const endpoint = { type: 'kubernetes', server, ...(caBundle !== undefined ? { caBundle } : {}) } as const;
+  if (has(data, 'token')) return { ...endpoint, token: data.token as string };
+  if (has(data, 'tls.crt') && has(data, 'tls.key')) {
+    return { ...endpoint, clientCertificate: data['tls.crt'] as string, clientKey: data['tls.key'] as string };
+  }
+  const missing = has(data, 'tls.crt') ? 'tls.key' : has(data, 'tls.key') ? 'tls.crt' : 'token, or tls.crt and tls.key';
+  throw lacks(
+    target,
+    ref,
+    [missing],
+    `add ${missing.includes(',') ? 'one of them' : 'it'} (the sidecar logs in with a token or a client certificate)`,
+  );
+}
+
+/**
+ * The credentials of a kubernetes Target with serviceAccountName: a token minted now for the
+ * asking pod, with the Target's server and CA. No Secret is read.
+ */
+export async function kubernetesTokenCredentials(
+  client: KubeClient,
+  namespace: string,
+  target: Target,
+  pod: AgentPod,
+  cluster: KubernetesCluster | undefined,
+): Promise<KubernetesTargetCredentials> {
+  const { server, caBundle } = kubernetesServer(target, undefined, cluster);
+  const { token, expiresAt } = await mintServiceAccountToken(client, namespace, target, pod);
+  return { type: 'kubernetes', server, ...(caBundle !== undefined ? { caBundle } : {}), token, expiresAt };
+}
+
 function notServed(target: Target): BrokerHttpError {
   return new BrokerHttpError(
     'Invalid',
@@ -160,12 +211,16 @@ function notServed(target: Target): BrokerHttpError {
   );
 }
 
-/** `login` is for ssh Targets: what a certificate authority signs, when the Target has one. */
+/**
+ * `login` is for ssh Targets: what a certificate authority signs, when the Target has one. `pod`
+ * is for kubernetes Targets with serviceAccountName: the authenticated pod a token is minted for.
+ */
 export async function credentialsFor(
   client: KubeClient,
   namespace: string,
   target: Target,
   login?: SshLoginRequest,
+  pod?: AgentPod,
 ): Promise<CredentialsResponse> {
   const type = target.spec.type;
   // A type the facts do not mark served gets nothing, even if a case below could build it.
@@ -183,8 +238,22 @@ export async function credentialsFor(
     }
     case 'ssh':
       return sshCredentials(target, await readCredentials(), login);
+    case 'kubernetes': {
+      const endpoint = target.spec.kubernetes;
+      // inCluster: the operator's own API server and CA; server: the Target's URL and CA.
+      const cluster = endpoint?.inCluster ? await operatorCluster(client.kubeConfig) : undefined;
+      if (endpoint?.serviceAccountName) {
+        if (!pod) throw new BrokerHttpError('Invalid', `Target ${target.metadata.name} mints tokens per pod; no pod was given`);
+        return kubernetesTokenCredentials(client, namespace, target, pod, cluster);
+      }
+      const caRef = endpoint?.inCluster ? undefined : endpoint?.tls?.caSecretRef;
+      const [secret, caData] = await Promise.all([
+        readCredentials(),
+        caRef ? readSecret(client, namespace, caRef.name) : Promise.resolve(undefined),
+      ]);
+      return kubernetesSecretCredentials(target, secret, caRef ? { data: caData, name: caRef.name, key: caRef.key } : undefined, cluster);
+    }
     case 'http':
-    case 'kubernetes':
       throw notServed(target);
     default: {
       // A new Target type fails to compile here until it has a case.

@@ -23,6 +23,7 @@ import { createBrokerMetrics } from './broker-metrics.ts';
 import { ConfigStreams } from './config-streams.ts';
 import { credentialsFor } from './credentials.ts';
 import { BrokerHttpError, isObject, readJson, sendError, sendJson, sendNoContent } from './http-io.ts';
+import type { MintedTokenInfo } from './kubernetes-credentials.ts';
 import { OutcomeStreams } from './outcome-streams.ts';
 import { podAccess } from './pod-access.ts';
 import { type AuthenticatedPod, PodAuthenticator, type PodObject } from './pod-authenticator.ts';
@@ -153,7 +154,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
               'ssh login certificate issued',
             ),
         };
-        sendJson(call.response, 200, await credentialsFor(client, call.pod.namespace, target, login));
+        // A kubernetes Target with serviceAccountName mints a token for this pod; the others ignore it.
+        const agentPod = {
+          name: call.pod.name,
+          uid: call.pod.uid,
+          serviceAccountName: call.pod.object.spec?.serviceAccountName || 'default',
+          onMinted: (minted: MintedTokenInfo) =>
+            logger.info({ target: target.metadata.name, pod: call.pod.name, ...minted }, 'kubernetes token minted'),
+        };
+        sendJson(call.response, 200, await credentialsFor(client, call.pod.namespace, target, login, agentPod));
       },
     },
     {

@@ -96,3 +96,39 @@ test('an identity resolves its targets and reports missing, unready and clashing
     { name: 'b', type: 'postgres', localPort: 5433, ready: true },
   ]);
 });
+
+test('kubernetes: serviceAccountName needs no Secret; otherwise a token or a client certificate, not both', () => {
+  const minted: Target = {
+    ...pg('cluster-api'),
+    spec: { type: 'kubernetes', localPort: 6443, kubernetes: { inCluster: true, serviceAccountName: 'agent-reader', tokenTTL: '15m' } },
+  };
+  assert.deepEqual(targetReadiness(minted, undefined), {
+    ready: true,
+    reason: 'TokenRequest',
+    message: 'Tokens are minted per pod for ServiceAccount agent-reader (TokenRequest, valid 15m); no Secret is needed.',
+  });
+  assert.equal(endpointText(minted), 'in-cluster');
+  const withSecret: Target = {
+    ...pg('remote-api'),
+    spec: { type: 'kubernetes', localPort: 6443, kubernetes: { server: 'https://k8s.example:6443' }, credentialsSecretRef: { name: 'k' } },
+  };
+  assert.deepEqual(targetReadiness(withSecret, { found: true, keys: ['token'] }), {
+    ready: true,
+    reason: 'CredentialsPresent',
+    message: 'Secret k has the keys a kubernetes target needs (token).',
+  });
+  assert.equal(
+    targetReadiness(withSecret, { found: true, keys: ['tls.crt', 'tls.key'] }).message,
+    'Secret k has the keys a kubernetes target needs (tls.crt, tls.key).',
+  );
+  assert.deepEqual(targetReadiness(withSecret, { found: true, keys: ['token', 'tls.crt', 'tls.key'] }), {
+    ready: false,
+    reason: 'KeysConflict',
+    message: 'Secret k has keys token and tls.crt, and a kubernetes target logs in with exactly one of them: remove the other',
+  });
+  const half = targetReadiness(withSecret, { found: true, keys: ['tls.crt'] });
+  assert.equal(half.reason, 'KeysMissing');
+  assert.equal(half.message, 'Secret k lacks key tls.key (or one of: token, tls.crt+tls.key)');
+  assert.match(targetReadiness(withSecret, { found: false }).message, /create it with keys token or tls\.crt, tls\.key$/);
+  assert.equal(endpointText(withSecret), 'https://k8s.example:6443');
+});

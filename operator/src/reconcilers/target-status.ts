@@ -5,7 +5,9 @@
  * built from the keys: one complete alternative, and at most one of each group of exclusive keys
  * (an ssh Secret with two of privateKey, password and certificateAuthorityKey is refused by the
  * broker, so it is not Ready). A ready message names the keys in use when a type has several ways
- * to log in, so the status says which one is configured.
+ * to log in, so the status says which one is configured. A kubernetes Target with
+ * serviceAccountName has no Secret: the broker mints a token per pod (TokenRequest), and whether
+ * the ServiceAccount exists is checked when it mints, so it is Ready with reason TokenRequest.
  */
 import { conflictingKeys, TARGET_TYPE_FACTS } from '@airlock/contracts/targets';
 import type { Target } from '@airlock/crds';
@@ -14,7 +16,14 @@ export type SecretKeys = { readonly found: false } | { readonly found: true; rea
 
 export interface TargetReadiness {
   readonly ready: boolean;
-  readonly reason: 'CredentialsPresent' | 'NoCredentialsNeeded' | 'SecretNotFound' | 'KeysMissing' | 'KeysConflict' | 'CASecretNotFound';
+  readonly reason:
+    | 'CredentialsPresent'
+    | 'NoCredentialsNeeded'
+    | 'TokenRequest'
+    | 'SecretNotFound'
+    | 'KeysMissing'
+    | 'KeysConflict'
+    | 'CASecretNotFound';
   readonly message: string;
 }
 
@@ -46,6 +55,14 @@ export function targetReadiness(target: Target, credentials: SecretKeys | undefi
       message: `Secret ${caRef.name} with key ${caRef.key} (tls.caSecretRef) not found: create it with the PEM CA bundle`,
     };
   }
+  const serviceAccount = target.spec.kubernetes?.serviceAccountName;
+  if (serviceAccount) {
+    return {
+      ready: true,
+      reason: 'TokenRequest',
+      message: `Tokens are minted per pod for ServiceAccount ${serviceAccount} (TokenRequest, valid ${target.spec.kubernetes?.tokenTTL ?? '10m'}); no Secret is needed.`,
+    };
+  }
   if (alternatives.length === 0) return { ready: true, reason: 'NoCredentialsNeeded', message: 'The target needs no credentials.' };
   if (!ref) return { ready: false, reason: 'SecretNotFound', message: 'spec.credentialsSecretRef is not set' };
   if (!credentials?.found) {
@@ -74,7 +91,10 @@ export function targetReadiness(target: Target, credentials: SecretKeys | undefi
       message: `Secret ${ref.name} has the keys ${aTarget(target.spec.type)} needs${which}.`,
     };
   }
-  const closest = [...alternatives].sort((a, b) => a.filter((k) => !have.has(k)).length - b.filter((k) => !have.has(k)).length)[0]!;
+  // The alternative fewest keys short of complete; on a tie, the one the Secret already began (tls.crt without tls.key).
+  const short = (keys: readonly string[]) => keys.filter((k) => !have.has(k)).length;
+  const begun = (keys: readonly string[]) => keys.length - short(keys);
+  const closest = [...alternatives].sort((a, b) => short(a) - short(b) || begun(b) - begun(a))[0]!;
   const missing = closest.filter((key) => !have.has(key));
   return {
     ready: false,

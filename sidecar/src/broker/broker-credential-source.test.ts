@@ -125,3 +125,58 @@ test('BrokerCredentialSource asks the broker for the target by name and checks t
   answer = { type: 'postgres', username: 'app', password: 'hunter2' };
   await assert.rejects(source.forTarget(BUILD), (error: unknown) => error instanceof BrokerError && error.code === 'BadResponse');
 });
+
+const CLUSTER = targetOf(
+  { type: 'kubernetes', localPort: 6443, kubernetes: { inCluster: true, serviceAccountName: 'agent-reader' } },
+  'cluster-api',
+);
+const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.hunter2';
+const CLIENT_CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+test('kubernetes: an https server, the CA when there is one, exactly one login, and when a minted token expires', () => {
+  assert.deepEqual(
+    checkedCredentials(CLUSTER, {
+      type: 'kubernetes',
+      server: 'https://10.96.0.1:443',
+      caBundle: 'PEM',
+      token: TOKEN,
+      expiresAt: '2026-11-21T12:10:00Z',
+      extra: 'x',
+    }),
+    { type: 'kubernetes', server: 'https://10.96.0.1:443', caBundle: 'PEM', token: TOKEN, expiresAt: '2026-11-21T12:10:00Z' },
+  );
+  assert.deepEqual(
+    checkedCredentials(CLUSTER, { type: 'kubernetes', server: 'https://k8s.example', clientCertificate: CLIENT_CERT, clientKey: KEY }),
+    { type: 'kubernetes', server: 'https://k8s.example', clientCertificate: CLIENT_CERT, clientKey: KEY },
+  );
+});
+
+test('kubernetes: an answer without an https server or with other than exactly one login is refused, naming the field and never a value', () => {
+  const login = { token: TOKEN };
+  const cases: readonly [unknown, RegExp][] = [
+    [{ type: 'kubernetes', ...login }, /server is missing/],
+    [{ type: 'kubernetes', server: 'http://k8s.example', ...login }, /server is not an https:\/\/ URL/],
+    [{ type: 'kubernetes', server: 'k8s.example:6443', ...login }, /server is not an https:\/\/ URL/],
+    [{ type: 'kubernetes', server: 6443, ...login }, /server is not a non-empty string/],
+    [{ type: 'kubernetes', server: 'https://k8s.example' }, /it has neither a token nor clientCertificate and clientKey/],
+    [
+      { type: 'kubernetes', server: 'https://k8s.example', token: TOKEN, clientCertificate: CLIENT_CERT, clientKey: KEY },
+      /it has a token and a client certificate, and the sidecar logs in with one/,
+    ],
+    [{ type: 'kubernetes', server: 'https://k8s.example', token: TOKEN, clientKey: KEY }, /it has a token and a client certificate/],
+    [{ type: 'kubernetes', server: 'https://k8s.example', clientCertificate: CLIENT_CERT }, /clientKey is missing/],
+    [{ type: 'kubernetes', server: 'https://k8s.example', clientKey: KEY }, /clientCertificate is missing/],
+    [{ type: 'kubernetes', server: 'https://k8s.example', token: '' }, /token is not a non-empty string/],
+    [{ type: 'kubernetes', server: 'https://k8s.example', ...login, expiresAt: 'soon' }, /expiresAt is not a date/],
+    [{ type: 'kubernetes', server: 'https://k8s.example', ...login, caBundle: 42 }, /caBundle is not a non-empty string/],
+    [
+      { type: 'ssh', username: 'deploy', privateKey: KEY },
+      /did not send kubernetes credentials for target cluster-api: the answer is of type ssh/,
+    ],
+  ];
+  for (const [response, expected] of cases) {
+    const error = refused(CLUSTER, response);
+    assert.match(error.message, expected);
+    assert.doesNotMatch(error.message, /MIIB|eyJhbGci/);
+  }
+});

@@ -2,12 +2,13 @@
  * Target credentials from the broker, fetched for every upstream connection and never kept or
  * logged. The answer is checked field by field before a protocol sees it: it must be the
  * credentials of the target's own type, complete, with nothing ambiguous (an ssh answer with two
- * of a key, a password and a certificate), or the connection fails closed with BadResponse. A refusal names the
- * field, never its value.
+ * of a key, a password and a certificate; a kubernetes answer with a token and a client
+ * certificate), or the connection fails closed with BadResponse. A refusal names the field, never
+ * its value.
  */
 
 import { BROKER_PATHS, type CredentialsRequest } from '@airlock/contracts/broker';
-import { type SshTargetCredentials, TARGET_TYPES } from '@airlock/contracts/targets';
+import { type KubernetesTargetCredentials, type SshTargetCredentials, TARGET_TYPES } from '@airlock/contracts/targets';
 import type { CredentialSource, LoginKey, TargetConfig, TargetCredentials } from '../core/ports.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
@@ -57,14 +58,53 @@ export function checkedCredentials(target: TargetConfig, response: unknown): Tar
       if (login === undefined) throw bad('it has none of privateKey, password and certificate');
       return { type, username, [login[0]]: login[1] } as SshTargetCredentials;
     }
-    case 'http':
     case 'kubernetes':
+      return kubernetesCredentials(optional, bad);
+    case 'http':
       throw bad(`this sidecar takes no ${type} credentials`);
     default: {
       // A new Target type fails to compile here until it has a case.
       const unhandled: never = type;
       throw bad(`this sidecar takes no ${String(unhandled)} credentials`);
     }
+  }
+}
+
+/** A kubernetes answer: an https server, an optional CA, exactly one login, and an expiry that is a date when given. */
+function kubernetesCredentials(
+  optional: (key: string) => string | undefined,
+  bad: (what: string) => BrokerError,
+): KubernetesTargetCredentials {
+  const server = optional('server');
+  if (server === undefined) throw bad('server is missing');
+  if (!isHttpsUrl(server)) throw bad('server is not an https:// URL');
+  const caBundle = optional('caBundle');
+  const token = optional('token');
+  const clientCertificate = optional('clientCertificate');
+  const clientKey = optional('clientKey');
+  const certificate = clientCertificate !== undefined || clientKey !== undefined;
+  if (token !== undefined && certificate) throw bad('it has a token and a client certificate, and the sidecar logs in with one');
+  if (token === undefined && !certificate) throw bad('it has neither a token nor clientCertificate and clientKey');
+  if (certificate && (clientCertificate === undefined || clientKey === undefined)) {
+    throw bad(`${clientCertificate === undefined ? 'clientCertificate' : 'clientKey'} is missing`);
+  }
+  const expiresAt = optional('expiresAt');
+  if (expiresAt !== undefined && Number.isNaN(Date.parse(expiresAt))) throw bad('expiresAt is not a date');
+  return {
+    type: 'kubernetes',
+    server,
+    ...(caBundle !== undefined ? { caBundle } : {}),
+    ...(token !== undefined ? { token } : { clientCertificate: clientCertificate as string, clientKey: clientKey as string }),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+  };
+}
+
+function isHttpsUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' && url.hostname !== '';
+  } catch {
+    return false;
   }
 }
 

@@ -37,7 +37,7 @@ export interface StaticControlPlane {
   readonly policies: readonly unknown[];
   /**
    * Credentials by target name: postgres username and password (and caBundle), ssh username and
-   * privateKey or password. Static mode only: with the operator, credentials are fetched just in time.
+   * privateKey or password, kubernetes server and token (and caBundle). Static mode only: with the operator, credentials are fetched just in time.
    */
   readonly credentials: Readonly<Record<string, StaticCredentials>>;
   /** Masking hash keys by `<secret>/<key>`. */
@@ -127,12 +127,14 @@ export const SETTINGS_SCHEMA = {
               additionalProperties: {
                 type: 'object',
                 additionalProperties: false,
-                required: ['username'],
+                // Which fields a target needs depends on its type (static-credentials.ts checks them per target).
                 properties: {
                   username: str(),
                   password: { type: 'string', maxLength: 4096 },
                   privateKey: { type: 'string', minLength: 1, maxLength: 64 * 1024 },
                   caBundle: { type: 'string', maxLength: 1024 * 1024 },
+                  server: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https://' },
+                  token: { type: 'string', minLength: 1, maxLength: 16384 },
                 },
               },
             },

@@ -33,8 +33,8 @@ test('each entry is typed by its target, or says what keeps it from fitting', ()
   assert.deepEqual(typedCredentials('ssh', { username: 'deploy', password: 'pw', caBundle: 'PEM' }), {
     problem: 'caBundle is for postgres targets; an ssh target checks spec.ssh.hostKeys',
   });
-  assert.deepEqual(typedCredentials('kubernetes', { username: 'u', password: 'p' }), {
-    problem: 'static credentials are for postgres and ssh targets, not kubernetes',
+  assert.deepEqual(typedCredentials('http', { username: 'u', password: 'p' }), {
+    problem: 'static credentials are for postgres, ssh and kubernetes targets, not http',
   });
 });
 
@@ -46,6 +46,39 @@ test('the source hands each target the credentials of its own type, and fails cl
   });
   assert.deepEqual(await source.forTarget(ORDERS), { type: 'postgres', username: 'u', password: 'p' });
   assert.deepEqual(await source.forTarget(BUILD), { type: 'ssh', username: 'deploy', privateKey: 'KEY' });
-  await assert.rejects(source.forTarget(WIKI), /no http credentials for target wiki: static credentials are for postgres and ssh targets/);
+  await assert.rejects(
+    source.forTarget(WIKI),
+    /no http credentials for target wiki: static credentials are for postgres, ssh and kubernetes targets/,
+  );
   await assert.rejects(source.forTarget({ ...ORDERS, name: 'other' }), /no credentials for target other/);
+});
+
+test('kubernetes: the https server and a token, with the CA when there is one; nothing of the other types', async () => {
+  assert.deepEqual(typedCredentials('kubernetes', { server: 'https://127.0.0.1:6443/', token: 'TOKEN', caBundle: 'PEM' }), {
+    type: 'kubernetes',
+    server: 'https://127.0.0.1:6443',
+    caBundle: 'PEM',
+    token: 'TOKEN',
+  });
+  assert.deepEqual(typedCredentials('kubernetes', { token: 'TOKEN' }), {
+    problem: 'a kubernetes target needs server, the https:// URL of its API server',
+  });
+  assert.deepEqual(typedCredentials('kubernetes', { server: 'http://127.0.0.1:8080', token: 'TOKEN' }), {
+    problem: 'server must be an https:// URL',
+  });
+  assert.deepEqual(typedCredentials('kubernetes', { server: 'https://127.0.0.1:6443' }), { problem: 'a kubernetes target needs token' });
+  assert.deepEqual(typedCredentials('kubernetes', { username: 'u', password: 'p', server: 'https://k8s', token: 'T' }), {
+    problem: 'username is for postgres and ssh targets; a kubernetes target logs in with token',
+  });
+  assert.deepEqual(typedCredentials('postgres', { username: 'u', password: 'p', token: 'T' }), {
+    problem: 'token is for kubernetes targets; a postgres target logs in with password',
+  });
+  assert.deepEqual(typedCredentials('ssh', { username: 'deploy', password: 'pw', server: 'https://k8s' }), {
+    problem: 'server is for kubernetes targets; an ssh target logs in with privateKey or password',
+  });
+  assert.deepEqual(typedCredentials('postgres', { password: 'p' }), { problem: 'a postgres target needs username' });
+  assert.deepEqual(typedCredentials('ssh', { password: 'p' }), { problem: 'an ssh target needs username' });
+  const cluster = targetOf('cluster-api', { type: 'kubernetes', localPort: 6443, kubernetes: { server: 'https://127.0.0.1:6443' } });
+  const source = new StaticCredentialSource({ 'cluster-api': { server: 'https://127.0.0.1:6443', token: 'TOKEN' } });
+  assert.deepEqual(await source.forTarget(cluster), { type: 'kubernetes', server: 'https://127.0.0.1:6443', token: 'TOKEN' });
 });

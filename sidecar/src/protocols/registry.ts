@@ -4,6 +4,7 @@
  */
 import type { TargetSpec } from '@airlock/crds';
 import type { Protocol } from '../core/protocol.ts';
+import { type KubernetesProtocolOptions, kubernetesProtocol } from './kubernetes/kubernetes-protocol.ts';
 import { type PostgresProtocolOptions, postgresProtocol } from './postgres/postgres-protocol.ts';
 import { type SshProtocolOptions, sshProtocol } from './ssh/ssh-protocol.ts';
 
@@ -11,8 +12,14 @@ import { type SshProtocolOptions, sshProtocol } from './ssh/ssh-protocol.ts';
 export interface ProtocolOptions {
   readonly postgres: PostgresProtocolOptions;
   readonly ssh?: SshProtocolOptions;
+  readonly kubernetes?: KubernetesProtocolOptions;
 }
 
 export function createProtocols(options: ProtocolOptions): ReadonlyMap<TargetSpec['type'], Protocol> {
-  return new Map([postgresProtocol(options.postgres), sshProtocol(options.ssh)].map((protocol) => [protocol.type, protocol]));
+  return new Map(
+    [postgresProtocol(options.postgres), sshProtocol(options.ssh), kubernetesProtocol(options.kubernetes)].map((protocol) => [
+      protocol.type,
+      protocol,
+    ]),
+  );
 }

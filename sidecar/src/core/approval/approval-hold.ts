@@ -44,6 +44,8 @@ export interface HeldOperation {
   readonly decision: Pick<Decision, 'reason' | 'verdict'>;
   /** What the agent calls the operation in messages: "statement" for SQL. */
   readonly noun: string;
+  /** What the protocol found out before asking (Kubernetes: a dry run); shown to reviewers, not part of the digest. */
+  readonly evidence?: ApprovalDraft['evidence'];
 }
 
 /** Which ApprovalRequest the operation waits for and how it is approved; the protocol adds how to withdraw it. */
@@ -124,6 +126,7 @@ export async function holdForApproval(
         sessionID: session.sessionId,
         sequence: statementIndex,
       },
+      ...(operation.evidence ? { evidence: operation.evidence } : {}),
       policy: { name: verdict.policy, ...(verdict.rule ? { rule: verdict.rule } : {}) },
       requiredApprovals: settings.requiredApprovals ?? 1,
       approvers: settings.approvers,

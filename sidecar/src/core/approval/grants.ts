@@ -6,6 +6,8 @@
 export class ApprovalGrants {
   readonly #clock: () => number;
   readonly #expiry = new Map<string, number>();
+  /** Grants used up by the first operation they cover (a retry of an approved operation that never ran). */
+  readonly #single = new Map<string, number>();
 
   constructor(clock: () => number = Date.now) {
     this.#clock = clock;
@@ -15,11 +17,26 @@ export class ApprovalGrants {
     this.#expiry.set(digest, Math.max(untilMs, this.#expiry.get(digest) ?? 0));
   }
 
+  /**
+   * Lets the digest run once more before `untilMs`: for an approved operation the target refused
+   * before it started (a Kubernetes exec whose upgrade failed, which kubectl retries over another
+   * transport). The first operation it covers uses it up.
+   */
+  grantOnce(digest: string, untilMs: number): void {
+    this.#single.set(digest, untilMs);
+  }
+
   /** The name of the rule is not needed: the digest already binds text, parameters, target and identity. */
   covers(digest: string): boolean {
+    const now = this.#clock();
+    const single = this.#single.get(digest);
+    if (single !== undefined) {
+      this.#single.delete(digest);
+      if (single > now) return true;
+    }
     const until = this.#expiry.get(digest);
     if (until === undefined) return false;
-    if (until <= this.#clock()) {
+    if (until <= now) {
       this.#expiry.delete(digest);
       return false;
     }

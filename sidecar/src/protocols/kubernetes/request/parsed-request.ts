@@ -1,0 +1,65 @@
+/**
+ * One agent request read and placed: its attributes as the API server resolves them, the policy's
+ * facts (with the scope from discovery), the body (read whole before deciding: an approval binds
+ * it), and the texts reviewers and records see. Shared by plain requests and upgrades.
+ */
+import type { IncomingMessage } from 'node:http';
+import { type KubernetesRequestInfo, parseKubernetesRequest, splitRequestTarget } from '@airlock/contracts/kubernetes';
+import { type KubernetesFacts, kubernetesRequestFacts } from '@airlock/contracts/policy';
+import type { ResourceScopes } from '../discovery/resource-scopes.ts';
+import { kubectlTerms, operationSummary, operationText } from './operation-text.ts';
+
+export interface ParsedRequest {
+  readonly method: string;
+  /** The request-target exactly as sent. */
+  readonly target: string;
+  readonly query: string;
+  readonly info: KubernetesRequestInfo;
+  readonly facts: KubernetesFacts;
+  readonly body: Buffer;
+  readonly contentType: string | undefined;
+  /** The approval's and the recording's text (operation-text.ts). */
+  readonly text: string;
+  readonly summary: string;
+}
+
+export async function parseRequest(request: IncomingMessage, body: Buffer, scopes: ResourceScopes): Promise<ParsedRequest> {
+  const method = request.method ?? '';
+  const target = request.url ?? '';
+  const { path, query } = splitRequestTarget(target);
+  const info = withBodyDryRun(parseKubernetesRequest({ method, path, query }), body);
+  // The scope of a request without a namespace depends on the resource: learn it first.
+  if (info.kind === 'resource' && info.namespace === '') await scopes.learn(info.apiGroup, info.apiVersion);
+  const facts = kubernetesRequestFacts(info, scopes.lookup);
+  const terms = kubectlTerms(facts, info.kind === 'resource' ? info.subresource : undefined, query);
+  const contentType = request.headers['content-type'];
+  return {
+    method,
+    target,
+    query,
+    info,
+    facts,
+    body,
+    contentType,
+    text: operationText(terms, { method, target, contentType, body }, info.kind === 'resource' ? info.subresource : undefined),
+    summary: operationSummary(terms),
+  };
+}
+
+/**
+ * A DELETE with a body is a dry run only if its body says so: kube-apiserver reads the
+ * DeleteOptions of such a request from the body alone and ignores `?dryRun=All` in the query
+ * (kubectl always sends a body), so a query-only dry run would really delete. What reviewers and
+ * records read must say what the API server will do.
+ */
+export function withBodyDryRun(info: KubernetesRequestInfo, body: Buffer): KubernetesRequestInfo {
+  if (info.kind !== 'resource' || (info.verb !== 'delete' && info.verb !== 'deletecollection') || body.length === 0) return info;
+  let dryRun = false;
+  try {
+    const options = JSON.parse(body.toString('utf8')) as { dryRun?: unknown };
+    dryRun = Array.isArray(options.dryRun) && options.dryRun.length === 1 && options.dryRun[0] === 'All';
+  } catch {
+    dryRun = false;
+  }
+  return info.dryRun === dryRun ? info : { ...info, dryRun };
+}

@@ -1,0 +1,116 @@
+/**
+ * One agent request to the Kubernetes API, from the first byte to the last: read the body
+ * (bounded), place the request the way the API server will (parsed-request.ts), decide it, record
+ * the decision (stored first when recording blocks), then
+ * - deny: a 403 Status with the reason, nothing sent upstream;
+ * - requireApproval: the evidence of a dry run, the hold, and on approval the same request, once;
+ *   a refusal is a 403 Status naming the ApprovalRequest;
+ * - allow: the request upstream with the sidecar's credential, the answer back with backpressure,
+ *   masked where it may hold a Secret or a value the masking rules select.
+ *
+ * The agent's own Authorization and Cookie never go upstream (the sidecar's credential replaces
+ * them), and a request with Impersonate-* headers is refused: impersonation would make the API
+ * server act as someone the policy never saw.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decide } from '@airlock/contracts/policy';
+import { HttpBodyError, readRequestBody } from '../../../core/http/request-body.ts';
+import { headersWithPrefix } from '../../../core/http/request-headers.ts';
+import type { KubernetesSession } from '../session/kubernetes-session.ts';
+import { forwardRequest } from './forward-request.ts';
+import { holdRequest } from './held-request.ts';
+import { sendStatus } from './kubernetes-status.ts';
+import { parseRequest } from './parsed-request.ts';
+import type { KubernetesListenerServices } from './request-context.ts';
+
+/** Headers that would make the API server act as another user or group. */
+export const IMPERSONATION_PREFIXES = ['impersonate-'];
+
+export async function handleRequest(
+  session: KubernetesSession,
+  services: KubernetesListenerServices,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const { recording } = session;
+  const index = recording.nextOperationIndex();
+  let body: Buffer;
+  try {
+    body = await readRequestBody(request, {
+      maxBytes: services.limits.maxRequestBodyBytes,
+      timeoutMs: services.limits.requestBodyTimeoutMs,
+    });
+  } catch (error) {
+    if (!(error instanceof HttpBodyError)) throw error;
+    recording.failed(index, error.code, error.message);
+    const status =
+      error.code === 'BodyTooLarge'
+        ? sendStatus(response, 'RequestEntityTooLarge', `the request body is over ${services.limits.maxRequestBodyBytes} bytes`)
+        : sendStatus(response, 'BadRequest', `the request body did not arrive whole: ${error.message}`);
+    recording.answered(index, { httpStatus: status, requestBytes: 0, responseBytes: 0, complete: true });
+    return;
+  }
+  const parsed = await parseRequest(request, body, services.scopes);
+  const policy = session.policy();
+  const impersonation = headersWithPrefix(request.headers, IMPERSONATION_PREFIXES);
+  const decision =
+    impersonation.length > 0
+      ? {
+          action: 'deny' as const,
+          audit: [],
+          failedClosed: true,
+          reason: `the request sets ${impersonation.join(', ')}: impersonation is not allowed through airlock`,
+        }
+      : decide(parsed.facts, policy.policies);
+  recording.decided(index, parsed.text, parsed.facts, decision);
+  const stored = session.context.record.beforeForward();
+  if (stored) {
+    try {
+      await stored;
+    } catch (error) {
+      recording.failed(index, 'RecordingUnavailable', (error as Error).message);
+      const status = sendStatus(
+        response,
+        'ServiceUnavailable',
+        'the request cannot be recorded, so it is not sent (recording blocks): try again later',
+      );
+      recording.answered(index, { httpStatus: status, requestBytes: body.length, responseBytes: 0, complete: true });
+      return;
+    }
+  }
+  const details = statusDetails(parsed.info);
+  switch (decision.action) {
+    case 'deny': {
+      const status = sendStatus(response, 'Forbidden', decision.reason, { details });
+      recording.answered(index, { httpStatus: status, requestBytes: body.length, responseBytes: 0, complete: true });
+      return;
+    }
+    case 'requireApproval': {
+      const closed = new Promise<void>((resolve) => response.once('close', () => resolve()));
+      const held = await holdRequest(session, services, parsed, decision, index, closed);
+      if (!held.release) {
+        if (held.refusal && !response.writableEnded && !response.destroyed) {
+          const status = sendStatus(response, 'Forbidden', held.refusal, { details, warnings: held.warnings });
+          recording.answered(index, { httpStatus: status, requestBytes: body.length, responseBytes: 0, complete: true });
+        }
+        return;
+      }
+      const outcome = await forwardRequest(session, services, parsed, index, request, response, held.warnings);
+      await held.report?.({ ok: outcome.httpStatus < 400, result: `HTTP ${outcome.httpStatus}` }).catch(() => undefined);
+      return;
+    }
+    case 'allow':
+      await forwardRequest(session, services, parsed, index, request, response, []);
+      return;
+  }
+}
+
+/** What the API server puts in a Status about the object: kubectl prints the resource and name. */
+function statusDetails(info: Awaited<ReturnType<typeof parseRequest>>['info']): { name?: string; group?: string; kind?: string } {
+  if (info.kind !== 'resource') return {};
+  return {
+    ...(info.name ? { name: info.name } : {}),
+    ...(info.apiGroup ? { group: info.apiGroup } : {}),
+    kind: info.resource,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * What one agent connection to a Kubernetes listener writes to its recording. One TCP connection
+ * is one recorded session (kubectl keeps one open for a command's requests); each request is one
+ * operation of it, read as the neutral events name them:
+ * - `statement`: the request's operation text (operation-text.ts: kubectl terms, request line,
+ *   body digest, and the body of a change);
+ * - `classification`: kinds read / write / unknown, `commands` the verb, `objects` the resource
+ *   (`deployments.apps/orders` in `prod-eu`), `unknownReason` why the request could not be placed;
+ * - `decision`, `approval.requested`, `approval.outcome`: as for SQL and SSH;
+ * - `masking`: values masked in the answer, by rule;
+ * - `result`: `HTTP <status>` with the status, the body sizes, and whether the answer arrived whole;
+ * - `error`: why the request could not be answered (no credentials, the API server unreachable).
+ */
+import type { Decision, KubernetesFacts } from '@airlock/contracts/policy';
+import { SessionLedger, type SessionLedgerServices } from '../../../core/session/session-ledger.ts';
+import type { SessionMetrics } from '../../../core/session/session-metrics.ts';
+
+export interface KubernetesRecordingServices extends SessionLedgerServices {
+  readonly metrics: Pick<SessionMetrics, 'bytes' | 'statement' | 'error'>;
+  /** The Target's namespace: decisions name policies as <namespace>/<name>. */
+  readonly targetNamespace: string;
+}
+
+export interface RequestOutcome {
+  readonly httpStatus: number;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  readonly complete: boolean;
+}
+
+export class KubernetesRecording extends SessionLedger {
+  readonly #services: KubernetesRecordingServices;
+
+  constructor(services: KubernetesRecordingServices) {
+    super(services);
+    this.#services = services;
+  }
+
+  decided(statementIndex: number, text: string, facts: KubernetesFacts, decision: Decision): void {
+    this.record({ type: 'statement', statementIndex, text });
+    this.record({
+      type: 'classification',
+      statementIndex,
+      kinds: [...facts.kinds],
+      commands: facts.verb === undefined ? [] : [facts.verb],
+      objects: objectsOf(facts),
+      functions: [],
+      writesWithoutWhere: false,
+      cached: false,
+      ...(facts.unknownReason ? { unknownReason: facts.unknownReason } : {}),
+    });
+    // In audit mode, what the policy said is the audit verdict; what happened is allow.
+    const said = decision.verdict ?? decision.audit[0];
+    const mode = decision.verdict ? 'enforce' : said ? 'audit' : 'enforce';
+    this.record({
+      type: 'decision',
+      statementIndex,
+      action: said?.action ?? decision.action,
+      effective: decision.action,
+      mode,
+      ...(said ? { policy: `${this.#services.targetNamespace}/${said.policy}`, rule: said.rule ?? 'default' } : {}),
+      reason: decision.reason,
+    });
+    this.#services.metrics.statement(said?.action ?? decision.action, mode);
+  }
+
+  masked(statementIndex: number, counts: Readonly<Record<string, number>>): void {
+    if (Object.keys(counts).length === 0) return;
+    this.record({ type: 'masking', statementIndex, maskedByRule: counts, nulledBinary: 0 });
+  }
+
+  answered(statementIndex: number, outcome: RequestOutcome): void {
+    this.bytesIn(outcome.requestBytes);
+    this.bytesOut(outcome.responseBytes);
+    this.record({
+      type: 'result',
+      statementIndex,
+      commandTag: `HTTP ${outcome.httpStatus}`,
+      httpStatus: outcome.httpStatus,
+      requestBytes: outcome.requestBytes,
+      responseBytes: outcome.responseBytes,
+      ...(outcome.complete ? {} : { incomplete: true }),
+    });
+  }
+
+  failed(statementIndex: number | undefined, code: string, message: string): void {
+    this.#services.metrics.error(code);
+    this.record({ type: 'error', ...(statementIndex === undefined ? {} : { statementIndex }), code, message });
+  }
+}
+
+/** `deployments.apps/orders -n prod-eu`, `pods -A`, `nodes`; a non-resource request's path. */
+function objectsOf(facts: KubernetesFacts): string[] {
+  if (!facts.isResourceRequest) return facts.nonResourcePath === undefined ? [] : [facts.nonResourcePath];
+  const resource = `${facts.resource}${facts.apiGroup ? `.${facts.apiGroup}` : ''}${facts.subresource ? `/${facts.subresource}` : ''}`;
+  const named = facts.name ? `${resource}/${facts.name}` : resource;
+  const where = facts.namespace ? ` -n ${facts.namespace}` : facts.scope === 'all-namespaces' ? ' -A' : '';
+  return [`${named}${where}`];
+}
