@@ -50,11 +50,18 @@ async function policyTest(...args: string[]): Promise<Run> {
   return { code, stdout, stderr };
 }
 
+/** A case of the example suites: exactly one of sql, ssh and kubernetes is set. */
 interface ExampleCase {
   readonly name?: string;
-  readonly sql: string;
+  readonly sql?: string;
+  readonly ssh?: string;
+  readonly kubernetes?: string;
   readonly expect: string;
 }
+
+/** What a case's ✓ line shows without a name: the first line of its text. */
+const caseTitle = (example: ExampleCase): string =>
+  example.name ?? (example.sql ?? example.ssh ?? example.kubernetes ?? '').split('\n')[0] ?? '';
 
 async function exampleCases(): Promise<ExampleCase[]> {
   const files = (await readdir(EXAMPLE_TESTS)).filter((f) => f.endsWith('.yaml'));
@@ -84,8 +91,14 @@ describe('airlock-policy-test', () => {
     assert.equal(code, 0, stdout);
     const cases = await exampleCases();
     assert.ok(cases.length >= 20, `the examples have ${cases.length} cases`);
+    for (const protocol of ['sql', 'ssh', 'kubernetes'] as const) {
+      assert.ok(
+        cases.some((example) => example[protocol] !== undefined),
+        `the examples have ${protocol} cases`,
+      );
+    }
     for (const example of cases) {
-      assert.match(stdout, new RegExp(`^  ✓ ${literal(example.name ?? example.sql)}$`, 'm'));
+      assert.match(stdout, new RegExp(`^  ✓ ${literal(caseTitle(example))}$`, 'm'));
     }
     assert.match(stdout, new RegExp(`^${cases.length} cases passed\\n$`, 'm'));
     assert.doesNotMatch(stdout, /✗/);
@@ -98,6 +111,11 @@ describe('airlock-policy-test', () => {
       /✓ a data-modifying CTE with a WHERE still writes, so reads does not cover it\n.*\n {8}kinds: read, write .*\n {6}→ requireApproval: held for approval by ApprovalPolicy prod-databases default action/,
       /✓ SET ROLE changes privileges and is denied\n.*\n {8}kinds: privilege, session .*\n {6}→ deny: denied by ApprovalPolicy prod-databases rule dangerous-functions\n/,
       /✓ several statements are each decided and the strictest wins\n(?:.*\n){12} {6}decision: requireApproval \(statement 3 of 4, the strictest\)\n/,
+      // kubernetes: the request line, the request in kubectl terms, what the policy reads of it.
+      /✓ kubectl delete deployment orders -n prod-eu is held\n {6}DELETE \/apis\/apps\/v1\/namespaces\/prod-eu\/deployments\/orders\n {8}kubectl terms: delete deployments orders -n prod-eu\n {8}verb: delete {2}resource: deployments \(apps\/v1\) {2}name: orders {2}namespace: prod-eu {2}kinds: write\n {6}→ requireApproval: held for approval by ApprovalPolicy cluster-api-access rule prod-deletes\n/,
+      /✓ kubectl get secrets -A is denied\n.*\n {8}kubectl terms: get secrets -A\n {8}verb: list .* {2}scope: all namespaces \(a built-in namespaced resource\) .*\n {6}→ deny: denied by ApprovalPolicy cluster-api-access rule no-secrets\n/,
+      /✓ the same exec over a WebSocket \(GET\) is held too\n.*\n {8}kubectl terms: exec pods\/web-0 -n prod-eu -- sh -c ls\n {8}verb: get \(an allow rule must list create\) {2}resource: pods\/exec .*\n {6}→ requireApproval: held for approval by ApprovalPolicy cluster-api-access rule prod-exec/,
+      /✓ a custom resource without a namespace is read as both scopes; reads covers both\n.*\n.*\n.*scope: unknown: not a built-in resource, so read as both cluster-scoped and across all namespaces/,
     ]) {
       assert.match(stdout, block);
     }
@@ -166,10 +184,19 @@ cases:
   test('--output json on the examples, and --help with an example', async () => {
     const json = await policyTest('--output', 'json', relative(ROOT, EXAMPLE_TESTS));
     assert.equal(json.code, 0);
-    const report = JSON.parse(json.stdout) as { passed: boolean; summary: { failed: number; passed: number } };
+    const report = JSON.parse(json.stdout) as {
+      passed: boolean;
+      summary: { failed: number; passed: number };
+      suites: { cases: { name: string; protocol: string; request: { text: string; verb: string; scope: string | null } | null }[] }[];
+    };
     assert.equal(report.passed, true);
     assert.equal(report.summary.failed, 0);
     assert.equal(report.summary.passed, (await exampleCases()).length);
+    const nodes = report.suites
+      .flatMap((suite) => suite.cases)
+      .find((c) => c.name === 'kubectl get nodes is a cluster-scoped read, allowed');
+    assert.equal(nodes?.protocol, 'kubernetes');
+    assert.deepEqual([nodes?.request?.verb, nodes?.request?.scope], ['list', 'cluster']);
     const help = await policyTest('-h');
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: airlock-policy-test/);

@@ -4,6 +4,7 @@
  */
 import type { Decision } from '@airlock/contracts/policy';
 import type { InputProblem, PolicyTestErrorCode } from './errors.ts';
+import type { KubernetesRequestReading } from './kubernetes-request-case.ts';
 import { type CaseOutcome, decidingPolicy, decidingRule, type Report } from './run-suite.ts';
 
 const decisionJson = (decision: Decision) => ({
@@ -15,12 +16,34 @@ const decisionJson = (decision: Decision) => ({
   audit: decision.audit.map((v) => ({ policy: v.policy, rule: v.rule ?? null, action: v.action })),
 });
 
+/** A request's attributes as the policy reads them; null where the request has none (a non-resource path has no resource). */
+const requestJson = ({ method, target, facts, terms }: KubernetesRequestReading) => ({
+  method,
+  target,
+  // kubectl terms: facts.text, and an exec's command after `--`.
+  text: terms,
+  verb: facts.verb ?? null,
+  apiGroup: facts.isResourceRequest ? facts.apiGroup : null,
+  apiVersion: facts.isResourceRequest ? facts.apiVersion : null,
+  resource: facts.isResourceRequest ? facts.resource : null,
+  subresource: facts.isResourceRequest ? facts.subresource || null : null,
+  name: facts.isResourceRequest ? facts.name || null : null,
+  namespace: facts.isResourceRequest ? facts.namespace || null : null,
+  // Of a request without a namespace: cluster, all-namespaces, or unknown (not a built-in resource: read as both). null otherwise.
+  scope: !facts.isResourceRequest || facts.namespace ? null : (facts.scope ?? 'unknown'),
+  nonResourcePath: facts.nonResourcePath ?? null,
+  kinds: facts.kinds,
+  dryRun: facts.dryRun,
+  unknownReason: facts.unknownReason ?? null,
+});
+
 const caseJson = (outcome: CaseOutcome) => ({
   name: outcome.testCase.name,
   line: outcome.testCase.line,
-  protocol: outcome.testCase.ssh !== undefined ? 'ssh' : 'sql',
+  protocol: outcome.testCase.ssh !== undefined ? 'ssh' : outcome.testCase.kubernetes !== undefined ? 'kubernetes' : 'sql',
   sql: outcome.testCase.sql ?? null,
   ssh: outcome.testCase.ssh ?? null,
+  kubernetes: outcome.testCase.kubernetes ?? null,
   passed: outcome.passed,
   expected: {
     action: outcome.testCase.expect,
@@ -62,6 +85,9 @@ const caseJson = (outcome: CaseOutcome) => ({
     unknownReason: command.unknownReason ?? null,
     decision: decisionJson(decision),
   })),
+  // kubernetes cases: the request as the policy reads it, with its decision; null for the others.
+  request:
+    outcome.request === undefined ? null : { ...requestJson(outcome.request.request), decision: decisionJson(outcome.request.decision) },
 });
 
 export function reportJson(report: Report): string {

@@ -1,10 +1,11 @@
 /**
- * The report for people: one block per case with ✓ or ✗, what the classifier (sql) or the shell
- * analysis (ssh: each program of the command line) saw, which policy
+ * The report for people: one block per case with ✓ or ✗, what the classifier (sql), the shell
+ * analysis (ssh: each program of the command line) or the request parser (kubernetes: the request
+ * in kubectl terms and its attributes) saw, which policy
  * and rule decided and why (the sentence the agent would get), then the failures with their
  * file:line. A ✗ line says what was expected and what came instead, so a CI log is enough.
  */
-import { type Decision, SHELL_DYNAMIC, type SshFacts } from '@airlock/contracts/policy';
+import { type Decision, type KubernetesFacts, policyVerbs, SHELL_DYNAMIC, type SshFacts } from '@airlock/contracts/policy';
 import type { StatementClassification } from '../protocols/postgres/sql/classification.ts';
 import { describeProblem, type InputProblem } from './errors.ts';
 import type { ResolvedCase } from './resolve-suite.ts';
@@ -42,6 +43,34 @@ function commandLine(command: SshFacts): string {
     parts.push(`transfer: ${command.directions?.join(' and ') || 'lookup'} of ${command.paths.map(shown).join(', ')}`);
   }
   if (command.unknownReason !== undefined) parts.push(`unknown because: ${command.unknownReason}`);
+  return parts.join('  ');
+}
+
+/** Where a request without a namespace acts, and why the policy reads it so. */
+export function scopeDescription(facts: KubernetesFacts): string | undefined {
+  if (!facts.isResourceRequest || facts.namespace) return undefined;
+  if (facts.scope === 'cluster') return 'cluster-scoped (a built-in cluster-scoped resource)';
+  if (facts.scope === 'all-namespaces') return 'all namespaces (a built-in namespaced resource)';
+  return 'unknown: not a built-in resource, so read as both cluster-scoped and across all namespaces (the sidecar asks discovery)';
+}
+
+function requestLine(facts: KubernetesFacts): string {
+  if (facts.kinds.includes('unknown')) return `kinds: unknown  unknown because: ${facts.unknownReason ?? '-'}`;
+  // exec, attach and portforward over a WebSocket are GETs the rules read as create; a non-resource POST is create.
+  const ruleVerb = policyVerbs(facts, true)[0];
+  const parts = [
+    `verb: ${facts.verb ?? '-'}${ruleVerb !== undefined && ruleVerb !== facts.verb ? ` (an allow rule must list ${ruleVerb})` : ''}`,
+  ];
+  if (facts.isResourceRequest) {
+    const group = facts.apiGroup === '' ? 'core' : facts.apiGroup;
+    parts.push(`resource: ${facts.resource}${facts.subresource ? `/${facts.subresource}` : ''} (${group}/${facts.apiVersion})`);
+    if (facts.name) parts.push(`name: ${facts.name}`);
+    parts.push(facts.namespace ? `namespace: ${facts.namespace}` : `scope: ${scopeDescription(facts)}`);
+  } else {
+    parts.push(`path: ${facts.nonResourcePath}`);
+  }
+  parts.push(`kinds: ${list(facts.kinds)}`);
+  if (facts.dryRun) parts.push('dry run');
   return parts.join('  ');
 }
 
@@ -86,6 +115,16 @@ function caseBlock(outcome: CaseOutcome, context: string | undefined): string[] 
   const ownContext = contextLine(testCase, outcome.applicable);
   if (ownContext !== context) lines.push(`      ${ownContext}`);
   if (testCase.ssh !== undefined) return [...lines, ...commandLines(outcome, testCase.ssh)];
+  if (outcome.request !== undefined) {
+    const { request, decision } = outcome.request;
+    return [
+      ...lines,
+      `      ${request.method} ${request.target}`,
+      `        kubectl terms: ${request.terms}`,
+      `        ${requestLine(request.facts)}`,
+      `      ${decisionLine(decision)}`,
+    ];
+  }
   const only = statements.length === 1 ? statements[0] : undefined;
   if (statements.length === 0) {
     lines.push('      (no statements: PostgreSQL runs nothing)', `      ${decisionLine(outcome.decision)}`);

@@ -195,6 +195,30 @@ test('an ssh case is decided for an ssh Target; an inline Target without a type 
   assert.deepEqual(wrong, ['UnknownReference target: Target orders-db is of type postgres; ssh cases need an ssh Target']);
 });
 
+test('a kubernetes case is decided for a kubernetes Target; an inline Target without a type is one', () => {
+  const request = { kubernetes: 'DELETE /api/v1/namespaces/prod/pods/web-0' };
+  const resolved = resolveSuite(
+    doc({ target: { form: 'ref', name: 'cluster-api' }, cases: [oneCase({}, request)] }),
+    [policy('p'), target('cluster-api', 'default', 'kubernetes')],
+    site,
+    't',
+  );
+  assert.ok(resolved.ok, JSON.stringify(resolved));
+  const [only] = resolved.suite.cases;
+  assert.deepEqual([only?.kubernetes, only?.sql, only?.ssh], ['DELETE /api/v1/namespaces/prod/pods/web-0', undefined, undefined]);
+  assert.equal(only?.name, 'DELETE /api/v1/namespaces/prod/pods/web-0', 'a case without a name is named by its request line');
+  const inline = resolveSuite(
+    doc({ target: { form: 'inline', name: 'cluster', labels: {} }, cases: [oneCase({}, request)] }),
+    [policy('p')],
+    site,
+    't',
+  );
+  assert.ok(inline.ok, JSON.stringify(inline));
+  assert.equal(inline.suite.cases[0]?.target.spec.type, 'kubernetes');
+  const wrong = problemsOf(resolveSuite(doc({ cases: [oneCase({}, request)] }), [policy('p'), target('orders-db', 'default')], site, 't'));
+  assert.deepEqual(wrong, ['UnknownReference target: Target orders-db is of type postgres; kubernetes cases need a kubernetes Target']);
+});
+
 test('no target, a Target that is not postgres, no policies and duplicate policies', () => {
   assert.match(
     problemsOf(resolveSuite(doc({ target: undefined }), [policy('p')], site, 't')).join('\n'),

@@ -15,6 +15,7 @@ import {
   type CaseProtocol,
   type CaseText,
   caseText,
+  caseTextOf,
   DEFAULT_ACTION_RULE,
   DEFAULT_NAMESPACE,
   type IdentitySpecifier,
@@ -28,7 +29,7 @@ import {
 export const DEFAULT_IDENTITY = 'policy-test-agent';
 
 export type ResolvedCase = CaseText & {
-  /** The case's name, or the first line of its statement or command line. */
+  /** The case's name, or the first line of its statement, command line or request line. */
   readonly name: string;
   /** Where it is: `cases[3]`, and its line in the test file. */
   readonly field: string;
@@ -268,7 +269,7 @@ export function resolveSuite(doc: PolicyTestDocument, objects: readonly Manifest
       name: testCase.name ?? caseName(text),
       field: testCase.field,
       line: site.lineOf(testCase.field),
-      ...(protocol === 'ssh' ? { ssh: text } : { sql: text }),
+      ...caseTextOf(protocol, text),
       expect: testCase.expect,
       ...(testCase.policy ? { policy: testCase.policy } : {}),
       ...(testCase.rule ? { rule: testCase.rule } : {}),

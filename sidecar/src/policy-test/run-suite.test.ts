@@ -4,6 +4,7 @@ import type { ApprovalPolicySpec } from '@airlock/crds';
 import type { PolicyConfig, TargetConfig } from '../core/ports.ts';
 import { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
 import { analyzeCommandLine, ShellParser } from '../protocols/ssh/shell/index.ts';
+import { reportJson } from './format-json.ts';
 import { formatReport } from './format-text.ts';
 import type { ResolvedCase, Suite } from './resolve-suite.ts';
 import { type CaseReaders, runSuites } from './run-suite.ts';
@@ -27,7 +28,11 @@ const prod: TargetConfig = { name: 'db', namespace: 'agents', labels: { env: 'pr
 const dev: TargetConfig = { ...prod, labels: { env: 'dev' } };
 const principal = { identity: 'a', namespace: 'agents', serviceAccount: 'sa', pod: { name: 'p', uid: '' }, groups: [] };
 
-const testCase = (sql: string, expect: ResolvedCase['expect'], extra: Partial<Omit<ResolvedCase, 'sql' | 'ssh'>> = {}): ResolvedCase => ({
+const testCase = (
+  sql: string,
+  expect: ResolvedCase['expect'],
+  extra: Partial<Omit<ResolvedCase, 'sql' | 'ssh' | 'kubernetes'>> = {},
+): ResolvedCase => ({
   name: sql,
   field: 'cases[0]',
   line: 1,
@@ -125,7 +130,11 @@ describe('ssh cases', () => {
     },
   };
   const host: TargetConfig = { name: 'build', namespace: 'agents', labels: {}, spec: { type: 'ssh', localPort: 2222 } };
-  const sshCase = (line: string, expect: ResolvedCase['expect'], extra: Partial<Omit<ResolvedCase, 'sql' | 'ssh'>> = {}): ResolvedCase => ({
+  const sshCase = (
+    line: string,
+    expect: ResolvedCase['expect'],
+    extra: Partial<Omit<ResolvedCase, 'sql' | 'ssh' | 'kubernetes'>> = {},
+  ): ResolvedCase => ({
     name: line,
     field: 'cases[0]',
     line: 1,
@@ -186,5 +195,138 @@ describe('ssh cases', () => {
     // ls run through sudo is not covered by an allow rule without sudo: true.
     assert.match(text, /^ {2}✗ sudo ls \/root: expected allow, got deny$/m);
     assert.match(text, /program: ls {2}arguments: \/root {2}as user: root/);
+  });
+});
+
+describe('kubernetes cases', () => {
+  const clusterPolicy: PolicyConfig = {
+    name: 'cluster',
+    namespace: 'agents',
+    spec: {
+      targets: { types: ['kubernetes'] },
+      rules: [
+        { name: 'no-secrets', match: { kubernetes: { apiGroups: [''], resources: ['secrets'] } }, action: 'deny' },
+        {
+          name: 'prod-deletes',
+          match: { kubernetes: { verbs: ['delete', 'deletecollection'], namespaces: ['prod-*'] } },
+          action: 'requireApproval',
+        },
+        { name: 'prod-exec', match: { kubernetes: { resources: ['pods/exec'], namespaces: ['prod-*'] } }, action: 'requireApproval' },
+        // Covers cluster-scoped reads only: which of nodes, pods -A and a custom resource it covers depends on their scope.
+        { name: 'cluster-reads', match: { kubernetes: { verbs: ['get', 'list'], namespaces: [''] } }, action: 'allow' },
+      ],
+      defaultAction: 'deny',
+      approval: { approvers: { groups: ['sre'] } },
+    },
+  };
+  const cluster: TargetConfig = { name: 'cluster-api', namespace: 'agents', labels: {}, spec: { type: 'kubernetes', localPort: 6443 } };
+  const kubernetesCase = (
+    line: string,
+    expect: ResolvedCase['expect'],
+    extra: Partial<Omit<ResolvedCase, 'sql' | 'ssh' | 'kubernetes'>> = {},
+  ): ResolvedCase => ({ name: line, field: 'cases[0]', line: 1, kubernetes: line, expect, target: cluster, principal, ...extra });
+  const runKubernetes = (...cases: ResolvedCase[]) =>
+    runSuites([{ file: 'k.yaml', document: 1, name: 'k', policies: [clusterPolicy, ...policies], cases }], { sql: classifier });
+
+  test('the request is placed as the API server would and decided with the kubernetes rules', () => {
+    const report = runKubernetes(
+      kubernetesCase('DELETE /apis/apps/v1/namespaces/prod-eu/deployments/orders', 'requireApproval', {
+        policy: 'cluster',
+        rule: 'prod-deletes',
+      }),
+      kubernetesCase('GET /api/v1/namespaces/prod-eu/secrets', 'deny', { rule: 'no-secrets' }),
+      kubernetesCase('POST /api/v1/namespaces/prod-eu/pods/web-0/exec?command=sh&command=-c&command=ls', 'requireApproval', {
+        rule: 'prod-exec',
+      }),
+      kubernetesCase('DELETE /api/v1/namespaces/dev/pods/web-0', 'deny', { rule: 'defaultAction' }),
+    );
+    assert.deepEqual(
+      report.suites[0]?.cases.flatMap((c) => c.mismatches),
+      [],
+    );
+    const [remove, secrets, exec] = report.suites[0]?.cases ?? [];
+    assert.deepEqual(remove?.applicable, ['cluster'], 'the sql policy selects by env=prod labels; this Target has none');
+    assert.deepEqual([remove?.statements, remove?.commands], [[], []]);
+    assert.equal(remove?.request?.request.terms, 'delete deployments orders -n prod-eu');
+    assert.equal(remove?.deciding, 0);
+    assert.equal(secrets?.request?.request.facts.verb, 'list');
+    assert.equal(exec?.request?.request.terms, 'exec pods/web-0 -n prod-eu -- sh -c ls');
+  });
+
+  test('a request without a namespace takes its scope from the built-in table; a custom resource is read as both', () => {
+    const report = runKubernetes(
+      kubernetesCase('GET /api/v1/nodes', 'allow', { rule: 'cluster-reads' }),
+      kubernetesCase('GET /api/v1/pods', 'deny', { rule: 'defaultAction' }),
+      kubernetesCase('GET /apis/example.com/v1/widgets', 'deny', { rule: 'defaultAction' }),
+    );
+    assert.deepEqual(
+      report.suites[0]?.cases.flatMap((c) => c.mismatches),
+      [],
+    );
+    const scopes = report.suites[0]?.cases.map((c) => {
+      const facts = c.request?.request.facts;
+      return facts?.isResourceRequest ? facts.scope : 'not a resource request';
+    });
+    assert.deepEqual(scopes, ['cluster', 'all-namespaces', undefined]);
+  });
+
+  test('a request the parser cannot place is never allowed', () => {
+    // Unknown is never allowed: the allow rule that would cover it holds it instead (the policy has approvers).
+    const outcome = runKubernetes(kubernetesCase('GET /api/v1/namespaces/dev/pods/a%2Fb', 'requireApproval', { rule: 'cluster-reads' }))
+      .suites[0]?.cases[0];
+    assert.deepEqual(outcome?.mismatches, []);
+    assert.deepEqual(outcome?.request?.request.facts.kinds, ['unknown']);
+    assert.equal(outcome?.decision.failedClosed, true);
+  });
+
+  test('the text report shows the request line, its kubectl terms and attributes, and the decision', () => {
+    const text = formatReport(
+      runKubernetes(
+        kubernetesCase('DELETE /apis/apps/v1/namespaces/prod-eu/deployments/orders', 'requireApproval'),
+        kubernetesCase('GET /apis/example.com/v1/widgets', 'allow', { name: 'widgets are read', line: 7 }),
+        kubernetesCase('GET /version', 'deny'),
+      ),
+    );
+    assert.match(text, /^ {6}agent a on Target agents\/cluster-api \(kubernetes\); policies that apply: cluster$/m);
+    assert.match(
+      text,
+      /^ {6}DELETE \/apis\/apps\/v1\/namespaces\/prod-eu\/deployments\/orders\n {8}kubectl terms: delete deployments orders -n prod-eu\n {8}verb: delete {2}resource: deployments \(apps\/v1\) {2}name: orders {2}namespace: prod-eu {2}kinds: write\n {6}→ requireApproval: held for approval by ApprovalPolicy cluster rule prod-deletes/m,
+    );
+    assert.match(text, /^ {2}✗ widgets are read: expected allow, got deny$/m);
+    assert.match(text, /scope: unknown: not a built-in resource, so read as both cluster-scoped and across all namespaces/);
+    assert.match(text, /^ {8}verb: get {2}path: \/version {2}kinds: read$/m);
+    assert.match(text, /^failed:\n {2}✗ k\.yaml:7 widgets are read$/m);
+  });
+
+  test('the JSON report has the protocol, the request line and what the policy read of it', () => {
+    const report = JSON.parse(
+      reportJson(runKubernetes(kubernetesCase('GET /api/v1/pods', 'deny'), kubernetesCase('GET /openapi/v3', 'allow'))),
+    );
+    const [pods, openapi] = report.suites[0].cases;
+    assert.equal(pods.protocol, 'kubernetes');
+    assert.deepEqual([pods.sql, pods.ssh, pods.kubernetes], [null, null, 'GET /api/v1/pods']);
+    assert.deepEqual(pods.request, {
+      method: 'GET',
+      target: '/api/v1/pods',
+      text: 'get pods -A',
+      verb: 'list',
+      apiGroup: '',
+      apiVersion: 'v1',
+      resource: 'pods',
+      subresource: null,
+      name: null,
+      namespace: null,
+      scope: 'all-namespaces',
+      nonResourcePath: null,
+      kinds: ['read'],
+      dryRun: false,
+      unknownReason: null,
+      decision: pods.decision,
+    });
+    assert.deepEqual([pods.decidingStatement, pods.decidingCommand, pods.statements, pods.commands], [null, null, [], []]);
+    assert.equal(openapi.request.nonResourcePath, '/openapi/v3');
+    assert.equal(openapi.request.resource, null);
+    // Discovery reads are covered by any allow rule that covers get (DISCOVERY_READ_PATHS).
+    assert.deepEqual([openapi.passed, openapi.decision.rule], [true, 'cluster-reads']);
   });
 });

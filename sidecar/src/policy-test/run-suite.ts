@@ -8,16 +8,22 @@
  *   EXECUTE is decided as unknown (no earlier PREPARE), and COPY TO STDOUT is not refused for masking;
  * - ssh: the shell analysis reads the exec command line (ssh/shell, ADR 0021), execOperations
  *   makes one operation per program it runs, decide decides each and strictestDecision picks the
- *   one that governs the line (ssh/exec-operations.ts decideExec). Only exec requests are modelled.
+ *   one that governs the line (ssh/exec-operations.ts decideExec). Only exec requests are modelled;
+ * - kubernetes: the request line is placed as the API server would and turned into the policy's
+ *   facts (kubernetes-request-case.ts), and decide decides it, as the sidecar's request pipeline
+ *   does (kubernetes/request/request-pipeline.ts). One request, one decision. What the pipeline
+ *   adds on top is not modelled: headers (impersonation is always denied) and the body.
  */
 
 import {
   type CompiledPolicy,
+  compileKubernetesMatch,
   compilePolicy,
   compileSqlMatch,
   compileSshMatch,
   type Decision,
   decide,
+  type KubernetesFacts,
   policiesFor,
   type SqlFacts,
   type SshFacts,
@@ -27,6 +33,7 @@ import type { PolicyConfig } from '../core/ports.ts';
 import type { BatchClassification, StatementClassification } from '../protocols/postgres/sql/classification.ts';
 import { execOperations } from '../protocols/ssh/exec-operations.ts';
 import type { ShellFacts } from '../protocols/ssh/shell/index.ts';
+import { type KubernetesRequestReading, readKubernetesRequest } from './kubernetes-request-case.ts';
 import type { ResolvedCase, Suite } from './resolve-suite.ts';
 import { DEFAULT_ACTION_RULE } from './test-file-format.ts';
 
@@ -57,6 +64,12 @@ export interface CommandOutcome {
   readonly decision: Decision;
 }
 
+/** A kubernetes case's request, as the sidecar reads it, and its decision. */
+export interface RequestOutcome {
+  readonly request: KubernetesRequestReading;
+  readonly decision: Decision;
+}
+
 export interface Mismatch {
   readonly field: 'expect' | 'policy' | 'rule';
   readonly expected: string;
@@ -69,11 +82,13 @@ export interface CaseOutcome {
   readonly applicable: readonly string[];
   /** sql cases: each statement of the message; empty for ssh cases. */
   readonly statements: readonly StatementOutcome[];
-  /** ssh cases: each program of the command line; empty for sql cases. */
+  /** ssh cases: each program of the command line; empty for the others. */
   readonly commands: readonly CommandOutcome[];
-  /** The decision that governs the message or line: the strictest of its statements' or programs'. */
+  /** kubernetes cases: the request; undefined for the others. */
+  readonly request: RequestOutcome | undefined;
+  /** The decision that governs the message, line or request: the strictest of its statements' or programs'. */
   readonly decision: Decision;
-  /** Which statement or program it is; undefined for a message without statements. */
+  /** Which statement or program it is (0 for a request); undefined for a message without statements. */
   readonly deciding: number | undefined;
   readonly mismatches: readonly Mismatch[];
   readonly passed: boolean;
@@ -112,13 +127,18 @@ function mismatches(testCase: ResolvedCase, decision: Decision): Mismatch[] {
 export interface PolicyCompiler {
   sql(policy: PolicyConfig): CompiledPolicy<SqlFacts>;
   ssh(policy: PolicyConfig): CompiledPolicy<SshFacts>;
+  kubernetes(policy: PolicyConfig): CompiledPolicy<KubernetesFacts>;
 }
 
 function policyCompiler(): PolicyCompiler {
   const sql = new Map<PolicyConfig, CompiledPolicy<SqlFacts>>();
   const ssh = new Map<PolicyConfig, CompiledPolicy<SshFacts>>();
+  const kubernetes = new Map<PolicyConfig, CompiledPolicy<KubernetesFacts>>();
   const cached =
-    <F extends SqlFacts | SshFacts>(cache: Map<PolicyConfig, CompiledPolicy<F>>, compile: (policy: PolicyConfig) => CompiledPolicy<F>) =>
+    <F extends SqlFacts | SshFacts | KubernetesFacts>(
+      cache: Map<PolicyConfig, CompiledPolicy<F>>,
+      compile: (policy: PolicyConfig) => CompiledPolicy<F>,
+    ) =>
     (policy: PolicyConfig): CompiledPolicy<F> => {
       let entry = cache.get(policy);
       if (entry === undefined) {
@@ -130,6 +150,7 @@ function policyCompiler(): PolicyCompiler {
   return {
     sql: cached(sql, (policy) => compilePolicy(policy, compileSqlMatch)),
     ssh: cached(ssh, (policy) => compilePolicy(policy, compileSshMatch)),
+    kubernetes: cached(kubernetes, (policy) => compilePolicy(policy, compileKubernetesMatch)),
   };
 }
 
@@ -142,7 +163,12 @@ export function runCase(
   const applicable = policiesFor(policies, testCase.principal, testCase.target);
   let statements: StatementOutcome[] = [];
   let commands: CommandOutcome[] = [];
-  if (testCase.ssh !== undefined) {
+  let request: RequestOutcome | undefined;
+  if (testCase.kubernetes !== undefined) {
+    const compiledPolicies = applicable.map(compiled.kubernetes);
+    const reading = readKubernetesRequest(testCase.kubernetes);
+    request = { request: reading, decision: decide(reading.facts, compiledPolicies) };
+  } else if (testCase.ssh !== undefined) {
     if (readers.ssh === undefined) throw new Error('an ssh case was run without the shell analysis');
     const compiledPolicies = applicable.map(compiled.ssh);
     commands = execOperations(readers.ssh.analyze(testCase.ssh)).map((command) => ({
@@ -155,7 +181,7 @@ export function runCase(
       .classify(testCase.sql)
       .statements.map((statement) => ({ statement, decision: decide(statement, compiledPolicies) }));
   }
-  const decisions = [...statements, ...commands].map((outcome) => outcome.decision);
+  const decisions = [...statements, ...commands, ...(request ? [request] : [])].map((outcome) => outcome.decision);
   const decision = strictestDecision(decisions);
   const index = decisions.indexOf(decision);
   const found = mismatches(testCase, decision);
@@ -164,6 +190,7 @@ export function runCase(
     applicable: applicable.map((policy) => policy.name),
     statements,
     commands,
+    request,
     decision,
     deciding: index < 0 ? undefined : index,
     mismatches: found,

@@ -49,7 +49,9 @@ test('rule accepts a rule name or defaultAction, nothing else', () => {
 test('a misspelt field names the fields there are', () => {
   const issues = issuesOf({ ...valid, cases: [{ sql: 'SELECT 1', expected: 'allow' }] });
   assert.ok(
-    issues.includes('cases[0].expected: unknown field; the fields here are: name, sql, ssh, expect, policy, rule, target, identity'),
+    issues.includes(
+      'cases[0].expected: unknown field; the fields here are: name, sql, ssh, kubernetes, expect, policy, rule, target, identity',
+    ),
     issues.join('\n'),
   );
   assert.ok(issues.includes('cases[0].expect: required field is missing'));
@@ -88,17 +90,65 @@ test('a document that is not a mapping, or has no cases', () => {
   );
 });
 
-test('a case is an sql message or an ssh command line: exactly one of them', () => {
+test('a case is an sql message, an ssh command line or a kubernetes request line: exactly one of them', () => {
   const parsed = parsePolicyTest({ ...valid, cases: [{ ssh: 'systemctl restart app', expect: 'requireApproval' }, valid.cases[0]] });
   assert.ok(parsed.ok, JSON.stringify(parsed));
   assert.deepEqual(parsed.value.cases[0], { field: 'cases[0]', ssh: 'systemctl restart app', expect: 'requireApproval' });
   assert.deepEqual(issuesOf({ ...valid, cases: [{ expect: 'allow' }] }), [
-    'cases[0].sql: required field is missing: give sql (statements for a postgres Target) or ssh (a command line for an ssh Target)',
+    'cases[0].sql: required field is missing: give sql (statements for a postgres Target), ssh (a command line for an ssh Target) or kubernetes (a request line for a kubernetes Target)',
   ]);
   assert.deepEqual(issuesOf({ ...valid, cases: [{ sql: 'SELECT 1', ssh: 'ls', expect: 'allow' }] }), [
-    'cases[0].ssh: a case is sql or ssh, not both: make it two cases',
+    'cases[0].ssh: a case is one of sql, ssh or kubernetes, not sql and ssh: make it 2 cases',
   ]);
   assert.deepEqual(issuesOf({ ...valid, cases: [{ ssh: ['ls'], expect: 'allow' }] }), [
     'cases[0].ssh: must be the command line as a non-empty string; quote it (got ["ls"])',
+  ]);
+});
+
+test('a kubernetes case is one request line, METHOD /path?query, and no other protocol', () => {
+  const line = 'POST /api/v1/namespaces/prod-eu/pods/web-0/exec?command=sh&command=-c&command=ls';
+  const parsed = parsePolicyTest({
+    ...valid,
+    cases: [
+      { kubernetes: line, expect: 'requireApproval' },
+      { kubernetes: 'GET /version', expect: 'allow' },
+    ],
+  });
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  assert.deepEqual(parsed.value.cases, [
+    { field: 'cases[0]', kubernetes: line, expect: 'requireApproval' },
+    { field: 'cases[1]', kubernetes: 'GET /version', expect: 'allow' },
+  ]);
+  assert.deepEqual(issuesOf({ ...valid, cases: [{ sql: 'SELECT 1', kubernetes: 'GET /api', expect: 'allow' }] }), [
+    'cases[0].kubernetes: a case is one of sql, ssh or kubernetes, not sql and kubernetes: make it 2 cases',
+  ]);
+  assert.deepEqual(issuesOf({ ...valid, cases: [{ sql: 'SELECT 1', ssh: 'ls', kubernetes: 'GET /api', expect: 'allow' }] }), [
+    'cases[0].ssh: a case is one of sql, ssh or kubernetes, not sql and ssh and kubernetes: make it 3 cases',
+  ]);
+});
+
+test('a kubernetes value that is not METHOD /path is refused, saying how to write it', () => {
+  const problem = (kubernetes: unknown): string[] => issuesOf({ ...valid, cases: [{ kubernetes, expect: 'deny' }] });
+  assert.deepEqual(problem('kubectl delete pod web-0'), [
+    'cases[0].kubernetes: "kubectl delete pod web-0" is not valid: write the HTTP method in capitals, as on the wire (GET, POST, PUT, PATCH, DELETE)',
+  ]);
+  assert.deepEqual(problem('get /api/v1/pods'), [
+    'cases[0].kubernetes: "get /api/v1/pods" is not valid: write the HTTP method in capitals, as on the wire (GET, POST, PUT, PATCH, DELETE)',
+  ]);
+  assert.deepEqual(problem('GET /api/v1/pods HTTP/1.1'), [
+    'cases[0].kubernetes: "GET /api/v1/pods HTTP/1.1" is not valid: leave out the HTTP version; write METHOD /path?query',
+  ]);
+  assert.deepEqual(problem('GET https://10.0.0.1:6443/api/v1/pods'), [
+    'cases[0].kubernetes: "GET https://10.0.0.1:6443/api/v1/pods" is not valid: give the path from / on, without scheme and host (GET /api/v1/pods)',
+  ]);
+  for (const text of ['/api/v1/pods', 'GET api/v1/pods', 'GET  /api', 'GET /api/v1/pods?x=a b', 'GET /api\nGET /version']) {
+    assert.match(
+      problem(text).join('\n'),
+      /^cases\[0\]\.kubernetes: .* is not valid: write one request line, METHOD \/path\?query, with one space between/,
+      text,
+    );
+  }
+  assert.deepEqual(problem(['GET', '/api']), [
+    'cases[0].kubernetes: must be one request line, METHOD /path?query, as a non-empty string; quote it (got ["GET","/api"])',
   ]);
 });

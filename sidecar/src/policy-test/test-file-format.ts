@@ -12,8 +12,10 @@
  *     - sql: TRUNCATE orders                  # a postgres Target's statements, or
  *       expect: deny
  *       rule: no-truncate
- *     - ssh: sudo rm -rf /var/log/app          # an ssh Target's exec command line
+ *     - ssh: sudo rm -rf /var/log/app          # an ssh Target's exec command line, or
  *       expect: deny
+ *     - kubernetes: DELETE /api/v1/namespaces/prod/pods/web-0   # a kubernetes Target's request line
+ *       expect: requireApproval
  */
 
 import type { Action } from '@airlock/contracts/policy';
@@ -31,8 +33,8 @@ export const ACTIONS: readonly Action[] = ['allow', 'deny', 'requireApproval'];
 export { TARGET_TYPES, type TargetType };
 
 /** What a case's text is, by its field: the rule `match` section that decides it. */
-export type CaseProtocol = 'sql' | 'ssh';
-export const CASE_PROTOCOLS: readonly CaseProtocol[] = ['sql', 'ssh'];
+export type CaseProtocol = 'sql' | 'ssh' | 'kubernetes';
+export const CASE_PROTOCOLS: readonly CaseProtocol[] = ['sql', 'ssh', 'kubernetes'];
 /** The Target type each protocol's cases are decided for. */
 export const CASE_TARGET_TYPE = TARGET_TYPE_OF_MATCH_SECTION satisfies Readonly<Record<CaseProtocol, TargetType>>;
 
@@ -47,7 +49,7 @@ export interface InlineTarget {
   readonly form: 'inline';
   readonly name: string;
   readonly namespace?: string;
-  /** Absent: the type whose commands the case holds (postgres for sql, ssh for ssh). */
+  /** Absent: the type whose commands the case holds (postgres for sql, ssh for ssh, kubernetes for kubernetes). */
   readonly type?: TargetType;
   readonly labels: Readonly<Record<string, string>>;
 }
@@ -62,12 +64,51 @@ export interface InlineIdentity {
 export type TargetSpecifier = ObjectRef | InlineTarget;
 export type IdentitySpecifier = ObjectRef | InlineIdentity;
 
-/** The text of a case, in the field of its protocol: exactly one of them. */
-export type CaseText = { readonly sql: string; readonly ssh?: never } | { readonly ssh: string; readonly sql?: never };
+/**
+ * The text of a case, in the field of its protocol: exactly one of them. A kubernetes case is one
+ * HTTP request line without its HTTP version, as kubectl sends it: `METHOD /path?query`.
+ */
+export type CaseText =
+  | { readonly sql: string; readonly ssh?: never; readonly kubernetes?: never }
+  | { readonly ssh: string; readonly sql?: never; readonly kubernetes?: never }
+  | { readonly kubernetes: string; readonly sql?: never; readonly ssh?: never };
 
 /** The protocol and text of a case. */
 export const caseText = (testCase: CaseText): { readonly protocol: CaseProtocol; readonly text: string } =>
-  testCase.ssh !== undefined ? { protocol: 'ssh', text: testCase.ssh } : { protocol: 'sql', text: testCase.sql };
+  testCase.ssh !== undefined
+    ? { protocol: 'ssh', text: testCase.ssh }
+    : testCase.kubernetes !== undefined
+      ? { protocol: 'kubernetes', text: testCase.kubernetes }
+      : { protocol: 'sql', text: testCase.sql };
+
+/** The case text of a protocol's text: the inverse of caseText. */
+export const caseTextOf = (protocol: CaseProtocol, text: string): CaseText =>
+  protocol === 'ssh' ? { ssh: text } : protocol === 'kubernetes' ? { kubernetes: text } : { sql: text };
+
+/**
+ * A request line as a kubernetes case gives it: an HTTP method in capitals, one space, and the
+ * request-target in origin form (`/path`, optionally `?query`), still percent-encoded as sent.
+ * The method is any token, so one the API server does not serve reaches the parser and is
+ * decided as it would be (unknown, never allowed) rather than refused as a typo.
+ */
+const REQUEST_LINE = /^([A-Z]+) (\/\S*)$/;
+
+/** The method and request-target of a kubernetes case's text, or undefined when it is not `METHOD /path`. */
+export function splitRequestLine(text: string): { readonly method: string; readonly target: string } | undefined {
+  const match = REQUEST_LINE.exec(text);
+  return match?.[1] !== undefined && match[2] !== undefined ? { method: match[1], target: match[2] } : undefined;
+}
+
+/** What is wrong with a kubernetes case's text that is not `METHOD /path`: said so an author can fix it. */
+function requestLineProblem(text: string): string {
+  const shownText = shown(text);
+  if (/\sHTTP\/\d/.test(text)) return `${shownText} is not valid: leave out the HTTP version; write METHOD /path?query`;
+  if (/^[A-Za-z]+ +[a-z]+:\/\//.test(text))
+    return `${shownText} is not valid: give the path from / on, without scheme and host (GET /api/v1/pods)`;
+  if (/^[a-z]/.test(text))
+    return `${shownText} is not valid: write the HTTP method in capitals, as on the wire (GET, POST, PUT, PATCH, DELETE)`;
+  return `${shownText} is not valid: write one request line, METHOD /path?query, with one space between (DELETE /api/v1/namespaces/prod/pods/web-0)`;
+}
 
 export type TestCase = CaseText & {
   /** Where the case is in its document: `cases[3]`. */
@@ -99,7 +140,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 const TOP_FIELDS = ['apiVersion', 'kind', 'name', 'namespace', 'files', 'target', 'identity', 'cases'];
-const CASE_FIELDS = ['name', 'sql', 'ssh', 'expect', 'policy', 'rule', 'target', 'identity'];
+const CASE_FIELDS = ['name', 'sql', 'ssh', 'kubernetes', 'expect', 'policy', 'rule', 'target', 'identity'];
 const TARGET_FIELDS = ['name', 'namespace', 'type', 'labels'];
 const IDENTITY_FIELDS = ['name', 'groups', 'labels'];
 
@@ -239,14 +280,24 @@ function testCase(reader: Reader, value: unknown, path: string): TestCase | unde
   };
   const sql = text('sql', 'the statement text');
   const ssh = text('ssh', 'the command line');
-  if (fields.sql === undefined && fields.ssh === undefined) {
+  let kubernetes = text('kubernetes', 'one request line, METHOD /path?query,');
+  if (kubernetes !== undefined && splitRequestLine(kubernetes) === undefined) {
+    reader.issues.push({ path: at(path, 'kubernetes'), message: requestLineProblem(kubernetes) });
+    kubernetes = undefined;
+  }
+  const given = CASE_PROTOCOLS.filter((protocol) => fields[protocol] !== undefined);
+  if (given.length === 0) {
     reader.issues.push({
       path: at(path, 'sql'),
-      message: 'required field is missing: give sql (statements for a postgres Target) or ssh (a command line for an ssh Target)',
+      message:
+        'required field is missing: give sql (statements for a postgres Target), ssh (a command line for an ssh Target) or kubernetes (a request line for a kubernetes Target)',
     });
   }
-  if (fields.sql !== undefined && fields.ssh !== undefined) {
-    reader.issues.push({ path: at(path, 'ssh'), message: 'a case is sql or ssh, not both: make it two cases' });
+  if (given.length > 1) {
+    reader.issues.push({
+      path: at(path, given[1] ?? 'ssh'),
+      message: `a case is one of sql, ssh or kubernetes, not ${given.join(' and ')}: make it ${given.length} cases`,
+    });
   }
   const expect = reader.oneOf(fields, 'expect', path, ACTIONS);
   const policy = reader.string(fields, 'policy', path, NAME_CHECK);
@@ -256,8 +307,9 @@ function testCase(reader: Reader, value: unknown, path: string): TestCase | unde
   });
   const target = fields.target === undefined ? undefined : targetSpecifier(reader, fields.target, at(path, 'target'));
   const identity = fields.identity === undefined ? undefined : identitySpecifier(reader, fields.identity, at(path, 'identity'));
-  const caseText: CaseText | undefined =
-    sql !== undefined && fields.ssh === undefined ? { sql } : ssh !== undefined && fields.sql === undefined ? { ssh } : undefined;
+  const only = given.length === 1 ? given[0] : undefined;
+  const onlyText = only === 'sql' ? sql : only === 'ssh' ? ssh : only === 'kubernetes' ? kubernetes : undefined;
+  const caseText: CaseText | undefined = only !== undefined && onlyText !== undefined ? caseTextOf(only, onlyText) : undefined;
   if (caseText === undefined || expect === undefined) return undefined;
   return {
     field: path,
@@ -292,7 +344,7 @@ export function parsePolicyTest(value: unknown): ParseResult {
   const cases: TestCase[] = [];
   if (fields.cases !== undefined) {
     if (!Array.isArray(fields.cases) || fields.cases.length === 0) {
-      reader.issues.push({ path: 'cases', message: 'must be a list of at least one case, each with sql or ssh, and expect' });
+      reader.issues.push({ path: 'cases', message: 'must be a list of at least one case, each with sql, ssh or kubernetes, and expect' });
     } else {
       fields.cases.forEach((entry, i) => {
         const parsed = testCase(reader, entry, at('cases', i));

@@ -1,13 +1,14 @@
 /** The text of `airlock-policy-test --help`. */
 export const USAGE = `usage: airlock-policy-test [--output text|json] TEST_FILE_OR_DIRECTORY...
 
-Runs SQL statements and SSH command lines through ApprovalPolicies without a cluster, with the
-sidecar's own classifier, shell analysis and decision code, and checks each decision against what
-the test expects. A directory stands for its .yaml and .yml files.
+Runs SQL statements, SSH command lines and Kubernetes API requests through ApprovalPolicies
+without a cluster, with the sidecar's own classifier, shell analysis, request parser and decision
+code, and checks each decision against what the test expects. A directory stands for its .yaml and .yml files.
 
   -o, --output FORMAT   text (default): one block per case with ✓ or ✗, the classification
                         (sql: kinds, commands, objects, functions; ssh: each program with its
-                        arguments, writes and sudo user), the policy and rule that decided,
+                        arguments, writes and sudo user; kubernetes: the request in kubectl
+                        terms, its verb, resource, namespace or scope), the policy and rule that decided,
                         and the decision; json: the same as one JSON document
   -h, --help            this text
 
@@ -38,6 +39,9 @@ A test file (YAML; several documents may share a file):
     - ssh: systemctl restart build-agent   # an exec command line, for an ssh Target
       expect: requireApproval
       target: build-host
+    - kubernetes: DELETE /apis/apps/v1/namespaces/prod-eu/deployments/orders   # a request
+      expect: requireApproval              # line, METHOD /path?query, for a kubernetes Target
+      target: cluster-api
 
 Example:
   airlock-policy-test crds/examples/policy-tests
