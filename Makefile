@@ -62,9 +62,10 @@ format: setup ## rewrite files in the house format
 system-packages: ## install PostgreSQL, PgBouncer, OpenSSH, skopeo, containerd and what the test node needs (Debian packages) for tests and benchmarks (idempotent)
 	bash scripts/install-system-packages.sh
 
-bench: setup system-packages ## side by side: pgbench direct, PgBouncer, sidecar; ssh direct vs sidecar (writes bench/RESULTS.md; minutes, not a test)
+bench: setup system-packages binaries ## side by side: pgbench direct, PgBouncer, sidecar; ssh direct vs sidecar; kubectl direct vs sidecar (writes bench/RESULTS.md; minutes, not a test)
 	node bench/src/run.ts --seconds 10 --rounds 3
 	node bench/src/ssh-bench.ts --rounds 3 --execs 20 --megabytes 256
+	node bench/src/kubernetes-bench.ts --rounds 3 --invocations 30 --lists 10 --gets 30
 
 test-unit: setup system-packages ## tests next to the code: unit, and integration with real PostgreSQL
 	$(NODE_TEST) $(UNIT_TESTS)
