@@ -11,9 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ApprovalRequest } from '@airlock/crds';
 import { bundlePlugin } from '@airlock/kubectl-approve/bundle';
-import { appendReviewPatch } from '@airlock/kubectl-approve/review-patch';
 import {
   AirlockProcesses,
   ControlPlane,
@@ -26,6 +24,7 @@ import {
   type TestUserName,
 } from '@airlock/testkit';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { reviewAs } from './support/review-as.ts';
 
 const log = (line: string) => process.stderr.write(`# ${line}\n`);
 const NS = 'agents';
@@ -270,20 +269,7 @@ function pendingRequestFor(summary: string): Promise<Obj> {
 }
 
 async function review(user: TestUserName, request: Obj, decision: 'Approve' | 'Deny', reason?: string) {
-  const whoami = await kubectlJson(['auth', 'whoami'], user);
-  const current = await kubectlJson(['get', 'approvalrequests.airlock.dev', request.metadata.name, '-n', NS]);
-  const patch = JSON.stringify(
-    appendReviewPatch(current as ApprovalRequest, {
-      me: { username: whoami.status.userInfo.username, groups: whoami.status.userInfo.groups },
-      decision,
-      reason,
-      now: new Date(),
-    }),
-  );
-  const result = await plane.kubectl(
-    ['patch', 'approvalrequests.airlock.dev', request.metadata.name, '-n', NS, '--subresource=status', '--type=json', '-p', patch],
-    { user },
-  );
+  const result = await reviewAs(plane, user, request as { metadata: { name: string; namespace: string } }, decision, reason);
   assert.equal(result.code, 0, result.stderr);
 }
 

@@ -33,6 +33,7 @@ import {
   seedSample,
   type TestUserName,
 } from '@airlock/testkit';
+import { reviewAs } from './support/review-as.ts';
 
 const log = (line: string) => process.stderr.write(`# ${line}\n`);
 const NS = 'agents';
@@ -115,22 +116,8 @@ function requestFor(text: string): Promise<Obj> {
   });
 }
 
-async function review(user: TestUserName, request: Obj, decision: 'Approve' | 'Deny', reason?: string) {
-  const whoami = await kubectlJson(['auth', 'whoami'], user);
-  const current = await kubectlJson(['get', 'approvalrequests.airlock.dev', request.metadata.name, '-n', NS]);
-  // The patch kubectl approve sends, with the caller's user and groups from SelfSubjectReview.
-  const patch = JSON.stringify(
-    appendReviewPatch(current as ApprovalRequest, {
-      me: { username: whoami.status.userInfo.username, groups: whoami.status.userInfo.groups },
-      decision,
-      reason,
-      now: new Date(),
-    }),
-  );
-  return plane.kubectl(
-    ['patch', 'approvalrequests.airlock.dev', request.metadata.name, '-n', NS, '--subresource=status', '--type=json', '-p', patch],
-    { user },
-  );
+function review(user: TestUserName, request: Obj, decision: 'Approve' | 'Deny', reason?: string) {
+  return reviewAs(plane, user, request as { metadata: { name: string; namespace: string } }, decision, reason);
 }
 
 function phaseOf(name: string, phases: string[]): Promise<Obj> {

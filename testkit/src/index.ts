@@ -25,6 +25,7 @@ export { CHART_DIR, type HelmOptions, type HelmResult, runHelm } from './helm.ts
 export { ImageRootfs, type ImageRunOptions, imageRootfs } from './image-rootfs.ts';
 export { type AirlockInstallation, type InstallAirlockOptions, installAirlock } from './install.ts';
 export { kubeconfigYaml } from './kubeconfig.ts';
+export { issueClientCertificate } from './node/client-certificate.ts';
 export { ClusterNode, type NodeStopReport } from './node/cluster-node.ts';
 export { describeDifferences } from './node/machine-diff.ts';
 export { type MachineState, readMachineState } from './node/machine-state.ts';

@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type CertificateAuthority, createCertificateAuthority, issueServingCertificate } from '@airlock/testkit';
+import { type CertificateAuthority, createCertificateAuthority, issueClientCertificate, issueServingCertificate } from '@airlock/testkit';
 import { forwardableRequestHeaders } from './request-headers.ts';
-import { issueTestClientCertificate } from './testing/client-certificate.ts';
 import { type RecordingUpstream, startRecordingUpstream } from './testing/recording-upstream.ts';
 import { UpstreamError, UpstreamHttpClient } from './upstream-client.ts';
 
@@ -105,7 +104,7 @@ describe('credentials', () => {
   });
 
   test('a client certificate logs in where the server requires one', async (t) => {
-    const clientCertificate = issueTestClientCertificate(ca, 'airlock-sidecar');
+    const clientCertificate = issueClientCertificate(ca, { commonName: 'airlock-sidecar' });
     const strict = await startRecordingUpstream({
       certificate: await issueServingCertificate(ca, 'strict', { ips: ['127.0.0.1'] }),
       clientCa: ca.certPem,
