@@ -119,7 +119,8 @@ class HttpListener<C> implements HttpListenerHandle {
     const { limits } = options;
     this.#server = createServer({
       insecureHTTPParser: false,
-      requireHostHeader: true,
+      // Checked in #check instead: node's own refusal is a bare 400 without the protocol's body.
+      requireHostHeader: false,
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: limits.headersTimeoutMs,
       // A backstop for a request the handler never reads; readRequestBody enforces its own bound.
@@ -305,6 +306,9 @@ class HttpListener<C> implements HttpListenerHandle {
         message:
           'the request-target must be a path starting with / (origin-form); send requests to the sidecar as to a server, not as to a proxy',
       };
+    }
+    if (request.httpVersion !== '1.0' && request.headers.host === undefined) {
+      return { code: 'MalformedRequest', message: 'an HTTP/1.1 request needs a Host header' };
     }
     if (this.#draining) return { code: 'ShuttingDown', message: 'the sidecar is shutting down; retry on a new connection' };
     return undefined;

@@ -15,6 +15,7 @@ import { relayResponse } from '../../../core/http/response-relay.ts';
 import { KubernetesMaskingError, type KubernetesResponseMasking, responseMaskingFor } from '../masking/response-masking.ts';
 import type { RequestOutcome } from '../session/kubernetes-recording.ts';
 import type { KubernetesSession } from '../session/kubernetes-session.ts';
+import type { AgentPresence } from './agent-presence.ts';
 import { sendStatus } from './kubernetes-status.ts';
 import { sendMaskedAnswer } from './masked-answer.ts';
 import type { ParsedRequest } from './parsed-request.ts';
@@ -28,6 +29,7 @@ export async function forwardRequest(
   request: IncomingMessage,
   response: ServerResponse,
   warnings: readonly string[],
+  agent: AgentPresence,
 ): Promise<RequestOutcome> {
   const { recording } = session;
   const requestBytes = parsed.body.length;
@@ -46,10 +48,9 @@ export async function forwardRequest(
   }
   // The agent going away aborts the upstream request.
   const abort = new AbortController();
-  const onClose = () => {
-    if (!response.writableFinished) abort.abort();
-  };
-  response.once('close', onClose);
+  agent.closed.then(() => {
+    if (agent.gone()) abort.abort();
+  });
   let upstream: IncomingMessage;
   try {
     const client = await services.upstream.client();
@@ -61,7 +62,6 @@ export async function forwardRequest(
       signal: abort.signal,
     });
   } catch (error) {
-    response.off('close', onClose);
     const { code = 'UpstreamUnavailable', message } = error as Error & { code?: string };
     recording.failed(index, code, message);
     if (abort.signal.aborted) return finish({ httpStatus: 0, requestBytes, responseBytes: 0, complete: false });
@@ -94,17 +94,18 @@ export async function forwardRequest(
     const code = error instanceof KubernetesMaskingError ? error.code : ((error as { code?: string }).code ?? 'RelayFailed');
     recording.failed(index, code, (error as Error).message);
     if (!response.headersSent) {
-      const status = sendStatus(
-        response,
-        'InternalError',
-        `the answer could not be masked, so it is not passed on: ${(error as Error).message}`,
-      );
+      const status =
+        error instanceof KubernetesMaskingError
+          ? sendStatus(response, 'InternalError', `the answer could not be masked, so it is not passed on: ${error.message}`)
+          : sendStatus(
+              response,
+              'ServiceUnavailable',
+              `the API server's answer broke off before it could be masked: ${(error as Error).message}`,
+            );
       return finish({ httpStatus: status, requestBytes, responseBytes: 0, complete: true });
     }
     response.destroy();
     return finish({ httpStatus: upstream.statusCode ?? 0, requestBytes, responseBytes: 0, complete: false });
-  } finally {
-    response.off('close', onClose);
   }
 }
 

@@ -17,6 +17,7 @@ import { decide } from '@airlock/contracts/policy';
 import { HttpBodyError, readRequestBody } from '../../../core/http/request-body.ts';
 import { headersWithPrefix } from '../../../core/http/request-headers.ts';
 import type { KubernetesSession } from '../session/kubernetes-session.ts';
+import { watchAgent } from './agent-presence.ts';
 import { forwardRequest } from './forward-request.ts';
 import { holdRequest } from './held-request.ts';
 import { sendStatus } from './kubernetes-status.ts';
@@ -34,6 +35,7 @@ export async function handleRequest(
 ): Promise<void> {
   const { recording } = session;
   const index = recording.nextOperationIndex();
+  const agent = watchAgent(request, response);
   let body: Buffer;
   try {
     body = await readRequestBody(request, {
@@ -86,8 +88,12 @@ export async function handleRequest(
       return;
     }
     case 'requireApproval': {
-      const closed = new Promise<void>((resolve) => response.once('close', () => resolve()));
-      const held = await holdRequest(session, services, parsed, decision, index, closed);
+      if (agent.gone()) {
+        // Nobody would read the answer: no dry run, no ApprovalRequest, nothing that could run later.
+        recording.failed(index, 'AgentDisconnected', 'the agent closed its connection before the request was held');
+        return;
+      }
+      const held = await holdRequest(session, services, parsed, decision, index, agent.closed);
       if (!held.release) {
         if (held.refusal && !response.writableEnded && !response.destroyed) {
           const status = sendStatus(response, 'Forbidden', held.refusal, { details, warnings: held.warnings });
@@ -95,12 +101,20 @@ export async function handleRequest(
         }
         return;
       }
-      const outcome = await forwardRequest(session, services, parsed, index, request, response, held.warnings);
+      if (agent.gone()) {
+        recording.failed(index, 'AgentDisconnected', 'the agent closed its connection while the request was held');
+        return;
+      }
+      const outcome = await forwardRequest(session, services, parsed, index, request, response, held.warnings, agent);
       await held.report?.({ ok: outcome.httpStatus < 400, result: `HTTP ${outcome.httpStatus}` }).catch(() => undefined);
       return;
     }
     case 'allow':
-      await forwardRequest(session, services, parsed, index, request, response, []);
+      if (agent.gone()) {
+        recording.failed(index, 'AgentDisconnected', 'the agent closed its connection before the request was sent');
+        return;
+      }
+      await forwardRequest(session, services, parsed, index, request, response, [], agent);
       return;
   }
 }
