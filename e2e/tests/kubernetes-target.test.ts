@@ -391,17 +391,20 @@ describe('decisions', () => {
     assert.equal((await kubectlJson(['get', 'deployment', 'orders', '-n', 'prod-eu'])).spec.replicas, 1);
   });
 
-  test('a request the parser cannot place is never let through on its own: it is held, and a denial ends it', async () => {
-    // Sent as bytes (kubectl would decode the %2F): the API server splits after decoding, a reader before.
-    const reading = rawGet('/api/v1/namespaces/dev/configmaps/a%2Fb');
-    const request = await pendingRequestFor('unknown request (EncodedSlash)');
-    await review('carol', request, 'Deny', 'nobody knows what this reads');
-    const answer = await reading;
+  test('a request the parser cannot place is refused outright: no hold, and the API server never sees it', async () => {
+    // Sent as bytes (kubectl would decode the %2F): the API server would read a list of prod-eu's Secrets.
+    const answer = await rawGet('/api/v1/namespaces/prod-eu%2Fsecrets');
     assert.equal(answer.status, 403);
     assert.equal(answer.body.kind, 'Status');
-    assert.match(answer.body.message, /nobody knows what this reads/);
+    assert.match(answer.body.message, /^airlock: the request cannot be placed the way the API server places it/);
+    const requests = await kubectlJson(['get', 'approvalrequests.airlock.dev', '-n', NS]);
     assert.deepEqual(
-      plane.auditEvents().filter((e) => e.requestURI.includes('a%2Fb')),
+      requests.items.filter((r: Obj) => r.spec.operation.summary.startsWith('unknown request')),
+      [],
+      'nothing for a reviewer to approve',
+    );
+    assert.deepEqual(
+      plane.auditEvents().filter((e) => e.requestURI.includes('%2Fsecrets')),
       [],
       'the API server never saw it',
     );

@@ -4,6 +4,7 @@ export * from './compile-problems.ts';
 export * from './decide.ts';
 export * from './facet-match.ts';
 export * from './forward-destination.ts';
+export * from './kubernetes-decide.ts';
 export * from './kubernetes-facts.ts';
 export * from './kubernetes-match.ts';
 export * from './kubernetes-request-facts.ts';

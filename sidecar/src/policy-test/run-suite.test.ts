@@ -270,11 +270,10 @@ describe('kubernetes cases', () => {
     assert.deepEqual(scopes, ['cluster', 'all-namespaces', undefined]);
   });
 
-  test('a request the parser cannot place is never allowed', () => {
-    // Unknown is never allowed: the allow rule that would cover it holds it instead (the policy has approvers).
-    const outcome = runKubernetes(kubernetesCase('GET /api/v1/namespaces/dev/pods/a%2Fb', 'requireApproval', { rule: 'cluster-reads' }))
-      .suites[0]?.cases[0];
+  test('a request the parser cannot place is refused, as the sidecar refuses it, whatever the policies say', () => {
+    const outcome = runKubernetes(kubernetesCase('GET /api/v1/namespaces/dev/pods/a%2Fb', 'deny')).suites[0]?.cases[0];
     assert.deepEqual(outcome?.mismatches, []);
+    assert.equal(outcome?.decision.verdict, undefined, 'no policy decided it');
     assert.deepEqual(outcome?.request?.request.facts.kinds, ['unknown']);
     assert.equal(outcome?.decision.failedClosed, true);
   });

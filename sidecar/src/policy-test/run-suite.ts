@@ -23,6 +23,7 @@ import {
   compileSshMatch,
   type Decision,
   decide,
+  decideKubernetesRequest,
   type KubernetesFacts,
   policiesFor,
   type SqlFacts,
@@ -167,7 +168,7 @@ export function runCase(
   if (testCase.kubernetes !== undefined) {
     const compiledPolicies = applicable.map(compiled.kubernetes);
     const reading = readKubernetesRequest(testCase.kubernetes);
-    request = { request: reading, decision: decide(reading.facts, compiledPolicies) };
+    request = { request: reading, decision: decideKubernetesRequest(reading.facts, compiledPolicies) };
   } else if (testCase.ssh !== undefined) {
     if (readers.ssh === undefined) throw new Error('an ssh case was run without the shell analysis');
     const compiledPolicies = applicable.map(compiled.ssh);
