@@ -40,8 +40,8 @@ Usage:
            are an approver and not the requester
   watch    new pending requests as they appear (a watch, not polling); on a terminal it asks
            approve / deny / skip for each; otherwise one line per event (logfmt, or -o json)
-  replay   an SSH session's terminal output as an asciicast v2 file (asciinema play FILE), from
-           the recordings, after checking their hash chain
+  replay   an SSH session's or a kubectl exec's terminal output as an asciicast v2 file
+           (asciinema play FILE), from the recordings, after checking their hash chain
 
 A request named like a command (list, show, watch, replay, help): kubectl approve -- NAME.
 
@@ -104,7 +104,7 @@ ${CONNECTION}
 ${EXIT_STATUS_HELP}
 `;
 
-export const REPLAY_HELP = `Replay what an SSH session showed: its recorded terminal output as asciicast v2.
+export const REPLAY_HELP = `Replay what an SSH session or a Kubernetes exec showed: its recorded terminal output as asciicast v2.
 
 Usage:
   kubectl approve replay NAME --recordings DIR [--output FILE]

@@ -119,5 +119,5 @@ test('a session in which nothing ran is an empty cast, with a note', async () =>
 test('replay --help', async () => {
   const result = await plugin(['replay', '--help']);
   assert.equal(result.code, 0);
-  assert.match(result.stdout, /^Replay what an SSH session showed/);
+  assert.match(result.stdout, /^Replay what an SSH session or a Kubernetes exec showed/);
 });

@@ -1,7 +1,9 @@
 /**
- * `kubectl approve replay NAME|--session ID --recordings DIR [--output FILE]`: an SSH session's
- * recorded terminal output as asciicast v2 (@airlock/contracts recording/asciicast.ts), from the
- * records before any break in the hash chain. With --session no API server is asked.
+ * `kubectl approve replay NAME|--session ID --recordings DIR [--output FILE]`: the recorded terminal
+ * output of an SSH session, or of the `kubectl exec` and `attach` streams of a Kubernetes session
+ * (the sidecar records both with the same events), as asciicast v2 (@airlock/contracts
+ * recording/asciicast.ts), from the records before any break in the hash chain. With --session no
+ * API server is asked.
  */
 import { writeFile } from 'node:fs/promises';
 import { renderAsciicast, toAsciicast, verifiedPrefix } from '@airlock/contracts/recording';
@@ -12,6 +14,9 @@ import { candidatePaths, readFirst, sessionPaths } from '../recordings/recording
 import { connect } from './connect.ts';
 
 type ReplayCommand = Extract<Command, { kind: 'replay' }>;
+
+/** Protocols whose sessions record terminal output: SSH commands, Kubernetes exec and attach. */
+const TERMINAL_PROTOCOLS: ReadonlySet<string> = new Set(['ssh', 'kubernetes']);
 
 export async function replay(command: ReplayCommand, terminal: Terminal): Promise<number> {
   const warn = (message: string) => terminal.stderr.write(`kubectl-approve: ${message}\n`);
@@ -29,7 +34,7 @@ export async function replay(command: ReplayCommand, terminal: Terminal): Promis
     warn(`${file.path}: hash chain BROKEN (${verdict.message}); only what was recorded before the break is replayed`);
   }
   const opened = records.find((record) => record.event.type === 'session.open')?.event;
-  if (opened?.type === 'session.open' && opened.protocol !== 'ssh') {
+  if (opened?.type === 'session.open' && !TERMINAL_PROTOCOLS.has(opened.protocol)) {
     throw new ApproveError(
       'NotFound',
       `session ${session} is a ${opened.protocol} session: it has no terminal output to replay; kubectl approve show NAME --recordings DIR lists its statements`,

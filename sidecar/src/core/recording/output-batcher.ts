@@ -1,7 +1,8 @@
 /**
- * Coalesces a channel's chunks into output events, so that a chatty command (a progress bar, `yes`,
- * a byte-at-a-time echo) makes tens of events a second, not one per chunk. Pure: chunks and the
- * time they passed in, batches out; the caller owns the timer that flushes at `deadlineMs`.
+ * Coalesces a terminal stream's chunks (an SSH channel, a Kubernetes exec) into output events, so
+ * that a chatty command (a progress bar, `yes`, a byte-at-a-time echo) makes tens of events a
+ * second, not one per chunk. Pure: chunks and the time they passed in, batches out; the caller owns
+ * the timer that flushes at `deadlineMs`.
  *
  * One batch is open at a time, for one stream. A chunk of another stream closes it first, so the
  * events keep the order in which stdout and stderr (and, on a pty, keystrokes and their echo)
@@ -23,7 +24,11 @@ export interface BatchLimits {
   readonly maxDelayMs: number;
 }
 
-/** 32 KiB is ssh2's largest data packet, so a bulk transfer makes one event per packet; 50 ms is below what a viewer notices. */
+/**
+ * 32 KiB is ssh2's largest data packet and Go's io.Copy buffer (in which the kubelet copies a
+ * container's output), so bulk output makes one event per packet or message; 50 ms is below what
+ * a viewer notices.
+ */
 export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxEventBytes: 32 * 1024, maxDelayMs: 50 };
 
 interface OpenBatch {

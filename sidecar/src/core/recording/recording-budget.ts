@@ -1,5 +1,6 @@
 /**
- * How many channel bytes one session (agent connection) may put into its recording. Terminal data
+ * How many terminal bytes (SSH channels, Kubernetes exec streams) one session (agent connection)
+ * may put into its recording. Terminal data
  * is unbounded while the store, the broker's ingest and a reviewer's disk are not: `cat` of a large
  * file, a `tar` over stdout or a command left running would fill them at the agent's pace. Past the
  * bound bytes are still forwarded and counted, never recorded; one `output.truncated` event says

@@ -13,19 +13,15 @@
  * server act as someone the policy never saw.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decide } from '@airlock/contracts/policy';
 import { HttpBodyError, readRequestBody } from '../../../core/http/request-body.ts';
-import { headersWithPrefix } from '../../../core/http/request-headers.ts';
 import type { KubernetesSession } from '../session/kubernetes-session.ts';
 import { watchAgent } from './agent-presence.ts';
+import { decideAndRecord, NOT_RECORDED_MESSAGE } from './decide-and-record.ts';
 import { forwardRequest } from './forward-request.ts';
 import { holdRequest } from './held-request.ts';
 import { sendStatus } from './kubernetes-status.ts';
 import { parseRequest } from './parsed-request.ts';
 import type { KubernetesListenerServices } from './request-context.ts';
-
-/** Headers that would make the API server act as another user or group. */
-export const IMPERSONATION_PREFIXES = ['impersonate-'];
 
 export async function handleRequest(
   session: KubernetesSession,
@@ -53,32 +49,11 @@ export async function handleRequest(
     return;
   }
   const parsed = await parseRequest(request, body, services.scopes);
-  const policy = session.policy();
-  const impersonation = headersWithPrefix(request.headers, IMPERSONATION_PREFIXES);
-  const decision =
-    impersonation.length > 0
-      ? {
-          action: 'deny' as const,
-          audit: [],
-          failedClosed: true,
-          reason: `the request sets ${impersonation.join(', ')}: impersonation is not allowed through airlock`,
-        }
-      : decide(parsed.facts, policy.policies);
-  recording.decided(index, parsed.text, parsed.facts, decision);
-  const stored = session.context.record.beforeForward();
-  if (stored) {
-    try {
-      await stored;
-    } catch (error) {
-      recording.failed(index, 'RecordingUnavailable', (error as Error).message);
-      const status = sendStatus(
-        response,
-        'ServiceUnavailable',
-        'the request cannot be recorded, so it is not sent (recording blocks): try again later',
-      );
-      recording.answered(index, { httpStatus: status, requestBytes: body.length, responseBytes: 0, complete: true });
-      return;
-    }
+  const { stored, decision } = await decideAndRecord(session, parsed, request.headers, index);
+  if (!stored) {
+    const status = sendStatus(response, 'ServiceUnavailable', NOT_RECORDED_MESSAGE);
+    recording.answered(index, { httpStatus: status, requestBytes: body.length, responseBytes: 0, complete: true });
+    return;
   }
   const details = statusDetails(parsed.info);
   switch (decision.action) {

@@ -5,21 +5,24 @@
  * the operation text shows it after `--` and an approval binds it, so approving one command never
  * lets another run. Allowed (or approved): the upgrade goes upstream with the sidecar's
  * credential and, once the API server answers 101, the two connections are joined; the bytes are
- * counted, both ways, in the request's result. A refusal is a Status on the raw socket.
+ * counted, both ways, in the request's result. The stream of an exec or attach is also recorded as
+ * a terminal session (exec/exec-recording.ts: what the agent typed, what the command printed, its
+ * exit status), through taps that see every byte without changing it; a port-forward carries other
+ * protocols' TCP streams and a proxy anything at all, so theirs are only counted. A refusal is a
+ * Status on the raw socket.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { operationDigest } from '@airlock/contracts/approval';
-import { decide } from '@airlock/contracts/policy';
-import { forwardableRequestHeaders, headersWithPrefix } from '../../../core/http/request-headers.ts';
+import { forwardableRequestHeaders } from '../../../core/http/request-headers.ts';
 import { relayOnSocket } from '../../../core/http/upgrade-answer.ts';
 import { tunnel } from '../../../core/http/upgrade-tunnel.ts';
 import type { KubernetesSession } from '../session/kubernetes-session.ts';
+import { decideAndRecord, NOT_RECORDED_MESSAGE } from './decide-and-record.ts';
 import { holdRequest } from './held-request.ts';
 import { sendStatusOnSocket } from './kubernetes-status.ts';
-import { parseRequest } from './parsed-request.ts';
+import { type ParsedRequest, parseRequest } from './parsed-request.ts';
 import type { KubernetesListenerServices } from './request-context.ts';
-import { IMPERSONATION_PREFIXES } from './request-pipeline.ts';
 
 export async function handleUpgrade(
   session: KubernetesSession,
@@ -30,33 +33,18 @@ export async function handleUpgrade(
 ): Promise<void> {
   const { recording } = session;
   const index = recording.nextOperationIndex();
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  // Watched from the start: an agent gone before the hold begins must leave nothing held.
+  const closed = socket.destroyed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
   // An upgrade carries no body: what follows its head belongs to the upgraded protocol.
   const parsed = await parseRequest(request, Buffer.alloc(0), services.scopes);
-  const impersonation = headersWithPrefix(request.headers, IMPERSONATION_PREFIXES);
-  const decision =
-    impersonation.length > 0
-      ? {
-          action: 'deny' as const,
-          audit: [],
-          failedClosed: true,
-          reason: `the request sets ${impersonation.join(', ')}: impersonation is not allowed through airlock`,
-        }
-      : decide(parsed.facts, session.policy().policies);
-  recording.decided(index, parsed.text, parsed.facts, decision);
   const refuse = (reason: 'Forbidden' | 'ServiceUnavailable', message: string, warnings: readonly string[] = []) => {
     const status = sendStatusOnSocket(socket, reason, message, { warnings });
     recording.answered(index, { httpStatus: status, requestBytes: 0, responseBytes: 0, complete: true });
   };
-  const stored = session.context.record.beforeForward();
-  if (stored) {
-    try {
-      await stored;
-    } catch (error) {
-      recording.failed(index, 'RecordingUnavailable', (error as Error).message);
-      refuse('ServiceUnavailable', 'the request cannot be recorded, so it is not sent (recording blocks): try again later');
-      return;
-    }
+  const { stored, decision } = await decideAndRecord(session, parsed, request.headers, index);
+  if (!stored) {
+    refuse('ServiceUnavailable', NOT_RECORDED_MESSAGE);
+    return;
   }
   let warnings: readonly string[] = [];
   let report: ((execution: { readonly ok: boolean; readonly result: string }) => Promise<void>) | undefined;
@@ -65,6 +53,10 @@ export async function handleUpgrade(
     return;
   }
   if (decision.action === 'requireApproval') {
+    if (socket.destroyed) {
+      recording.failed(index, 'AgentDisconnected', 'the agent closed its connection before the request was held');
+      return;
+    }
     const held = await holdRequest(session, services, parsed, decision, index, closed);
     if (!held.release) {
       if (held.refusal) refuse('Forbidden', held.refusal, held.warnings);
@@ -98,14 +90,23 @@ export async function handleUpgrade(
     await report?.({ ok: false, result: `HTTP ${statusCode}` }).catch(() => undefined);
     return;
   }
-  const result = await tunnel(socket, head, upgraded);
-  recording.answered(index, {
-    httpStatus: 101,
-    requestBytes: result.bytesFromAgent,
-    responseBytes: result.bytesToAgent,
-    complete: true,
-  });
+  const stream = isTerminalStream(parsed)
+    ? recording.execStream(index, { query: parsed.query, responseHeaders: upgraded.headers })
+    : undefined;
+  const result = await tunnel(socket, head, upgraded, stream?.taps);
+  recording.tunnelled(index, result, stream);
   await report?.({ ok: true, result: `HTTP 101, ${result.bytesToAgent} bytes to the agent` }).catch(() => undefined);
+}
+
+/** exec and attach of a pod carry a command's stdin, stdout and stderr: those are recorded. */
+function isTerminalStream(parsed: ParsedRequest): boolean {
+  const { info } = parsed;
+  return (
+    info.kind === 'resource' &&
+    info.apiGroup === '' &&
+    info.resource === 'pods' &&
+    (info.subresource === 'exec' || info.subresource === 'attach')
+  );
 }
 
 /** How long the retry of an approved connection whose upgrade the API server refused is let through. */

@@ -9,17 +9,29 @@
  * - `decision`, `approval.requested`, `approval.outcome`: as for SQL and SSH;
  * - `masking`: values masked in the answer, by rule;
  * - `result`: `HTTP <status>` with the status, the body sizes, and whether the answer arrived whole;
+ * - for an exec or attach the API server upgraded, `terminal`, `output`, `terminal.resize`,
+ *   `output.truncated` as for SSH, and a result with the exit status (`exit <n>`), the bytes per
+ *   stream and `httpStatus` 101 (exec/exec-recording.ts), within the session's bound;
  * - `error`: why the request could not be answered (no credentials, the API server unreachable).
  */
 import type { Decision, KubernetesFacts } from '@airlock/contracts/policy';
+import { RecordingBudget } from '../../../core/recording/recording-budget.ts';
 import { SessionLedger, type SessionLedgerServices } from '../../../core/session/session-ledger.ts';
 import type { SessionMetrics } from '../../../core/session/session-metrics.ts';
+import { ExecRecording, type ExecRecordingDeps, type ExecStream, type TunnelTraffic } from '../exec/exec-recording.ts';
 
 export interface KubernetesRecordingServices extends SessionLedgerServices {
   readonly metrics: Pick<SessionMetrics, 'bytes' | 'statement' | 'error'>;
   /** The Target's namespace: decisions name policies as <namespace>/<name>. */
   readonly targetNamespace: string;
+  /** Bytes of exec and attach streams a session records at most (default 64 MiB, as for SSH). */
+  readonly maxRecordedBytes?: number;
 }
+
+/** Over the exec recording's defaults (batching, the clock, the message bound); tests make them small. */
+export type ExecRecordingOptions = Partial<Pick<ExecRecordingDeps, 'batch' | 'now' | 'maxMessageBytes'>>;
+
+export const DEFAULT_MAX_RECORDED_BYTES = 64 * 1024 * 1024;
 
 export interface RequestOutcome {
   readonly httpStatus: number;
@@ -30,10 +42,15 @@ export interface RequestOutcome {
 
 export class KubernetesRecording extends SessionLedger {
   readonly #services: KubernetesRecordingServices;
+  readonly #execOptions: ExecRecordingOptions;
+  /** One bound for all the exec streams of the connection (kubectl opens one per exec; client libraries may reuse it). */
+  readonly #budget: RecordingBudget;
 
-  constructor(services: KubernetesRecordingServices) {
+  constructor(services: KubernetesRecordingServices, execOptions: ExecRecordingOptions = {}) {
     super(services);
     this.#services = services;
+    this.#execOptions = execOptions;
+    this.#budget = new RecordingBudget(services.maxRecordedBytes ?? DEFAULT_MAX_RECORDED_BYTES);
   }
 
   decided(statementIndex: number, text: string, facts: KubernetesFacts, decision: Decision): void {
@@ -81,6 +98,31 @@ export class KubernetesRecording extends SessionLedger {
       responseBytes: outcome.responseBytes,
       ...(outcome.complete ? {} : { incomplete: true }),
     });
+  }
+
+  /** Starts recording the stream of an exec or attach the API server upgraded; its taps go to tunnel(). */
+  execStream(statementIndex: number, stream: ExecStream): ExecRecording {
+    return new ExecRecording(statementIndex, stream, { ...this.#execOptions, record: (event) => this.record(event), budget: this.#budget });
+  }
+
+  /**
+   * An upgrade that tunnelled ended: the session counts its bytes, and its result is the exec
+   * stream's (exit status, bytes per stream, `httpStatus` 101) or, for a port-forward or a proxy,
+   * `HTTP 101` with the tunnel's byte counts.
+   */
+  tunnelled(statementIndex: number, traffic: TunnelTraffic, stream: ExecRecording | undefined): void {
+    if (stream === undefined) {
+      this.answered(statementIndex, {
+        httpStatus: 101,
+        requestBytes: traffic.bytesFromAgent,
+        responseBytes: traffic.bytesToAgent,
+        complete: true,
+      });
+      return;
+    }
+    this.bytesIn(traffic.bytesFromAgent);
+    this.bytesOut(traffic.bytesToAgent);
+    stream.ended(traffic);
   }
 
   failed(statementIndex: number | undefined, code: string, message: string): void {

@@ -10,10 +10,10 @@ import { type RecordedEvent, RecordingError, verifyRecords } from '@airlock/cont
 import { SESSION_ID, steppingClock } from '@airlock/contracts/testing/sample-events';
 import type { StoreFailurePolicy } from '../../../core/recording/batching-writer.ts';
 import { InMemorySink } from '../../../core/recording/memory-sink.ts';
+import { RecordingBudget } from '../../../core/recording/recording-budget.ts';
 import { SessionRecorder } from '../../../core/recording/session-recorder.ts';
 import { FlakySink } from '../../../core/recording/testing/sinks.ts';
 import { NO_SESSION_METRICS } from '../../../core/session/testing/no-metrics.ts';
-import { RecordingBudget } from './recording-budget.ts';
 import { type CaptureOptions, SshRecording } from './ssh-recording.ts';
 
 const made: SessionRecorder[] = [];

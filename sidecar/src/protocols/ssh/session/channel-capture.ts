@@ -17,8 +17,8 @@
  * status (recorded-pipe.ts). Under Continue nothing waits (beforeForward is undefined).
  */
 import type { OutputStream, RecordedEvent } from '@airlock/contracts/recording';
-import { type BatchLimits, DEFAULT_BATCH_LIMITS, type OutputBatch, OutputBatcher } from './output-batcher.ts';
-import type { RecordingBudget } from './recording-budget.ts';
+import { type BatchLimits, DEFAULT_BATCH_LIMITS, type OutputBatch, OutputBatcher } from '../../../core/recording/output-batcher.ts';
+import type { RecordingBudget } from '../../../core/recording/recording-budget.ts';
 
 /** How an upstream command ended. */
 export interface CommandExit {

@@ -17,11 +17,11 @@
  * `record` stops at session.close: what arrives after it is not part of the session.
  */
 import type { ResultEvent } from '@airlock/contracts/recording';
+import { RecordingBudget } from '../../../core/recording/recording-budget.ts';
 import { SessionLedger } from '../../../core/session/session-ledger.ts';
 import { DEFAULT_SSH_LIMITS, type SshLimits } from '../limits/ssh-limits.ts';
 import { type CaptureDeps, ChannelCapture, type ChannelTraffic, type CommandExit, type TerminalSize } from './channel-capture.ts';
 import type { CommandDecision } from './command-decision.ts';
-import { RecordingBudget } from './recording-budget.ts';
 import type { SshSessionServices } from './ssh-session-services.ts';
 
 export type { CommandExit } from './channel-capture.ts';

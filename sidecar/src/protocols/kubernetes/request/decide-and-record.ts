@@ -1,0 +1,51 @@
+/**
+ * The step every request and upgrade takes between being placed and being answered: the decision
+ * (impersonation refused first, then decideKubernetesRequest with the policies current now),
+ * recorded, and — when recording blocks — stored before anything is sent on. One place, so a plain
+ * request and an exec are decided and recorded the same way.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Decision, decideKubernetesRequest } from '@airlock/contracts/policy';
+import { headersWithPrefix } from '../../../core/http/request-headers.ts';
+import type { KubernetesSession } from '../session/kubernetes-session.ts';
+import type { ParsedRequest } from './parsed-request.ts';
+
+/** Headers that would make the API server act as another user or group. */
+export const IMPERSONATION_PREFIXES = ['impersonate-'];
+
+export type RecordedDecision =
+  | { readonly stored: true; readonly decision: Decision }
+  /** Recording blocks and the decision could not be stored: nothing may be sent. */
+  | { readonly stored: false; readonly decision: Decision };
+
+export async function decideAndRecord(
+  session: KubernetesSession,
+  parsed: ParsedRequest,
+  headers: IncomingHttpHeaders,
+  index: number,
+): Promise<RecordedDecision> {
+  const impersonation = headersWithPrefix(headers, IMPERSONATION_PREFIXES);
+  const decision: Decision =
+    impersonation.length > 0
+      ? {
+          action: 'deny',
+          audit: [],
+          failedClosed: true,
+          reason: `the request sets ${impersonation.join(', ')}: impersonation is not allowed through airlock`,
+        }
+      : decideKubernetesRequest(parsed.facts, session.policy().policies);
+  session.recording.decided(index, parsed.text, parsed.facts, decision);
+  const stored = session.context.record.beforeForward();
+  if (stored) {
+    try {
+      await stored;
+    } catch (error) {
+      session.recording.failed(index, 'RecordingUnavailable', (error as Error).message);
+      return { stored: false, decision };
+    }
+  }
+  return { stored: true, decision };
+}
+
+/** What the agent reads when recording blocks. */
+export const NOT_RECORDED_MESSAGE = 'the request cannot be recorded, so it is not sent (recording blocks): try again later';
