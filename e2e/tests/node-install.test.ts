@@ -16,6 +16,12 @@
  * denied command never reaches the host, and `ssh orders-bastion 'systemctl restart orders'` is
  * held until `kubectl approve`, runs exactly once, and `kubectl approve replay` turns its recorded
  * session into a cast the real asciinema reads.
+ * Kubernetes API: in a long-running agent pod, the agent image's kubectl reads the cluster through
+ * its sidecar (the kubeconfig the sidecar wrote, holding nothing) as the Target's upstream service
+ * account, whose TokenRequest token only the sidecar holds; a `kubectl exec` into a prod pod is held
+ * until `kubectl approve` and then runs there once, its upgraded connection tunnelled through the
+ * sidecar to the API server and the kubelet; a `kubectl delete pod` is held with the evidence of
+ * its dry run, and deletes the pod once approved.
  *
  * Only PostgreSQL, sshd and the control plane run outside pods: they are the cluster's
  * surroundings, not airlock (pods reach them on the node's bridge address).
@@ -64,6 +70,15 @@ const AGENTS_NS = 'agents';
 const CI_NS = 'ci-builds';
 const LOCAL_PORT = 15432;
 const OPERATOR_SELECTOR = OPERATOR_POD_SELECTOR;
+/** The Kubernetes-API agent's own opted-in namespace: its Target stays out of the sample's namespace, as the other tests expect it. */
+const OPS_NS = 'cluster-ops';
+const OPS_AGENT = 'ops-agent';
+/** Whose rights the ops agent borrows upstream: the sidecar holds a TokenRequest token of it, the agent none. */
+const UPSTREAM_SA = 'cluster-agent';
+const CLUSTER_TARGET = 'cluster-api';
+const CLUSTER_LOCAL_PORT = 16443;
+/** The namespace the ops agent's policy guards (`prod-*`); its pods run on the node. */
+const PROD_NS = 'prod-eu';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw API objects
 type Obj = Record<string, any>;
@@ -492,6 +507,243 @@ describe('airlock on a real node', { skip }, () => {
     const played = spawnSync('script', ['-qec', `asciinema cat ${cast}`, '/dev/null'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(played.status, 0, `${played.stdout}${played.stderr}`);
     assert.match(played.stdout, /restarted orders/);
+  });
+
+  /** bash -c `script` in the ops agent's container, as its own tools run there (`kubectl exec` as admin is only the way in). */
+  const inOpsAgent = (script: string) => plane.kubectl(['exec', '-n', OPS_NS, OPS_AGENT, '-c', 'agent', '--', '/bin/bash', '-c', script]);
+  /** What the ops agent's sidecar and the operator said, for a failed assertion. */
+  const opsSidecarLog = async () => {
+    const sidecar = await plane.kubectl(['logs', '-n', OPS_NS, OPS_AGENT, '-c', 'airlock-sidecar', '--tail=40']);
+    return `sidecar:\n${sidecar.stdout}${sidecar.stderr}\noperator:\n${await operatorLog()}`;
+  };
+  const pendingOpsRequest = (summaryPrefix: string) =>
+    until(
+      `a Pending ApprovalRequest for ${summaryPrefix}`,
+      async () => {
+        const list = await kubectlJson(['get', 'approvalrequests.airlock.dev', '-n', OPS_NS]);
+        return list.items.find((r: Obj) => r.spec.operation.summary.startsWith(summaryPrefix) && r.status?.phase === 'Pending') as
+          | Obj
+          | undefined;
+      },
+      120_000,
+    );
+  /** A pod of the agent image that only sleeps, ended at once when deleted. */
+  const sleeperPod = (namespace: string, name: string, extra: Obj = {}): Obj => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { app: name } },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: images.agent.reference, imagePullPolicy: 'Never', command: ['sleep', 'infinity'] }],
+      ...extra,
+    },
+  });
+
+  test('kubernetes Target: kubectl in a running agent container reads through its sidecar as the upstream service account, holding no token', {
+    timeout: 300_000,
+  }, async () => {
+    await apply('cluster-api-target', [
+      // The reviewers' binding of the sample, so that these tests also run on their own.
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'airlock-reviewers' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'airlock-reviewer' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'airlock-reviewers' }],
+      },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPS_NS, labels: { 'airlock.dev/injection': 'enabled' } } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROD_NS } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: OPS_AGENT, namespace: OPS_NS } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: UPSTREAM_SA, namespace: OPS_NS } },
+      // What the upstream identity may do at all; airlock's policy narrows it.
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: UPSTREAM_SA },
+        rules: [
+          {
+            apiGroups: ['', 'apps', 'batch'],
+            resources: [
+              'pods',
+              'pods/log',
+              'pods/exec',
+              'services',
+              'configmaps',
+              'secrets',
+              'deployments',
+              'replicasets',
+              'jobs',
+              'namespaces',
+              'events',
+            ],
+            verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'],
+          },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: UPSTREAM_SA },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: UPSTREAM_SA },
+        subjects: [{ kind: 'ServiceAccount', name: UPSTREAM_SA, namespace: OPS_NS }],
+      },
+      {
+        apiVersion: 'airlock.dev/v1alpha1',
+        kind: 'Target',
+        metadata: { name: CLUSTER_TARGET, namespace: OPS_NS },
+        spec: {
+          type: 'kubernetes',
+          description: "This cluster's API, as the cluster-agent service account.",
+          localPort: CLUSTER_LOCAL_PORT,
+          kubernetes: { inCluster: true, serviceAccountName: UPSTREAM_SA },
+        },
+      },
+      {
+        apiVersion: 'airlock.dev/v1alpha1',
+        kind: 'AgentIdentity',
+        metadata: { name: OPS_AGENT, namespace: OPS_NS },
+        spec: { description: 'The cluster operations agent', serviceAccountName: OPS_AGENT, targets: [CLUSTER_TARGET] },
+      },
+      {
+        apiVersion: 'airlock.dev/v1alpha1',
+        kind: 'ApprovalPolicy',
+        metadata: { name: 'cluster-api-access', namespace: OPS_NS },
+        spec: {
+          description: 'Reads are free; Secrets in prod are not; deletes and exec in prod need a reviewer.',
+          identities: { names: [OPS_AGENT] },
+          targets: { names: [CLUSTER_TARGET] },
+          rules: [
+            {
+              name: 'no-prod-secrets',
+              match: { kubernetes: { apiGroups: [''], resources: ['secrets'], namespaces: ['prod-*'] } },
+              action: 'deny',
+            },
+            {
+              name: 'prod-deletes',
+              match: { kubernetes: { verbs: ['delete', 'deletecollection'], namespaces: ['prod-*'] } },
+              action: 'requireApproval',
+            },
+            { name: 'prod-exec', match: { kubernetes: { resources: ['pods/exec'], namespaces: ['prod-*'] } }, action: 'requireApproval' },
+            {
+              name: 'self-checks',
+              description: 'kubectl auth whoami asks the API server about the caller itself.',
+              match: {
+                kubernetes: {
+                  verbs: ['create'],
+                  apiGroups: ['authorization.k8s.io', 'authentication.k8s.io'],
+                  resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'selfsubjectreviews'],
+                  namespaces: [''],
+                  names: ['*'],
+                },
+              },
+              action: 'allow',
+            },
+            { name: 'reads', match: { kubernetes: { verbs: ['get', 'list', 'watch'] } }, action: 'allow' },
+          ],
+          defaultAction: 'deny',
+          approval: { approvers: { groups: ['airlock-reviewers'] }, requiredApprovals: 1, ttl: '10m' },
+        },
+      },
+      sleeperPod(PROD_NS, 'orders-0'),
+      sleeperPod(PROD_NS, 'scratch-0'),
+    ]);
+    await kubectl(['wait', '-n', OPS_NS, '--for=condition=Ready', '--timeout=60s', `targets.airlock.dev/${CLUSTER_TARGET}`]);
+    await apply('ops-agent', [
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: OPS_AGENT, namespace: OPS_NS, labels: { 'airlock.dev/inject': 'true', app: OPS_AGENT } },
+        spec: { ...agentPodSpec(images, ['sleep', 'infinity'], 'Never'), serviceAccountName: OPS_AGENT, terminationGracePeriodSeconds: 1 },
+      },
+    ]);
+    for (const [namespace, pod] of [
+      [PROD_NS, 'orders-0'],
+      [PROD_NS, 'scratch-0'],
+      [OPS_NS, OPS_AGENT],
+    ] as const) {
+      const ready = await plane.kubectl(['wait', '-n', namespace, '--for=condition=Ready', '--timeout=180s', `pod/${pod}`]);
+      assert.equal(ready.code, 0, `pod ${namespace}/${pod} not ready: ${ready.stderr}\n${await opsSidecarLog()}`);
+    }
+    const agentPod = await kubectlJson(['get', 'pod', '-n', OPS_NS, OPS_AGENT]);
+    assert.equal(agentPod.spec.initContainers?.[0]?.name, 'airlock-sidecar', 'the agent pod got the sidecar');
+
+    const pods = await inOpsAgent(`kubectl get pods -n ${PROD_NS}`);
+    assert.equal(pods.code, 0, `${pods.stderr}\n${await opsSidecarLog()}`);
+    assert.match(pods.stdout, /^orders-0\s+1\/1\s+Running\s/m, 'a pod that really runs on the node, listed through the sidecar');
+    const kubeconfig = await inOpsAgent('echo "KUBECONFIG=$KUBECONFIG"; cat "$KUBECONFIG"');
+    assert.equal(kubeconfig.code, 0, kubeconfig.stderr);
+    assert.match(kubeconfig.stdout, /^KUBECONFIG=\/var\/run\/airlock\/kubeconfig$/m);
+    assert.ok(kubeconfig.stdout.includes(`http://127.0.0.1:${CLUSTER_LOCAL_PORT}`), kubeconfig.stdout);
+    assert.doesNotMatch(kubeconfig.stdout, /token|client-key|password/i, 'the kubeconfig holds no credential');
+    const mounted = await inOpsAgent('ls /var/run/secrets/kubernetes.io/serviceaccount 2>&1; echo "exit=$?"');
+    assert.match(mounted.stdout, /No such file or directory/);
+    assert.match(mounted.stdout, /^exit=2$/m);
+    const whoami = await inOpsAgent('kubectl auth whoami -o json');
+    assert.equal(whoami.code, 0, `${whoami.stderr}\n${await opsSidecarLog()}`);
+    assert.equal(
+      JSON.parse(whoami.stdout).status.userInfo.username,
+      `system:serviceaccount:${OPS_NS}:${UPSTREAM_SA}`,
+      'the agent borrows the upstream service account',
+    );
+    const secrets = await inOpsAgent(`kubectl get secrets -n ${PROD_NS}`);
+    assert.notEqual(secrets.code, 0);
+    assert.match(secrets.stderr, /Error from server \(Forbidden\): airlock: .*no-prod-secrets/);
+  });
+
+  test('kubernetes Target: kubectl exec into a prod pod from the agent container is held until kubectl approve, then runs there once', {
+    timeout: 300_000,
+  }, async () => {
+    const ranLog = '/tmp/airlock-exec.log';
+    const ranInOrders = () => plane.kubectl(['exec', '-n', PROD_NS, 'orders-0', '--', 'cat', ranLog]);
+    // kubectl exec upgrades the connection (WebSocket, SPDY as a fallback): the sidecar holds the upgrade, then tunnels it.
+    const executing = inOpsAgent(`kubectl exec orders-0 -n ${PROD_NS} -- sh -c 'echo airlock-exec-ok | tee -a ${ranLog}; id -u'`);
+    const request = await pendingOpsRequest(`exec pods/orders-0 -n ${PROD_NS} -- sh -c`);
+    assert.equal(request.spec.target.type, 'kubernetes');
+    assert.match(request.spec.operation.text, new RegExp(`/api/v1/namespaces/${PROD_NS}/pods/orders-0/exec\\?.*command=sh&command=-c`));
+    assert.match((await ranInOrders()).stderr, /No such file or directory/, 'the held command ran before it was approved');
+    const approved = await kubectlApprove([request.metadata.name, '-n', OPS_NS, '--reason', 'look at the orders pod']);
+    assert.equal(approved.code, 0, `${approved.stdout}${approved.stderr}`);
+    const result = await executing;
+    assert.equal(result.code, 0, `${result.stdout}${result.stderr}\n${await opsSidecarLog()}`);
+    assert.match(result.stdout, /^airlock-exec-ok\n\d+$/m, result.stdout);
+    const ran = await ranInOrders();
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.stdout, 'airlock-exec-ok\n', 'the approved command ran in the prod pod exactly once');
+    const requests = await kubectlJson(['get', 'approvalrequests.airlock.dev', '-n', OPS_NS]);
+    assert.equal(
+      requests.items.filter((r: Obj) => r.spec.operation.summary === request.spec.operation.summary).length,
+      1,
+      'one approval for the exec',
+    );
+    await until('the exec request Executed', async () => {
+      const current = await kubectlJson(['get', 'approvalrequests.airlock.dev', request.metadata.name, '-n', OPS_NS]);
+      return current.status?.phase === 'Executed' ? true : undefined;
+    });
+  });
+
+  test('kubernetes Target: kubectl delete pod in prod from the agent container is held with its dry-run evidence, approved, and the pod is deleted', {
+    timeout: 300_000,
+  }, async () => {
+    const deleting = inOpsAgent(`kubectl delete pod scratch-0 -n ${PROD_NS} --wait=false`);
+    const request = await pendingOpsRequest(`delete pods scratch-0 -n ${PROD_NS}`);
+    const evidence = request.spec.evidence;
+    assert.ok(evidence, `the request carries evidence: ${JSON.stringify(request.spec)}`);
+    assert.equal(evidence.source, 'DryRun');
+    assert.match(evidence.text, /scratch-0/);
+    const held = await kubectlJson(['get', 'pod', '-n', PROD_NS, 'scratch-0']);
+    assert.equal(held.metadata.deletionTimestamp, undefined, 'only the dry run reached the API server before the approval');
+    const shown = await kubectlApprove(['show', request.metadata.name, '-n', OPS_NS]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /scratch-0/);
+    const approved = await kubectlApprove([request.metadata.name, '-n', OPS_NS]);
+    assert.equal(approved.code, 0, `${approved.stdout}${approved.stderr}`);
+    const result = await deleting;
+    assert.equal(result.code, 0, `${result.stdout}${result.stderr}\n${await opsSidecarLog()}`);
+    assert.match(result.stdout, /pod "scratch-0" deleted/);
+    assert.match(result.stderr, new RegExp(`Warning: airlock: held for approval as ApprovalRequest ${request.metadata.name}`));
+    await kubectl(['wait', '-n', PROD_NS, '--for=delete', 'pod/scratch-0', '--timeout=60s']);
+    assert.equal((await kubectlJson(['get', 'pod', '-n', PROD_NS, 'orders-0'])).status.phase, 'Running', 'only the approved pod went');
   });
 
   test('a Job in a CI namespace (injection for every pod) gets the sidecar without a label and completes', {
