@@ -348,6 +348,14 @@ describe('decisions', () => {
     assert.doesNotMatch(result.stdout, new RegExp(Buffer.from(SECRET_VALUE).toString('base64')));
     const value = await agentKubectl(['get', 'secret', 'db', '-n', 'dev', '-o', 'jsonpath={.data.password}']);
     assert.equal(Buffer.from(value.stdout, 'base64').toString('utf8'), '****');
+    // Written back as read, it would store **** over the real value: refused.
+    const file = join(procs.dir, 'secret-as-read.yaml');
+    writeFileSync(file, result.stdout);
+    const replaced = await agentKubectl(['replace', '-f', file]);
+    assert.notEqual(replaced.code, 0);
+    assert.match(replaced.stderr, /airlock: the request would store the masked value \*\*\*\* in Secret db/);
+    const stored = await kubectlJson(['get', 'secret', 'db', '-n', 'dev']);
+    assert.equal(Buffer.from(stored.data.password, 'base64').toString('utf8'), SECRET_VALUE);
   });
 
   test('a Secret in a prod namespace is denied with a 403 that kubectl prints', async () => {

@@ -1,6 +1,7 @@
 /**
  * The step every request and upgrade takes between being placed and being answered: the decision
- * (impersonation refused first, then decideKubernetesRequest with the policies current now),
+ * (impersonation and masked values written back into a Secret refused first, then
+ * decideKubernetesRequest with the policies current now),
  * recorded, and — when recording blocks — stored before anything is sent on. One place, so a plain
  * request and an exec are decided and recorded the same way.
  */
@@ -8,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type Decision, decideKubernetesRequest } from '@airlock/contracts/policy';
 import { headersWithPrefix } from '../../../core/http/request-headers.ts';
 import type { KubernetesSession } from '../session/kubernetes-session.ts';
+import { maskedSecretWrite } from './masked-write-guard.ts';
 import type { ParsedRequest } from './parsed-request.ts';
 
 /** Headers that would make the API server act as another user or group. */
@@ -25,14 +27,12 @@ export async function decideAndRecord(
   index: number,
 ): Promise<RecordedDecision> {
   const impersonation = headersWithPrefix(headers, IMPERSONATION_PREFIXES);
+  const maskedWrite = maskedSecretWrite(parsed);
+  const refusal =
+    impersonation.length > 0 ? `the request sets ${impersonation.join(', ')}: impersonation is not allowed through airlock` : maskedWrite;
   const decision: Decision =
-    impersonation.length > 0
-      ? {
-          action: 'deny',
-          audit: [],
-          failedClosed: true,
-          reason: `the request sets ${impersonation.join(', ')}: impersonation is not allowed through airlock`,
-        }
+    refusal !== undefined
+      ? { action: 'deny', audit: [], failedClosed: true, reason: refusal }
       : decideKubernetesRequest(parsed.facts, session.policy().policies);
   session.recording.decided(index, parsed.text, parsed.facts, decision);
   const stored = session.context.record.beforeForward();
