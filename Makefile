@@ -14,7 +14,7 @@ PACKAGE_JSONS := package.json pnpm-workspace.yaml $(wildcard */package.json)
 # Tests print TAP, so every run ends with its `# pass N` / `# fail N` summary. A test or hook
 # without a timeout of its own fails after 20 minutes rather than hanging the run.
 NODE_TEST := node --test --test-reporter=tap --test-timeout=1200000
-UNIT_TESTS := $(foreach p,crds contracts runtime operator sidecar kubectl-approve build testkit,'$(p)/src/**/*.test.ts')
+UNIT_TESTS := $(foreach p,crds contracts runtime operator sidecar kubectl-approve build testkit bench,'$(p)/src/**/*.test.ts')
 E2E_TESTS := 'e2e/tests/**/*.test.ts'
 
 .PHONY: help setup system-packages bench binaries image images generate build typecheck lint format test test-unit e2e fuzz policy-test manifests cluster demo approve-plugin clean
