@@ -158,10 +158,10 @@ const kubernetes = obj(
     server: str('URL of another API server, https:// only.', { maxLength: 2048, pattern: '^https://[^\\s/?#]+(/[^\\s?#]*)?$' }),
     tls,
     serviceAccountName: objectName(
-      "With inCluster: the ServiceAccount, in the Target's namespace, the sidecar acts as. The operator mints a token for it with the TokenRequest API each time a sidecar asks: for the API server's own audience, valid for tokenTTL, and bound to the agent pod when the pod runs as this ServiceAccount (then it stops working when the pod is gone). Grant the ServiceAccount the Roles the agents may use; the agent container never sees its tokens.",
+      "With inCluster: the ServiceAccount, in the Target's namespace, the sidecar acts as. The operator mints a token for it with the TokenRequest API each time a sidecar asks: for the API server's own audience, valid for tokenTTL, and dead once the agent pod is gone: bound to the pod when it runs as this ServiceAccount, otherwise to the empty Secret airlock-token-binding-<pod uid> that the operator creates owned by the pod, so it is deleted with the pod. Grant the ServiceAccount the Roles the agents may use; the agent container never sees its tokens.",
     ),
     tokenTTL: duration(
-      'With serviceAccountName: how long a minted token lives, 10m to 1h. The sidecar asks for a new one before it expires, so this bounds how long a leaked token works, not how long a session lasts.',
+      'With serviceAccountName: how long a minted token lives, 10m to 1h. The sidecar asks for a new one before it expires, so this bounds how long a leaked token works while its pod lives (it stops working when the pod is gone), not how long a session lasts.',
       { default: '10m' },
     ),
   },

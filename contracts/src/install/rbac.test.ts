@@ -97,3 +97,19 @@ test('the operator mints ServiceAccount tokens for kubernetes Targets, and may o
   for (const verb of ['create', 'update', 'patch', 'delete']) assert.deepEqual(grants(rules, 'serviceaccounts', verb), [], verb);
   for (const r of [...rules, ...(role.rules ?? [])]) assert.ok(!r.verbs.includes('impersonate'), JSON.stringify(r));
 });
+
+test('the operator creates Secrets anywhere (token binding Secrets) and reads them by name, but changes none but its own TLS Secret', () => {
+  const [clusterRole, , role] = operatorRbac(identity);
+  const secrets = (clusterRole.rules ?? []).filter((r) => r.resources?.includes('secrets'));
+  assert.deepEqual(
+    secrets.map((r) => [r.apiGroups, r.verbs, r.resourceNames]),
+    [
+      [[''], ['get'], undefined],
+      [[''], ['create'], undefined],
+    ],
+  );
+  for (const verb of ['update', 'patch', 'delete', 'deletecollection']) {
+    assert.deepEqual(grants(clusterRole.rules, 'secrets', verb), [], `secrets ${verb} cluster-wide`);
+    for (const r of grants(role.rules, 'secrets', verb)) assert.deepEqual(r.resourceNames, ['airlock-webhook-tls'], verb);
+  }
+});

@@ -86,8 +86,10 @@ export function policyAuthorRole(): V1ClusterRole {
 
 /**
  * The operator's own permissions, and no more. Deliberately absent: list/watch of Secrets (it
- * reads the one a Target names, by name), any write to ConfigMaps (the admission parameters name
- * the operator; it must not be able to rename itself), and admission policies or bindings.
+ * reads the one a Target names, by name), updates and deletes of Secrets other than its webhook
+ * TLS Secret (it creates token binding Secrets, which the garbage collector deletes), any write
+ * to ConfigMaps (the admission parameters name the operator; it must not be able to rename
+ * itself), and admission policies or bindings.
  */
 export function operatorRbac(identity: OperatorIdentity): [V1ClusterRole, V1ClusterRoleBinding, V1Role, V1RoleBinding] {
   const subjects = [{ kind: 'ServiceAccount', name: identity.serviceAccount, namespace: identity.namespace }];
@@ -108,10 +110,17 @@ export function operatorRbac(identity: OperatorIdentity): [V1ClusterRole, V1Clus
         rule([''], ['pods'], READ),
         // Target credentials, fetched by name just in time; never listed or watched.
         rule([''], ['secrets'], ['get']),
+        // Token binding Secrets (airlock-token-binding-<pod uid>): a token minted for an agent pod
+        // that runs as another ServiceAccount than the Target's is bound to one, so it dies with
+        // the pod. They hold no data and are owned by the agent pod, whose deletion makes the
+        // garbage collector delete them; so the operator creates them and never updates or
+        // deletes any. `create` cannot be limited by name (the object has none yet when RBAC
+        // decides) nor to the agents' namespaces (any namespace may hold agents).
+        rule([''], ['secrets'], ['create']),
         rule(['authentication.k8s.io'], ['tokenreviews'], ['create']),
         // kubernetes Targets with serviceAccountName: the broker mints a short-lived token for that
         // ServiceAccount (TokenRequest) for each sidecar that asks, bound to the agent pod when the
-        // pod runs as it. `create` cannot be limited by name or namespace here (ServiceAccounts are
+        // pod runs as it, to the pod's token binding Secret otherwise. `create` cannot be limited by name or namespace here (ServiceAccounts are
         // named by policy authors); this lets the operator act as any ServiceAccount, so its own
         // service account must be guarded like cluster-admin. `get` is for telling a missing
         // ServiceAccount on the Target's status; until the Target controller checks, the broker

@@ -268,7 +268,7 @@ test('kubernetes: a TokenRequest for the Target ServiceAccount, bound to the age
     kind: 'TokenRequest',
     spec: { expirationSeconds: 900, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'agent-7kq2x', uid: '5f0c7a2e-1111' } },
   });
-  // The API server binds a token only to a pod of the same ServiceAccount: another one's token is bound to nothing.
+  // The API server binds a token to a pod of the same ServiceAccount only: for another one, without a binding Secret, the request names no object (the broker passes the pod's binding Secret: token-binding-secret.test.ts).
   assert.deepEqual(tokenRequest(minted, { ...pod, serviceAccountName: 'ci-migrations' }).spec, { expirationSeconds: 900 });
   assert.equal(tokenTtlSeconds(kubernetesTarget({ inCluster: true, serviceAccountName: 'a' })), 600);
   assert.equal(tokenTtlSeconds(kubernetesTarget({ inCluster: true, serviceAccountName: 'a', tokenTTL: '1h' })), 3600);

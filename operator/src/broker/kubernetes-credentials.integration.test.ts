@@ -1,9 +1,10 @@
 /**
  * Tokens minted for kubernetes Targets, against a real kube-apiserver with airlock installed from
  * the chart: the broker's functions run as the operator's service account (so the chart's RBAC is
- * what allows the TokenRequest), pods are created in the API server (no kubelet: they stay
- * Pending), and the minted token is used the way the sidecar uses the answer, with its server,
- * CA and token, to ask the API server who it is (SelfSubjectReview).
+ * what allows the TokenRequest and the binding Secrets), pods are created in the API server (no
+ * kubelet: they stay Pending), and the minted token is used the way the sidecar uses the answer,
+ * with its server, CA and token, to ask the API server who it is (SelfSubjectReview). The control
+ * plane runs the garbage collector, which deletes a binding Secret with its pod.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -66,6 +67,27 @@ async function createPod(name: string, serviceAccount: string): Promise<AgentPod
     },
   } as KubeObject);
   return { name, uid: pod.metadata?.uid ?? '', serviceAccountName: serviceAccount };
+}
+
+interface SecretObject extends KubeObject {
+  type?: string;
+  data?: Record<string, string>;
+}
+
+/** The Secret as the API server keeps it, read as admin; undefined when there is none. */
+async function findSecretObject(name: string): Promise<SecretObject | undefined> {
+  try {
+    return await admin.get<SecretObject>(`/api/v1/namespaces/${NS}/secrets/${name}`);
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+async function readSecretObject(name: string): Promise<SecretObject> {
+  const secret = await findSecretObject(name);
+  assert.ok(secret, `Secret ${name} exists`);
+  return secret;
 }
 
 const deletePod = (name: string) => admin.delete(`/api/v1/namespaces/${NS}/pods/${name}`, { gracePeriodSeconds: 0 });
@@ -136,16 +158,128 @@ describe('TokenRequest tokens for a kubernetes Target', () => {
     await eventually('the token of the deleted pod is refused', async () => ((await whoAmI(answer)) === undefined ? true : undefined));
   });
 
-  test('a pod that runs as another ServiceAccount gets a token bound to nothing, valid until it expires', async () => {
-    const pod = await createPod('agent-unbound', OTHER);
+  test("a pod that runs as another ServiceAccount gets a token bound to its binding Secret: it authenticates as the Target's ServiceAccount until the pod is gone", async () => {
+    const pod = await createPod('agent-other', OTHER);
     const minted: MintedTokenInfo[] = [];
-    const { token, expiresAt } = await mintServiceAccountToken(operator, NS, target, { ...pod, onMinted: (info) => minted.push(info) });
-    assert.deepEqual(minted, [{ serviceAccount: `${NS}/${READER}`, expiresAt }]);
-    assert.equal((claims(token)['kubernetes.io'] as { pod?: unknown }).pod, undefined);
-    const answer = { server: plane.server, caBundle: plane.caPem, token };
-    assert.equal((await whoAmI(answer))?.userInfo?.username, `system:serviceaccount:${NS}:${READER}`);
+    const agentPod = { ...pod, onMinted: (info: MintedTokenInfo) => minted.push(info) };
+    const first = await mintServiceAccountToken(operator, NS, target, agentPod);
+    const name = `airlock-token-binding-${pod.uid}`;
+    assert.deepEqual(minted, [{ serviceAccount: `${NS}/${READER}`, expiresAt: first.expiresAt, boundSecret: name }]);
+
+    // The Secret as the API server keeps it: empty, ours, owned by the pod alone.
+    const secret = await readSecretObject(name);
+    assert.equal(secret.type, 'airlock.dev/token-binding');
+    assert.equal(secret.data, undefined);
+    assert.deepEqual(secret.metadata?.labels, { 'app.kubernetes.io/part-of': 'airlock', 'airlock.dev/token-binding-pod': 'agent-other' });
+    assert.deepEqual(secret.metadata?.ownerReferences, [
+      { apiVersion: 'v1', kind: 'Pod', name: 'agent-other', uid: pod.uid, blockOwnerDeletion: false },
+    ]);
+    const bound = (claims(first.token)['kubernetes.io'] ?? {}) as { pod?: unknown; secret?: unknown };
+    assert.deepEqual(bound.secret, { name, uid: secret.metadata?.uid });
+    assert.equal(bound.pod, undefined);
+
+    // A second mint for the same pod reuses the Secret, as do requests racing each other.
+    const more = await Promise.all([1, 2, 3].map(() => mintServiceAccountToken(operator, NS, target, agentPod)));
+    const again = await readSecretObject(name);
+    assert.equal(again.metadata?.uid, secret.metadata?.uid);
+    assert.equal(again.metadata?.resourceVersion, secret.metadata?.resourceVersion);
+    for (const { token } of more) {
+      assert.deepEqual((claims(token)['kubernetes.io'] as { secret?: unknown }).secret, { name, uid: secret.metadata?.uid });
+    }
+    assert.deepEqual(
+      minted.map((info) => info.boundSecret),
+      [name, name, name, name],
+    );
+
+    const tokens = [first, ...more].map(({ token }) => ({ server: plane.server, caBundle: plane.caPem, token }));
+    for (const answer of tokens) assert.equal((await whoAmI(answer))?.userInfo?.username, `system:serviceaccount:${NS}:${READER}`);
+
     await deletePod(pod.name);
-    assert.equal((await whoAmI(answer))?.userInfo?.username, `system:serviceaccount:${NS}:${READER}`);
+    // The garbage collector deletes the Secret with its pod; the API server caches a successful
+    // check for a few seconds, then every token bound to the Secret is refused.
+    await eventually('the binding Secret is deleted with its pod', async () =>
+      (await findSecretObject(name)) === undefined ? true : undefined,
+    );
+    for (const answer of tokens) {
+      await eventually("the token bound to the deleted pod's Secret is refused", async () =>
+        (await whoAmI(answer)) === undefined ? true : undefined,
+      );
+    }
+  });
+
+  test("a Secret of the binding Secret's name that the broker did not make is refused with 503, and no token is minted", async () => {
+    const pod = await createPod('agent-squatted', OTHER);
+    const other = await createPod('agent-neighbour', OTHER);
+    const name = `airlock-token-binding-${pod.uid}`;
+    const owner = (of: AgentPod) => ({ apiVersion: 'v1', kind: 'Pod', name: of.name, uid: of.uid });
+    // Each is a Secret that could outlive the pod, so binding a token to it would let the token outlive the pod.
+    const squats: [string, Record<string, unknown>, RegExp][] = [
+      ['no ownerReference', { type: 'airlock.dev/token-binding' }, /it has no ownerReference to the pod\./],
+      [
+        "another pod's uid",
+        { type: 'airlock.dev/token-binding', metadata: { ownerReferences: [owner(other)] } },
+        new RegExp(`its ownerReferences \\(Pod agent-neighbour uid ${other.uid}\\) are not exactly the pod \\(uid ${pod.uid}\\)\\.`),
+      ],
+      [
+        'one more owner than the pod',
+        { type: 'airlock.dev/token-binding', metadata: { ownerReferences: [owner(pod), owner(other)] } },
+        /are not exactly the pod/,
+      ],
+      [
+        'another type',
+        { type: 'Opaque', metadata: { ownerReferences: [owner(pod)] } },
+        /it has type Opaque, not airlock\.dev\/token-binding\./,
+      ],
+    ];
+    for (const [what, squat, reason] of squats) {
+      const metadata = { name, namespace: NS, ...((squat.metadata as object | undefined) ?? {}) };
+      await admin.create(`/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', ...squat, metadata } as KubeObject);
+      const minted: MintedTokenInfo[] = [];
+      await assert.rejects(
+        mintServiceAccountToken(operator, NS, target, { ...pod, onMinted: (info) => minted.push(info) }),
+        (error: unknown) => {
+          assert.ok(error instanceof BrokerHttpError, what);
+          assert.equal(error.code, 'CredentialsUnavailable', what);
+          assert.equal(error.status, 503, what);
+          assert.match(
+            error.message,
+            new RegExp(`^Secret ${NS}/${name} is not the token binding Secret of pod ${NS}/agent-squatted: `),
+            what,
+          );
+          assert.match(error.message, reason, what);
+          assert.match(
+            error.message,
+            /A token bound to it could outlive the pod, so none is minted: delete that Secret, and the next request creates it owned by the pod$/,
+            what,
+          );
+          return true;
+        },
+      );
+      assert.deepEqual(minted, [], what);
+      await admin.delete(`/api/v1/namespaces/${NS}/secrets/${name}`);
+    }
+    // Once the squatter's Secret is gone, the pod gets its own.
+    const { token } = await mintServiceAccountToken(operator, NS, target, pod);
+    assert.equal((claims(token)['kubernetes.io'] as { secret?: { name?: string } }).secret?.name, name);
+    assert.deepEqual(
+      (await readSecretObject(name)).metadata?.ownerReferences?.map((o) => o.uid),
+      [pod.uid],
+    );
+  });
+
+  test('a pod of another ServiceAccount that is gone before its first request gets nothing: 401, and no Secret is created', async () => {
+    const pod = await createPod('agent-other-gone', OTHER);
+    await deletePod(pod.name);
+    await assert.rejects(mintServiceAccountToken(operator, NS, target, pod), {
+      code: 'Unauthenticated',
+      message: `pod ${NS}/agent-other-gone no longer exists; its sidecar gets nothing more`,
+    });
+    const again = await createPod('agent-other-gone', OTHER);
+    await assert.rejects(mintServiceAccountToken(operator, NS, target, { ...again, uid: pod.uid }), {
+      code: 'Unauthenticated',
+      message: `pod ${NS}/agent-other-gone was replaced; its sidecar gets nothing more`,
+    });
+    assert.equal(await findSecretObject(`airlock-token-binding-${pod.uid}`), undefined);
   });
 
   test('why: the API server refuses to bind a token to a pod that runs as another ServiceAccount', async () => {
@@ -197,6 +331,14 @@ describe('TokenRequest tokens for a kubernetes Target', () => {
         code: 'CredentialsUnavailable',
         message:
           /the operator may not mint tokens for ServiceAccount k8s-agents\/agent-reader \(Target cluster-api\): it needs create on serviceaccounts\/token/,
+      });
+      // A pod of another ServiceAccount needs its binding Secret first, which takes Secrets.
+      const other = await createPod('agent-forbidden-other', OTHER);
+      await assert.rejects(mintServiceAccountToken(dave, NS, target, other), {
+        code: 'CredentialsUnavailable',
+        message: new RegExp(
+          `^the operator may not get Secret k8s-agents/airlock-token-binding-${other.uid}, which ties the tokens of pod agent-forbidden-other to the pod's life \\(.*\\): it needs get and create on secrets`,
+        ),
       });
     } finally {
       await dave.close();

@@ -4,12 +4,14 @@
  * Target with spec.kubernetes.serviceAccountName.
  *
  * A minted token has the API server's own audience (no audiences in the request: the one the
- * upstream API server accepts), lives tokenTTL (10m by default), and is bound to the agent pod
- * when the pod runs as the Target's ServiceAccount, so it stops working when the pod is gone. The
+ * upstream API server accepts), lives tokenTTL (10m by default), and dies with the agent pod. The
  * API server binds a token to a pod of the same ServiceAccount only ("cannot bind token for
- * serviceaccount X to pod running with different serviceaccount name"); for an agent pod that
- * runs as another one the token is not bound to an object and works until it expires. Nothing is
- * stored: every credentials request mints a new token. Tokens are never logged.
+ * serviceaccount X to pod running with different serviceaccount name"): a pod that runs as the
+ * Target's ServiceAccount gets a token bound to itself, any other agent pod one bound to its
+ * binding Secret, which the pod owns and the garbage collector deletes with it
+ * (token-binding-secret.ts). Either way the API server refuses the token once the object it is
+ * bound to is gone, long before tokenTTL. Nothing else is stored: every credentials request mints
+ * a new token. Tokens are never logged.
  */
 import { readFile } from 'node:fs/promises';
 import { durationSeconds } from '@airlock/contracts/approval';
@@ -17,6 +19,7 @@ import type { Target } from '@airlock/crds';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { BrokerHttpError } from './http-io.ts';
+import { ensureBindingSecret, podGone, podReplaced } from './token-binding-secret.ts';
 
 /** The API server the operator itself talks to, as an inCluster Target's sidecar reaches it. */
 export interface KubernetesCluster {
@@ -26,11 +29,11 @@ export interface KubernetesCluster {
   readonly caBundle?: string;
 }
 
-/** The agent pod a token is minted for, as the broker authenticated it. */
+/** The agent pod a token is minted for, as the broker authenticated it; it is in the Target's namespace. */
 export interface AgentPod {
   readonly name: string;
   readonly uid: string;
-  /** The pod's spec.serviceAccountName: the API server binds a token to the pod only for this ServiceAccount. */
+  /** The pod's spec.serviceAccountName: the API server binds a token to the pod only for this ServiceAccount, otherwise to the pod's binding Secret. */
   readonly serviceAccountName: string;
   /** Told about every token minted (never the token), for the broker's log. */
   readonly onMinted?: (minted: MintedTokenInfo) => void;
@@ -42,12 +45,21 @@ export interface MintedToken {
   readonly expiresAt: string;
 }
 
-/** What the broker logs about a minted token. */
+/** What the broker logs about a minted token: what it is bound to, exactly one of boundPod and boundSecret. */
 export interface MintedTokenInfo {
   readonly serviceAccount: string;
   readonly expiresAt: string;
-  /** The pod the token is bound to; absent: bound to no object, it works until expiresAt. */
+  /** The pod the token is bound to (the pod runs as the Target's ServiceAccount). */
   readonly boundPod?: string;
+  /** The pod's binding Secret the token is bound to (the pod runs as another ServiceAccount); the garbage collector deletes it with the pod. */
+  readonly boundSecret?: string;
+}
+
+/** The object a token is bound to, as TokenRequest's boundObjectRef names it (apiVersion v1). */
+interface BoundObject {
+  readonly kind: 'Pod' | 'Secret';
+  readonly name: string;
+  readonly uid: string;
 }
 
 export const DEFAULT_TOKEN_TTL = '10m';
@@ -134,16 +146,30 @@ export function tokenTtlSeconds(target: Target): number {
   return Math.floor(seconds);
 }
 
-/** The TokenRequest for the Target's ServiceAccount on behalf of `pod`. Pure. */
-export function tokenRequest(target: Target, pod: Pick<AgentPod, 'name' | 'uid' | 'serviceAccountName'>): KubeObject & { spec: object } {
-  const bind = pod.serviceAccountName === target.spec.kubernetes?.serviceAccountName;
+/** Whether the API server can bind the token to the pod itself: only when the pod runs as the Target's ServiceAccount. */
+export const runsAsTargetServiceAccount = (target: Target, pod: Pick<AgentPod, 'serviceAccountName'>): boolean =>
+  pod.serviceAccountName === target.spec.kubernetes?.serviceAccountName;
+
+/**
+ * The TokenRequest for the Target's ServiceAccount on behalf of `pod`: bound to the pod when it
+ * runs as that ServiceAccount, otherwise to `bindingSecret` (the pod's, ensureBindingSecret's
+ * answer); without one, to nothing. Pure.
+ */
+export function tokenRequest(
+  target: Target,
+  pod: Pick<AgentPod, 'name' | 'uid' | 'serviceAccountName'>,
+  bindingSecret?: { readonly name: string; readonly uid: string },
+): KubeObject & { spec: object } {
+  const bound: BoundObject | undefined = runsAsTargetServiceAccount(target, pod)
+    ? { kind: 'Pod', name: pod.name, uid: pod.uid }
+    : bindingSecret && { kind: 'Secret', name: bindingSecret.name, uid: bindingSecret.uid };
   return {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'TokenRequest',
     spec: {
       // No audiences: the API server's own, which is what the upstream API server accepts.
       expirationSeconds: tokenTtlSeconds(target),
-      ...(bind ? { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.name, uid: pod.uid } } : {}),
+      ...(bound ? { boundObjectRef: { kind: bound.kind, apiVersion: 'v1', name: bound.name, uid: bound.uid } } : {}),
     },
   };
 }
@@ -153,17 +179,18 @@ interface TokenRequestAnswer extends KubeObject {
 }
 
 /**
- * Mints a token for the Target's spec.kubernetes.serviceAccountName (in `namespace`, the Target's)
- * for `pod`. Throws BrokerHttpError: CredentialsUnavailable when the ServiceAccount is missing or
- * the operator may not mint, Unauthenticated when the pod is gone or replaced, Unavailable when
- * the API server fails.
+ * Mints a token for the Target's spec.kubernetes.serviceAccountName (in `namespace`, the Target's
+ * and the pod's) for `pod`, bound to the pod or to its binding Secret (ensureBindingSecret).
+ * Throws BrokerHttpError: CredentialsUnavailable when the ServiceAccount is missing, the operator
+ * may not mint or a Secret of the binding Secret's name is not airlock's, Unauthenticated when
+ * the pod is gone or replaced, Unavailable when the API server fails.
  */
 export async function mintServiceAccountToken(client: KubeClient, namespace: string, target: Target, pod: AgentPod): Promise<MintedToken> {
   const serviceAccount = target.spec.kubernetes?.serviceAccountName;
   const targetName = target.metadata.name ?? '';
   if (!serviceAccount) throw new BrokerHttpError('Invalid', `Target ${targetName} has no spec.kubernetes.serviceAccountName`);
-  const body = tokenRequest(target, pod);
-  const bound = 'boundObjectRef' in body.spec;
+  const secret = runsAsTargetServiceAccount(target, pod) ? undefined : await ensureBindingSecret(client, namespace, pod);
+  const body = tokenRequest(target, pod, secret);
   let answer: TokenRequestAnswer;
   try {
     answer = await client.create<TokenRequestAnswer>(
@@ -171,7 +198,7 @@ export async function mintServiceAccountToken(client: KubeClient, namespace: str
       body,
     );
   } catch (error) {
-    throw mintRefusal(error, { serviceAccount, target: targetName, namespace, pod: pod.name });
+    throw mintRefusal(error, { serviceAccount, target: targetName, namespace, pod: pod.name, ...(secret ? { secret: secret.name } : {}) });
   }
   const token = answer.status?.token;
   const expiresAt = answer.status?.expirationTimestamp;
@@ -181,23 +208,38 @@ export async function mintServiceAccountToken(client: KubeClient, namespace: str
       `the API server answered the TokenRequest for ServiceAccount ${serviceAccount} without a token; retry`,
     );
   }
-  pod.onMinted?.({ serviceAccount: `${namespace}/${serviceAccount}`, expiresAt, ...(bound ? { boundPod: pod.name } : {}) });
+  pod.onMinted?.({
+    serviceAccount: `${namespace}/${serviceAccount}`,
+    expiresAt,
+    ...(secret ? { boundSecret: secret.name } : { boundPod: pod.name }),
+  });
   return { token, expiresAt };
 }
 
 function mintRefusal(
   error: unknown,
-  at: { readonly serviceAccount: string; readonly target: string; readonly namespace: string; readonly pod: string },
+  at: {
+    readonly serviceAccount: string;
+    readonly target: string;
+    readonly namespace: string;
+    readonly pod: string;
+    /** The binding Secret the token was to be bound to; absent: the pod. */
+    readonly secret?: string;
+  },
 ): BrokerHttpError {
   if (!(error instanceof KubeApiError)) {
     return new BrokerHttpError('Unavailable', `cannot mint a token now (${(error as Error).message}); retry`, { cause: error });
   }
-  // A 404 names what is missing in the Status details: the ServiceAccount, or the pod bound to.
+  // A 404 names what is missing in the Status details: the ServiceAccount, or the object bound to.
   const missingKind = (error.body as { details?: { kind?: string } } | undefined)?.details?.kind;
-  if (error.status === 404 && missingKind === 'pods') {
-    return new BrokerHttpError('Unauthenticated', `pod ${at.namespace}/${at.pod} no longer exists; its sidecar gets nothing more`, {
-      cause: error,
-    });
+  if (error.status === 404 && missingKind === 'pods') return podGone(at.namespace, at.pod, error);
+  if ((error.status === 404 && missingKind === 'secrets') || (error.status === 409 && at.secret)) {
+    // Between reading the binding Secret and minting, it went: collected with its pod, or deleted by someone.
+    return new BrokerHttpError(
+      'Unavailable',
+      `the token binding Secret ${at.namespace}/${at.secret ?? ''} of pod ${at.pod} went away while the token was minted; retry`,
+      { cause: error },
+    );
   }
   if (error.status === 404) {
     return new BrokerHttpError(
@@ -206,11 +248,7 @@ function mintRefusal(
       { cause: error },
     );
   }
-  if (error.status === 409) {
-    return new BrokerHttpError('Unauthenticated', `pod ${at.namespace}/${at.pod} was replaced; its sidecar gets nothing more`, {
-      cause: error,
-    });
-  }
+  if (error.status === 409) return podReplaced(at.namespace, at.pod, error);
   if (error.status === 403) {
     return new BrokerHttpError(
       'CredentialsUnavailable',
