@@ -28,7 +28,8 @@ const USAGE = `usage: airlock-sidecar --config FILE | --broker | --version
                     AIRLOCK_LOG_LEVEL         fatal|error|warn|info|debug|trace (default info)
                     AIRLOCK_SHUTDOWN_GRACE_MS on SIGTERM, how long in-flight statements may take (default 15000)
                     AIRLOCK_CONFIG_DIR        the config volume shared with the agents: ssh_config and known_hosts
-                                              for their SSH tools go there (default: none, nothing is written)
+                                              for their SSH tools and the kubeconfig for their Kubernetes
+                                              clients go there (default: none, nothing is written)
   --version       print the version and exit
 Run it as \`node --liftoff-only --max-semi-space-size=8 [--max-old-space-size=MiB] main.ts ...\`
 (see the sidecar README, Memory): without --liftoff-only the first statements cost ~600 MB.
