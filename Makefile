@@ -63,7 +63,7 @@ system-packages: ## install PostgreSQL, PgBouncer, OpenSSH, skopeo, containerd a
 	bash scripts/install-system-packages.sh
 
 bench: setup system-packages binaries ## side by side: pgbench direct, PgBouncer, sidecar; ssh direct vs sidecar; kubectl direct vs sidecar (writes bench/RESULTS.md; minutes, not a test)
-	node bench/src/run.ts --seconds 10 --rounds 3
+	node bench/src/run.ts --seconds 10 --rounds 3 --breakdown
 	node bench/src/ssh-bench.ts --rounds 3 --execs 20 --megabytes 256
 	node bench/src/kubernetes-bench.ts --rounds 3 --invocations 30 --lists 10 --gets 30
 

@@ -80,6 +80,9 @@ fi
 asciinema --version >/dev/null 2>&1 || { missing+=(asciinema); packages+=(asciinema); }
 # The file transfer tests run rsync as the agent, and the test sshd's user runs rsync --server.
 rsync --version >/dev/null 2>&1 || { missing+=(rsync); packages+=(rsync); }
+# The PostgreSQL benchmark's breakdown counts syscalls and context switches of the measured process.
+strace -V >/dev/null 2>&1 || { missing+=(strace); packages+=(strace); }
+perf --version >/dev/null 2>&1 || { missing+=(perf); packages+=(linux-perf); }
 # A static pause binary needs the static C library (libc.a from libc6-dev), not only the compiler.
 if ! gcc --version >/dev/null 2>&1 || [ ! -f "$(gcc -print-file-name=libc.a)" ]; then
   missing+=("gcc with libc.a")
@@ -87,7 +90,7 @@ if ! gcc --version >/dev/null 2>&1 || [ ! -f "$(gcc -print-file-name=libc.a)" ];
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-system-packages: PostgreSQL ($server_found), PgBouncer, OpenSSH, skopeo, containerd, runc, the CNI plugins, iptables, nftables, gcc, asciinema and rsync are installed"
+  echo "install-system-packages: PostgreSQL ($server_found), PgBouncer, OpenSSH, skopeo, containerd, runc, the CNI plugins, iptables, nftables, gcc, asciinema, rsync, strace and perf are installed"
   exit 0
 fi
 echo "install-system-packages: missing: ${missing[*]}"
