@@ -66,6 +66,10 @@ const oidc = obj(
       maxLength: 32,
       pattern: '^([0-9]+(s|m|h))+$',
     }),
+    caBundle: str(
+      'PEM certificates of the CAs the operator trusts, on top of the system roots, for the HTTPS of this issuer (discovery and keys): for an in-house issuer whose certificate no public CA signed.',
+      { minLength: 1, maxLength: 65536 },
+    ),
   },
   { required: ['issuer', 'audiences'] },
 );

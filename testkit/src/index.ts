@@ -33,6 +33,7 @@ export type { GuardCounter } from './node/network-guard.ts';
 export type { NodeAvailability } from './node/node-availability.ts';
 export { NODE_LOCK_DIR, NodeLock } from './node/node-lock.ts';
 export { POD_NETWORK, type PodNetwork } from './node/pod-network.ts';
+export { type IssueTokenOptions, OIDC_TEST_AUDIENCE, OidcProvider, type OidcProviderOptions } from './oidc-provider.ts';
 export { type OpensshBinaries, opensshBinaries } from './openssh-binaries.ts';
 export { PgBouncer, type PgBouncerOptions } from './pgbouncer.ts';
 export { type CertificateAuthority, createCertificateAuthority, issueServingCertificate } from './pki.ts';

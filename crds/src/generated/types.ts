@@ -216,6 +216,8 @@ export interface OIDCIdentity {
   required?: boolean;
   /** Refuse tokens issued longer ago than this, whatever their expiry. */
   maxTokenAge?: string;
+  /** PEM certificates of the CAs the operator trusts, on top of the system roots, for the HTTPS of this issuer (discovery and keys): for an in-house issuer whose certificate no public CA signed. */
+  caBundle?: string;
 }
 
 /** A condition on one claim of the token. A claim holding a list matches when any element matches. */
