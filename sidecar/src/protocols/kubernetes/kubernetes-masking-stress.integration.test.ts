@@ -22,6 +22,7 @@ import { assertNoLeak } from './masking/testing/leak-check.ts';
 import { agentRequest, json } from './testing/agent-request.ts';
 import { DirectApi } from './testing/api-server.ts';
 import { ALLOW_EVERYTHING, type KubernetesSidecarFixture, startKubernetesSidecar } from './testing/kubernetes-sidecar-fixture.ts';
+import { getRequest, rawExchange } from './testing/raw-http.ts';
 
 const MANY = 'many-secrets';
 const WATCHED = 'watched';
@@ -130,6 +131,22 @@ describe('formats the masker cannot read are never passed on', () => {
       assertNoLeak(answer.body, [VALUE_MARK]);
     });
   }
+
+  test('a Secret asked for with Upgrade headers (as if it were an exec): refused, never relayed unread', async () => {
+    const exchange = await rawExchange(
+      fixture.port,
+      getRequest(`/api/v1/namespaces/${MANY}/secrets/s-3`, 'airlock-test/upgrade-bypass', [
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      ]),
+    );
+    assert.ok(exchange.answer, 'an answer came back');
+    assert.equal(exchange.answer.statusCode, 403);
+    assert.match(exchange.answer.body.toString(), /only exec, attach, port-forward and proxy requests may upgrade/);
+    assertNoLeak(exchange.answer.body, [VALUE_MARK]);
+  });
 
   test('a Secret asked for gzip-encoded: plain masked JSON', async () => {
     const answer = await agentRequest(fixture.port, {

@@ -20,16 +20,27 @@ export type RecordedDecision =
   /** Recording blocks and the decision could not be stored: nothing may be sent. */
   | { readonly stored: false; readonly decision: Decision };
 
+/**
+ * The subresources whose requests may upgrade the connection (WebSocket, SPDY). Any other request
+ * that asks to upgrade is refused: the API server would answer it as a plain request, and the
+ * answer would go back on the raw socket unread — unmasked, a Secret's values included.
+ */
+export const UPGRADABLE_SUBRESOURCES: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward', 'proxy']);
+
 export async function decideAndRecord(
   session: KubernetesSession,
   parsed: ParsedRequest,
   headers: IncomingHttpHeaders,
   index: number,
+  options: { readonly upgrade?: boolean } = {},
 ): Promise<RecordedDecision> {
   const impersonation = headersWithPrefix(headers, IMPERSONATION_PREFIXES);
-  const maskedWrite = maskedSecretWrite(parsed);
   const refusal =
-    impersonation.length > 0 ? `the request sets ${impersonation.join(', ')}: impersonation is not allowed through airlock` : maskedWrite;
+    impersonation.length > 0
+      ? `the request sets ${impersonation.join(', ')}: impersonation is not allowed through airlock`
+      : options.upgrade && !(parsed.info.kind === 'resource' && UPGRADABLE_SUBRESOURCES.has(parsed.info.subresource))
+        ? 'only exec, attach, port-forward and proxy requests may upgrade the connection; send this request without Upgrade'
+        : maskedSecretWrite(parsed);
   const decision: Decision =
     refusal !== undefined
       ? { action: 'deny', audit: [], failedClosed: true, reason: refusal }

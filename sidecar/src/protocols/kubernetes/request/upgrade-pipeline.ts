@@ -41,7 +41,7 @@ export async function handleUpgrade(
     const status = sendStatusOnSocket(socket, reason, message, { warnings });
     recording.answered(index, { httpStatus: status, requestBytes: 0, responseBytes: 0, complete: true });
   };
-  const { stored, decision } = await decideAndRecord(session, parsed, request.headers, index);
+  const { stored, decision } = await decideAndRecord(session, parsed, request.headers, index, { upgrade: true });
   if (!stored) {
     refuse('ServiceUnavailable', NOT_RECORDED_MESSAGE);
     return;
