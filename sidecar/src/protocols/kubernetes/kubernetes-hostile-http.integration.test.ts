@@ -174,6 +174,11 @@ const CASES: readonly HostileCase[] = [
     bytes: (ua) => getRequest(`/api/v1/namespaces/${NS}/configmaps/probe`, ua, ['iMPERSONATE-group: system:masters']),
     statuses: [403],
   },
+  {
+    title: 'X-Remote-User and X-Remote-Group (front-proxy authentication headers)',
+    bytes: (ua) => getRequest(`/api/v1/namespaces/${NS}/configmaps/probe`, ua, ['X-Remote-User: admin', 'X-Remote-Group: system:masters']),
+    statuses: [403],
+  },
 ];
 
 describe('hostile requests are refused before anything goes upstream', () => {

@@ -12,8 +12,12 @@ import type { KubernetesSession } from '../session/kubernetes-session.ts';
 import { maskedSecretWrite } from './masked-write-guard.ts';
 import type { ParsedRequest } from './parsed-request.ts';
 
-/** Headers that would make the API server act as another user or group. */
-export const IMPERSONATION_PREFIXES = ['impersonate-'];
+/**
+ * Headers that would make the API server act as another user or group: impersonation, and the
+ * front-proxy's X-Remote-* headers, which an API server trusts from a client certificate of its
+ * request-header CA — a Target's client certificate could be one.
+ */
+export const IMPERSONATION_PREFIXES = ['impersonate-', 'x-remote-'];
 
 export type RecordedDecision =
   | { readonly stored: true; readonly decision: Decision }
@@ -37,7 +41,7 @@ export async function decideAndRecord(
   const impersonation = headersWithPrefix(headers, IMPERSONATION_PREFIXES);
   const refusal =
     impersonation.length > 0
-      ? `the request sets ${impersonation.join(', ')}: impersonation is not allowed through airlock`
+      ? `the request sets ${impersonation.join(', ')}: acting as another user is not allowed through airlock`
       : options.upgrade && !(parsed.info.kind === 'resource' && UPGRADABLE_SUBRESOURCES.has(parsed.info.subresource))
         ? 'only exec, attach, port-forward and proxy requests may upgrade the connection; send this request without Upgrade'
         : maskedSecretWrite(parsed);
