@@ -56,15 +56,19 @@ export function commandOf(query: string): string[] {
  */
 const EITHER_METHOD_SUBRESOURCES: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward']);
 
-export function operationText(terms: string, request: RequestBytes, subresource?: string): string {
+/**
+ * `shown` replaces the body as it is shown (a Secret's, with its values masked: secret-body.ts);
+ * the SHA-256 line always binds the body as sent.
+ */
+export function operationText(terms: string, request: RequestBytes, subresource?: string, shown?: string): string {
   const method = subresource !== undefined && EITHER_METHOD_SUBRESOURCES.has(subresource) ? 'GET or POST' : request.method;
   const lines = [terms, `${method} ${request.target}`];
   if (request.body.length > 0 || request.contentType !== undefined) {
     lines.push(`content-type: ${request.contentType ?? '(none)'}`);
     lines.push(`body: sha256:${createHash('sha256').update(request.body).digest('hex')} (${request.body.length} bytes)`);
   }
-  const shown = shownBody(request.body);
-  if (shown !== undefined) lines.push('', shown);
+  const body = request.body.length === 0 ? undefined : (shown ?? shownBody(request.body));
+  if (body !== undefined) lines.push('', body.length <= SHOWN_BODY_BYTES ? body : '(body not shown: over 48 KiB)');
   return lines.join('\n');
 }
 

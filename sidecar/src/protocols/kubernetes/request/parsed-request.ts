@@ -8,6 +8,7 @@ import { type KubernetesRequestInfo, parseKubernetesRequest, splitRequestTarget 
 import { type KubernetesFacts, kubernetesRequestFacts } from '@airlock/contracts/policy';
 import type { ResourceScopes } from '../discovery/resource-scopes.ts';
 import { kubectlTerms, operationSummary, operationText } from './operation-text.ts';
+import { shownSecretBody } from './secret-body.ts';
 
 export interface ParsedRequest {
   readonly method: string;
@@ -41,7 +42,12 @@ export async function parseRequest(request: IncomingMessage, body: Buffer, scope
     facts,
     body,
     contentType,
-    text: operationText(terms, { method, target, contentType, body }, info.kind === 'resource' ? info.subresource : undefined),
+    text: operationText(
+      terms,
+      { method, target, contentType, body },
+      info.kind === 'resource' ? info.subresource : undefined,
+      writesSecretValues(info, body) ? shownSecretBody(body, contentType) : undefined,
+    ),
     summary: operationSummary(terms),
   };
 }
@@ -62,4 +68,9 @@ export function withBodyDryRun(info: KubernetesRequestInfo, body: Buffer): Kuber
     dryRun = false;
   }
   return info.dryRun === dryRun ? info : { ...info, dryRun };
+}
+
+/** A request whose body may hold a Secret's values: any write to the core group's secrets. */
+function writesSecretValues(info: KubernetesRequestInfo, body: Buffer): boolean {
+  return body.length > 0 && info.kind === 'resource' && info.apiGroup === '' && info.resource === 'secrets';
 }
