@@ -48,12 +48,7 @@ export interface Cell {
   profile?: Record<BreakdownVariant, TransactionProfile>;
 }
 
-export const median = (values: readonly number[]): number => {
-  const sorted = [...values].filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
+export { median } from './statistics.ts';
 
 /** A number for a table: n/a when not finite. */
 export const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');

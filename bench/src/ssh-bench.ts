@@ -27,6 +27,7 @@ import { generateSshKeyPair, SshServer } from '@airlock/testkit';
 import { SidecarProcess } from './sidecar-process-handle.ts';
 import type { SidecarStats } from './sidecar-process-protocol.ts';
 import { SSH_BENCH_TARGET, type SshSidecarProcessConfig } from './ssh-sidecar-config.ts';
+import { median } from './statistics.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../..');
@@ -98,15 +99,6 @@ async function openMaster(way: SshWay, controlPath: string): Promise<() => Promi
   };
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length === 0
-    ? Number.NaN
-    : sorted.length % 2
-      ? (sorted[mid] ?? Number.NaN)
-      : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 const percentile = (values: readonly number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;

@@ -44,8 +44,12 @@ export interface HeldOperation {
   readonly decision: Pick<Decision, 'reason' | 'verdict'>;
   /** What the agent calls the operation in messages: "statement" for SQL. */
   readonly noun: string;
-  /** What the protocol found out before asking (Kubernetes: a dry run); shown to reviewers, not part of the digest. */
-  readonly evidence?: ApprovalDraft['evidence'];
+  /**
+   * What the protocol finds out before asking (Kubernetes: a dry run), shown to reviewers and not
+   * part of the digest. Collected only when an ApprovalRequest is made: an operation an earlier
+   * approval covers costs nothing.
+   */
+  readonly evidence?: () => Promise<ApprovalDraft['evidence'] | undefined>;
 }
 
 /** Which ApprovalRequest the operation waits for and how it is approved; the protocol adds how to withdraw it. */
@@ -113,6 +117,7 @@ export async function holdForApproval(
   if (!verdict || !settings) {
     return { release: false, refusal: { kind: 'NoApprovers', message: 'approval is required but no approvers are configured' } };
   }
+  const evidence = operation.evidence ? await operation.evidence() : undefined;
   let pending: PendingApproval;
   try {
     pending = await gate.request(principal, {
@@ -126,7 +131,7 @@ export async function holdForApproval(
         sessionID: session.sessionId,
         sequence: statementIndex,
       },
-      ...(operation.evidence ? { evidence: operation.evidence } : {}),
+      ...(evidence ? { evidence } : {}),
       policy: { name: verdict.policy, ...(verdict.rule ? { rule: verdict.rule } : {}) },
       requiredApprovals: settings.requiredApprovals ?? 1,
       approvers: settings.approvers,

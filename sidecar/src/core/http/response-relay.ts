@@ -56,8 +56,25 @@ export async function relayResponse(upstream: IncomingMessage, response: ServerR
   }
 }
 
+/**
+ * Answers with the upstream's status and headers and a body of the caller's: for an answer read
+ * whole and rewritten (masked) before a byte of it goes out. Content-Length is the new body's;
+ * Content-Encoding goes (the body was read decoded), as do the connection-scoped headers.
+ */
+export function sendReplacedBody(
+  upstream: IncomingMessage,
+  response: ServerResponse,
+  body: Buffer,
+  options: Pick<RelayOptions, 'warnings'> = {},
+): Promise<void> {
+  const headers = relayedHeaders(upstream.rawHeaders, { ...options, replacedBody: true });
+  headers.push('Content-Length', String(body.length));
+  response.writeHead(upstream.statusCode ?? 502, headers);
+  return new Promise<void>((resolve) => response.end(body, resolve));
+}
+
 /** The upstream's headers as a raw list (names as sent, duplicates kept), without what is connection-scoped. */
-function relayedHeaders(rawHeaders: readonly string[], options: RelayOptions): string[] {
+function relayedHeaders(rawHeaders: readonly string[], options: RelayOptions & { readonly replacedBody?: boolean }): string[] {
   const connection: string[] = [];
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
     if (rawHeaders[index]?.toLowerCase() === 'connection') connection.push(rawHeaders[index + 1] ?? '');
@@ -67,7 +84,9 @@ function relayedHeaders(rawHeaders: readonly string[], options: RelayOptions): s
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
     const name = rawHeaders[index] ?? '';
     if (isHopByHop(name, named)) continue;
-    if (options.transform && name.toLowerCase() === 'content-length') continue;
+    const lower = name.toLowerCase();
+    if ((options.transform || options.replacedBody) && lower === 'content-length') continue;
+    if (options.replacedBody && lower === 'content-encoding') continue;
     relayed.push(name, rawHeaders[index + 1] ?? '');
   }
   for (const warning of options.warnings ?? []) relayed.push('Warning', warningHeader(warning));

@@ -5,13 +5,14 @@
  * commands) are numbered in the order they were decided. A protocol's recording extends it with
  * the records its own wire calls for.
  */
+import type { Decision } from '@airlock/contracts/policy';
 import type { RecordedEvent } from '@airlock/contracts/recording';
 import type { SessionRecord } from '../recording/session-record.ts';
 import type { SessionMetrics } from './session-metrics.ts';
 
 export interface SessionLedgerServices {
   readonly record: SessionRecord;
-  readonly metrics: Pick<SessionMetrics, 'bytes'>;
+  readonly metrics: Pick<SessionMetrics, 'bytes' | 'statement'>;
 }
 
 export class SessionLedger {
@@ -41,6 +42,25 @@ export class SessionLedger {
   bytesOut(count: number): void {
     this.#bytesOut += count;
     this.#ledger.metrics.bytes('out', count);
+  }
+
+  /**
+   * What the policies said about an operation, and what the sidecar did: in audit mode the policy's
+   * word is the audit verdict and what happened is allow. `targetNamespace` qualifies the policy.
+   */
+  recordDecision(statementIndex: number, decision: Decision, targetNamespace: string): void {
+    const said = decision.verdict ?? decision.audit[0];
+    const mode = decision.verdict ? 'enforce' : said ? 'audit' : 'enforce';
+    this.record({
+      type: 'decision',
+      statementIndex,
+      action: said?.action ?? decision.action,
+      effective: decision.action,
+      mode,
+      ...(said ? { policy: `${targetNamespace}/${said.policy}`, rule: said.rule ?? 'default' } : {}),
+      reason: decision.reason,
+    });
+    this.#ledger.metrics.statement(said?.action ?? decision.action, mode);
   }
 
   /** The last record of the session; whatever arrives later is dropped. */

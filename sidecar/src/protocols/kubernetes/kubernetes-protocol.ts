@@ -1,29 +1,12 @@
 /**
  * The Kubernetes API as the protocol registry serves it (core/protocol.ts): for each kubernetes
- * Target an HTTP listener on the pod's loopback (core/http) whose requests are decided one by one
- * (request/request-pipeline.ts, request/upgrade-pipeline.ts) and sent to the Target's API server
- * with a credential from the broker (upstream/kubernetes-upstream.ts).
- *
- * Each TCP connection is one recorded session, opened on its first request once the agent is
- * authenticated (pod identity needs nothing; an agent that carries its own token sends it as a
- * bearer token). Once listening, the listener is added to the kubeconfig on the config volume
- * (contracts' renderAgentKubeconfig; KUBECONFIG names it), so the file describes every Kubernetes
- * listener before the sidecar reports ready.
+ * Target a listener (kubernetes-listener.ts) that decides every request. That module and what it
+ * needs (masking, evidence, exec recording) are loaded when the first kubernetes Target is served:
+ * a sidecar without one never pays for them at start.
  */
-import { randomUUID } from 'node:crypto';
-import { type AgentKubernetesListener, KUBECONFIG_FILE, renderAgentKubeconfig } from '@airlock/contracts/targets';
-import type { Logger } from 'pino';
-import type { ConfigVolume } from '../../core/config-volume.ts';
+import type { AgentKubernetesListener } from '@airlock/contracts/targets';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../../core/http/http-limits.ts';
-import { type HttpConnection, startHttpListener } from '../../core/http/http-listener.ts';
 import type { Protocol } from '../../core/protocol.ts';
-import { ResourceScopes } from './discovery/resource-scopes.ts';
-import { renderStatusRefusal, sendStatus, sendStatusOnSocket } from './request/kubernetes-status.ts';
-import type { KubernetesListenerServices } from './request/request-context.ts';
-import { handleRequest } from './request/request-pipeline.ts';
-import { handleUpgrade } from './request/upgrade-pipeline.ts';
-import { createKubernetesSessionFactory, type KubernetesSession } from './session/kubernetes-session.ts';
-import { KubernetesUpstream } from './upstream/kubernetes-upstream.ts';
 
 /** What the Kubernetes protocol needs beyond the services every protocol shares; all optional. */
 export interface KubernetesProtocolOptions {
@@ -35,132 +18,14 @@ export interface KubernetesProtocolOptions {
   readonly evidenceTimeoutMs?: number;
 }
 
-/** One agent connection: its session, opened (authenticated) on the first request. */
-interface ConnectionState {
-  readonly connection: HttpConnection;
-  session?: Promise<KubernetesSession>;
-}
-
 export function kubernetesProtocol(options: KubernetesProtocolOptions = {}): Protocol {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
   const listening: AgentKubernetesListener[] = [];
   return {
     type: 'kubernetes',
     listen: async (request) => {
-      const { target } = request;
-      const logger = request.logger.child({ target: target.name });
-      const upstream = new KubernetesUpstream({
-        target,
-        credentials: request.credentials,
-        clock: request.clock,
-        connectTimeoutMs: limits.upstreamConnectTimeoutMs,
-      });
-      const services: KubernetesListenerServices = {
-        upstream,
-        scopes: new ResourceScopes({ client: () => upstream.client(), clock: request.clock, logger }),
-        limits,
-        logger,
-        clock: request.clock,
-        maxMaskedBodyBytes: options.maxMaskedBodyBytes ?? 64 * 1024 * 1024,
-        evidenceTimeoutMs: options.evidenceTimeoutMs ?? 5_000,
-      };
-      const sessions = createKubernetesSessionFactory({
-        target,
-        config: request.config,
-        gate: request.gate,
-        windowGrants: request.windowGrants,
-        recordings: request.recordings,
-        recordingHealth: request.recordingHealth,
-        metrics: request.metrics,
-        logger,
-        clock: request.clock,
-        ...(request.recorderOptions ? { recorderOptions: request.recorderOptions } : {}),
-      });
-      const open = (state: ConnectionState, authorization: string | undefined): Promise<KubernetesSession> => {
-        state.session ??= (async () => {
-          const token = bearerToken(authorization);
-          const principal = await request.authenticator.authenticate({ target, user: '', ...(token ? { token } : {}) });
-          request.onSessionCount?.(1);
-          return sessions({ sessionId: randomUUID(), principal, clientAddress: state.connection.clientAddress });
-        })();
-        return state.session;
-      };
-      const listener = await startHttpListener<ConnectionState>({
-        host: request.host,
-        port: request.port,
-        limits,
-        logger,
-        renderRefusal: renderStatusRefusal,
-        handlers: {
-          open: (connection) => ({ connection }),
-          close: (state, reason) => {
-            state.session
-              ?.then(async (session) => {
-                session.recording.closed(reason);
-                request.onSessionCount?.(-1);
-                await session.context.record.close();
-              })
-              .catch(() => undefined);
-          },
-          request: async (state, incoming, response) => {
-            let session: KubernetesSession;
-            try {
-              session = await open(state, incoming.headers.authorization);
-            } catch (error) {
-              logger.warn({ error: (error as Error).message }, 'agent refused');
-              sendStatus(response, 'Forbidden', `the agent could not be authenticated: ${(error as Error).message}`);
-              return;
-            }
-            await handleRequest(session, services, incoming, response);
-          },
-          upgrade: async (state, incoming, socket, head) => {
-            let session: KubernetesSession;
-            try {
-              session = await open(state, incoming.headers.authorization);
-            } catch (error) {
-              logger.warn({ error: (error as Error).message }, 'agent refused');
-              sendStatusOnSocket(socket, 'Forbidden', `the agent could not be authenticated: ${(error as Error).message}`);
-              return;
-            }
-            await handleUpgrade(session, services, incoming, socket, head);
-          },
-          refused: (state, code, message) => {
-            logger.warn({ code, message }, 'malformed request refused');
-            state?.session?.then((session) => session.recording.failed(undefined, code, message)).catch(() => undefined);
-          },
-        },
-      });
-      listening.push({ target: target.name, namespace: target.namespace, host: request.host, port: listener.port });
-      try {
-        writeKubeconfig(request.configVolume, listening, logger);
-      } catch (error) {
-        await listener.close();
-        upstream.close();
-        throw error;
-      }
-      return {
-        port: listener.port,
-        close: async (closeOptions) => {
-          await listener.close(closeOptions);
-          upstream.close();
-        },
-      };
+      const { listenKubernetes } = await import('./kubernetes-listener.ts');
+      return listenKubernetes(request, limits, options, listening);
     },
   };
-}
-
-/** The token of `Authorization: Bearer <token>`, if the agent sent one (an agent with its own identity). */
-function bearerToken(authorization: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  return match?.[1];
-}
-
-/** Throws ConfigVolumeError: an agent must not start without its kubeconfig (sidecar.ts stops the start). */
-function writeKubeconfig(volume: ConfigVolume | undefined, listeners: readonly AgentKubernetesListener[], logger: Logger): void {
-  if (!volume) {
-    logger.debug('no config volume: the kubeconfig for the agents is not written');
-    return;
-  }
-  const result = volume.write(KUBECONFIG_FILE, renderAgentKubeconfig(listeners));
-  logger.debug({ directory: volume.directory, kubeconfig: result }, 'kubeconfig for the agents');
 }

@@ -24,21 +24,8 @@ export function postgresProtocol(options: PostgresProtocolOptions): Protocol {
     type: 'postgres',
     listen: (request) => {
       const { target, logger } = request;
-      const sessionServices = createPgSessionFactory({
-        target,
-        config: request.config,
-        classify: options.classify,
-        gate: request.gate,
-        windowGrants: request.windowGrants,
-        cancels,
-        recordings: request.recordings,
-        recordingHealth: request.recordingHealth,
-        metrics: request.metrics,
-        logger,
-        limits: options.limits,
-        clock: request.clock,
-        ...(request.recorderOptions ? { recorderOptions: request.recorderOptions } : {}),
-      });
+      // The services every protocol shares come with the request; PostgreSQL adds its own.
+      const sessionServices = createPgSessionFactory({ ...request, classify: options.classify, cancels, limits: options.limits });
       return PgListener.start({
         target,
         host: request.host,

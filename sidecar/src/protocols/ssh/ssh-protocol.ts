@@ -49,20 +49,8 @@ export function sshProtocol(options: SshProtocolOptions = {}): Protocol {
       if (!spec) logger.error('the Target has no spec.ssh: every command will fail');
       for (const problem of hostKeys.problems) logger.error({ problem }, 'host key ignored');
       const endpoint: UpstreamEndpoint = { target: target.name, host: spec?.host ?? '', port: spec?.port ?? 22, hostKeys: hostKeys.keys };
-      const sessions = createSshSessionFactory({
-        target,
-        config: request.config,
-        gate: request.gate,
-        windowGrants: request.windowGrants,
-        recordings: request.recordings,
-        recordingHealth: request.recordingHealth,
-        metrics: request.metrics,
-        logger,
-        clock: request.clock,
-        ...(request.recorderOptions ? { recorderOptions: request.recorderOptions } : {}),
-        parser,
-        limits,
-      });
+      // The services every protocol shares come with the request; SSH adds its own.
+      const sessions = createSshSessionFactory({ ...request, logger, parser, limits });
       logger.info({ hostKey: key.publicKey, fingerprint: key.fingerprint }, 'ssh listener host key');
       const listener = await SshListener.start({
         target,

@@ -6,7 +6,7 @@
  *   size is the first resize kubectl sends, when that comes before any output (kubectl sends it
  *   first), else unknown (0x0);
  * - `output` for stdin (channel 0 from the agent), stdout (1) and stderr (2), coalesced
- *   (output-batcher.ts) within the session's bound (recording-budget.ts, `output.truncated` once);
+ *   within the session's bound, as SSH's are (core/recording/terminal-output.ts);
  * - `terminal.resize` for later resizes (channel 4);
  * - at the end the `result`: `exit <n>` and `exitStatus` from the error channel's Status (0 for
  *   Success), or `closed` when it said no exit status, with the bytes per stream, the bytes not in
@@ -26,8 +26,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { OutputStream, RecordedEvent } from '@airlock/contracts/recording';
 import type { TunnelTaps } from '../../../core/http/upgrade-tunnel.ts';
-import { type BatchLimits, DEFAULT_BATCH_LIMITS, type OutputBatch, OutputBatcher } from '../../../core/recording/output-batcher.ts';
+import type { BatchLimits } from '../../../core/recording/output-batcher.ts';
 import type { RecordingBudget } from '../../../core/recording/recording-budget.ts';
+import { TerminalOutput } from '../../../core/recording/terminal-output.ts';
 import { execExit, type TerminalSize, terminalSize } from './channel-payloads.ts';
 import {
   type ChannelProtocol,
@@ -84,15 +85,11 @@ export class ExecRecording {
   readonly #protocol: ChannelProtocol;
   readonly #tty: boolean;
   readonly #now: () => number;
-  readonly #batcher: OutputBatcher;
   readonly #readers: Readonly<Record<Side, WebSocketFrameReader>>;
-  readonly #bytes: Record<OutputStream, number> = { stdin: 0, stdout: 0, stderr: 0 };
   readonly #errorChannel: Buffer[] = [];
   #errorBytes = 0;
-  #unrecorded = 0;
-  /** When the `terminal` event was recorded: offsets count from here. */
-  #startedAt: number | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  /** Made when the `terminal` event is recorded: offsets count from there. */
+  #terminal: TerminalOutput | undefined;
   #ended = false;
 
   constructor(statementIndex: number, stream: ExecStream, deps: ExecRecordingDeps) {
@@ -101,7 +98,6 @@ export class ExecRecording {
     this.#protocol = channelProtocolOf(stream.responseHeaders);
     this.#tty = isTrue(new URLSearchParams(stream.query).get('tty'));
     this.#now = deps.now ?? (() => performance.now());
-    this.#batcher = new OutputBatcher(deps.batch ?? DEFAULT_BATCH_LIMITS);
     const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#readers = { agent: new WebSocketFrameReader({ maxMessageBytes }), upstream: new WebSocketFrameReader({ maxMessageBytes }) };
     this.taps = { fromAgent: (chunk) => this.#read('agent', chunk), toAgent: (chunk) => this.#read('upstream', chunk) };
@@ -113,7 +109,6 @@ export class ExecRecording {
   ended(traffic: TunnelTraffic): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#timer);
     const base = {
       type: 'result' as const,
       statementIndex: this.statementIndex,
@@ -126,16 +121,15 @@ export class ExecRecording {
       this.#deps.record({ ...base, commandTag: 'HTTP 101', unrecordedBytes: traffic.bytesFromAgent + traffic.bytesToAgent });
       return;
     }
-    this.#begin(undefined);
-    this.#emit(this.#batcher.flush());
+    const passed = this.#begin(undefined).end();
     const undecoded = this.#readers.agent.undecodedBytes + this.#readers.upstream.undecodedBytes;
     const { exitStatus } = execExit(Buffer.concat(this.#errorChannel), protocol.statusErrors);
     this.#deps.record({
       ...base,
       commandTag: exitStatus === undefined ? 'closed' : `exit ${exitStatus}`,
       ...(exitStatus === undefined ? {} : { exitStatus }),
-      bytes: { ...this.#bytes },
-      unrecordedBytes: this.#unrecorded + undecoded,
+      bytes: passed.bytes,
+      unrecordedBytes: passed.unrecordedBytes + undecoded,
     });
   }
 
@@ -143,7 +137,7 @@ export class ExecRecording {
     const protocol = this.#protocol;
     if (this.#ended || protocol.kind !== 'channels') return;
     for (const message of this.#readers[side].push(chunk)) this.#message(protocol, side, message);
-    this.#arm();
+    this.#terminal?.schedule();
   }
 
   #message(protocol: Channels, side: Side, message: WebSocketMessage): void {
@@ -151,10 +145,7 @@ export class ExecRecording {
     if (message.type === 'oversized') {
       const stream = streamOf(side, oversizedChannel(protocol, message.head));
       if (stream === undefined) return;
-      const count = oversizedDataBytes(protocol, message.size);
-      this.#begin(undefined);
-      this.#bytes[stream] += count;
-      this.#unrecorded += count;
+      this.#begin(undefined).passedUnrecorded(stream, oversizedDataBytes(protocol, message.size));
       return;
     }
     const decoded = channelMessage(protocol, message);
@@ -179,68 +170,34 @@ export class ExecRecording {
 
   #output(stream: OutputStream, data: Buffer): void {
     if (data.length === 0) return;
-    this.#begin(undefined);
-    this.#bytes[stream] += data.length;
-    this.#emit(this.#batcher.push(stream, data, this.#offset()));
+    this.#begin(undefined).push(stream, data);
   }
 
   #resized(size: TerminalSize): void {
     // kubectl's first message on a pty is its size: it belongs in the terminal event.
-    if (this.#startedAt === undefined) {
+    if (this.#terminal === undefined) {
       this.#begin(size);
       return;
     }
-    // Output before the resize was drawn at the old size: it goes first.
-    this.#flush();
-    this.#deps.record({ type: 'terminal.resize', statementIndex: this.statementIndex, offsetMs: this.#offset(), ...size });
+    this.#terminal.resized(size.cols, size.rows);
   }
 
-  /** Records the `terminal` event, once. */
-  #begin(size: TerminalSize | undefined): void {
-    if (this.#startedAt !== undefined) return;
-    this.#startedAt = this.#now();
+  /** Records the `terminal` event, once; the stream's output from then on. */
+  #begin(size: TerminalSize | undefined): TerminalOutput {
+    if (this.#terminal) return this.#terminal;
+    this.#terminal = new TerminalOutput(this.statementIndex, this.#now(), {
+      record: this.#deps.record,
+      budget: this.#deps.budget,
+      now: this.#now,
+      ...(this.#deps.batch ? { batch: this.#deps.batch } : {}),
+    });
     this.#deps.record({
       type: 'terminal',
       statementIndex: this.statementIndex,
       // kubectl does not say which terminal it is; 0x0 says "size unknown", as for SSH.
       ...(this.#tty ? { pty: { term: '', cols: size?.cols ?? 0, rows: size?.rows ?? 0 } } : {}),
     });
-  }
-
-  #offset(): number {
-    return Math.max(0, Math.round(this.#now() - (this.#startedAt ?? this.#now())));
-  }
-
-  #flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#emit(this.#batcher.flush());
-  }
-
-  /** A batch left open is recorded at its deadline even when nothing more passes. */
-  #arm(): void {
-    const deadline = this.#batcher.deadlineMs;
-    if (deadline === undefined || this.#timer !== undefined) return;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        if (!this.#ended) this.#emit(this.#batcher.flush());
-      },
-      Math.max(0, deadline - this.#offset()),
-    );
-    this.#timer.unref();
-  }
-
-  #emit(batches: readonly OutputBatch[]): void {
-    for (const batch of batches) {
-      const { recorded, reachedNow } = this.#deps.budget.take(batch.bytes.length);
-      this.#unrecorded += batch.bytes.length - recorded;
-      const base = { statementIndex: this.statementIndex, offsetMs: batch.atMs };
-      if (recorded > 0) {
-        this.#deps.record({ type: 'output', ...base, stream: batch.stream, data: batch.bytes.subarray(0, recorded).toString('base64') });
-      }
-      if (reachedNow) this.#deps.record({ type: 'output.truncated', ...base, limitBytes: this.#deps.budget.limitBytes });
-    }
+    return this.#terminal;
   }
 }
 

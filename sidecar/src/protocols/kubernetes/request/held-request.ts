@@ -1,8 +1,8 @@
 /**
- * A Kubernetes request held for approval: first the evidence (the same request as a dry run
- * upstream, and what a delete would cascade to: evidence/collect-evidence.ts), then the neutral
- * hold (core/approval/approval-hold.ts) bound to the request's operation text — method, target,
- * content type and body digest. The agent's client simply waits for the answer (kubectl has no
+ * A Kubernetes request held for approval: the neutral hold (core/approval/approval-hold.ts) bound
+ * to the request's operation text — method, target, content type and body digest — with the
+ * evidence (the same request as a dry run upstream, and what a delete would cascade to:
+ * evidence/collect-evidence.ts), collected only when an ApprovalRequest is made. The agent's client simply waits for the answer (kubectl has no
  * request timeout unless `--request-timeout` sets one); HTTP has no way to tell it anything before
  * the answer, so the answer carries the story in Warning headers, which kubectl prints: which
  * ApprovalRequest held it, and who approved or why it was refused. The agent going away withdraws
@@ -37,7 +37,6 @@ export async function holdRequest(
   closed: Promise<void>,
 ): Promise<HeldRequestResult> {
   const { context, recording } = session;
-  const evidence = await evidenceFor(session, services, parsed);
   let held: { name: string; namespace: string } | undefined;
   const result = await holdForApproval(
     { ...context, sessionGrants: session.sessionGrants },
@@ -48,7 +47,7 @@ export async function holdRequest(
       statementIndex,
       decision,
       noun: 'request',
-      ...(evidence ? { evidence } : {}),
+      evidence: () => evidenceFor(session, services, parsed),
     },
     {
       waiting: (notice) => {

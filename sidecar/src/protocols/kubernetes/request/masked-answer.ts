@@ -1,25 +1,12 @@
 /**
  * An answer that may hold something to mask and is not a watch: read whole (bounded), masked, and
- * only then sent, with the upstream's status and headers (less those about the old body: its
- * length, its encoding). Nothing of it reaches the agent before it is masked, so an answer the
- * masker refuses becomes the caller's error Status instead.
+ * only then sent, with the upstream's status and headers (core/http sendReplacedBody). Nothing of
+ * it reaches the agent before it is masked, so an answer the masker refuses becomes the caller's
+ * error Status instead.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { warningHeader } from '../../../core/http/response-relay.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendReplacedBody } from '../../../core/http/response-relay.ts';
 import { KubernetesMaskingError, type KubernetesResponseMasking, type MaskCounts } from '../masking/response-masking.ts';
-
-/** Headers of the upstream answer that describe its connection or its old body, not the masked one. */
-const DROPPED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'trailer',
-  'te',
-  'content-length',
-  'content-encoding',
-]);
 
 export interface MaskedAnswer {
   readonly statusCode: number;
@@ -52,19 +39,6 @@ export async function sendMaskedAnswer(
     statusCode === 204 || size === 0
       ? { body: Buffer.alloc(0), counts: {} }
       : masking.maskBody(Buffer.concat(chunks), upstream.headers['content-type']);
-  const headers: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(upstream.headers)) {
-    if (value !== undefined && !DROPPED.has(name)) headers[name] = value;
-  }
-  const warnings = [...toArray(upstream.headers.warning), ...options.warnings.map(warningHeader)];
-  headers['content-length'] = masked.body.length;
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) response.setHeader(name, value);
-  if (warnings.length > 0) response.setHeader('warning', warnings);
-  response.writeHead(statusCode);
-  await new Promise<void>((resolve) => response.end(masked.body, resolve));
+  await sendReplacedBody(upstream, response, masked.body, { warnings: options.warnings });
   return { statusCode, bytes: masked.body.length, complete: true, counts: masked.counts };
-}
-
-function toArray(value: string | string[] | undefined): string[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { type KubernetesRequestInfo, parseKubernetesRequest, splitRequestTarget } from '@airlock/contracts/kubernetes';
 import { type KubernetesFacts, kubernetesRequestFacts } from '@airlock/contracts/policy';
 import type { ResourceScopes } from '../discovery/resource-scopes.ts';
+import { deleteOptionsSource } from '../evidence/delete-options.ts';
 import { kubectlTerms, operationSummary, operationText } from './operation-text.ts';
 import { shownSecretBody } from './secret-body.ts';
 
@@ -28,12 +29,12 @@ export async function parseRequest(request: IncomingMessage, body: Buffer, scope
   const method = request.method ?? '';
   const target = request.url ?? '';
   const { path, query } = splitRequestTarget(target);
-  const info = withBodyDryRun(parseKubernetesRequest({ method, path, query }), body);
+  const contentType = request.headers['content-type'];
+  const info = withBodyDryRun(parseKubernetesRequest({ method, path, query }), body, contentType);
   // The scope of a request without a namespace depends on the resource: learn it first.
   if (info.kind === 'resource' && info.namespace === '') await scopes.learn(info.apiGroup, info.apiVersion);
   const facts = kubernetesRequestFacts(info, scopes.lookup);
   const terms = kubectlTerms(facts, info.kind === 'resource' ? info.subresource : undefined, query);
-  const contentType = request.headers['content-type'];
   return {
     method,
     target,
@@ -58,15 +59,11 @@ export async function parseRequest(request: IncomingMessage, body: Buffer, scope
  * (kubectl always sends a body), so a query-only dry run would really delete. What reviewers and
  * records read must say what the API server will do.
  */
-export function withBodyDryRun(info: KubernetesRequestInfo, body: Buffer): KubernetesRequestInfo {
+export function withBodyDryRun(info: KubernetesRequestInfo, body: Buffer, contentType?: string): KubernetesRequestInfo {
   if (info.kind !== 'resource' || (info.verb !== 'delete' && info.verb !== 'deletecollection') || body.length === 0) return info;
-  let dryRun = false;
-  try {
-    const options = JSON.parse(body.toString('utf8')) as { dryRun?: unknown };
-    dryRun = Array.isArray(options.dryRun) && options.dryRun.length === 1 && options.dryRun[0] === 'All';
-  } catch {
-    dryRun = false;
-  }
+  const source = deleteOptionsSource(body, contentType, '');
+  const values = source.kind === 'body' ? source.options.dryRun : undefined;
+  const dryRun = Array.isArray(values) && values.length === 1 && values[0] === 'All';
   return info.dryRun === dryRun ? info : { ...info, dryRun };
 }
 

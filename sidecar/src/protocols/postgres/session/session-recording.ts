@@ -40,19 +40,7 @@ export class SessionRecording extends SessionLedger {
         cached: decision.cached,
         ...(statement.unknownReason ? { unknownReason: statement.unknownReason } : {}),
       });
-      // In audit mode, what the policy said is the audit verdict; what happened is allow.
-      const said = d.verdict ?? d.audit[0];
-      const mode = d.verdict ? 'enforce' : said ? 'audit' : 'enforce';
-      this.record({
-        type: 'decision',
-        statementIndex,
-        action: said?.action ?? d.action,
-        effective: d.action,
-        mode,
-        ...(said ? { policy: `${services.target.namespace}/${said.policy}`, rule: said.rule ?? 'default' } : {}),
-        reason: d.reason,
-      });
-      services.metrics.statement(said?.action ?? d.action, mode);
+      this.recordDecision(statementIndex, d, services.target.namespace);
     });
   }
 

@@ -1,8 +1,8 @@
 /**
  * Records what passes on one channel that runs a command: a `terminal` event when it starts, the
- * bytes as coalesced `output` events (output-batcher.ts) within the session's budget
- * (recording-budget.ts), `terminal.resize` for window changes, and at the end the `result` with
- * the exit and the byte counts. The channel pipe (channel-pipe.ts) calls it for every chunk.
+ * bytes as coalesced `output` events within the session's budget (core/recording/terminal-output.ts),
+ * `terminal.resize` for window changes, and at the end the `result` with the exit and the byte
+ * counts. The channel pipe (channel-pipe.ts) calls it for every chunk.
  *
  * Recording Block (docs/adr/0012) for bytes that are already flowing: events go to the session's
  * recorder without waiting for the store, so output is not slowed by one store round trip per
@@ -17,8 +17,9 @@
  * status (recorded-pipe.ts). Under Continue nothing waits (beforeForward is undefined).
  */
 import type { OutputStream, RecordedEvent } from '@airlock/contracts/recording';
-import { type BatchLimits, DEFAULT_BATCH_LIMITS, type OutputBatch, OutputBatcher } from '../../../core/recording/output-batcher.ts';
+import type { BatchLimits } from '../../../core/recording/output-batcher.ts';
 import type { RecordingBudget } from '../../../core/recording/recording-budget.ts';
+import { TerminalOutput, type TerminalTraffic } from '../../../core/recording/terminal-output.ts';
 
 /** How an upstream command ended. */
 export interface CommandExit {
@@ -29,10 +30,7 @@ export interface CommandExit {
 }
 
 /** What passed on the channel, for the result event. */
-export interface ChannelTraffic {
-  readonly bytes: Readonly<Record<OutputStream, number>>;
-  readonly unrecordedBytes: number;
-}
+export type ChannelTraffic = TerminalTraffic;
 
 export interface CaptureDeps {
   /** Records one event of the session (nothing after session.close). */
@@ -63,25 +61,23 @@ const CHECKPOINTS_AHEAD = 4;
 export class ChannelCapture {
   readonly statementIndex: number;
   readonly #deps: CaptureDeps;
-  readonly #now: () => number;
-  readonly #startedAt: number;
-  readonly #batcher: OutputBatcher;
+  readonly #output: TerminalOutput;
   readonly #maxUnstored: number;
-  readonly #bytes: Record<OutputStream, number> = { stdin: 0, stdout: 0, stderr: 0 };
-  #unrecorded = 0;
   #sinceWait = 0;
   /** Block: promises that what was recorded up to a point is stored, oldest first. */
   readonly #checkpoints: Promise<void>[] = [];
   #storeFailure: Error | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #ended = false;
 
   constructor(statementIndex: number, pty: TerminalSize | undefined, deps: CaptureDeps) {
     this.statementIndex = statementIndex;
     this.#deps = deps;
-    this.#now = deps.now ?? (() => performance.now());
-    this.#startedAt = this.#now();
-    this.#batcher = new OutputBatcher(deps.batch ?? DEFAULT_BATCH_LIMITS);
+    const now = deps.now ?? (() => performance.now());
+    this.#output = new TerminalOutput(statementIndex, now(), {
+      record: deps.record,
+      budget: deps.budget,
+      now,
+      ...(deps.batch ? { batch: deps.batch } : {}),
+    });
     this.#maxUnstored =
       deps.maxUnstoredBytes !== undefined && deps.maxUnstoredBytes > 0 ? deps.maxUnstoredBytes : DEFAULT_MAX_UNSTORED_BYTES;
     deps.record({
@@ -96,17 +92,16 @@ export class ChannelCapture {
    * more until it settles; a rejection means the session's records cannot be stored.
    */
   data(stream: OutputStream, chunk: Buffer): Promise<void> | undefined {
-    if (this.#ended || chunk.length === 0) return undefined;
-    this.#bytes[stream] += chunk.length;
-    this.#emit(this.#batcher.push(stream, chunk, this.#offset()));
+    if (this.#output.ended || chunk.length === 0) return undefined;
+    this.#output.push(stream, chunk);
     if (this.#storeFailure) return Promise.reject(this.#storeFailure);
     this.#sinceWait += chunk.length;
     if (this.#sinceWait < this.#maxUnstored / CHECKPOINTS_AHEAD) {
-      this.#arm();
+      this.#output.schedule();
       return undefined;
     }
     this.#sinceWait = 0;
-    this.#flush();
+    this.#output.flush();
     const stored = this.#deps.beforeForward();
     if (stored === undefined) return undefined;
     const checkpoint = stored.catch((error: unknown) => {
@@ -121,54 +116,13 @@ export class ChannelCapture {
 
   /** The agent changed the terminal size (window-change). */
   resized(cols: number, rows: number): void {
-    if (this.#ended) return;
-    // Output before the resize was drawn at the old size: it goes first.
-    this.#flush();
-    this.#deps.record({ type: 'terminal.resize', statementIndex: this.statementIndex, offsetMs: this.#offset(), cols, rows });
+    this.#output.resized(cols, rows);
   }
 
   /** The channel ended: what is batched is recorded, then the result. Block: resolves once all of it is stored. Once. */
   ended(exit: CommandExit): Promise<void> | undefined {
-    if (this.#ended) return undefined;
-    this.#flush();
-    this.#ended = true;
-    this.#deps.exited(exit, { bytes: { ...this.#bytes }, unrecordedBytes: this.#unrecorded });
+    if (this.#output.ended) return undefined;
+    this.#deps.exited(exit, this.#output.end());
     return this.#deps.beforeForward();
-  }
-
-  #offset(): number {
-    return Math.max(0, Math.round(this.#now() - this.#startedAt));
-  }
-
-  #flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#emit(this.#batcher.flush());
-  }
-
-  /** A batch left open is recorded at its deadline even when nothing more passes. */
-  #arm(): void {
-    const deadline = this.#batcher.deadlineMs;
-    if (deadline === undefined || this.#timer !== undefined) return;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        if (!this.#ended) this.#emit(this.#batcher.flush());
-      },
-      Math.max(0, deadline - this.#offset()),
-    );
-    this.#timer.unref();
-  }
-
-  #emit(batches: readonly OutputBatch[]): void {
-    for (const batch of batches) {
-      const { recorded, reachedNow } = this.#deps.budget.take(batch.bytes.length);
-      this.#unrecorded += batch.bytes.length - recorded;
-      const base = { statementIndex: this.statementIndex, offsetMs: batch.atMs };
-      if (recorded > 0) {
-        this.#deps.record({ type: 'output', ...base, stream: batch.stream, data: batch.bytes.subarray(0, recorded).toString('base64') });
-      }
-      if (reachedNow) this.#deps.record({ type: 'output.truncated', ...base, limitBytes: this.#deps.budget.limitBytes });
-    }
   }
 }

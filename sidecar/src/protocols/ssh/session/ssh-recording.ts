@@ -76,19 +76,7 @@ export class SshRecording extends SessionLedger {
       cached: false,
       ...(unknownReason ? { unknownReason } : {}),
     });
-    // In audit mode, what the policy said is the audit verdict; what happened is allow.
-    const said = decision.verdict ?? decision.audit[0];
-    const mode = decision.verdict ? 'enforce' : said ? 'audit' : 'enforce';
-    this.record({
-      type: 'decision',
-      statementIndex,
-      action: said?.action ?? decision.action,
-      effective: decision.action,
-      mode,
-      ...(said ? { policy: `${this.#services.target.namespace}/${said.policy}`, rule: said.rule ?? 'default' } : {}),
-      reason: decision.reason,
-    });
-    this.#services.metrics.statement(said?.action ?? decision.action, mode);
+    this.recordDecision(statementIndex, decision, this.#services.target.namespace);
   }
 
   exited(statementIndex: number, exit: CommandExit, traffic?: ChannelTraffic): void {
