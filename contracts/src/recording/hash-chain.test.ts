@@ -83,4 +83,54 @@ describe('chainRecord', () => {
     assert.deepEqual(parsed, record);
     assert.equal(recordHash(parsed), record.hash);
   });
+
+  test('the line and hash chainRecord composes are those of canonicalJson over the whole record', () => {
+    // chainRecord serializes the event once and composes the rest; any drift from canonicalJson
+    // would make the verifier reject every file the sidecar writes.
+    const events: unknown[] = [
+      event,
+      { type: 'statement', text: 'SELECT "a\u0000" -- \u2028 é 😀', params: ['x', 1.5, -0, 1e21, null, true], nested: { z: [], a: {} } },
+      { b: { d: [3, { z: null, y: true }], c: 'x' }, a: 1, 10: 'ten', 9: 'nine', '': 'empty', hash: 'not the hash', prev: 'shadow' },
+      'a bare string',
+      42,
+      [],
+    ];
+    const sessions = ['s', 'sess-1', 'a.b_c-d', 'x'.repeat(128)];
+    const times = [new Date(0), new Date('2025-06-01T12:00:00.123Z'), new Date(-1), new Date(8.64e15)];
+    let head = CHAIN_START;
+    for (const value of events) {
+      for (const session of sessions) {
+        for (const time of times) {
+          const record = chainRecord(head, session, time, value);
+          const { hash: _hash, ...unsigned } = record;
+          assert.equal(record.hash, recordHash(unsigned), `hash of ${JSON.stringify(value)} at ${record.time}`);
+          assert.equal(serializeRecord(record), canonicalJson(record));
+          head = { seq: record.seq + 1_000_003, hash: record.hash };
+        }
+      }
+    }
+  });
+
+  test('composed lines equal canonicalJson for any JSON event (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ maxLength: 40 }), fc.nat(), (value, session, seq) => {
+        if (value === null) return;
+        const record = chainRecord({ seq, hash: GENESIS_HASH }, session, new Date(seq), value);
+        const { hash: _hash, ...unsigned } = record;
+        assert.equal(record.hash, recordHash(unsigned));
+        assert.equal(serializeRecord(record), canonicalJson(record));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('an event JSON cannot hold is refused with where it is, and the chain does not move', () => {
+    assert.throws(
+      () => chainRecord(CHAIN_START, 's', new Date(0), { type: 'x', rows: [{ ok: 1 }, { bad: Number.NaN }] }),
+      (error: unknown) =>
+        error instanceof RecordingError &&
+        error.code === 'NotCanonicalizable' &&
+        error.message.startsWith('$.rows[1].bad is the number NaN'),
+    );
+  });
 });

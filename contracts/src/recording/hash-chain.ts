@@ -8,7 +8,7 @@
  * somewhere the writer cannot change (the broker's ingest) closes that; the verifier returns
  * `lastHash` for that comparison.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { RecordingError } from './errors.ts';
 import type { RecordedEvent } from './events.ts';
 
@@ -43,42 +43,86 @@ export const CHAIN_START: ChainHead = { seq: 0, hash: GENESIS_HASH };
  * verifier recomputes the hash from the parsed file and must get the same bytes.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '$');
+  try {
+    return write(value);
+  } catch (error) {
+    // The writer runs for every recorded event and builds no paths; a value it refuses is walked
+    // once more, slowly, to say where the offending part is.
+    if (error === NOT_CANONICAL) throw locateNotCanonical(value, '$') ?? notCanonical('$', 'a value JSON cannot round-trip');
+    throw error;
+  }
 }
 
-function write(value: unknown, path: string): string {
+/** Thrown by write() without a message; canonicalJson turns it into the located RecordingError. */
+const NOT_CANONICAL = Symbol('not canonical');
+
+function write(value: unknown): string {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) throw notCanonical(path, `the number ${value}`);
+      if (!Number.isFinite(value)) throw NOT_CANONICAL;
       return JSON.stringify(value);
     case 'object': {
       if (value === null) return 'null';
       if (Array.isArray(value)) {
-        const items: string[] = [];
+        let out = '[';
         for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
           // Holes and undefined would turn into null: the parsed file would not hash the same.
-          if (value[i] === undefined) throw notCanonical(`${path}[${i}]`, 'undefined in an array');
-          items.push(write(value[i], `${path}[${i}]`));
+          if (item === undefined) throw NOT_CANONICAL;
+          out += i === 0 ? write(item) : `,${write(item)}`;
         }
-        return `[${items.join(',')}]`;
+        return `${out}]`;
       }
       const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) throw notCanonical(path, `a ${value.constructor?.name ?? 'non-plain'} object`);
+      if (proto !== Object.prototype && proto !== null) throw NOT_CANONICAL;
       const record = value as Record<string, unknown>;
-      const members: string[] = [];
+      let out = '{';
       for (const key of Object.keys(record).sort()) {
         const member = record[key];
         // Like JSON.stringify: an absent optional field and an undefined one are the same record.
         if (member === undefined) continue;
-        members.push(`${JSON.stringify(key)}:${write(member, `${path}.${key}`)}`);
+        out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${write(member)}`;
       }
-      return `{${members.join(',')}}`;
+      return `${out}}`;
     }
     default:
-      throw notCanonical(path, `a ${typeof value}`);
+      throw NOT_CANONICAL;
+  }
+}
+
+/** The error for the first part of `value` (depth first, keys sorted) that write() refuses; undefined if none. */
+function locateNotCanonical(value: unknown, path: string): RecordingError | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : notCanonical(path, `the number ${value}`);
+    case 'object': {
+      if (value === null) return undefined;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (value[i] === undefined) return notCanonical(`${path}[${i}]`, 'undefined in an array');
+          const inner = locateNotCanonical(value[i], `${path}[${i}]`);
+          if (inner) return inner;
+        }
+        return undefined;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return notCanonical(path, `a ${value.constructor?.name ?? 'non-plain'} object`);
+      const record = value as Record<string, unknown>;
+      for (const key of Object.keys(record).sort()) {
+        if (record[key] === undefined) continue;
+        const inner = locateNotCanonical(record[key], `${path}.${key}`);
+        if (inner) return inner;
+      }
+      return undefined;
+    }
+    default:
+      return notCanonical(path, `a ${typeof value}`);
   }
 }
 
@@ -89,10 +133,23 @@ function notCanonical(path: string, what: string): RecordingError {
 /** The hash a record must carry: over every field but `hash` itself. */
 export function recordHash(record: Omit<StoredRecord<unknown>, 'hash'>): string {
   const { v, session, seq, time, prev, event } = record;
-  return createHash('sha256').update(canonicalJson({ v, session, seq, time, prev, event }), 'utf8').digest('hex');
+  return digest('sha256', canonicalJson({ v, session, seq, time, prev, event }), 'hex');
 }
 
-/** The next record of a chain. Throws RecordingError (NotCanonicalizable) for an event JSON cannot hold. */
+/**
+ * The JSONL line of each record chainRecord made, so the store does not serialize it a second
+ * time. Records are readonly by type and never changed after they are chained.
+ */
+const chainedLines = new WeakMap<StoredRecord<unknown>, string>();
+
+/**
+ * The next record of a chain. Throws RecordingError (NotCanonicalizable) for an event JSON cannot hold.
+ *
+ * Runs for every recorded event, so the event is serialized once: the hashed form and the stored
+ * line differ only by the `hash` member, which sorts between `event` and `prev`, and the other
+ * members are a string, integers and the RFC 3339 time, whose canonical forms are JSON.stringify's.
+ * hash-chain.test.ts checks both against canonicalJson of the whole record.
+ */
 export function chainRecord<E>(head: ChainHead, session: string, time: Date, event: E): StoredRecord<E> {
   const unsigned: Omit<StoredRecord<E>, 'hash'> = {
     v: RECORD_VERSION,
@@ -102,10 +159,16 @@ export function chainRecord<E>(head: ChainHead, session: string, time: Date, eve
     prev: head.hash,
     event,
   };
-  return { ...unsigned, hash: recordHash(unsigned) };
+  if (event === undefined || !Number.isSafeInteger(unsigned.seq)) return { ...unsigned, hash: recordHash(unsigned) };
+  const eventJson = canonicalJson(event);
+  const rest = `"prev":${JSON.stringify(unsigned.prev)},"seq":${unsigned.seq},"session":${JSON.stringify(session)},"time":"${unsigned.time}","v":${RECORD_VERSION}}`;
+  const hash = digest('sha256', `{"event":${eventJson},${rest}`, 'hex');
+  const record: StoredRecord<E> = { ...unsigned, hash };
+  chainedLines.set(record, `{"event":${eventJson},"hash":"${hash}",${rest}`);
+  return record;
 }
 
 /** One JSONL line (without the newline): the record itself in canonical form. */
 export function serializeRecord(record: StoredRecord<unknown>): string {
-  return canonicalJson(record);
+  return chainedLines.get(record) ?? canonicalJson(record);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -32,6 +32,32 @@ describe('FileRecordingStore', () => {
   });
   after(async () => {
     await rm(root, { recursive: true, force: true });
+  });
+
+  /** The open-file flags (octal, as the kernel shows them) of this process's descriptor for `path`. */
+  async function openFlags(path: string): Promise<number> {
+    for (const fd of await readdir('/proc/self/fd')) {
+      const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (target !== path) continue;
+      const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+      const flags = /^flags:\s+([0-7]+)$/m.exec(info)?.[1];
+      assert.ok(flags, `no flags in fdinfo of ${path}`);
+      return Number.parseInt(flags, 8);
+    }
+    throw new Error(`${path} is not open in this process`);
+  }
+
+  test('fsync batch: the file is written with O_DSYNC, so each batch is durable when append() resolves; never: without', async () => {
+    // One write per batch is both the write and the fdatasync; a regression to a plain write
+    // would still pass every other test here, since no test can pull the power.
+    for (const fsync of ['batch', 'never'] as const) {
+      const directory = join(root, `dsync-${fsync}`);
+      const sink = new FileRecordingStore({ directory, fsync }).open('s-dsync');
+      await sink.append([chainRecord(CHAIN_START, 's-dsync', new Date(0), sampleEvents('s-dsync')[0]!)]);
+      const flags = await openFlags(join(directory, 's-dsync.jsonl'));
+      assert.equal((flags & constants.O_DSYNC) !== 0, fsync === 'batch', `flags ${flags.toString(8)} with fsync ${fsync}`);
+      await sink.close();
+    }
   });
 
   async function recordSession(directory: string, sessionId = SESSION_ID): Promise<string> {
