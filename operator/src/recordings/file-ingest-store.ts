@@ -1,7 +1,7 @@
 /**
  * The default ingest store: one JSONL file per session, `<directory>/<namespace>/<pod>/<sessionId>.jsonl`,
  * the same canonical lines the sidecar's file sink writes, so the sidecar's verifier checks them.
- * Each accepted batch is appended and fdatasync'ed before append resolves; a failed write is cut
+ * Each accepted batch is appended and durable (O_DSYNC write) before append resolves; a failed write is cut
  * back to the last complete batch.
  *
  * Several operator replicas may share the directory (a ReadWriteMany volume), and a session's
@@ -17,13 +17,13 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CHAIN_START, type ChainHead, serializeRecord } from '@airlock/contracts/recording';
-import { syncDirectory } from '@airlock/runtime';
+import { appendOpenFlags, syncDirectory } from '@airlock/runtime';
 import { type Continuation, continueChain } from './chain-continuation.ts';
 import { type AppendOptions, IngestError, type RecordingIngestStore, type SessionKey } from './ingest-store.ts';
 import { type HeldLock, SessionFileLocks } from './session-file-lock.ts';
 
 export interface FileIngestStoreOptions {
-  /** `batch` (default): fdatasync every batch; `never`: leave it to the kernel (tests). */
+  /** `batch` (default): every batch durable (O_DSYNC) before append resolves; `never`: leave it to the kernel (tests). */
   readonly fsync?: 'batch' | 'never';
   /** Sessions whose chain position stays in memory (default 4096); others are read back from their file. */
   readonly maxCachedSessions?: number;
@@ -94,7 +94,8 @@ export class FileIngestStore implements RecordingIngestStore {
   /** Under the session file's lock. */
   async #append(session: SessionKey, path: string, records: readonly unknown[], options: AppendOptions, lock: HeldLock): Promise<number> {
     const afterLoss = options.afterLoss ?? false;
-    let handle = await openIfExists(path);
+    const fsync = this.#options.fsync ?? 'batch';
+    let handle = await openIfExists(path, fsync);
     try {
       const known = await this.#state(path, handle);
       let state = known.state;
@@ -112,7 +113,7 @@ export class FileIngestStore implements RecordingIngestStore {
       lock.assertHeld();
       const created = handle === undefined;
       // Only a lock holder creates the file, so it exists here only if a lock was broken: refuse (EEXIST), the sidecar retries.
-      handle ??= await open(path, 'wx');
+      handle ??= await open(path, appendOpenFlags('create', fsync));
       const ino = created ? (await handle.stat()).ino : state.ino;
       try {
         let written = 0;
@@ -121,7 +122,6 @@ export class FileIngestStore implements RecordingIngestStore {
           if (bytesWritten === 0) throw new Error(`no progress writing ${path}`);
           written += bytesWritten;
         }
-        if (this.#options.fsync !== 'never') await handle.datasync();
       } catch (error) {
         // Leave only complete batches behind; the sidecar retries this one.
         this.#states.delete(path);
@@ -180,10 +180,10 @@ export class FileIngestStore implements RecordingIngestStore {
   }
 }
 
-/** The session file opened for reading and writing, or undefined when there is none yet. */
-async function openIfExists(path: string): Promise<FileHandle | undefined> {
+/** The session file opened for reading and writing (O_DSYNC unless fsync is 'never'), or undefined when there is none yet. */
+async function openIfExists(path: string, fsync: 'batch' | 'never'): Promise<FileHandle | undefined> {
   try {
-    return await open(path, 'r+');
+    return await open(path, appendOpenFlags('existing', fsync));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

@@ -1,27 +1,25 @@
 /**
  * Sessions as JSONL files in one directory: `<sessionId>.jsonl`, one canonical-JSON record per
  * line. Each batch is written at the end of what was stored before and, with `fsync: 'batch'`,
- * made durable before append() resolves: the file is opened with O_DSYNC, so one write is both
- * the write and the fdatasync — one trip through libuv's thread pool per batch instead of two
- * (a PostgreSQL statement under Block pays one batch; the second trip cost ~35 µs of CPU and two
- * context switches per statement, bench/RESULTS.md). A failed append truncates the file back to its last
+ * made durable before append() resolves: the file is opened O_DSYNC (appendOpenFlags), so the
+ * write is the fdatasync. A failed append truncates the file back to its last
  * complete batch, so a retry never leaves a torn line or a duplicate behind. Errors reach the
  * caller as they came from the file system.
  */
 
 import type { FileHandle } from 'node:fs/promises';
-import { constants, mkdir, open } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordingError, type StoredRecord, serializeRecord } from '@airlock/contracts/recording';
-import { syncDirectory } from '@airlock/runtime';
+import { appendOpenFlags, type FsyncMode, syncDirectory } from '@airlock/runtime';
 import type { RecordingSink, RecordingStore } from './sink.ts';
 
-export type FsyncMode = 'batch' | 'never';
+export type { FsyncMode };
 
 export interface FileRecordingStoreOptions {
   /** Created (with parents) on the first append. */
   readonly directory: string;
-  /** `batch` (default): fdatasync after every batch; `never`: leave it to the kernel (tests, local runs). */
+  /** `batch` (default): every batch durable (O_DSYNC) before append resolves; `never`: leave it to the kernel (tests, local runs). */
   readonly fsync?: FsyncMode;
 }
 
@@ -101,12 +99,12 @@ export class FileSink implements RecordingSink {
   async #ready(): Promise<FileHandle> {
     if (this.#handle === undefined) {
       if (this.#created) {
-        this.#handle = await open(this.path, this.#flags(constants.O_RDWR));
+        this.#handle = await open(this.path, appendOpenFlags('existing', this.#fsync));
       } else {
         await mkdir(this.#directory, { recursive: true });
         try {
           // Exclusive: a session's file has exactly one writer.
-          this.#handle = await open(this.path, this.#flags(constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL));
+          this.#handle = await open(this.path, appendOpenFlags('create', this.#fsync));
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
             throw new RecordingError('SessionFileExists', `${this.path} already exists; session ids must be unique`, { cause: error });
@@ -126,11 +124,6 @@ export class FileSink implements RecordingSink {
       this.#dirty = false;
     }
     return this.#handle;
-  }
-
-  /** `batch`: every write returns once its data (and the size it grew to) is on disk, as write + fdatasync would. */
-  #flags(flags: number): number {
-    return this.#fsync === 'batch' ? flags | constants.O_DSYNC : flags;
   }
 
   /** Drops whatever a failed write left past the last complete batch; if even that fails, reopen later and retry. */
