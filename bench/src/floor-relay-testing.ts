@@ -1,12 +1,15 @@
 /**
  * Fixtures for the tests of the floor relay and of the syscall profile: a real TCP echo server
- * as the relay's upstream, a lock-step round trip, and the relay started as the benchmark starts it.
+ * as the relay's upstream, a lock-step round trip, the relay started as the benchmark starts it
+ * (plain or synced), and readers of the synced floor's directory and files.
  */
 import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FloorRelayConfig } from './floor-relay.ts';
+import { SYNC_DIRECTORY_PREFIX, type SyncedChunkLine } from './floor-relay-sync.ts';
 import { SidecarProcess } from './sidecar-process-handle.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -51,7 +54,27 @@ export function roundTrip(socket: Socket, message: Buffer): Promise<Buffer> {
   });
 }
 
-export function startFloorRelay(upstreamPort: number): Promise<SidecarProcess> {
-  const config: FloorRelayConfig = { upstream: { host: '127.0.0.1', port: upstreamPort } };
-  return SidecarProcess.start(join(HERE, 'floor-relay.ts'), 'floor relay', config);
+/** `sync`: the synced floor, making its temp directory under `sync.directoryParent`. */
+export function startFloorRelay(upstreamPort: number, sync?: { directoryParent: string }): Promise<SidecarProcess> {
+  const config: FloorRelayConfig = {
+    upstream: { host: '127.0.0.1', port: upstreamPort },
+    ...(sync ? { syncEachChunk: true, syncDirectoryParent: sync.directoryParent } : {}),
+  };
+  return SidecarProcess.start(join(HERE, 'floor-relay.ts'), sync ? 'synced floor relay' : 'floor relay', config);
+}
+
+/** The synced floor's temp directories under `parent` (one while it runs, none after it exited). */
+export function syncDirectories(parent: string): string[] {
+  return readdirSync(parent)
+    .filter((name) => name.startsWith(SYNC_DIRECTORY_PREFIX))
+    .map((name) => join(parent, name));
+}
+
+/** The lines of one connection's file, parsed; [] while the file does not exist yet. */
+export function syncedLines(file: string): SyncedChunkLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as SyncedChunkLine);
 }

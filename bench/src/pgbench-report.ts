@@ -1,58 +1,37 @@
+/**
+ * The PostgreSQL section of bench/RESULTS.md from a run's cells: throughput, latency and CPU per
+ * transaction side by side for every target (a target that did not run shows –), where the
+ * microseconds go, failed cells, the masking micro-benchmark and the issue's goals
+ * (pgbench-goals.ts). Pure: run.ts measures, this only writes markdown.
+ */
 import type { MaskingCase } from './masking-cost.ts';
 import { maskingMarkdown } from './masking-cost.ts';
-import type { Workload } from './pgbench.ts';
 import {
   BREAKDOWN_SHORT_SECONDS,
   type Cell,
-  type CellRun,
-  fmt,
+  difference,
+  type IdleRss,
   MEASURED,
-  mb,
-  median,
+  MISSING,
   type Options,
+  ratio,
+  show,
+  showMb,
   TARGETS,
   type TargetName,
 } from './pgbench-cells.ts';
-import { type BreakdownRow, type BreakdownVariant, breakdownMarkdown, type CpuPerTransaction } from './syscall-profile-report.ts';
+import { goalRows, goalsMarkdown } from './pgbench-goals.ts';
+import { type Summary, summarizeCells } from './pgbench-summary.ts';
+import { type BreakdownRow, breakdownMarkdown, type CpuPerTransaction } from './syscall-profile-report.ts';
 
-interface Summary {
-  tps: number;
-  p50: number;
-  p99: number;
-  latAvgMs: number;
-  cpu: number;
-  cpuPerTxn: CpuPerTransaction;
-  peakRss: number;
-  errors: string[];
-  failedTxns: number;
-}
-
-function summarize(runs: readonly CellRun[]): Summary {
-  const ok = runs.flatMap((r) => (r.result ? [r] : []));
-  return {
-    tps: median(ok.map((r) => r.result?.tps ?? Number.NaN)),
-    p50: median(ok.map((r) => r.result?.p50Us ?? Number.NaN)),
-    p99: median(ok.map((r) => r.result?.p99Us ?? Number.NaN)),
-    latAvgMs: median(ok.map((r) => r.result?.latencyAvgMs ?? Number.NaN)),
-    cpu: median(ok.map((r) => r.cpuUsPerTxn ?? Number.NaN)),
-    cpuPerTxn: {
-      userUs: median(ok.map((r) => r.userUsPerTxn ?? Number.NaN)),
-      systemUs: median(ok.map((r) => r.systemUsPerTxn ?? Number.NaN)),
-      gcUs: median(ok.map((r) => r.gcUsPerTxn ?? Number.NaN)),
-      gcPausesPerThousand: median(ok.map((r) => r.gcPausesPerThousand ?? Number.NaN)),
-    },
-    peakRss: Math.max(0, ...runs.map((r) => r.peakRss ?? 0)),
-    errors: runs.flatMap((r) => (r.error ? [r.error] : [])),
-    failedTxns: ok.reduce((n, r) => n + (r.result?.failed ?? 0), 0),
-  };
-}
+const NO_CPU: CpuPerTransaction = { userUs: Number.NaN, systemUs: Number.NaN, gcUs: Number.NaN, gcPausesPerThousand: Number.NaN };
 
 export function report(
   options: Options,
   command: string,
   facts: Record<string, string>,
   cells: readonly Cell[],
-  idleRss: Record<BreakdownVariant, number>,
+  idleRss: IdleRss,
   masking: readonly MaskingCase[] | string,
   previous: string | undefined,
 ): string {
@@ -63,62 +42,79 @@ export function report(
   out.push(
     `Each cell: pgbench \`-n -T ${options.seconds} -c <clients> -j min(clients,2)\`, per-transaction log (\`-l\`) for p50/p99; ` +
       `targets run one after another in rotating order, ${options.rounds} round(s), median reported. ` +
-      `Data: \`pgbench -i -s ${options.scale}\`. A ${options.warmup} s warm-up run per target precedes the measurements.`,
+      `Data: \`pgbench -i -s ${options.scale}\`. A ${options.warmup} s warm-up run per target precedes the measurements. ` +
+      `Targets: ${options.targets.join(', ')}${options.targets.length < TARGETS.length ? ' (the others did not run: –)' : ''}.`,
     '',
   );
   out.push('## Machine', '', '| fact | value |', '|---|---|');
   for (const [k, v] of Object.entries(facts)) out.push(`| ${k} | ${v} |`);
   out.push('');
 
+  const summaries = summarizeCells(cells);
+  /** A figure of target `t` in a cell; undefined when `t` did not run there. */
+  const of = (s: Partial<Record<TargetName, Summary>>, pick: (x: Summary) => number) => (t: TargetName) => {
+    const x = s[t];
+    return x === undefined ? undefined : pick(x);
+  };
+
   out.push('## Throughput (median TPS) and ratios', '');
   out.push(
-    '| workload | clients | direct TPS | PgBouncer TPS | floor TPS | sidecar full TPS | sidecar bare TPS | full / direct | full / PgBouncer | bare / direct | bare / PgBouncer | PgBouncer / direct | floor / direct | full / floor | bare / floor |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| workload | clients | direct TPS | PgBouncer TPS | floor TPS | floor-synced TPS | sidecar full TPS | sidecar bare TPS | full / direct | full / PgBouncer | bare / direct | bare / PgBouncer | PgBouncer / direct | floor / direct | full / floor | full / floor-synced | bare / floor |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
-  const summaries = cells.map((cell) => ({
-    cell,
-    s: Object.fromEntries(TARGETS.map((t) => [t, summarize(cell.runs[t])])) as Record<TargetName, Summary>,
-  }));
   for (const { cell, s } of summaries) {
-    const r = (a: number, b: number) => fmt(a / b, 2);
+    const tps = of(s, (x) => x.tps);
+    const r = (a: TargetName, b: TargetName) => show(ratio(tps(a), tps(b)), 2);
     out.push(
-      `| ${cell.workload} | ${cell.clients} | ${fmt(s.direct.tps)} | ${fmt(s.pgbouncer.tps)} | ${fmt(s.floor.tps)} | ${fmt(s['sidecar-full'].tps)} | ${fmt(s['sidecar-bare'].tps)} | ` +
-        `${r(s['sidecar-full'].tps, s.direct.tps)} | ${r(s['sidecar-full'].tps, s.pgbouncer.tps)} | ${r(s['sidecar-bare'].tps, s.direct.tps)} | ` +
-        `${r(s['sidecar-bare'].tps, s.pgbouncer.tps)} | ${r(s.pgbouncer.tps, s.direct.tps)} | ${r(s.floor.tps, s.direct.tps)} | ` +
-        `${r(s['sidecar-full'].tps, s.floor.tps)} | ${r(s['sidecar-bare'].tps, s.floor.tps)} |`,
+      `| ${cell.workload} | ${cell.clients} | ${show(tps('direct'))} | ${show(tps('pgbouncer'))} | ${show(tps('floor'))} | ${show(tps('floor-synced'))} | ` +
+        `${show(tps('sidecar-full'))} | ${show(tps('sidecar-bare'))} | ${r('sidecar-full', 'direct')} | ${r('sidecar-full', 'pgbouncer')} | ` +
+        `${r('sidecar-bare', 'direct')} | ${r('sidecar-bare', 'pgbouncer')} | ${r('pgbouncer', 'direct')} | ${r('floor', 'direct')} | ` +
+        `${r('sidecar-full', 'floor')} | ${r('sidecar-full', 'floor-synced')} | ${r('sidecar-bare', 'floor')} |`,
     );
   }
-  out.push('');
+  out.push(
+    '',
+    '**floor-synced** is the floor relay keeping the sidecar’s “stored before forwarded” promise and nothing else: before it forwards a chunk from the agent ' +
+      'it appends a line about the size of a recording record (sequence number, length, SHA-256) to a file and fdatasyncs it, as the sidecar’s recording does ' +
+      'with `onStoreFailure: Block` and `fsync: batch`; “full / floor-synced” is what the sidecar costs beyond that durability promise.',
+    '',
+  );
 
   out.push('## Latency (median of rounds; per-transaction p50 / p99 in µs)', '');
   out.push(
-    '| workload | clients | direct p50 / p99 | PgBouncer p50 / p99 | floor p50 / p99 | sidecar full p50 / p99 | sidecar bare p50 / p99 | added p50 full / bare (vs direct) | added p99 full / bare (vs direct) | added p50 PgBouncer (vs direct) | added p50 floor (vs direct) |',
-    '|---|---:|---|---|---|---|---|---|---|---:|---:|',
+    '| workload | clients | direct p50 / p99 | PgBouncer p50 / p99 | floor p50 / p99 | floor-synced p50 / p99 | sidecar full p50 / p99 | sidecar bare p50 / p99 | added p50 full / bare (vs direct) | added p99 full / bare (vs direct) | added p50 PgBouncer (vs direct) | added p50 floor (vs direct) | added p50 floor-synced (vs direct) |',
+    '|---|---:|---|---|---|---|---|---|---|---|---:|---:|---:|',
   );
   for (const { cell, s } of summaries) {
-    const pp = (x: Summary) => `${fmt(x.p50)} / ${fmt(x.p99)}`;
+    const p50 = of(s, (x) => x.p50);
+    const p99 = of(s, (x) => x.p99);
+    const pp = (t: TargetName) => (s[t] === undefined ? MISSING : `${show(p50(t))} / ${show(p99(t))}`);
+    const added = (figure: (t: TargetName) => number | undefined, t: TargetName) => show(difference(figure(t), figure('direct')));
     out.push(
-      `| ${cell.workload} | ${cell.clients} | ${pp(s.direct)} | ${pp(s.pgbouncer)} | ${pp(s.floor)} | ${pp(s['sidecar-full'])} | ${pp(s['sidecar-bare'])} | ` +
-        `${fmt(s['sidecar-full'].p50 - s.direct.p50)} / ${fmt(s['sidecar-bare'].p50 - s.direct.p50)} | ` +
-        `${fmt(s['sidecar-full'].p99 - s.direct.p99)} / ${fmt(s['sidecar-bare'].p99 - s.direct.p99)} | ${fmt(s.pgbouncer.p50 - s.direct.p50)} | ` +
-        `${fmt(s.floor.p50 - s.direct.p50)} |`,
+      `| ${cell.workload} | ${cell.clients} | ${pp('direct')} | ${pp('pgbouncer')} | ${pp('floor')} | ${pp('floor-synced')} | ${pp('sidecar-full')} | ${pp('sidecar-bare')} | ` +
+        `${added(p50, 'sidecar-full')} / ${added(p50, 'sidecar-bare')} | ${added(p99, 'sidecar-full')} / ${added(p99, 'sidecar-bare')} | ` +
+        `${added(p50, 'pgbouncer')} | ${added(p50, 'floor')} | ${added(p50, 'floor-synced')} |`,
     );
   }
   out.push('');
 
   out.push('## Sidecar cost: CPU time per transaction and memory', '');
   out.push(
-    `Idle RSS right after start, before any connection: full ${mb(idleRss.full)}, bare ${mb(idleRss.bare)}, floor relay ${mb(idleRss.floor)}.`,
+    `Idle RSS right after start, before any connection: full ${showMb(idleRss['sidecar-full'])}, bare ${showMb(idleRss['sidecar-bare'])}, ` +
+      `floor relay ${showMb(idleRss.floor)}, floor-synced ${showMb(idleRss['floor-synced'])}.`,
     '',
   );
   out.push(
-    '| workload | clients | floor CPU µs / txn | full CPU µs / txn | bare CPU µs / txn | full CPU / floor | bare CPU / floor | full peak RSS | bare peak RSS |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| workload | clients | floor CPU µs / txn | floor-synced CPU µs / txn | full CPU µs / txn | bare CPU µs / txn | full CPU / floor | full CPU / floor-synced | bare CPU / floor | full peak RSS | bare peak RSS |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const { cell, s } of summaries) {
+    const cpu = of(s, (x) => x.cpu);
+    const peakRss = of(s, (x) => x.peakRss);
     out.push(
-      `| ${cell.workload} | ${cell.clients} | ${fmt(s.floor.cpu, 1)} | ${fmt(s['sidecar-full'].cpu, 1)} | ${fmt(s['sidecar-bare'].cpu, 1)} | ` +
-        `${fmt(s['sidecar-full'].cpu / s.floor.cpu, 2)} | ${fmt(s['sidecar-bare'].cpu / s.floor.cpu, 2)} | ${mb(s['sidecar-full'].peakRss)} | ${mb(s['sidecar-bare'].peakRss)} |`,
+      `| ${cell.workload} | ${cell.clients} | ${show(cpu('floor'), 1)} | ${show(cpu('floor-synced'), 1)} | ${show(cpu('sidecar-full'), 1)} | ${show(cpu('sidecar-bare'), 1)} | ` +
+        `${show(ratio(cpu('sidecar-full'), cpu('floor')), 2)} | ${show(ratio(cpu('sidecar-full'), cpu('floor-synced')), 2)} | ` +
+        `${show(ratio(cpu('sidecar-bare'), cpu('floor')), 2)} | ${showMb(peakRss('sidecar-full'))} | ${showMb(peakRss('sidecar-bare'))} |`,
     );
   }
   out.push(
@@ -130,7 +126,11 @@ export function report(
   const rows: BreakdownRow[] = summaries.map(({ cell, s }) => ({
     workload: cell.workload,
     clients: cell.clients,
-    cpu: { floor: s[MEASURED.floor].cpuPerTxn, full: s[MEASURED.full].cpuPerTxn, bare: s[MEASURED.bare].cpuPerTxn },
+    cpu: {
+      floor: s[MEASURED.floor]?.cpuPerTxn ?? NO_CPU,
+      full: s[MEASURED.full]?.cpuPerTxn ?? NO_CPU,
+      bare: s[MEASURED.bare]?.cpuPerTxn ?? NO_CPU,
+    },
     profile: cell.profile,
   }));
   out.push(
@@ -141,73 +141,26 @@ export function report(
   );
 
   const errors = summaries.flatMap(({ cell, s }) =>
-    TARGETS.flatMap((t) => [
-      ...s[t].errors.map((e) => `- ${cell.workload} c=${cell.clients} ${t}: ${e.split('\n').slice(0, 6).join(' ').slice(0, 600)}`),
-      ...(s[t].failedTxns > 0 ? [`- ${cell.workload} c=${cell.clients} ${t}: ${s[t].failedTxns} failed transactions`] : []),
-    ]),
+    TARGETS.flatMap((t) => {
+      const x = s[t];
+      if (x === undefined) return [];
+      return [
+        ...x.errors.map((e) => `- ${cell.workload} c=${cell.clients} ${t}: ${e.split('\n').slice(0, 6).join(' ').slice(0, 600)}`),
+        ...(x.failedTxns > 0 ? [`- ${cell.workload} c=${cell.clients} ${t}: ${x.failedTxns} failed transactions`] : []),
+      ];
+    }),
   );
-  out.push('## Failed cells', '', ...(errors.length ? errors : ['None: every cell ran on every target without failed transactions.']), '');
+  out.push(
+    '## Failed cells',
+    '',
+    ...(errors.length ? errors : ['None: every target that ran finished every cell without failed transactions.']),
+    '',
+  );
 
   out.push('## Masking cost per row (masking engine alone, 100-row × 10-column text result)', '');
   out.push(typeof masking === 'string' ? masking : maskingMarkdown(masking), '');
 
-  // Goals
-  const find = (w: Workload, c: number) => summaries.find((x) => x.cell.workload === w && x.cell.clients === c)?.s;
-  const goals: { goal: string; measured: string; met: boolean | undefined }[] = [];
-  const sp8 = find('S-prepared', 8);
-  if (sp8) {
-    for (const v of ['sidecar-full', 'sidecar-bare'] as const) {
-      const rd = sp8[v].tps / sp8.direct.tps;
-      const rb = sp8[v].tps / sp8.pgbouncer.tps;
-      goals.push({
-        goal: `-S prepared, 8 clients, ${v} ≥ 0.70× direct`,
-        measured: fmt(rd, 2),
-        met: Number.isFinite(rd) ? rd >= 0.7 : undefined,
-      });
-      goals.push({
-        goal: `-S prepared, 8 clients, ${v} ≥ 0.90× PgBouncer`,
-        measured: fmt(rb, 2),
-        met: Number.isFinite(rb) ? rb >= 0.9 : undefined,
-      });
-    }
-  }
-  for (const c of options.clients) {
-    const ss = find('S-simple', c);
-    if (!ss) continue;
-    for (const v of ['sidecar-full', 'sidecar-bare'] as const) {
-      const rd = ss[v].tps / ss.direct.tps;
-      goals.push({
-        goal: `-S simple, ${c} client(s), ${v} ≥ 0.55× direct`,
-        measured: fmt(rd, 2),
-        met: Number.isFinite(rd) ? rd >= 0.55 : undefined,
-      });
-    }
-  }
-  for (const w of options.workloads) {
-    const s1 = find(w, 1);
-    if (!s1) continue;
-    for (const v of ['sidecar-full', 'sidecar-bare'] as const) {
-      const added = s1[v].p50 - s1.direct.p50;
-      goals.push({
-        goal: `${w}, 1 client, ${v}: added p50 ≤ 40 µs`,
-        measured: `${fmt(added)} µs`,
-        met: Number.isFinite(added) ? added <= 40 : undefined,
-      });
-    }
-  }
-  for (const { cell, s } of summaries) {
-    const ratio = s['sidecar-full'].cpu / s.floor.cpu;
-    goals.push({
-      goal: `${cell.workload}, ${cell.clients} client(s), sidecar-full CPU / txn ≤ 1.5× the floor relay's`,
-      measured: `${fmt(ratio, 2)}×`,
-      met: Number.isFinite(ratio) ? ratio <= 1.5 : undefined,
-    });
-  }
-  for (const v of ['full', 'bare'] as const)
-    goals.push({ goal: `idle sidecar RSS (${v}) ≤ 100 MB`, measured: mb(idleRss[v]), met: idleRss[v] <= 100 * 1024 * 1024 });
-  out.push('## Goals (not CI gates)', '', '| goal | measured | met? |', '|---|---:|---|');
-  for (const g of goals) out.push(`| ${g.goal} | ${g.measured} | ${g.met === undefined ? 'n/a' : g.met ? 'met' : '**not met**'} |`);
-  out.push('');
+  out.push(goalsMarkdown(goalRows(summaries, idleRss, masking)), '');
 
   out.push(
     previous ??
@@ -223,9 +176,8 @@ export function report(
   return out.join('\n');
 }
 
+/** Everything from the first section another benchmark owns (SSH, Kubernetes) to the end, as it is. */
 export function keptSections(previousText: string): string | undefined {
   const starts = ['<!-- BEGIN SSH -->', '<!-- BEGIN KUBERNETES -->'].map((m) => previousText.indexOf(m)).filter((i) => i >= 0);
   return starts.length > 0 ? previousText.slice(Math.min(...starts)) : undefined;
 }
-
-/** Untimed runs of one cell under perf and strace, for the floor relay and both sidecars in turn. */

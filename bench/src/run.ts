@@ -1,18 +1,22 @@
 /**
  * pgbench side by side, interleaved: direct to PostgreSQL, through PgBouncer (session mode),
  * through the floor relay (floor-relay.ts: a Node.js process piping bytes, the cost of being a Node
- * process in the path at all), through the sidecar ('full': policy + masking) and through the
- * sidecar ('bare': one allow-all rule, no masking). Workloads -S simple, -S prepared, tpcb-like; 1
- * and 8 clients. Every cell runs each target in turn (rotating order) for several rounds; the
- * median is reported. The floor and the sidecars run in processes of their own so their CPU time
- * (user and system), GC pauses and RSS can be measured. With --breakdown, each cell is followed
+ * process in the path at all), through the synced floor ('floor-synced': the same relay storing and
+ * fdatasyncing a line per agent chunk before forwarding it, the sidecar's durability promise and
+ * nothing else), through the sidecar ('full': policy + masking) and through the sidecar ('bare':
+ * one allow-all rule, no masking). Workloads -S simple, -S prepared, tpcb-like; 1 and 8 clients.
+ * Every cell runs each target in turn (rotating order) for several rounds; the median is reported.
+ * --targets runs a subset (PostgreSQL always runs; the report shows the others as –). The floors
+ * and the sidecars run in processes of their own so their CPU time (user and system), GC pauses
+ * and RSS can be measured. With --breakdown, each cell is followed
  * by short untimed runs under perf and strace (syscall-profile.ts) for syscalls, reads, writes
  * and context switches per transaction. Writes bench/RESULTS.md, keeping its hand-written analysis
  * block and the SSH and Kubernetes sections.
  *
  * Usage: node bench/src/run.ts [--seconds 10] [--rounds 2] [--scale 10] [--clients 1,8]
  *        [--workloads S-simple,S-prepared,tpcb-like] [--warmup 3] [--out bench/RESULTS.md] [--profile dir]
- *        [--breakdown] [--breakdown-seconds 4]
+ *        [--targets direct,pgbouncer,floor,floor-synced,sidecar-full,sidecar-bare] [--breakdown] [--breakdown-seconds 4]
+ * --breakdown profiles floor, sidecar-full and sidecar-bare, so --targets must name them with it.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,13 +29,17 @@ import type { FloorRelayConfig } from './floor-relay.ts';
 import type { MaskingCase } from './masking-cost.ts';
 import { type PgbenchEndpoint, pgbenchInit, runPgbench, type Workload } from './pgbench.ts';
 import {
+  BenchOptionsError,
   BREAKDOWN_SHORT_SECONDS,
   type Cell,
   type CellRun,
   fmt,
+  type IdleRss,
   MEASURED,
   mb,
   type Options,
+  PROCESS_TARGETS,
+  parseTargets,
   TARGETS,
   type TargetName,
 } from './pgbench-cells.ts';
@@ -50,21 +58,31 @@ function parseOptions(argv: readonly string[]): Options {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  const targets = parseTargets(get('targets') ?? TARGETS.join(','));
+  const breakdownSeconds = argv.includes('--breakdown') ? Number(get('breakdown-seconds') ?? 4) : undefined;
+  const unprofiled = Object.values(MEASURED).filter((t) => !targets.includes(t));
+  if (breakdownSeconds !== undefined && unprofiled.length > 0) {
+    throw new BenchOptionsError(`--breakdown profiles ${Object.values(MEASURED).join(', ')}: add ${unprofiled.join(', ')} to --targets`);
+  }
   return {
     seconds: Number(get('seconds') ?? 10),
     rounds: Number(get('rounds') ?? 2),
     scale: Number(get('scale') ?? 10),
     clients: (get('clients') ?? '1,8').split(',').map(Number),
     workloads: (get('workloads') ?? 'S-simple,S-prepared,tpcb-like').split(',') as Workload[],
+    targets,
     warmup: Number(get('warmup') ?? 3),
     out: resolve(get('out') ?? join(REPO, 'bench/RESULTS.md')),
     profile: get('profile'),
-    breakdownSeconds: argv.includes('--breakdown') ? Number(get('breakdown-seconds') ?? 4) : undefined,
+    breakdownSeconds,
   };
 }
 
 const startPgSidecar = (config: SidecarProcessConfig, nodeArgs: readonly string[]): Promise<SidecarProcess> =>
   SidecarProcess.start(join(HERE, 'sidecar-process.ts'), `sidecar ${config.variant}`, config, nodeArgs);
+
+const startFloor = (config: FloorRelayConfig, label: string, nodeArgs: readonly string[]): Promise<SidecarProcess> =>
+  SidecarProcess.start(join(HERE, 'floor-relay.ts'), label, config, nodeArgs);
 
 function perTransaction(before: SidecarStats, after: SidecarStats, transactions: number): Omit<CellRun, 'result' | 'peakRss'> {
   if (!(transactions > 0)) return {};
@@ -151,11 +169,11 @@ async function measureMaskingInChild(): Promise<MaskingCase[] | string> {
   return JSON.parse(result.stdout) as MaskingCase[];
 }
 
-/** Everything from the first section another benchmark owns (SSH, Kubernetes) to the end, as it is. */
+/** Untimed runs of one cell under perf and strace, for the floor relay and both sidecars in turn. */
 async function profileCell(
   pgbench: string,
-  endpoints: Record<TargetName, PgbenchEndpoint>,
-  processOf: Record<TargetName, SidecarProcess | undefined>,
+  endpoints: Partial<Record<TargetName, PgbenchEndpoint>>,
+  processOf: Partial<Record<TargetName, SidecarProcess>>,
   upstreamPort: number,
   workload: Workload,
   clients: number,
@@ -165,11 +183,12 @@ async function profileCell(
   const out: Partial<Record<BreakdownVariant, TransactionProfile>> = {};
   for (const [variant, target] of Object.entries(MEASURED) as [BreakdownVariant, TargetName][]) {
     const measured = processOf[target];
-    if (!measured) throw new Error(`bench: no process for ${target}`);
+    const endpoint = endpoints[target];
+    if (!measured || !endpoint) throw new Error(`bench: ${target} did not start; --breakdown needs it`);
     const profile = await profileTransactions(
       measured.pid,
       { agentPort: measured.port, upstreamPort },
-      (seconds) => runPgbench(pgbench, endpoints[target], { workload, clients, seconds }),
+      (seconds) => runPgbench(pgbench, endpoint, { workload, clients, seconds }),
       { shortSeconds: BREAKDOWN_SHORT_SECONDS, longSeconds, straceUnavailable: tools?.strace, perfUnavailable: tools?.perf },
     );
     out[variant] = profile;
@@ -204,8 +223,8 @@ async function main(): Promise<void> {
     const direct: PgbenchEndpoint = { host: pg.host, port: pg.port, database: pg.database, user: user.user, password: user.password };
     log(`pgbench -i -s ${options.scale}`);
     await pgbenchInit(pgbench, direct, options.scale);
-    log('starting PgBouncer (session) and the sidecars');
-    bouncer = await PgBouncer.start({ upstream: pg, poolMode: 'session' });
+    const runs = (t: TargetName): boolean => options.targets.includes(t);
+    log(`starting ${options.targets.filter((t) => t !== 'direct').join(', ') || 'nothing but PostgreSQL'}`);
     const upstream = { host: pg.host, port: pg.port, database: pg.database };
     const credentials = { username: user.user, password: user.password };
     // The flags the injected container runs with (256Mi, the operator's default limit): the figures are the pod's.
@@ -213,37 +232,50 @@ async function main(): Promise<void> {
       ...sidecarNodeFlags(256 * 1024 * 1024),
       ...(options.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.profile)] : []),
     ];
-    const full = await startPgSidecar({ variant: 'full', upstream, credentials }, nodeArgs);
-    sidecars.push(full);
-    const bare = await startPgSidecar({ variant: 'bare', upstream, credentials }, nodeArgs);
-    sidecars.push(bare);
-    const floorConfig: FloorRelayConfig = { upstream: { host: pg.host, port: pg.port } };
-    const floor = await SidecarProcess.start(join(HERE, 'floor-relay.ts'), 'floor relay', floorConfig, nodeArgs);
-    sidecars.push(floor);
+    const sidecarOf: Partial<Record<TargetName, SidecarProcess>> = {};
+    const started = (t: TargetName, handle: SidecarProcess): void => {
+      sidecars.push(handle);
+      sidecarOf[t] = handle;
+    };
+    if (runs('sidecar-full')) started('sidecar-full', await startPgSidecar({ variant: 'full', upstream, credentials }, nodeArgs));
+    if (runs('sidecar-bare')) started('sidecar-bare', await startPgSidecar({ variant: 'bare', upstream, credentials }, nodeArgs));
+    const relayUpstream = { host: pg.host, port: pg.port };
+    if (runs('floor')) started('floor', await startFloor({ upstream: relayUpstream }, 'floor relay', nodeArgs));
+    if (runs('floor-synced')) {
+      started('floor-synced', await startFloor({ upstream: relayUpstream, syncEachChunk: true }, 'synced floor relay', nodeArgs));
+    }
+    if (runs('pgbouncer')) bouncer = await PgBouncer.start({ upstream: pg, poolMode: 'session' });
     // Let startup garbage settle before reading idle RSS.
     await new Promise((r) => setTimeout(r, 1000));
-    const idleRss = { full: (await full.stats()).rss, bare: (await bare.stats()).rss, floor: (await floor.stats()).rss };
-    log(`idle RSS full ${mb(idleRss.full)}, bare ${mb(idleRss.bare)}, floor ${mb(idleRss.floor)}`);
+    const idleRss: IdleRss = {};
+    for (const t of PROCESS_TARGETS) {
+      const handle = sidecarOf[t];
+      if (handle) idleRss[t] = (await handle.stats()).rss;
+    }
+    log(
+      `idle RSS ${
+        Object.entries(idleRss)
+          .map(([t, rss]) => `${t} ${mb(rss)}`)
+          .join(', ') || 'not measured: no process target runs'
+      }`,
+    );
 
-    const endpoints: Record<TargetName, PgbenchEndpoint> = {
-      direct,
-      pgbouncer: { ...direct, port: bouncer.port },
-      // The floor relays the SCRAM exchange untouched, so pgbench brings the password.
-      floor: { ...direct, port: floor.port },
-      'sidecar-full': { ...direct, port: full.port, password: undefined },
-      'sidecar-bare': { ...direct, port: bare.port, password: undefined },
-    };
-    const sidecarOf: Record<TargetName, SidecarProcess | undefined> = {
-      direct: undefined,
-      pgbouncer: undefined,
-      floor,
-      'sidecar-full': full,
-      'sidecar-bare': bare,
+    const endpoints: Partial<Record<TargetName, PgbenchEndpoint>> = {};
+    for (const t of options.targets) {
+      // The floors relay the SCRAM exchange untouched, so pgbench brings the password; the sidecars need none.
+      const port = t === 'direct' ? pg.port : t === 'pgbouncer' ? bouncer?.port : sidecarOf[t]?.port;
+      if (port === undefined) throw new Error(`bench: ${t} did not start`);
+      endpoints[t] = { ...direct, port, password: t.startsWith('sidecar-') ? undefined : direct.password };
+    }
+    const endpointOf = (t: TargetName): PgbenchEndpoint => {
+      const endpoint = endpoints[t];
+      if (!endpoint) throw new Error(`bench: ${t} has no endpoint`);
+      return endpoint;
     };
 
     if (options.warmup > 0) {
-      for (const t of TARGETS) {
-        const w = await runCell(pgbench, endpoints[t], 'S-prepared', 2, options.warmup, sidecarOf[t]);
+      for (const t of options.targets) {
+        const w = await runCell(pgbench, endpointOf(t), 'S-prepared', 2, options.warmup, sidecarOf[t]);
         log(`warm-up ${t}: ${w.error ? `FAILED ${w.error.slice(0, 300)}` : `${fmt(w.result?.tps ?? Number.NaN)} tps`}`);
       }
     }
@@ -255,13 +287,14 @@ async function main(): Promise<void> {
     let rotation = 0;
     for (const workload of options.workloads) {
       for (const clients of options.clients) {
-        const cell: Cell = { workload, clients, runs: { direct: [], pgbouncer: [], floor: [], 'sidecar-full': [], 'sidecar-bare': [] } };
+        const runsOf: Partial<Record<TargetName, CellRun[]>> = Object.fromEntries(options.targets.map((t) => [t, []]));
+        const cell: Cell = { workload, clients, runs: runsOf };
         for (let round = 0; round < options.rounds; round++) {
-          const order = TARGETS.map((_, i) => TARGETS[(i + rotation) % TARGETS.length] as TargetName);
+          const order = options.targets.map((_, i) => options.targets[(i + rotation) % options.targets.length] as TargetName);
           rotation++;
           for (const t of order) {
-            const run = await runCell(pgbench, endpoints[t], workload, clients, options.seconds, sidecarOf[t]);
-            cell.runs[t].push(run);
+            const run = await runCell(pgbench, endpointOf(t), workload, clients, options.seconds, sidecarOf[t]);
+            runsOf[t]?.push(run);
             log(
               `${workload} c=${clients} round ${round + 1} ${t}: ${
                 run.error
@@ -285,7 +318,7 @@ async function main(): Promise<void> {
     const facts = { ...machineFacts(pg, loadAtStart), ...toolFacts(tools) };
     // Stop the servers before the masking micro-benchmark so it has the CPU to itself.
     for (const s of sidecars.splice(0)) await s.stop();
-    await bouncer.stop();
+    await bouncer?.stop();
     bouncer = undefined;
     await pg.stop();
     log('masking micro-benchmark');
