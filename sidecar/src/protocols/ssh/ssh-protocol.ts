@@ -2,8 +2,8 @@
  * SSH as the protocol registry serves it (core/protocol.ts): for each ssh Target an SshListener
  * whose sessions get their services from the core session context plus SSH's own
  * (session/ssh-session-services.ts). One host key per sidecar start, shared by its SSH listeners,
- * and one shell parser, loaded when the first SSH Target is served (a pod without one never pays
- * for it).
+ * and one shell parser. ssh-listen.ts and everything it needs (ssh2, the shell parser, the session
+ * machinery) load with the first SSH Target: a sidecar without one never pays for them.
  *
  * Each listener, once it listens, is added to the ssh_config and known_hosts on the config volume
  * (frontend/agent-ssh-files.ts; ssh_config is the text the webhook also gives the agents at
@@ -12,18 +12,10 @@
  * sidecar started with: a config change changes policies, not listeners, so the files stay right
  * for the life of the sidecar; a restarted sidecar has a new host key and rewrites known_hosts.
  */
-import { type AgentSshListener, isSshHostAlias, renderSshConfig, SSH_CONFIG_FILE, SSH_KNOWN_HOSTS_FILE } from '@airlock/contracts/targets';
-import type { Logger } from 'pino';
-import type { ConfigVolume } from '../../core/config-volume.ts';
+import type { AgentSshListener } from '@airlock/contracts/targets';
 import type { Protocol } from '../../core/protocol.ts';
-import { parseHostKeys } from './backend/host-keys.ts';
-import type { UpstreamEndpoint } from './backend/upstream-connect.ts';
-import { renderKnownHosts } from './frontend/agent-ssh-files.ts';
-import { SshListener } from './frontend/listener.ts';
-import { generateHostKey, type ListenerHostKey } from './frontend/listener-host-key.ts';
 import { DEFAULT_SSH_LIMITS, type SshLimits } from './limits/ssh-limits.ts';
-import { createSshSessionFactory } from './session/ssh-session-services.ts';
-import { ShellParser } from './shell/index.ts';
+import type { SshListenerState } from './ssh-listen.ts';
 
 /** What SSH needs beyond the services every protocol shares; all optional. */
 export interface SshProtocolOptions {
@@ -32,60 +24,14 @@ export interface SshProtocolOptions {
 }
 
 export function sshProtocol(options: SshProtocolOptions = {}): Protocol {
-  let parser: ShellParser | undefined;
-  let hostKey: ListenerHostKey | undefined;
   const limits: SshLimits = { ...DEFAULT_SSH_LIMITS, ...options.limits };
   const listening: AgentSshListener[] = [];
+  const state: SshListenerState = { listening };
   return {
     type: 'ssh',
     listen: async (request) => {
-      const { target } = request;
-      const logger = request.logger.child({ target: target.name });
-      parser ??= ShellParser.load();
-      hostKey ??= generateHostKey();
-      const key = hostKey;
-      const spec = target.spec.ssh;
-      const hostKeys = parseHostKeys(spec?.hostKeys ?? []);
-      if (!spec) logger.error('the Target has no spec.ssh: every command will fail');
-      for (const problem of hostKeys.problems) logger.error({ problem }, 'host key ignored');
-      const endpoint: UpstreamEndpoint = { target: target.name, host: spec?.host ?? '', port: spec?.port ?? 22, hostKeys: hostKeys.keys };
-      // The services every protocol shares come with the request; SSH adds its own.
-      const sessions = createSshSessionFactory({ ...request, logger, parser, limits });
-      logger.info({ hostKey: key.publicKey, fingerprint: key.fingerprint }, 'ssh listener host key');
-      const listener = await SshListener.start({
-        target,
-        endpoint,
-        host: request.host,
-        port: request.port,
-        hostKey: key,
-        authenticator: request.authenticator,
-        credentials: request.credentials,
-        limits,
-        logger,
-        sessions,
-        ...(request.onSessionCount ? { onSessionCount: request.onSessionCount } : {}),
-      });
-      if (isSshHostAlias(target.name)) listening.push({ target: target.name, host: request.host, port: listener.port });
-      else logger.error('the Target name cannot be an ssh host alias: it is left out of ssh_config and known_hosts');
-      try {
-        writeAgentFiles(request.configVolume, listening, key.publicKey, logger);
-      } catch (error) {
-        await listener.close();
-        throw error;
-      }
-      return listener;
+      const { listenSsh } = await import('./ssh-listen.ts');
+      return listenSsh(request, limits, state);
     },
   };
-}
-
-/** Throws ConfigVolumeError: an agent must not start without the files (sidecar.ts stops the start). */
-function writeAgentFiles(volume: ConfigVolume | undefined, listeners: readonly AgentSshListener[], hostKey: string, logger: Logger): void {
-  if (!volume) {
-    logger.debug('no config volume: ssh_config and known_hosts for the agents are not written');
-    return;
-  }
-  // known_hosts first: ssh_config points at it.
-  const knownHosts = volume.write(SSH_KNOWN_HOSTS_FILE, renderKnownHosts(listeners, hostKey));
-  const sshConfig = volume.write(SSH_CONFIG_FILE, renderSshConfig(listeners, volume.directory));
-  logger.debug({ directory: volume.directory, knownHosts, sshConfig }, 'ssh_config and known_hosts for the agents');
 }
