@@ -118,7 +118,12 @@ describe('the archive', () => {
     assert.deepEqual(config.config.Entrypoint, ['/usr/local/bin/node']);
     assert.deepEqual(config.config.Cmd, ['/app/operator/src/main.ts']);
     assert.equal(config.config.WorkingDir, '/app');
-    assert.deepEqual(config.config.Env, ['PATH=/usr/local/bin', 'NODE_ENV=production']);
+    // NODE_OPTIONS: the preload module that runs the type-stripped sources (docs/adr/0028).
+    assert.deepEqual(config.config.Env, [
+      'PATH=/usr/local/bin',
+      'NODE_ENV=production',
+      'NODE_OPTIONS=--import=/app/stripped-sources-hooks.mjs',
+    ]);
     const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim();
     assert.match(config.config.Labels['org.opencontainers.image.revision'] ?? '', new RegExp(`^${commit}(-dirty)?$`));
     assert.equal(config.config.Labels['org.opencontainers.image.version'], VERSION);
@@ -379,6 +384,7 @@ describe('the root filesystem', {
       assert.ok(!names.has(program), `${program} is in the image`);
     }
     assert.deepEqual(readdirSync(join(rootfs.root, 'app')).sort(), [
+      '.stripped-sources',
       'contracts',
       'crds',
       'node_modules',
@@ -388,6 +394,7 @@ describe('the root filesystem', {
       'pnpm-workspace.yaml',
       'runtime',
       'sidecar',
+      'stripped-sources-hooks.mjs',
     ]);
     const store = readdirSync(join(rootfs.root, 'app/node_modules/.pnpm'));
     for (const dev of [
@@ -492,6 +499,49 @@ describe('the root filesystem', {
     const broker = rootfs.run(injected);
     assert.equal(broker.status, 2, broker.stderr);
     assert.match(broker.stderr, /^invalid sidecar settings \(broker mode\):\n {2}- AIRLOCK_BROKER_URL is not set/);
+  });
+
+  test("the sources are type-stripped and listed, and the operator and the injected sidecar start without Node's type stripper", () => {
+    const app = join(rootfs.root, 'app');
+    const listed = readFileSync(join(app, '.stripped-sources'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.slice(line.indexOf('  ') + 2));
+    const sources = walk(app)
+      .filter((path) => path.endsWith('.ts') && !path.includes('/node_modules/'))
+      .map((path) => path.slice('/app/'.length))
+      .sort();
+    assert.deepEqual(listed, sources);
+    assert.ok(listed.includes('sidecar/src/main.ts') && listed.includes('operator/src/main.ts'));
+    const check = spawnSync('sha256sum', ['--check', '--strict', '--quiet', '.stripped-sources'], { cwd: app, encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    // The shipped main.ts is the repository's with its types blanked: same lines, JavaScript.
+    const shipped = readFileSync(join(app, 'sidecar/src/main.ts'), 'utf8');
+    const source = readFileSync(join(REPO_ROOT, 'sidecar/src/main.ts'), 'utf8');
+    assert.notEqual(shipped, source);
+    assert.equal(shipped.split('\n').length, source.split('\n').length);
+    const scratch = mkdtempSync(join(tmpdir(), 'airlock-image-stripped-'));
+    try {
+      writeFileSync(join(scratch, 'main.mjs'), shipped);
+      const syntax = spawnSync(process.execPath, ['--check', join(scratch, 'main.mjs')], { encoding: 'utf8' });
+      assert.equal(syntax.status, 0, syntax.stderr);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+
+    // With the image's environment only (NODE_OPTIONS included), the programs' own commands: at
+    // exit a second preload prints whether Node loaded its type stripper (amaro).
+    const probe = `data:text/javascript,process.on('exit', () => process.stderr.write('stripper ' + process.moduleLoadList.some((m) => /amaro/.test(m)) + ' ' + process.env.NODE_OPTIONS + '\\n'))`;
+    const stripperLine = /^stripper (true|false) (.*)$/m;
+    for (const command of [
+      ['node', '--import', probe, '/app/operator/src/main.ts', '--version'],
+      ['node', ...sidecarNodeFlags(256 * 2 ** 20), '--import', probe, '/app/sidecar/src/main.ts', '--broker'],
+    ]) {
+      const result = rootfs.run(command);
+      assert.ok([0, 2].includes(result.status ?? -1), result.stderr);
+      const [, loaded, options] = stripperLine.exec(result.stderr) ?? [];
+      assert.deepEqual([loaded, options], ['false', '--import=/app/stripped-sources-hooks.mjs'], `${command.join(' ')}: ${result.stderr}`);
+    }
   });
 
   test('the SQL classifier loads libpg-query (WebAssembly) and classifies', () => {

@@ -1,8 +1,10 @@
 /**
  * The application: the workspace packages the operator and the sidecar run from, as TypeScript
- * (Node runs it as it is, docs/adr/0001), with their production dependencies installed by pnpm
- * from the frozen lockfile. Two layers, so a change to the code alone reuses the dependencies
- * layer: the deps layer holds every node_modules folder, the app layer the rest of /app.
+ * (Node runs it as it is, docs/adr/0001) with its types stripped at build time, so no process
+ * in the image loads Node's type stripper (docs/adr/0028), with their production dependencies
+ * installed by pnpm from the frozen lockfile. Two layers, so a change to the code alone reuses
+ * the dependencies layer: the deps layer holds every node_modules folder, the app layer the rest
+ * of /app, with the list of stripped files and the preload module that loads them.
  *
  * The repository's files are staged into a scratch folder first and installed there: `pnpm
  * deploy` would write absolute paths of the build machine into the links. The files are the ones
@@ -15,6 +17,7 @@ import { BuildError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { run } from '../run-command.ts';
 import type { StagedLayer } from './staged-layer.ts';
+import { STRIPPED_SOURCES_HOOKS, STRIPPED_SOURCES_LIST, stripSources } from './stripped-sources.ts';
 
 /** The folders of the workspace packages in the image: the operator, the sidecar and what they import. */
 export const APP_PACKAGES = ['crds', 'contracts', 'runtime', 'operator', 'sidecar'] as const;
@@ -56,7 +59,10 @@ export function checkWorkspaceClosure(repoRoot: string): void {
   }
 }
 
-/** Stages /app: copies the sources, installs production dependencies, prunes, and splits it into the deps and app layers. */
+/**
+ * Stages /app: copies the sources, installs production dependencies, prunes, splits it into the
+ * deps and app layers, and strips the types of the app layer's sources.
+ */
 export function stageApp(repoRoot: string, work: string, log: Log): { deps: StagedLayer; app: StagedLayer } {
   checkWorkspaceClosure(repoRoot);
   const appRoot = join(work, 'app-layer');
@@ -91,11 +97,13 @@ export function stageApp(repoRoot: string, work: string, log: Log): { deps: Stag
     mkdirSync(dirname(to), { recursive: true });
     renameSync(modules, to);
   }
+  const stripped = stripSources(app);
+  log(`stripped the types of ${stripped.length} sources (/${APP_DIR}/${STRIPPED_SOURCES_LIST})`);
   return {
     deps: { name: 'deps', holds: `/${APP_DIR}/**/node_modules: the production dependencies (pnpm, frozen lockfile)`, root: depsRoot },
     app: {
       name: 'app',
-      holds: `/${APP_DIR}/{${APP_PACKAGES.join(',')}}: the operator, the sidecar and the packages they import`,
+      holds: `/${APP_DIR}/{${APP_PACKAGES.join(',')}}: the operator, the sidecar and the packages they import, type-stripped; /${APP_DIR}/${STRIPPED_SOURCES_HOOKS}`,
       root: appRoot,
     },
   };

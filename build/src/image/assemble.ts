@@ -13,6 +13,7 @@ import { run } from '../run-command.ts';
 import { startRegistry } from './crane-registry.ts';
 import { type LayerArchive, normaliseModes, writeTar } from './layer-tar.ts';
 import { NONROOT_ID } from './staged-layer.ts';
+import { STRIPPED_SOURCES_HOOKS } from './stripped-sources.ts';
 
 /** How a container of an image runs when nothing overrides it (the image config). */
 export interface RunSettings {
@@ -26,12 +27,17 @@ export interface RunSettings {
   readonly cmd?: string;
 }
 
-/** How a container of the airlock image runs when nothing overrides it: the operator, as nonroot. */
+/**
+ * How a container of the airlock image runs when nothing overrides it: the operator, as nonroot.
+ * NODE_OPTIONS preloads the hooks that run the type-stripped sources without Node's stripper
+ * (docs/adr/0028), so the operator, the chart's uninstall hook and the injected sidecar get them
+ * without a change to their commands.
+ */
 export const RUN_SETTINGS = {
   platform: 'linux/amd64',
   user: `${NONROOT_ID}:${NONROOT_ID}`,
   workdir: '/app',
-  env: ['PATH=/usr/local/bin', 'NODE_ENV=production'],
+  env: ['PATH=/usr/local/bin', 'NODE_ENV=production', `NODE_OPTIONS=--import=/app/${STRIPPED_SOURCES_HOOKS}`],
   entrypoint: '/usr/local/bin/node',
   cmd: '/app/operator/src/main.ts',
 } as const satisfies RunSettings;
