@@ -66,6 +66,7 @@ bench: setup system-packages binaries ## side by side: pgbench direct, PgBouncer
 	node bench/src/run.ts --seconds 10 --rounds 3 --breakdown
 	node bench/src/ssh-bench.ts --rounds 3 --execs 20 --megabytes 256
 	node bench/src/kubernetes-bench.ts --rounds 3 --invocations 30 --lists 10 --gets 30
+	node bench/src/broker-bench.ts --seconds 10 --rounds 3
 
 test-unit: setup system-packages ## tests next to the code: unit, and integration with real PostgreSQL
 	$(NODE_TEST) $(UNIT_TESTS)

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import type { MaskingCase } from './masking-cost.ts';
 import type { Workload } from './pgbench.ts';
 import { type Cell, type CellRun, type IdleRss, type Options, TARGETS, type TargetName } from './pgbench-cells.ts';
-import { report } from './pgbench-report.ts';
+import { keptSections, report } from './pgbench-report.ts';
 
 const MB = 1024 * 1024;
 const WORKLOADS: Workload[] = ['S-simple', 'S-prepared', 'tpcb-like'];
@@ -207,5 +207,16 @@ describe('PostgreSQL report', () => {
     assert.equal(goalOf(goals, '`-S` simple, 8 clients')['met?'], '**not met**');
     const masking = goalOf(goals, 'masking');
     assert.deepEqual([masking.measured, masking['met?']], ['per masked field n/a, per scanned field n/a', 'n/a']);
+  });
+});
+
+describe('keptSections', () => {
+  test('keeps the broker section, alone or after the SSH and Kubernetes ones, byte for byte', () => {
+    const broker = '<!-- BEGIN BROKER -->\n## Broker mode\n| a | b |\n<!-- END BROKER -->\n';
+    const others = '<!-- BEGIN SSH -->\nssh\n<!-- END SSH -->\n\n<!-- BEGIN KUBERNETES -->\nk8s\n<!-- END KUBERNETES -->\n\n';
+    const pg = '# Benchmark results\n\n<!-- BEGIN ANALYSIS -->\nhand-written\n<!-- END ANALYSIS -->\n\n';
+    assert.equal(keptSections(`${pg}${broker}`), broker);
+    assert.equal(keptSections(`${pg}${others}${broker}`), `${others}${broker}`);
+    assert.equal(keptSections(pg), undefined);
   });
 });

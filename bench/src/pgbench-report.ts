@@ -176,8 +176,10 @@ export function report(
   return out.join('\n');
 }
 
-/** Everything from the first section another benchmark owns (SSH, Kubernetes) to the end, as it is. */
+/** Everything from the first section another benchmark owns (SSH, Kubernetes, broker mode) to the end, as it is. */
 export function keptSections(previousText: string): string | undefined {
-  const starts = ['<!-- BEGIN SSH -->', '<!-- BEGIN KUBERNETES -->'].map((m) => previousText.indexOf(m)).filter((i) => i >= 0);
+  const starts = ['<!-- BEGIN SSH -->', '<!-- BEGIN KUBERNETES -->', '<!-- BEGIN BROKER -->']
+    .map((m) => previousText.indexOf(m))
+    .filter((i) => i >= 0);
   return starts.length > 0 ? previousText.slice(Math.min(...starts)) : undefined;
 }
