@@ -2,7 +2,8 @@
  * The broker client's streams against real TLS servers on loopback: a broker that accepts the
  * connection but never answers (a replica that is gone, as a Service can still route to during a
  * roll) is given up after the open timeout, so the caller re-opens elsewhere; a broker that answers
- * and then sends lines is not cut off by it.
+ * and then sends lines is not cut off by it. The pod's token file is read again after a minute or
+ * a 401, not for every call.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,4 +97,36 @@ test('once the broker answered, only the idle timeout applies: lines slower than
     lines,
     [1, 2, 3].map((n) => ({ type: 'heartbeat', n })),
   );
+});
+
+test('the token file is read again after a minute, and at once after a 401, not for every call', async () => {
+  // One file read per call was four thread-pool trips per recording batch; a rotated token must
+  // still be picked up, since the kubelet replaces the file long before the old token expires.
+  const file = join(dir, 'rotating-token');
+  writeFileSync(file, 'token-1');
+  const seen: string[] = [];
+  let refuse = false;
+  const url = await broker((req, res) => {
+    seen.push(req.headers.authorization ?? '');
+    res.writeHead(refuse ? 401 : 200, { 'content-type': 'application/json' });
+    res.end(refuse ? JSON.stringify({ code: 'Unauthenticated', message: 'token expired' }) : '{}');
+  });
+  let now = 0;
+  const client = new BrokerClient({ url, caPem: ca.certPem, tokenFile: file, now: () => now });
+  try {
+    await client.call('GET', '/v1/a');
+    writeFileSync(file, 'token-2');
+    now += 59_000;
+    await client.call('GET', '/v1/a');
+    now += 1_000;
+    await client.call('GET', '/v1/a');
+    writeFileSync(file, 'token-3');
+    refuse = true;
+    await assert.rejects(client.call('GET', '/v1/a'), (error: unknown) => error instanceof BrokerError && error.status === 401);
+    refuse = false;
+    await client.call('GET', '/v1/a');
+    assert.deepEqual(seen, ['Bearer token-1', 'Bearer token-1', 'Bearer token-2', 'Bearer token-2', 'Bearer token-3']);
+  } finally {
+    client.close();
+  }
 });

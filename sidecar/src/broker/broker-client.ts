@@ -1,7 +1,10 @@
 /**
  * HTTPS to the operator's broker: JSON calls and NDJSON streams, with the pod's projected
- * service-account token as the bearer. The token file is read for every request because the
- * kubelet rotates it. Idempotent calls are retried with backoff when the broker cannot be reached
+ * service-account token as the bearer. The kubelet rotates the token file (at 80% of the token's
+ * life, so the old token stays valid for minutes after): the client reads it again when its copy
+ * is a minute old, as client-go's cached file token source does, and at once after the broker
+ * answered 401. Reading it for every call cost four thread-pool trips (open, fstat, read, close)
+ * per recording batch, i.e. per PostgreSQL statement under Block. Idempotent calls are retried with backoff when the broker cannot be reached
  * or answers 503 Unavailable; everything else fails at once with the broker's code and message.
  * The token is never part of an error or a log line.
  */
@@ -33,6 +36,18 @@ export interface BrokerClientOptions {
    * whose SYNs go unanswered for minutes.
    */
   readonly streamOpenTimeoutMs?: number;
+  /** How long a token read from tokenFile is used before it is read again (default 60 s). */
+  readonly tokenRereadMs?: number;
+  /** Milliseconds, monotonic; default performance.now. For tests. */
+  readonly now?: () => number;
+}
+
+/** A call body already serialized as JSON (the recording store composes it from the records' stored lines). */
+export class JsonText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
 }
 
 export interface CallOptions {
@@ -46,6 +61,7 @@ export interface CallOptions {
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_RETRY = { attempts: 6, initialMs: 200, maxMs: 5000 };
 const DEFAULT_STREAM_OPEN_TIMEOUT_MS = 10_000;
+const DEFAULT_TOKEN_REREAD_MS = 60_000;
 const KNOWN_CODES = new Set(Object.keys(BROKER_ERROR_STATUS));
 
 export class BrokerClient {
@@ -53,6 +69,9 @@ export class BrokerClient {
   readonly #options: BrokerClientOptions;
   readonly #agent: Agent;
   readonly #retry: Backoff & { readonly attempts: number };
+  readonly #now: () => number;
+  /** The token as last read, and when (#now). */
+  #token: { readonly value: string; readonly readAt: number } | undefined;
 
   constructor(options: BrokerClientOptions) {
     const url = new URL(options.url);
@@ -60,13 +79,14 @@ export class BrokerClient {
     this.url = url;
     this.#options = options;
     this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#now = options.now ?? (() => performance.now());
     this.#agent = new Agent({ ca: options.caPem, keepAlive: true, minVersion: 'TLSv1.2' });
   }
 
-  /** One JSON call. Resolves the parsed body (undefined for 204). */
+  /** One JSON call; `body` is serialized with JSON.stringify unless it is JsonText. Resolves the parsed body (undefined for 204). */
   async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
     const attempts = options.idempotent ? (options.attempts ?? this.#retry.attempts) : 1;
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    const payload = body === undefined ? undefined : Buffer.from(body instanceof JsonText ? body.text : JSON.stringify(body), 'utf8');
     for (let attempt = 1; ; attempt++) {
       try {
         return (await this.#once(method, path, payload, options.signal)) as T;
@@ -84,7 +104,7 @@ export class BrokerClient {
    * refuses, and Unreachable when the connection breaks or goes quiet.
    */
   async stream(path: string, onLine: (line: unknown) => void, signal?: AbortSignal): Promise<void> {
-    const token = await this.#token();
+    const token = await this.#currentToken();
     if (signal?.aborted) return;
     const idleMs = this.#options.streamIdleTimeoutMs ?? 3 * HEARTBEAT_SECONDS * 1000;
     const openMs = this.#options.streamOpenTimeoutMs ?? DEFAULT_STREAM_OPEN_TIMEOUT_MS;
@@ -116,6 +136,7 @@ export class BrokerClient {
       req.on('error', (error) => finish(unreachable(this.url, error)));
       req.on('response', (response) => {
         if (response.statusCode !== 200) {
+          if (response.statusCode === 401) this.#token = undefined;
           readBody(response).then(
             (text) => finish(errorFromResponse(response.statusCode ?? 0, text)),
             (error: unknown) => finish(unreachable(this.url, error)),
@@ -153,7 +174,7 @@ export class BrokerClient {
   }
 
   async #once(method: 'GET' | 'POST', path: string, payload: Buffer | undefined, signal?: AbortSignal): Promise<unknown> {
-    const token = await this.#token();
+    const token = await this.#currentToken();
     const timeoutMs = this.#options.requestTimeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { authorization: `Bearer ${token}`, accept: 'application/json' };
@@ -172,6 +193,8 @@ export class BrokerClient {
         readBody(response).then(
           (text) => {
             const status = response.statusCode ?? 0;
+            // The token may have been rotated and this one revoked or expired: read the file again next time.
+            if (status === 401) this.#token = undefined;
             if (status < 200 || status >= 300) return reject(errorFromResponse(status, text));
             if (text === '') return resolve(undefined);
             try {
@@ -193,7 +216,16 @@ export class BrokerClient {
     return new URL(path, this.url);
   }
 
-  async #token(): Promise<string> {
+  async #currentToken(): Promise<string> {
+    const cached = this.#token;
+    const rereadMs = this.#options.tokenRereadMs ?? DEFAULT_TOKEN_REREAD_MS;
+    if (cached && this.#now() - cached.readAt < rereadMs) return cached.value;
+    const value = await this.#readToken();
+    this.#token = { value, readAt: this.#now() };
+    return value;
+  }
+
+  async #readToken(): Promise<string> {
     let token: string;
     try {
       token = (await readFile(this.#options.tokenFile, 'utf8')).trim();

@@ -7,9 +7,9 @@
  */
 
 import { BROKER_PATHS, RECORDING_BATCH_TARGET_BYTES, type RecordingAck, type RecordingBatch } from '@airlock/contracts/broker';
-import type { StoredRecord } from '@airlock/contracts/recording';
+import { type StoredRecord, serializeRecord } from '@airlock/contracts/recording';
 import type { RecordingSink, RecordingStore } from '../core/recording/sink.ts';
-import type { BrokerClient } from './broker-client.ts';
+import { type BrokerClient, JsonText } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
 
 export class BrokerRecordingStore implements RecordingStore {
@@ -45,7 +45,7 @@ class BrokerRecordingSink implements RecordingSink {
     for (const chunk of splitBySize(records, this.#batchBytes)) {
       const first = chunk[0];
       if (first === undefined) continue;
-      const batch: RecordingBatch = { records: chunk, ...(first.seq > this.#next ? { afterLoss: true } : {}) };
+      const batch = recordingBatchJson(chunk, first.seq > this.#next);
       // One quick retry covers a kept-alive connection the broker closed; longer outages are the writer's to wait out.
       const ack = await this.#client.call<RecordingAck>('POST', BROKER_PATHS.recordings(this.#sessionId), batch, {
         idempotent: true,
@@ -63,13 +63,23 @@ class BrokerRecordingSink implements RecordingSink {
   }
 }
 
+/**
+ * The RecordingBatch of `records` as JSON, composed from each record's stored line (canonical
+ * JSON, which chainRecord already made): no record is serialized again for the post.
+ */
+export function recordingBatchJson(records: readonly StoredRecord[], afterLoss: boolean): JsonText {
+  const afterLossKey: keyof RecordingBatch = 'afterLoss';
+  const rest = afterLoss ? `,"${afterLossKey}":true` : '';
+  return new JsonText(`{"records":[${records.map(serializeRecord).join(',')}]${rest}}`);
+}
+
 /** Consecutive runs of records whose JSON stays under `limit` bytes; a record larger than that goes alone. */
 export function splitBySize(records: readonly StoredRecord[], limit: number): StoredRecord[][] {
   const chunks: StoredRecord[][] = [];
   let current: StoredRecord[] = [];
   let size = 0;
   for (const record of records) {
-    const bytes = Buffer.byteLength(JSON.stringify(record), 'utf8') + 1;
+    const bytes = Buffer.byteLength(serializeRecord(record), 'utf8') + 1;
     if (current.length > 0 && size + bytes > limit) {
       chunks.push(current);
       current = [];
