@@ -8,7 +8,10 @@
  * Every cell runs each target in turn (rotating order) for several rounds; the median is reported.
  * --targets runs a subset (PostgreSQL always runs; the report shows the others as –). The floors
  * and the sidecars run in processes of their own so their CPU time (user and system), GC pauses
- * and RSS can be measured. With --breakdown, each cell is followed
+ * and RSS can be measured. Those processes run as the image runs them (docs/adr/0028): from a
+ * type-stripped copy of the sources with the image's preload module (stripped-tree.ts), so Node
+ * never loads its type stripper in them; --from-source runs them from the repository's sources
+ * instead, stripper included. With --breakdown, each cell is followed
  * by short untimed runs under perf and strace (syscall-profile.ts) for syscalls, reads, writes
  * and context switches per transaction. Writes bench/RESULTS.md, keeping its hand-written analysis
  * block and the SSH and Kubernetes sections.
@@ -16,6 +19,7 @@
  * Usage: node bench/src/run.ts [--seconds 10] [--rounds 2] [--scale 10] [--clients 1,8]
  *        [--workloads S-simple,S-prepared,tpcb-like] [--warmup 3] [--out bench/RESULTS.md] [--profile dir]
  *        [--targets direct,pgbouncer,floor,floor-synced,sidecar-full,sidecar-bare] [--breakdown] [--breakdown-seconds 4]
+ *        [--from-source]
  * --breakdown profiles floor, sidecar-full and sidecar-bare, so --targets must name them with it.
  */
 import { spawnSync } from 'node:child_process';
@@ -47,6 +51,7 @@ import { keptSections, report } from './pgbench-report.ts';
 import type { SidecarProcessConfig } from './sidecar-process.ts';
 import { SidecarProcess } from './sidecar-process-handle.ts';
 import type { SidecarStats } from './sidecar-process-protocol.ts';
+import { prepareStrippedTree, type StrippedTree, strippedTreeNodeFlags } from './stripped-tree.ts';
 import { perfUnavailable, profileTransactions, straceUnavailable, type TransactionProfile } from './syscall-profile.ts';
 import type { BreakdownVariant } from './syscall-profile-report.ts';
 
@@ -78,11 +83,37 @@ function parseOptions(argv: readonly string[]): Options {
   };
 }
 
-const startPgSidecar = (config: SidecarProcessConfig, nodeArgs: readonly string[]): Promise<SidecarProcess> =>
-  SidecarProcess.start(join(HERE, 'sidecar-process.ts'), `sidecar ${config.variant}`, config, nodeArgs);
+/**
+ * Where the measured processes run from: the stripped tree with its preload module (as in the
+ * image), or, without a tree (--from-source), the repository's sources.
+ */
+interface ProcessSources {
+  script(pathInRepo: string): string;
+  readonly nodeArgs: readonly string[];
+}
 
-const startFloor = (config: FloorRelayConfig, label: string, nodeArgs: readonly string[]): Promise<SidecarProcess> =>
-  SidecarProcess.start(join(HERE, 'floor-relay.ts'), label, config, nodeArgs);
+const processSources = (tree: StrippedTree | undefined): ProcessSources =>
+  tree
+    ? { script: (pathInRepo) => tree.entry(pathInRepo), nodeArgs: strippedTreeNodeFlags(tree) }
+    : { script: (pathInRepo) => join(REPO, pathInRepo), nodeArgs: [] };
+
+const sourcesFact = (fromSource: boolean): Record<string, string> => ({
+  'sidecar sources': fromSource ? 'from source (--from-source)' : 'type-stripped as in the image (docs/adr/0028)',
+});
+
+const startPgSidecar = (sources: ProcessSources, config: SidecarProcessConfig, nodeArgs: readonly string[]): Promise<SidecarProcess> =>
+  SidecarProcess.start(sources.script('bench/src/sidecar-process.ts'), `sidecar ${config.variant}`, config, [
+    ...sources.nodeArgs,
+    ...nodeArgs,
+  ]);
+
+const startFloor = (
+  sources: ProcessSources,
+  config: FloorRelayConfig,
+  label: string,
+  nodeArgs: readonly string[],
+): Promise<SidecarProcess> =>
+  SidecarProcess.start(sources.script('bench/src/floor-relay.ts'), label, config, [...sources.nodeArgs, ...nodeArgs]);
 
 function perTransaction(before: SidecarStats, after: SidecarStats, transactions: number): Omit<CellRun, 'result' | 'peakRss'> {
   if (!(transactions > 0)) return {};
@@ -205,6 +236,7 @@ async function profileCell(
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  const fromSource = process.argv.includes('--from-source');
   const command = `node ${relative(REPO, fileURLToPath(import.meta.url))} ${process.argv.slice(2).join(' ')}`.trim();
   const previousText = existsSync(options.out) ? readFileSync(options.out, 'utf8') : '';
   const previous = /<!-- BEGIN ANALYSIS -->[\s\S]*<!-- END ANALYSIS -->/.exec(previousText)?.[0];
@@ -215,6 +247,7 @@ async function main(): Promise<void> {
   let pg: PostgresServer | undefined;
   let bouncer: PgBouncer | undefined;
   const sidecars: SidecarProcess[] = [];
+  let tree: StrippedTree | undefined;
   try {
     log('starting PostgreSQL');
     pg = await PostgresServer.start({ settings: { max_connections: 100 } });
@@ -232,17 +265,22 @@ async function main(): Promise<void> {
       ...sidecarNodeFlags(256 * 1024 * 1024),
       ...(options.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.profile)] : []),
     ];
+    if (!fromSource && PROCESS_TARGETS.some(runs)) {
+      log('type-stripping a copy of the sources for the measured processes, as the image ships them (--from-source: not)');
+      tree = prepareStrippedTree(REPO);
+    }
+    const sources = processSources(tree);
     const sidecarOf: Partial<Record<TargetName, SidecarProcess>> = {};
     const started = (t: TargetName, handle: SidecarProcess): void => {
       sidecars.push(handle);
       sidecarOf[t] = handle;
     };
-    if (runs('sidecar-full')) started('sidecar-full', await startPgSidecar({ variant: 'full', upstream, credentials }, nodeArgs));
-    if (runs('sidecar-bare')) started('sidecar-bare', await startPgSidecar({ variant: 'bare', upstream, credentials }, nodeArgs));
+    if (runs('sidecar-full')) started('sidecar-full', await startPgSidecar(sources, { variant: 'full', upstream, credentials }, nodeArgs));
+    if (runs('sidecar-bare')) started('sidecar-bare', await startPgSidecar(sources, { variant: 'bare', upstream, credentials }, nodeArgs));
     const relayUpstream = { host: pg.host, port: pg.port };
-    if (runs('floor')) started('floor', await startFloor({ upstream: relayUpstream }, 'floor relay', nodeArgs));
+    if (runs('floor')) started('floor', await startFloor(sources, { upstream: relayUpstream }, 'floor relay', nodeArgs));
     if (runs('floor-synced')) {
-      started('floor-synced', await startFloor({ upstream: relayUpstream, syncEachChunk: true }, 'synced floor relay', nodeArgs));
+      started('floor-synced', await startFloor(sources, { upstream: relayUpstream, syncEachChunk: true }, 'synced floor relay', nodeArgs));
     }
     if (runs('pgbouncer')) bouncer = await PgBouncer.start({ upstream: pg, poolMode: 'session' });
     // Let startup garbage settle before reading idle RSS.
@@ -315,7 +353,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const facts = { ...machineFacts(pg, loadAtStart), ...toolFacts(tools) };
+    const facts = { ...machineFacts(pg, loadAtStart), ...sourcesFact(fromSource), ...toolFacts(tools) };
     // Stop the servers before the masking micro-benchmark so it has the CPU to itself.
     for (const s of sidecars.splice(0)) await s.stop();
     await bouncer?.stop();
@@ -330,6 +368,8 @@ async function main(): Promise<void> {
     for (const s of sidecars) await s.stop().catch(() => {});
     await bouncer?.stop().catch(() => {});
     await pg?.stop().catch(() => {});
+    // After the processes that run from it have stopped.
+    tree?.remove();
   }
 }
 
