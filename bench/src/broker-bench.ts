@@ -17,7 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
-import { PostgresServer } from '@airlock/testkit';
+import type { PostgresServer } from '@airlock/testkit';
 import {
   BROKER_BENCH_PATHS,
   type BrokerBenchOptions,
@@ -32,8 +32,9 @@ import { type BrokerRunFacts, renderBrokerSection } from './broker-bench-report.
 import { writeBrokerSection } from './broker-bench-section.ts';
 import { countIngested } from './broker-ingest-count.ts';
 import type { BrokerSidecarProcessConfig } from './broker-sidecar-process.ts';
-import { type PgbenchEndpoint, pgbenchInit, runPgbench, type Workload } from './pgbench.ts';
+import { type PgbenchEndpoint, runPgbench, type Workload } from './pgbench.ts';
 import { BenchOptionsError } from './pgbench-cells.ts';
+import { startPgbenchDatabase } from './pgbench-database.ts';
 import type { SidecarProcessConfig } from './sidecar-process.ts';
 import { SidecarProcess } from './sidecar-process-handle.ts';
 import type { SidecarStats } from './sidecar-process-protocol.ts';
@@ -157,13 +158,10 @@ async function main(): Promise<void> {
   let cluster: BrokerBenchCluster | undefined;
   const sidecars: SidecarProcess[] = [];
   try {
-    log('starting PostgreSQL');
-    pg = await PostgresServer.start({ settings: { max_connections: 100 } });
-    const pgbench = join(pg.binaries.binDir, 'pgbench');
-    const user = pg.users.scram_user;
-    const direct: PgbenchEndpoint = { host: pg.host, port: pg.port, database: pg.database, user: user.user, password: user.password };
-    log(`pgbench -i -s ${options.scale}`);
-    await pgbenchInit(pgbench, direct, options.scale);
+    const database = await startPgbenchDatabase(options.scale, log);
+    pg = database.server;
+    const { pgbench, direct } = database;
+    const user = { user: direct.user, password: direct.password };
     cluster = await startBrokerBenchCluster(
       { host: pg.host, port: pg.port, database: pg.database, username: user.user, password: user.password },
       log,

@@ -18,9 +18,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { get } from 'node:http';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { operatorArgs } from '@airlock/testkit';
 import { clockTicksPerSecond, readProcStats } from './broker-process-stats.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -43,23 +44,9 @@ export interface BrokerProcessConfig {
 }
 
 /** The operator's command line, as testkit's AirlockProcesses starts it, on loopback. */
-function operatorArgs(config: BrokerProcessConfig): string[] {
-  const { ports } = config;
-  return [
-    join(REPO, 'operator', 'src', 'main.ts'),
-    `--kubeconfig=${config.kubeconfigPath}`,
-    `--namespace=${config.namespace}`,
-    '--identity=operator-bench',
-    '--host=127.0.0.1',
-    `--webhook-port=${ports.webhook}`,
-    `--broker-port=${ports.broker}`,
-    `--health-port=${ports.health}`,
-    '--ip-address=127.0.0.1',
-    '--dns-name=localhost',
-    `--broker-url=https://127.0.0.1:${ports.broker}`,
-    `--recordings=${config.recordingsDirectory}`,
-    `--log-level=${config.logLevel ?? 'info'}`,
-  ];
+function commandLine(config: BrokerProcessConfig): string[] {
+  const { kubeconfigPath, namespace, recordingsDirectory, logLevel, ports } = config;
+  return operatorArgs({ kubeconfigPath, namespace, recordingsDirectory, ...(logLevel ? { logLevel } : {}) }, ports, 'operator-bench');
 }
 
 const readyz = (port: number): Promise<boolean> =>
@@ -98,7 +85,7 @@ async function main(): Promise<void> {
   if (raw === undefined) throw new Error('usage: broker-process.ts <json config>');
   const config = JSON.parse(raw) as BrokerProcessConfig;
   // The operator logs to stdout; this process's stdout is the protocol, so its log goes to stderr.
-  const operator = spawn(process.execPath, operatorArgs(config), { cwd: REPO, stdio: ['ignore', 2, 2] });
+  const operator = spawn(process.execPath, commandLine(config), { cwd: REPO, stdio: ['ignore', 2, 2] });
   let closing: Promise<void> | undefined;
   const shutdown = (code: number): Promise<void> => {
     closing ??= (async () => {

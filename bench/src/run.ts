@@ -28,10 +28,10 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
-import { PgBouncer, PostgresServer, pgbouncerBinary } from '@airlock/testkit';
+import { PgBouncer, type PostgresServer, pgbouncerBinary } from '@airlock/testkit';
 import type { FloorRelayConfig } from './floor-relay.ts';
 import type { MaskingCase } from './masking-cost.ts';
-import { type PgbenchEndpoint, pgbenchInit, runPgbench, type Workload } from './pgbench.ts';
+import { type PgbenchEndpoint, runPgbench, type Workload } from './pgbench.ts';
 import {
   BenchOptionsError,
   BREAKDOWN_SHORT_SECONDS,
@@ -47,6 +47,7 @@ import {
   TARGETS,
   type TargetName,
 } from './pgbench-cells.ts';
+import { startPgbenchDatabase } from './pgbench-database.ts';
 import { keptSections, report } from './pgbench-report.ts';
 import type { SidecarProcessConfig } from './sidecar-process.ts';
 import { SidecarProcess } from './sidecar-process-handle.ts';
@@ -249,13 +250,10 @@ async function main(): Promise<void> {
   const sidecars: SidecarProcess[] = [];
   let tree: StrippedTree | undefined;
   try {
-    log('starting PostgreSQL');
-    pg = await PostgresServer.start({ settings: { max_connections: 100 } });
-    const pgbench = join(pg.binaries.binDir, 'pgbench');
-    const user = pg.users.scram_user;
-    const direct: PgbenchEndpoint = { host: pg.host, port: pg.port, database: pg.database, user: user.user, password: user.password };
-    log(`pgbench -i -s ${options.scale}`);
-    await pgbenchInit(pgbench, direct, options.scale);
+    const database = await startPgbenchDatabase(options.scale, log);
+    pg = database.server;
+    const { pgbench, direct } = database;
+    const user = { user: direct.user, password: direct.password };
     const runs = (t: TargetName): boolean => options.targets.includes(t);
     log(`starting ${options.targets.filter((t) => t !== 'direct').join(', ') || 'nothing but PostgreSQL'}`);
     const upstream = { host: pg.host, port: pg.port, database: pg.database };

@@ -28,6 +28,31 @@ export interface OperatorProcessOptions {
   readonly ports?: { readonly webhook: number; readonly broker: number; readonly health: number };
 }
 
+/** The operator's command line (after `node`) on 127.0.0.1 with these ports: what the tests and the broker benchmark run. */
+export function operatorArgs(
+  options: OperatorProcessOptions,
+  ports: { readonly webhook: number; readonly broker: number; readonly health: number },
+  identity = 'operator-e2e',
+): string[] {
+  return [
+    join(REPO_ROOT, 'operator', 'src', 'main.ts'),
+    `--kubeconfig=${options.kubeconfigPath}`,
+    `--namespace=${options.namespace}`,
+    `--identity=${identity}`,
+    '--host=127.0.0.1',
+    `--webhook-port=${ports.webhook}`,
+    `--broker-port=${ports.broker}`,
+    `--health-port=${ports.health}`,
+    '--ip-address=127.0.0.1',
+    '--dns-name=localhost',
+    `--broker-url=https://127.0.0.1:${ports.broker}`,
+    `--recordings=${options.recordingsDirectory}`,
+    `--retention=${options.retention ?? '1h'}`,
+    `--log-level=${options.logLevel ?? 'info'}`,
+    ...(options.extraArgs ?? []),
+  ];
+}
+
 export interface PodLike {
   metadata?: { name?: string; namespace?: string; uid?: string };
   spec?: { initContainers?: ContainerLike[]; containers?: ContainerLike[] };
@@ -109,23 +134,7 @@ export class AirlockProcesses {
     options: OperatorProcessOptions,
   ): Promise<HealthProcess & { readonly ports: { webhook: number; broker: number; health: number } }> {
     const ports = options.ports ?? { webhook: await freePort(), broker: await freePort(), health: await freePort() };
-    const args = [
-      join(REPO_ROOT, 'operator', 'src', 'main.ts'),
-      `--kubeconfig=${options.kubeconfigPath}`,
-      `--namespace=${options.namespace}`,
-      '--identity=operator-e2e',
-      '--host=127.0.0.1',
-      `--webhook-port=${ports.webhook}`,
-      `--broker-port=${ports.broker}`,
-      `--health-port=${ports.health}`,
-      '--ip-address=127.0.0.1',
-      '--dns-name=localhost',
-      `--broker-url=https://127.0.0.1:${ports.broker}`,
-      `--recordings=${options.recordingsDirectory}`,
-      `--retention=${options.retention ?? '1h'}`,
-      `--log-level=${options.logLevel ?? 'info'}`,
-      ...(options.extraArgs ?? []),
-    ];
+    const args = operatorArgs(options, ports);
     const proc = new HealthProcess(this.#supervisor, 'operator', [process.execPath, ...args], { ...process.env }, ports.health);
     await proc.start();
     this.#running.push(proc);

@@ -1,6 +1,6 @@
 // The pinned tools live in @airlock/build; these stay for the tests that still import them from here.
 export { type ControlPlaneBinaries, helmBinary, isAlive, kubernetesVersion } from '@airlock/build';
-export { AirlockProcesses, type OperatorProcessOptions, REPO_ROOT } from './airlock-processes.ts';
+export { AirlockProcesses, type OperatorProcessOptions, operatorArgs, REPO_ROOT } from './airlock-processes.ts';
 export { apiError } from './api-error.ts';
 export type { AuditEvent } from './audit-log.ts';
 export {
