@@ -14,20 +14,14 @@ import {
   type PathRun,
 } from './broker-bench-cells.ts';
 import type { IngestCount } from './broker-ingest-count.ts';
+import type { MachineFacts } from './machine-facts.ts';
 import { median } from './statistics.ts';
 
 export const BROKER_BEGIN = '<!-- BEGIN BROKER -->';
 export const BROKER_END = '<!-- END BROKER -->';
 
-export interface BrokerRunFacts {
+export interface BrokerRunFacts extends MachineFacts {
   readonly command: string;
-  readonly date: string;
-  readonly nproc: string;
-  readonly cpuModel: string;
-  readonly node: string;
-  readonly postgres: string;
-  readonly loadAtStart: string;
-  readonly loadAtEnd: string;
 }
 
 /** Medians over a path's rounds that finished; NaN where none did. */

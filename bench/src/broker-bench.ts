@@ -10,9 +10,6 @@
  * Usage: node bench/src/broker-bench.ts [--seconds 8] [--rounds 2] [--clients 1,8]
  *        [--workloads S-simple,S-prepared] [--scale 10] [--warmup 2] [--out bench/RESULTS.md]
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,16 +25,17 @@ import {
 } from './broker-bench-cells.ts';
 import { type BrokerBenchCluster, startBrokerBenchCluster } from './broker-bench-cluster.ts';
 import { BENCH_TARGET } from './broker-bench-objects.ts';
-import { type BrokerRunFacts, renderBrokerSection } from './broker-bench-report.ts';
+import { renderBrokerSection } from './broker-bench-report.ts';
 import { writeBrokerSection } from './broker-bench-section.ts';
 import { countIngested } from './broker-ingest-count.ts';
 import type { BrokerSidecarProcessConfig } from './broker-sidecar-process.ts';
-import { type PgbenchEndpoint, runPgbench, type Workload } from './pgbench.ts';
+import { loadAverage, machineFacts } from './machine-facts.ts';
+import { cpuUsBetween, measuredPgbench } from './measured-pgbench.ts';
+import type { PgbenchEndpoint, Workload } from './pgbench.ts';
 import { BenchOptionsError } from './pgbench-cells.ts';
 import { startPgbenchDatabase } from './pgbench-database.ts';
 import type { SidecarProcessConfig } from './sidecar-process.ts';
 import { SidecarProcess } from './sidecar-process-handle.ts';
-import type { SidecarStats } from './sidecar-process-protocol.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../..');
@@ -86,9 +84,6 @@ function log(message: string): void {
 }
 
 const fmt = (n: number | undefined, digits = 0): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const cpuUs = (before: SidecarStats, after: SidecarStats): number => after.userUs - before.userUs + (after.systemUs - before.systemUs);
-const loadAverage = (): string => (existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : 'unknown');
-
 /** One pgbench run; `sidecar` and `operator` are measured around it when given. */
 async function runPath(
   pgbench: string,
@@ -97,33 +92,18 @@ async function runPath(
   sidecar: SidecarProcess | undefined,
   operator: SidecarProcess | undefined,
 ): Promise<PathRun> {
-  const [sidecarBefore, operatorBefore] = await Promise.all([sidecar?.stats(), operator?.stats()]);
-  let peakRss = sidecarBefore?.rss ?? 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sidecar && sampling) {
-      await new Promise((r) => setTimeout(r, 1000));
-      if (sampling) peakRss = Math.max(peakRss, (await sidecar.stats()).rss);
-    }
-  })();
-  try {
-    const result = await runPgbench(pgbench, endpoint, run);
-    sampling = false;
-    await sampler;
-    const [sidecarAfter, operatorAfter] = await Promise.all([sidecar?.stats(), operator?.stats()]);
-    const perTxn = (us: number) => (result.transactions > 0 ? us / result.transactions : Number.NaN);
-    return {
-      result,
-      ...(sidecarBefore && sidecarAfter
-        ? { sidecarCpuUsPerTxn: perTxn(cpuUs(sidecarBefore, sidecarAfter)), peakRss: Math.max(peakRss, sidecarAfter.rss) }
-        : {}),
-      ...(operatorBefore && operatorAfter ? { operatorCpuUsPerTxn: perTxn(cpuUs(operatorBefore, operatorAfter)) } : {}),
-    };
-  } catch (error) {
-    sampling = false;
-    await sampler.catch(() => {});
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
+  const measured = await measuredPgbench(pgbench, endpoint, run, [sidecar, operator]);
+  if (measured.error !== undefined) return { error: measured.error };
+  const { result, windows } = measured;
+  const [sidecarWindow, operatorWindow] = windows;
+  const perTxn = (us: number) => (result.transactions > 0 ? us / result.transactions : Number.NaN);
+  return {
+    result,
+    ...(sidecarWindow
+      ? { sidecarCpuUsPerTxn: perTxn(cpuUsBetween(sidecarWindow.before, sidecarWindow.after)), peakRss: sidecarWindow.peakRss }
+      : {}),
+    ...(operatorWindow ? { operatorCpuUsPerTxn: perTxn(cpuUsBetween(operatorWindow.before, operatorWindow.after)) } : {}),
+  };
 }
 
 function describeRun(run: PathRun): string {
@@ -134,20 +114,6 @@ function describeRun(run: PathRun): string {
     (run.sidecarCpuUsPerTxn === undefined ? '' : ` sidecar ${fmt(run.sidecarCpuUsPerTxn, 1)} µs/txn`) +
     (run.operatorCpuUsPerTxn === undefined ? '' : ` operator ${fmt(run.operatorCpuUsPerTxn, 1)} µs/txn`)
   );
-}
-
-function machineFacts(command: string, pg: PostgresServer, loadAtStart: string): BrokerRunFacts {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  return {
-    command,
-    date: new Date().toISOString(),
-    nproc: spawnSync('nproc', { encoding: 'utf8' }).stdout.trim() || String(availableParallelism()),
-    cpuModel: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? 'unknown',
-    node: process.version,
-    postgres: pg.binaries.version,
-    loadAtStart,
-    loadAtEnd: loadAverage(),
-  };
 }
 
 async function main(): Promise<void> {
@@ -195,7 +161,7 @@ async function main(): Promise<void> {
       staticSidecarRss: (await staticSidecar.stats()).rss,
       brokerSidecarRss: (await brokerSidecar.stats()).rss,
       operatorRss: operatorIdleAfter.rss,
-      operatorCpuUsPerSecond: cpuUs(operatorIdleBefore, operatorIdleAfter) / IDLE_SECONDS,
+      operatorCpuUsPerSecond: cpuUsBetween(operatorIdleBefore, operatorIdleAfter) / IDLE_SECONDS,
       idleSeconds: IDLE_SECONDS,
     };
     log(`operator idle CPU ${fmt(idle.operatorCpuUsPerSecond / 1000, 1)} ms/s`);
@@ -253,7 +219,7 @@ async function main(): Promise<void> {
     for (const s of sidecars.splice(0)) await s.stop();
     const ingest = countIngested(cluster.recordingsDir);
     log(`the broker stored ${ingest.files} session files, ${ingest.records} records`);
-    const facts = machineFacts(command, pg, loadAtStart);
+    const facts = { command, ...machineFacts(pg, loadAtStart) };
     writeBrokerSection(options.out, renderBrokerSection(options, facts, cells, idle, ingest, brokerTransactions));
     log(`wrote ${options.out}`);
   } finally {

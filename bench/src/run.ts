@@ -24,13 +24,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
 import { PgBouncer, type PostgresServer, pgbouncerBinary } from '@airlock/testkit';
 import type { FloorRelayConfig } from './floor-relay.ts';
+import { loadAverage, machineFacts } from './machine-facts.ts';
 import type { MaskingCase } from './masking-cost.ts';
+import { measuredPgbench } from './measured-pgbench.ts';
 import { type PgbenchEndpoint, runPgbench, type Workload } from './pgbench.ts';
 import {
   BenchOptionsError,
@@ -141,50 +142,26 @@ async function runCell(
   seconds: number,
   sidecar: SidecarProcess | undefined,
 ): Promise<CellRun> {
-  const before = sidecar ? await sidecar.stats() : undefined;
-  let peakRss = before?.rss ?? 0;
-  let sampling = true;
-  const sampler = sidecar
-    ? (async () => {
-        while (sampling) {
-          await new Promise((r) => setTimeout(r, 1000));
-          if (!sampling) break;
-          peakRss = Math.max(peakRss, (await sidecar.stats()).rss);
-        }
-      })()
-    : Promise.resolve();
-  try {
-    const result = await runPgbench(pgbench, endpoint, { workload, clients, seconds });
-    sampling = false;
-    await sampler;
-    if (!sidecar || !before) return { result };
-    const after = await sidecar.stats();
-    peakRss = Math.max(peakRss, after.rss);
-    return { result, ...perTransaction(before, after, result.transactions), peakRss };
-  } catch (error) {
-    sampling = false;
-    await sampler.catch(() => {});
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
+  const measured = await measuredPgbench(pgbench, endpoint, { workload, clients, seconds }, [sidecar]);
+  if (measured.error !== undefined) return { error: measured.error };
+  const window = measured.windows[0];
+  if (!window) return { result: measured.result };
+  return { result: measured.result, ...perTransaction(window.before, window.after, measured.result.transactions), peakRss: window.peakRss };
 }
 
-const loadAverage = (): string => (existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : 'unknown');
-
-/** Read after the runs; `loadAtStart` was read before them. */
-function machineFacts(pg: PostgresServer, loadAtStart: string): Record<string, string> {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? 'unknown';
-  const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim() || String(availableParallelism());
+/** The common machine facts under the report's row names, and PgBouncer's version. */
+function runFacts(pg: PostgresServer, loadAtStart: string): Record<string, string> {
+  const facts = machineFacts(pg, loadAtStart);
   const bouncer = spawnSync(pgbouncerBinary(), ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? 'unknown';
   return {
-    date: new Date().toISOString(),
-    nproc,
-    'CPU model': model,
-    node: process.version,
-    PostgreSQL: pg.binaries.version,
+    date: facts.date,
+    nproc: facts.nproc,
+    'CPU model': facts.cpuModel,
+    node: facts.node,
+    PostgreSQL: facts.postgres,
     PgBouncer: bouncer,
-    'load average at start': loadAtStart,
-    'load average at the end': loadAverage(),
+    'load average at start': facts.loadAtStart,
+    'load average at the end': facts.loadAtEnd,
   };
 }
 
@@ -351,7 +328,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const facts = { ...machineFacts(pg, loadAtStart), ...sourcesFact(fromSource), ...toolFacts(tools) };
+    const facts = { ...runFacts(pg, loadAtStart), ...sourcesFact(fromSource), ...toolFacts(tools) };
     // Stop the servers before the masking micro-benchmark so it has the CPU to itself.
     for (const s of sidecars.splice(0)) await s.stop();
     await bouncer?.stop();

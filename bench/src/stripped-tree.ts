@@ -63,50 +63,27 @@ const workspaceDependencies = (dependencies: Record<string, string> | undefined)
     .map(([name]) => name);
 
 /**
- * The folders listed under `packages:` in pnpm-workspace.yaml. Read line by line: the root
- * package has no YAML parser of its own, and the file lists plain folder names.
- */
-export function workspaceFolders(repoRoot: string): string[] {
-  const lines = readFileSync(join(repoRoot, 'pnpm-workspace.yaml'), 'utf8').split('\n');
-  const start = lines.findIndex((line) => /^packages:\s*(#.*)?$/.test(line));
-  const folders: string[] = [];
-  for (const line of start < 0 ? [] : lines.slice(start + 1)) {
-    if (/^\s*(#.*)?$/.test(line)) continue;
-    const item = /^\s+-\s+['"]?([^'"#\s]+)['"]?\s*(#.*)?$/.exec(line);
-    if (!item?.[1]) break;
-    if (/[*?{[!]/.test(item[1])) {
-      throw new StrippedTreeError(
-        `pnpm-workspace.yaml lists the pattern ${item[1]}: the benchmark's stripped tree reads plain folder names only; list the folders`,
-      );
-    }
-    folders.push(item[1]);
-  }
-  if (folders.length === 0) throw new StrippedTreeError(`${join(repoRoot, 'pnpm-workspace.yaml')} lists no packages under packages:`);
-  return folders;
-}
-
-/**
  * The workspace packages the root package depends on, and theirs, transitively: name → folder.
  * The root package's development dependencies count (the benchmarks are its development code);
- * of the others, only their production dependencies, which is what their code imports.
+ * of the others, only their production dependencies, which is what their code imports. Each
+ * package's folder is where pnpm linked it in the dependent's node_modules: pnpm resolved the
+ * workspace already, so nothing here reads pnpm-workspace.yaml.
  */
 export function workspaceClosure(repoRoot: string): Map<string, string> {
-  const folderOf = new Map<string, string>();
-  for (const folder of workspaceFolders(repoRoot)) {
-    const { name } = readManifest(join(repoRoot, folder));
-    if (name) folderOf.set(name, folder);
-  }
   const root = readManifest(repoRoot);
-  const pending = [...workspaceDependencies(root.dependencies), ...workspaceDependencies(root.devDependencies)];
+  const pending = [...workspaceDependencies(root.dependencies), ...workspaceDependencies(root.devDependencies)].map((name) => ({
+    name,
+    from: repoRoot,
+  }));
   const closure = new Map<string, string>();
-  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
-    if (closure.has(name)) continue;
-    const folder = folderOf.get(name);
-    if (folder === undefined) {
-      throw new StrippedTreeError(`${name} is a workspace dependency, but no folder in pnpm-workspace.yaml holds it: run pnpm install`);
-    }
-    closure.set(name, folder);
-    pending.push(...workspaceDependencies(readManifest(join(repoRoot, folder)).dependencies));
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (closure.has(next.name)) continue;
+    const link = join(next.from, 'node_modules', next.name);
+    if (!existsSync(link))
+      throw new StrippedTreeError(`${next.name} is a workspace dependency that pnpm has not linked at ${link}: run pnpm install`);
+    const folder = realpathSync(link);
+    closure.set(next.name, relative(realpathSync(repoRoot), folder));
+    pending.push(...workspaceDependencies(readManifest(folder).dependencies).map((name) => ({ name, from: folder })));
   }
   return closure;
 }
