@@ -128,7 +128,7 @@ export class FileIngestStore implements RecordingIngestStore {
         await handle.truncate(state.size).catch(() => undefined);
         throw error;
       }
-      if (created && this.#options.fsync !== 'never') await syncDirectory(dirname(path));
+      if (created && fsync === 'batch') await syncDirectory(dirname(path));
       this.#remember(path, { head: continuation.head, size: state.size + data.length, ino });
       if (continuation.gap) this.#options.onGap?.(session, continuation.gap);
       return continuation.head.seq - 1;
