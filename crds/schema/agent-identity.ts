@@ -2,6 +2,7 @@ import {
   AGE_COLUMN,
   bool,
   conditions,
+  duration,
   glob,
   int,
   list,
@@ -35,7 +36,7 @@ const claimMatcher = obj(
 
 const oidc = obj(
   'OIDCIdentity',
-  'Accept OIDC tokens the agent presents (the PostgreSQL password, or an HTTP bearer token) from this issuer: nested agents that carry their own identity, CI systems with OIDC.',
+  'Accept OIDC tokens the agent presents (the PostgreSQL or SSH password, or an HTTP bearer token) from this issuer: nested agents that carry their own identity, CI systems with OIDC. A token is accepted only from pods this identity selects (serviceAccountName and podSelector): replayed from any other pod it is refused.',
   {
     issuer: str('Issuer URL; must equal the iss claim. Discovery and keys are fetched from it.', {
       minLength: 9,
@@ -59,9 +60,12 @@ const oidc = obj(
         maxLength: 128,
       },
     ),
-    required: bool('Refuse sessions that present no valid token from this issuer, instead of falling back to the pod identity.', {
-      default: false,
-    }),
+    required: bool(
+      "Sessions are this identity only with a valid token: it is never a selected pod's identity without one (so several token identities may select the same pods, told apart by their tokens' claims). Without required, it is also the pod identity of the pods it selects.",
+      {
+        default: false,
+      },
+    ),
     maxTokenAge: str('Refuse tokens issued longer ago than this, whatever their expiry.', {
       maxLength: 32,
       pattern: '^([0-9]+(s|m|h))+$',
@@ -75,12 +79,32 @@ const oidc = obj(
 );
 oidc.properties!.audiences!.minItems = 1;
 
+/** Deepest delegation chain the API allows at all; an identity may allow less. */
+export const MAX_DELEGATION_DEPTH = 5;
+
+const delegation = obj(
+  'DelegationSettings',
+  'Whether agents of this identity may hand sub-agents a narrower token (through their sidecar), and how far. Absent: they may not.',
+  {
+    maxDepth: int('How many hops a chain may have: 1 lets the agent delegate to sub-agents, 2 lets those delegate once more, and so on.', {
+      minimum: 1,
+      maximum: MAX_DELEGATION_DEPTH,
+    }),
+    maxTTL: duration('Longest lifetime of a delegated token; never longer than the token of the one delegating.', {
+      default: '15m',
+    }),
+  },
+  { required: ['maxDepth'] },
+);
+
 const spec = obj(
   'AgentIdentitySpec',
   'Which workloads are this agent, and which targets it may use.',
   {
     description: str('Who or what this agent is, shown to reviewers.', { maxLength: 1024 }),
-    serviceAccountName: objectName('Pods in this namespace running as this service account are this agent (pod identity).'),
+    serviceAccountName: objectName(
+      'Pods in this namespace running as this service account may be this agent: by pod identity, or, with oidc, by presenting a token this identity accepts.',
+    ),
     podSelector: {
       type: 'object',
       description: 'Labels a pod must also carry to be this agent, to tell apart agents that share a service account.',
@@ -88,6 +112,7 @@ const spec = obj(
       maxProperties: 16,
     },
     oidc,
+    delegation,
     groups: stringSet(
       'Groups this agent belongs to; policies select identities by group.',
       str('A group name.', { minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),
@@ -100,13 +125,7 @@ const spec = obj(
     ),
   },
   {
-    required: ['targets'],
-    rules: [
-      {
-        rule: 'has(self.serviceAccountName) || has(self.oidc)',
-        message: 'an identity needs serviceAccountName (pod identity), oidc, or both',
-      },
-    ],
+    required: ['serviceAccountName', 'targets'],
   },
 );
 spec.properties!.targets!.minItems = 1;

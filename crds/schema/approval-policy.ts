@@ -342,6 +342,15 @@ const spec = obj(
     targets: selector('TargetSelector', 'Targets', {
       types: stringSet('Target types.', oneOf('A type.', PROTOCOLS), PROTOCOLS.length),
     }),
+    delegationDepth: obj(
+      'DelegationDepth',
+      'Apply only to sessions at these depths of a delegation chain: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. With the strictest decision winning, a policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth.',
+      {
+        min: int('Lowest depth, inclusive.', { minimum: 0, maximum: 5 }),
+        max: int('Highest depth, inclusive.', { minimum: 0, maximum: 5 }),
+      },
+      { rules: [{ rule: '!has(self.min) || !has(self.max) || self.min <= self.max', message: 'min must not be above max' }] },
+    ),
     rules: {
       ...list('Rules; the strictest that matches decides, the first of equals is named.', rule, 128),
       'x-kubernetes-list-type': 'map',

@@ -50,6 +50,22 @@ const requester = obj(
     ),
     onBehalfOf: str('The human the agent acts for, from its OIDC token, when it has one. That person cannot approve.', { maxLength: 512 }),
     issuer: str('Issuer of the OIDC token that named onBehalfOf.', { maxLength: 1024 }),
+    delegation: obj(
+      'RequesterDelegation',
+      'Present when a sub-agent asks with a token delegated to it: the chain from the identity down to the sub-agent. The identity is the one whose authority was delegated.',
+      {
+        depth: int('Hops from the identity: 1 for a sub-agent of the agent, 2 for its sub-agent, ...', { minimum: 1, maximum: 5 }),
+        chain: {
+          ...list(
+            'The sub-agents in order, from the one the agent delegated to, to the one asking; names as each delegator gave them.',
+            str('A sub-agent name.', { minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),
+            5,
+          ),
+          minItems: 1,
+        },
+      },
+      { required: ['depth', 'chain'] },
+    ),
   },
   { required: ['identity', 'serviceAccount', 'pod'] },
 );

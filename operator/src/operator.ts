@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startBroker } from './broker/server.ts';
 import { InformerCatalog } from './catalog.ts';
+import { DelegationKeys } from './identity/delegation/delegation-key.ts';
 import { KubeClient } from './kube/client.ts';
 import { Controller, type ReconcileFunction } from './kube/controller.ts';
 import { createControllerMetrics } from './kube/controller-metrics.ts';
@@ -115,6 +116,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       recordings: new FileIngestStore(options.recordingsDirectory),
       registry,
       logger: logger.child({ component: 'broker' }),
+      delegationKeys: new DelegationKeys(client, options.namespace),
       onApprovalCreated: (request) =>
         events.record(request, 'Normal', 'Created', `Holding ${request.spec.operation.summary} for approval.`),
     });

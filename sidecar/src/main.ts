@@ -30,6 +30,8 @@ const USAGE = `usage: airlock-sidecar --config FILE | --broker | --version
                     AIRLOCK_CONFIG_DIR        the config volume shared with the agents: ssh_config and known_hosts
                                               for their SSH tools and the kubeconfig for their Kubernetes
                                               clients go there (default: none, nothing is written)
+                    AIRLOCK_DELEGATION_PORT   serve POST /v1/delegations on AIRLOCK_LISTEN_HOST at this port, where
+                                              agents ask for a sub-agent's token (default: none, not served)
   --version       print the version and exit
 Run it as \`node --liftoff-only --max-semi-space-size=8 [--max-old-space-size=MiB] main.ts ...\`
 (see the sidecar README, Memory): without --liftoff-only the first statements cost ~600 MB.
@@ -140,6 +142,7 @@ async function runBrokerMode(): Promise<number> {
       listenHost: settings.listenHost,
       health: settings.health,
       ...(settings.configDir === undefined ? {} : { configDir: settings.configDir }),
+      ...(settings.delegationPort === undefined ? {} : { delegation: { port: settings.delegationPort } }),
       signal: stopping.signal,
     });
   } catch (error) {
@@ -149,7 +152,10 @@ async function runBrokerMode(): Promise<number> {
     }
     throw error;
   }
-  logger.info({ ports: started.sidecar.ports, health: started.sidecar.health?.url }, 'airlock sidecar ready');
+  logger.info(
+    { ports: started.sidecar.ports, health: started.sidecar.health?.url, delegationPort: started.delegation?.port },
+    'airlock sidecar ready',
+  );
   const signal = await stop;
   logger.info({ signal, graceMs: settings.shutdownGraceMs }, 'stopping: no new connections, in-flight statements may finish');
   exitIfStillRunning(settings.shutdownGraceMs + FLUSH_ALLOWANCE_MS, logger);

@@ -151,7 +151,12 @@ export class AirlockProcesses {
   async startSidecarFromPod(
     pod: PodLike,
     token: string,
-    options: { containerName?: string; brokerURL?: string } = {},
+    options: {
+      containerName?: string;
+      brokerURL?: string;
+      /** Set after the container's env: e.g. another AIRLOCK_DELEGATION_PORT than the fixed one, for tests that run side by side. */
+      env?: Readonly<Record<string, string>>;
+    } = {},
   ): Promise<HealthProcess> {
     const name = options.containerName ?? 'airlock-sidecar';
     const container = pod.spec?.initContainers?.find((c) => c.name === name) ?? pod.spec?.containers?.find((c) => c.name === name);
@@ -181,6 +186,7 @@ export class AirlockProcesses {
     env.AIRLOCK_HEALTH_PORT = String(healthPort);
     env.AIRLOCK_HEALTH_HOST = '127.0.0.1';
     if (options.brokerURL) env.AIRLOCK_BROKER_URL = options.brokerURL;
+    Object.assign(env, options.env);
     const argv = [...(container.command ?? []), ...(container.args ?? [])];
     const procName = `sidecar-${pod.metadata?.name}`;
     // Files and directories the sidecar writes (its token, the config volume) go to the mounts' local directories, never the machine's own paths.

@@ -11,7 +11,7 @@
  * the first line of a re-opened stream is always the current state, so nothing is lost between.
  */
 
-import type { ApprovalDraft, ApprovalOutcome, SidecarConfig } from '../broker/served-config.ts';
+import type { AgentPrincipal, ApprovalDraft, ApprovalOutcome, SidecarConfig } from '../broker/served-config.ts';
 import type { StoredRecord } from '../recording/hash-chain.ts';
 import type { TargetCredentials } from '../targets/credentials.ts';
 
@@ -31,6 +31,13 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 export const BROKER_PATHS = {
   /** GET: stream of ConfigStreamLine; the first line is the current config. */
   config: `${BROKER_API}/config`,
+  /**
+   * POST AgentTokenRequest → AgentTokenResponse: who an agent is that presented this token to the
+   * sidecar (verified, mapped to an AgentIdentity, checked to be usable from this pod).
+   */
+  agentTokens: `${BROKER_API}/agent-tokens`,
+  /** POST DelegationRequest → DelegationResponse (201): a narrower token for a sub-agent. */
+  delegations: `${BROKER_API}/delegations`,
   /** POST CredentialsRequest → CredentialsResponse. */
   credentials: `${BROKER_API}/credentials`,
   /** POST CreateApprovalRequest → CreateApprovalResponse (201, or 200 when the key was seen). */
@@ -47,6 +54,47 @@ export const BROKER_PATHS = {
   recordingClose: (sessionId: string) => `${BROKER_API}/recordings/${encodeURIComponent(sessionId)}/close`,
 } as const;
 
+/**
+ * The password an agent sends, where a listener asks for a token, to be its pod's own identity
+ * instead (a pod whose identity needs no token, running agents that carry none). Anything else
+ * must be a token.
+ */
+export const POD_IDENTITY_PASSWORD = 'pod-identity';
+
+export interface AgentTokenRequest {
+  /** The token exactly as the agent sent it. The broker never logs it. */
+  readonly token: string;
+}
+
+export interface AgentTokenResponse {
+  /** The agent's principal: identity, groups, onBehalfOf from the token, its Targets, expiresAt. */
+  readonly principal: AgentPrincipal;
+}
+
+/**
+ * A parent agent asks, through its sidecar, for a token to hand a sub-agent it spawns (token
+ * exchange in the spirit of RFC 8693). The parent is the session's principal: its own token when
+ * it presented one, else the pod's own identity. The answer is never broader than the parent.
+ */
+export interface DelegationRequest {
+  /** The parent's token, when the parent presented one; absent: the parent is the pod's own identity. */
+  readonly agentToken?: string;
+  /** The sub-agent's name, as reviewers will see it in the chain: lowercase letters, digits, '-', '.'. */
+  readonly name: string;
+  /** Targets the sub-agent may use; a subset of the parent's. Absent: all of the parent's. */
+  readonly targets?: readonly string[];
+  /** Requested lifetime; capped by the identity's delegation.maxTTL and the parent's own expiry. */
+  readonly ttlSeconds?: number;
+}
+
+export interface DelegationResponse {
+  /** The sub-agent's token: present it as the password / bearer token to this pod's sidecar. */
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly targets: readonly string[];
+  readonly depth: number;
+}
+
 export type ConfigStreamLine = { readonly type: 'config'; readonly config: SidecarConfig } | { readonly type: 'heartbeat' };
 
 export interface CredentialsRequest {
@@ -61,6 +109,8 @@ export interface CredentialsRequest {
   readonly publicKey?: string;
   /** ssh, with publicKey: the sidecar's session the login is for; it becomes part of the certificate's key id, which sshd logs. */
   readonly sessionId?: string;
+  /** The token the session's agent presented, if it did: the broker answers only for a Target of the identity it maps to. */
+  readonly agentToken?: string;
 }
 
 /** By target type (contracts/src/targets/credentials.ts). */
@@ -70,6 +120,12 @@ export interface CreateApprovalRequest {
   /** Chosen by the sidecar per held command; a retry with the same key returns the same request. */
   readonly idempotencyKey: string;
   readonly draft: ApprovalDraft;
+  /**
+   * The token the session's agent presented, if it did. The broker verifies it again and makes its
+   * identity (and the human it names) the requester; without it the requester is the pod's own
+   * identity. An expired token holds nothing: the agent reconnects with a fresh one.
+   */
+  readonly agentToken?: string;
 }
 
 export interface CreateApprovalResponse {
@@ -111,11 +167,39 @@ export interface RecordingAck {
 export interface BrokerErrorBody {
   readonly code: BrokerErrorCode;
   readonly message: string;
+  /** For AgentTokenRefused: which check refused the token (AgentTokenRefusal). */
+  readonly reason?: AgentTokenRefusal;
 }
+
+/**
+ * Why an agent's token was refused: the OIDC checks (docs/adr/0027), which identity it maps to
+ * (NoIdentity, AmbiguousIdentity), whether this pod may use that identity (NotForThisPod), and
+ * for delegation: the identity does not allow it, the chain would be too deep, or the sub-agent
+ * asked for more than its parent has.
+ */
+export type AgentTokenRefusal =
+  | 'Malformed'
+  | 'UnsupportedAlgorithm'
+  | 'WrongIssuer'
+  | 'WrongAudience'
+  | 'Expired'
+  | 'NotYetValid'
+  | 'TooOld'
+  | 'UnknownKey'
+  | 'BadSignature'
+  | 'IssuerUnavailable'
+  | 'MissingClaim'
+  | 'NoIdentity'
+  | 'AmbiguousIdentity'
+  | 'NotForThisPod'
+  | 'DelegationNotAllowed'
+  | 'DelegationTooDeep'
+  | 'DelegationTooBroad';
 
 export type BrokerErrorCode =
   | 'Unauthenticated' // 401: no token, invalid, expired, wrong audience, or its pod is gone
   | 'NoIdentity' // 403: the pod matches no AgentIdentity (or more than one)
+  | 'AgentTokenRefused' // 403: the token the agent presented is not valid, maps to no single identity, or not one this pod may use; `reason` says which
   | 'Forbidden' // 403: the target or request is not this pod's
   | 'NotFound' // 404
   | 'CredentialsUnavailable' // 503: the Target's Secret is missing or lacks keys
@@ -129,6 +213,7 @@ export type BrokerErrorCode =
 export const BROKER_ERROR_STATUS: Readonly<Record<BrokerErrorCode, number>> = {
   Unauthenticated: 401,
   NoIdentity: 403,
+  AgentTokenRefused: 403,
   Forbidden: 403,
   NotFound: 404,
   CredentialsUnavailable: 503,

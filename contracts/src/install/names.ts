@@ -38,6 +38,22 @@ export const TOKEN_VOLUME = 'airlock-token';
 export const TOKEN_MOUNT_PATH = '/var/run/secrets/airlock';
 /** Ports in the pod the sidecar keeps for itself (the Target CRD refuses them for localPort). */
 export const SIDECAR_HEALTH_PORT = 15021;
+/**
+ * Where the sidecar of a pod whose AgentIdentity allows delegation (`spec.delegation`) listens, on
+ * loopback, for a parent agent asking for a narrower token for a sub-agent it spawns. Only on such
+ * pods: there, no Target may use it as its localPort (the webhook refuses the pod, PortClash).
+ */
+export const DELEGATION_PORT = 15470;
+/** `POST` here, on DELEGATION_PORT: `{ name, targets?, ttlSeconds? }` → 201 `{ token, expiresAt, targets, depth }`. */
+export const DELEGATION_PATH = '/v1/delegations';
+/**
+ * The env vars of delegation: the sidecar container's (the port it listens on) and every agent
+ * container's (`http://127.0.0.1:15470`, the base URL to POST DELEGATION_PATH to).
+ */
+export const DELEGATION_ENV = {
+  sidecarPort: 'AIRLOCK_DELEGATION_PORT',
+  agentURL: 'AIRLOCK_DELEGATION_URL',
+} as const;
 
 /** The operator's Service: the webhooks call it, its certificates name it, the broker URL points at it. */
 export const OPERATOR_SERVICE = 'airlock-operator';

@@ -1,6 +1,7 @@
 /**
- * Which ApprovalPolicies apply to a session: same namespace as the target, and each selector that
- * is set matches on any of its fields (an absent selector selects everything in the namespace).
+ * Which ApprovalPolicies apply to a session: same namespace as the target, each selector that is
+ * set matches on any of its fields (an absent selector selects everything in the namespace), and
+ * the session's delegation depth is within the policy's `delegationDepth`.
  */
 import type { IdentitySelector, TargetSelector } from '@airlock/crds';
 import type { AgentPrincipal, PolicyConfig, TargetConfig } from '../broker/served-config.ts';
@@ -27,12 +28,19 @@ export function targetMatches(selector: TargetSelector | undefined, target: Pick
   );
 }
 
+/** Whether a policy's `spec.delegationDepth` admits the principal's depth (0 when it was not delegated to). */
+export function depthMatches(range: { readonly min?: number; readonly max?: number } | undefined, principal: AgentPrincipal): boolean {
+  const depth = principal.delegation?.depth ?? 0;
+  return (range?.min ?? 0) <= depth && depth <= (range?.max ?? Number.POSITIVE_INFINITY);
+}
+
 export function policiesFor(policies: readonly PolicyConfig[], principal: AgentPrincipal, target: TargetConfig): PolicyConfig[] {
   return policies
     .filter(
       (policy) =>
         policy.namespace === target.namespace &&
         identityMatches(policy.spec.identities, principal) &&
+        depthMatches(policy.spec.delegationDepth, principal) &&
         targetMatches(policy.spec.targets, target),
     )
     .sort((a, b) => a.name.localeCompare(b.name));

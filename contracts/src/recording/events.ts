@@ -25,6 +25,14 @@ export interface RecordedPrincipal {
   readonly groups: readonly string[];
   /** The human an OIDC-carrying agent acts for. */
   readonly onBehalfOf?: string;
+  /** Issuer of the token the agent presented; absent for the pod's own identity. */
+  readonly issuer?: string;
+  /**
+   * A sub-agent presenting a token delegated to it: how deep in the chain it is (1 for a sub-agent
+   * of the agent) and the sub-agents' names from the first delegate down to this one. Absent: the
+   * agent itself (depth 0).
+   */
+  readonly delegation?: { readonly depth: number; readonly chain: readonly string[] };
 }
 
 export interface SessionOpenEvent {

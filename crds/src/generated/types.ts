@@ -188,19 +188,21 @@ export interface Condition {
 export interface AgentIdentitySpec {
   /** Who or what this agent is, shown to reviewers. */
   description?: string;
-  /** Pods in this namespace running as this service account are this agent (pod identity). */
-  serviceAccountName?: string;
+  /** Pods in this namespace running as this service account may be this agent: by pod identity, or, with oidc, by presenting a token this identity accepts. */
+  serviceAccountName: string;
   /** Labels a pod must also carry to be this agent, to tell apart agents that share a service account. */
   podSelector?: Record<string, string>;
-  /** Accept OIDC tokens the agent presents (the PostgreSQL password, or an HTTP bearer token) from this issuer: nested agents that carry their own identity, CI systems with OIDC. */
+  /** Accept OIDC tokens the agent presents (the PostgreSQL or SSH password, or an HTTP bearer token) from this issuer: nested agents that carry their own identity, CI systems with OIDC. A token is accepted only from pods this identity selects (serviceAccountName and podSelector): replayed from any other pod it is refused. */
   oidc?: OIDCIdentity;
+  /** Whether agents of this identity may hand sub-agents a narrower token (through their sidecar), and how far. Absent: they may not. */
+  delegation?: DelegationSettings;
   /** Groups this agent belongs to; policies select identities by group. */
   groups?: string[];
   /** Names of the Targets, in this namespace, this agent may use. Nothing else is reachable. */
   targets: string[];
 }
 
-/** Accept OIDC tokens the agent presents (the PostgreSQL password, or an HTTP bearer token) from this issuer: nested agents that carry their own identity, CI systems with OIDC. */
+/** Accept OIDC tokens the agent presents (the PostgreSQL or SSH password, or an HTTP bearer token) from this issuer: nested agents that carry their own identity, CI systems with OIDC. A token is accepted only from pods this identity selects (serviceAccountName and podSelector): replayed from any other pod it is refused. */
 export interface OIDCIdentity {
   /** Issuer URL; must equal the iss claim. Discovery and keys are fetched from it. */
   issuer: string;
@@ -212,7 +214,7 @@ export interface OIDCIdentity {
   claims?: ClaimMatcher[];
   /** Claim naming the human the agent acts for (for example actor or email). Shown on approval requests; that person may not approve them. */
   onBehalfOfClaim?: string;
-  /** Refuse sessions that present no valid token from this issuer, instead of falling back to the pod identity. */
+  /** Sessions are this identity only with a valid token: it is never a selected pod's identity without one (so several token identities may select the same pods, told apart by their tokens' claims). Without required, it is also the pod identity of the pods it selects. */
   required?: boolean;
   /** Refuse tokens issued longer ago than this, whatever their expiry. */
   maxTokenAge?: string;
@@ -228,6 +230,14 @@ export interface ClaimMatcher {
   equals?: string;
   /** The claim must match this pattern. Glob: * matches any characters except /, ** also matches /, ? matches one character. */
   pattern?: string;
+}
+
+/** Whether agents of this identity may hand sub-agents a narrower token (through their sidecar), and how far. Absent: they may not. */
+export interface DelegationSettings {
+  /** How many hops a chain may have: 1 lets the agent delegate to sub-agents, 2 lets those delegate once more, and so on. */
+  maxDepth: number;
+  /** Longest lifetime of a delegated token; never longer than the token of the one delegating. */
+  maxTTL?: string;
 }
 
 /** What the operator last observed about the identity. */
@@ -262,6 +272,8 @@ export interface ApprovalPolicySpec {
   identities?: IdentitySelector;
   /** Which Targets the policy applies to: those matching any field. Absent: all in the namespace. */
   targets?: TargetSelector;
+  /** Apply only to sessions at these depths of a delegation chain: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. With the strictest decision winning, a policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth. */
+  delegationDepth?: DelegationDepth;
   /** Rules; the strictest that matches decides, the first of equals is named. */
   rules?: PolicyRule[];
   /** What happens when no rule matches. When several policies apply, the strictest decision wins. */
@@ -290,6 +302,14 @@ export interface TargetSelector {
   matchLabels?: Record<string, string>;
   /** Target types. */
   types?: Array<"postgres" | "ssh" | "http" | "kubernetes">;
+}
+
+/** Apply only to sessions at these depths of a delegation chain: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. With the strictest decision winning, a policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth. */
+export interface DelegationDepth {
+  /** Lowest depth, inclusive. */
+  min?: number;
+  /** Highest depth, inclusive. */
+  max?: number;
 }
 
 /** One rule. The strictest rule that matches decides: a deny rule, else a requireApproval rule, else an allow rule that covers the whole command, else the default action. Order only picks which of several rules with the same action is named (and whose approval settings apply), so rule order never loosens a decision. */
@@ -498,6 +518,8 @@ export interface Requester {
   onBehalfOf?: string;
   /** Issuer of the OIDC token that named onBehalfOf. */
   issuer?: string;
+  /** Present when a sub-agent asks with a token delegated to it: the chain from the identity down to the sub-agent. The identity is the one whose authority was delegated. */
+  delegation?: RequesterDelegation;
 }
 
 /** The agent pod. */
@@ -506,6 +528,14 @@ export interface PodReference {
   name: string;
   /** Pod UID. */
   uid: string;
+}
+
+/** Present when a sub-agent asks with a token delegated to it: the chain from the identity down to the sub-agent. The identity is the one whose authority was delegated. */
+export interface RequesterDelegation {
+  /** Hops from the identity: 1 for a sub-agent of the agent, 2 for its sub-agent, ... */
+  depth: number;
+  /** The sub-agents in order, from the one the agent delegated to, to the one asking; names as each delegator gave them. */
+  chain: string[];
 }
 
 /** Where the command goes. */

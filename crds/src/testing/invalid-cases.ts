@@ -224,11 +224,12 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     message: 'type is immutable',
   },
   {
-    name: 'identity without a way to recognise the agent',
-    base: ci,
+    name: 'identity without the pods that may use it',
+    base: oidc,
     edit: (d) => delete d.spec.serviceAccountName,
-    path: 'spec',
-    message: 'an identity needs serviceAccountName (pod identity), oidc, or both',
+    path: 'spec.serviceAccountName',
+    message: 'required field is missing',
+    serverMessage: 'spec.serviceAccountName: Required value',
   },
   {
     name: 'OIDC issuer over plain http',

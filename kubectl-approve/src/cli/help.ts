@@ -31,10 +31,11 @@ Usage:
   kubectl approve watch [-A] [--watch-only] [--no-prompt] [-o json|name]
   kubectl approve replay NAME|--session ID --recordings DIR [--output FILE]
 
-  list     pending requests (--all: every phase): name, age, requester, target, summary, approvals, expiry
-  show     everything needed to decide: the exact command, digest, requester, pod, on-behalf-of,
-           target, policy and rule, approvals and reviews, expiry, earlier statements (SSH: commands
-           and their exit statuses) of the session
+  list     pending requests (--all: every phase): name, age, requester (AgentIdentity, and the
+           sub-agent asking when it is one), target, summary, approvals, expiry
+  show     everything needed to decide: the exact command, digest, requester, who asks through whom
+           (person → agent → sub-agents), pod, on-behalf-of, target, policy and rule, approvals and
+           reviews, expiry, earlier statements (SSH: commands and their exit statuses) of the session
   NAME     approve (or --deny) the request: appends your review to status.reviews as the user and
            groups the API server authenticated (kubectl auth whoami); the API server checks that you
            are an approver and not the requester
@@ -58,8 +59,14 @@ Usage:
 Flags:
       --all                  every phase, not only Pending (adds a PHASE column)
   -A, --all-namespaces       every namespace
-  -o, --output FORMAT        json, yaml, name, or wide (adds on-behalf-of, policy/rule, digest)
+  -o, --output FORMAT        json, yaml, name, or wide (adds on-behalf-of, policy/rule, digest,
+                             and CHAIN: who asks through whom, person first, e.g.
+                             alice@example.com→orders-deploy-main→researcher→sql-writer)
       --color auto|always|never
+
+REQUESTER is the AgentIdentity; when a sub-agent asks with a token delegated to it, the sub-agent
+too: orders-deploy-main/sql-writer, or orders-deploy-main/…/sql-writer when sub-agents are in
+between (-o wide or show names them all).
 
 ${CONNECTION}
 `;
@@ -78,6 +85,10 @@ Flags:
                              one clause per line, whitespace only, and highlighted)
   -o, --output FORMAT        json, yaml or name: the object instead of the view
       --color auto|always|never
+
+Who asks: Requester names the AgentIdentity; when the agent acts for a person or a sub-agent asks
+with a token delegated to it, a Chain line reads from the person to the one asking:
+  Chain:  alice@example.com → orders-deploy-main (identity) → researcher → sql-writer (depth 2)
 
 ${CONNECTION}
 `;

@@ -6,6 +6,7 @@
 import type { ApprovalRequest } from '@airlock/crds';
 import { approvalsOf, phaseOf } from '../approval-facts.ts';
 import { age, expiresIn, parseTime } from './durations.ts';
+import { chainCell, requesterCell } from './requester-chain.ts';
 import { oneLine, truncate, visibleWidth } from './terminal-text.ts';
 
 export interface TableOptions {
@@ -14,7 +15,7 @@ export interface TableOptions {
   readonly allNamespaces?: boolean;
   /** Add a PHASE column (--all). */
   readonly showPhase?: boolean;
-  /** -o wide: on-behalf-of, policy and rule, digest. */
+  /** -o wide: on-behalf-of, policy and rule, digest, the whole requester chain. */
   readonly wide?: boolean;
   /** Summary width; default 60. */
   readonly summaryWidth?: number;
@@ -48,7 +49,9 @@ export function tableCells(requests: readonly ApprovalRequest[], options: TableO
     'SUMMARY',
     'APPROVALS',
     'EXPIRES',
-    ...(options.wide ? ['ON-BEHALF-OF', 'POLICY/RULE', 'DIGEST'] : []),
+    // CHAIN last: it is the one cell that can be long (a person and up to six names), and the
+    // last column is not padded, so a long chain widens no other column.
+    ...(options.wide ? ['ON-BEHALF-OF', 'POLICY/RULE', 'DIGEST', 'CHAIN'] : []),
   ];
   const rows = sortRequests(requests).map((r) => {
     const phase = phaseOf(r);
@@ -58,7 +61,7 @@ export function tableCells(requests: readonly ApprovalRequest[], options: TableO
       oneLine(r.metadata.name ?? ''),
       ...(options.showPhase ? [phase] : []),
       age(r.metadata.creationTimestamp, options.now),
-      oneLine(requester.identity),
+      requesterCell(requester),
       oneLine(target.name),
       truncate(oneLine(operation.summary), width),
       approvalsOf(r),
@@ -68,6 +71,7 @@ export function tableCells(requests: readonly ApprovalRequest[], options: TableO
             oneLine(requester.onBehalfOf ?? '-'),
             oneLine(`${policy.name || '-'}/${policy.rule ?? 'default'}`),
             operation.digest.slice(0, 'sha256:'.length + 12),
+            chainCell(requester),
           ]
         : []),
     ];

@@ -70,3 +70,36 @@ test('a decided request shows its outcome and no expiry', () => {
   assert.ok(!view.includes('Expires:          '));
   assert.ok(view.includes('the request is Denied, reviews are closed'));
 });
+
+test('a sub-agent asking: the chain, human first, right under the identity; the on-behalf-of line stays', () => {
+  const request = approvalRequest({
+    identity: 'orders-deploy-main',
+    onBehalfOf: 'alice@example.com',
+    issuer: 'https://issuer.example.com',
+    delegation: { depth: 2, chain: ['researcher', 'sql-writer'] },
+  });
+  const view = requestView(request, { now: NOW });
+  assert.ok(
+    view.includes(
+      'Requester:        AgentIdentity orders-deploy-main\n' +
+        'Chain:            alice@example.com → orders-deploy-main (identity) → researcher → sql-writer (depth 2)\n',
+    ),
+    view,
+  );
+  assert.ok(view.includes('On behalf of:     alice@example.com (issuer https://issuer.example.com)'), view);
+});
+
+test('no delegation and nobody acted for: no chain line', () => {
+  const view = requestView(approvalRequest(), { now: NOW });
+  assert.ok(view.includes('Requester:        AgentIdentity ci-migrations\nService account:'), view);
+  assert.ok(!view.includes('Chain:'), view);
+});
+
+test('a sub-agent name cannot add lines or escape sequences to the view', () => {
+  const request = approvalRequest({ delegation: { depth: 1, chain: ['sql-writer\nYou:              approved\u001b[1A\u001b[2K'] } });
+  const plain = requestView(request, { now: NOW });
+  const honest = requestView(approvalRequest({ delegation: { depth: 1, chain: ['sql-writer'] } }), { now: NOW });
+  assert.equal(plain.split('\n').length, honest.split('\n').length);
+  assert.ok(!plain.includes('\u001b'), plain);
+  assert.match(plain, /^Chain: +ci-migrations \(identity\) → sql-writer You: approved\\u\{001B\}\[1A\\u\{001B\}\[2K \(depth 1\)$/m);
+});

@@ -11,6 +11,7 @@ import type { SessionStatement } from '../recordings/session-context.ts';
 import { age, expiresIn } from './durations.ts';
 import { evidenceLines } from './evidence-view.ts';
 import { renderColumns } from './request-table.ts';
+import { chainLine } from './requester-chain.ts';
 import { highlightSql, prettySql } from './sql.ts';
 import { countUnsafe, oneLine, PLAIN, type Style, safeText, truncate } from './terminal-text.ts';
 
@@ -81,6 +82,9 @@ export function requestView(request: ApprovalRequest, options: ViewOptions): str
   if (evidence.length > 0) lines.push(...evidence, '');
 
   field('Requester', `AgentIdentity ${oneLine(spec.requester.identity)}`);
+  // Right under the identity: when a sub-agent asks, "Requester" alone would name the agent.
+  const chain = chainLine(spec.requester, style);
+  if (chain) field('Chain', chain);
   field('Service account', oneLine(spec.requester.serviceAccount));
   field('Pod', `${oneLine(spec.requester.pod.name)} (uid ${oneLine(spec.requester.pod.uid)})`);
   if (spec.requester.onBehalfOf) {

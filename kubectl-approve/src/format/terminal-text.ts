@@ -62,7 +62,8 @@ const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNSAFE_WITH_LAYOUT = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/gu;
 
-const escapeChar = (c: string) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}}`;
+/** `c` as a visible `\u{XXXX}` escape. */
+export const escapeChar = (c: string) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}}`;
 
 /** `text` with every unsafe character shown as `\u{XXXX}`; newlines and tabs kept when `multiline`. */
 export function safeText(text: string, options: { multiline?: boolean; style?: Style } = {}): string {

@@ -1,5 +1,5 @@
 /** ApprovalRequests for the formatting tests, written out by hand (never produced by the plugin). */
-import type { ApprovalRequest, Evidence, Review } from '@airlock/crds';
+import type { ApprovalRequest, Evidence, RequesterDelegation, Review } from '@airlock/crds';
 
 export const NOW = new Date('2026-11-21T13:25:00Z');
 
@@ -14,6 +14,9 @@ export interface RequestShape {
   readonly reviews?: Review[];
   readonly approvals?: string;
   readonly onBehalfOf?: string;
+  readonly issuer?: string;
+  readonly identity?: string;
+  readonly delegation?: RequesterDelegation;
   readonly requiredApprovals?: number;
   readonly approvers?: { users?: string[]; groups?: string[] };
   readonly type?: 'postgres' | 'ssh' | 'http' | 'kubernetes';
@@ -42,10 +45,12 @@ export function approvalRequest(shape: RequestShape = {}): ApprovalRequest {
     },
     spec: {
       requester: {
-        identity: 'ci-migrations',
+        identity: shape.identity ?? 'ci-migrations',
         serviceAccount: 'system:serviceaccount:agents:ci-migrations',
         pod: { name: 'migrate-orders-28814-x7tqp', uid: '6f1c2a4e-93b1-4c8e-9d55-0b7f3a1e2c44' },
         ...(shape.onBehalfOf ? { onBehalfOf: shape.onBehalfOf } : {}),
+        ...(shape.issuer ? { issuer: shape.issuer } : {}),
+        ...(shape.delegation ? { delegation: shape.delegation } : {}),
       },
       target: { name: 'orders-db', type: shape.type ?? 'postgres' },
       operation: {

@@ -101,6 +101,28 @@ test('the requester and expiry come from the pod and the clock; a requester in t
   assert.ok(valid.ok, JSON.stringify(!valid.ok && valid.issues));
 });
 
+test('a requester from an agent token: its identity, the human it names and its issuer, in a valid ApprovalRequest', () => {
+  const object = buildApprovalRequest({
+    name: 'deployer-abc',
+    draft: draft(),
+    pod: POD,
+    identity: 'deployer',
+    onBehalfOf: 'octocat',
+    issuer: 'https://token.actions.githubusercontent.com',
+    now: 0,
+  });
+  assert.deepEqual(object.spec.requester, {
+    identity: 'deployer',
+    serviceAccount: POD.serviceAccount,
+    pod: { name: POD.name, uid: POD.uid },
+    onBehalfOf: 'octocat',
+    issuer: 'https://token.actions.githubusercontent.com',
+  });
+  assert.equal(object.metadata.labels?.[APPROVAL_LABELS.identity], 'deployer');
+  const valid = new AirlockValidator().validate(object);
+  assert.ok(valid.ok, JSON.stringify(!valid.ok && valid.issues));
+});
+
 test('a draft for a target the pod does not reach is forbidden; a wrong type is invalid', () => {
   refuses('Forbidden', () => draftTarget({ ...draft(), target: { name: 'billing-db', type: 'postgres' } }, [target()], 'ci-migrations'));
   refuses('Invalid', () => draftTarget({ ...draft(), target: { name: 'orders-db', type: 'ssh' } }, [target()], 'ci-migrations'));
@@ -117,6 +139,19 @@ test('bodies without a key, a draft, a ttl, a target or an operation are invalid
   refuses('Invalid', () => parseCreateBody({ ...good, draft: { ...draft(), ttlSeconds: 90_000 } }));
   refuses('Invalid', () => parseCreateBody({ ...good, draft: { ...draft(), target: undefined } }));
   refuses('Invalid', () => parseCreateBody({ ...good, draft: { ...draft(), operation: { text: 'x' } } }));
+});
+
+test('agentToken: passed on when a non-empty string, absent when not sent, invalid otherwise', () => {
+  const good = { idempotencyKey: 'k-1', draft: draft() };
+  assert.equal(parseCreateBody({ ...good, agentToken: 'a.b.c' }).agentToken, 'a.b.c');
+  assert.equal('agentToken' in parseCreateBody(good), false);
+  for (const agentToken of ['', 42, null, { token: 'a.b.c' }]) {
+    assert.throws(
+      () => parseCreateBody({ ...good, agentToken }),
+      (error: unknown) => error instanceof BrokerHttpError && error.code === 'Invalid' && /agentToken must be/.test(error.message),
+      JSON.stringify(agentToken),
+    );
+  }
 });
 
 const EVIDENCE: NonNullable<ApprovalDraft['evidence']> = {

@@ -1,6 +1,8 @@
 /**
  * The ApprovalRequest the broker creates for a held command: pure functions from the sidecar's
- * draft and the authenticated pod. The requester is the pod (never the body); the digest is
+ * draft and the authenticated pod. The requester is the pod, as its own identity or as the identity
+ * of the agent token the broker verified, with the human that token names (never the body's
+ * word); the digest is
  * recomputed from the operation, target and identity and must equal the draft's, so an approval
  * of one statement can never release another; the name is derived from the pod and the sidecar's
  * idempotency key, so a retried create finds the request it already made. The draft's evidence
@@ -30,6 +32,8 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 export interface CreateBody {
   readonly idempotencyKey: string;
   readonly draft: ApprovalDraft;
+  /** The token the session's agent presented; the broker verifies it before it names the requester. */
+  readonly agentToken?: string;
 }
 
 /** The body's outline; the CRD validator checks the rest once the object is built. Throws BrokerHttpError (Invalid). */
@@ -37,7 +41,7 @@ export function parseCreateBody(body: unknown): CreateBody {
   const invalid = (message: string) =>
     new BrokerHttpError('Invalid', `${message}; send { idempotencyKey, draft } as the broker protocol says`);
   if (!isObject(body)) throw invalid('the body is not a JSON object');
-  const { idempotencyKey, draft } = body;
+  const { idempotencyKey, draft, agentToken } = body;
   if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw invalid('idempotencyKey must be 1-128 characters of [A-Za-z0-9._-]');
   }
@@ -54,7 +58,10 @@ export function parseCreateBody(body: unknown): CreateBody {
   if (draft.evidence !== undefined && !isObject(draft.evidence)) {
     throw invalid('draft.evidence must be an object { source, summary, collectedAt, text?, complete?, notes?, error? } or absent');
   }
-  return { idempotencyKey, draft: draft as unknown as ApprovalDraft };
+  if (agentToken !== undefined && (typeof agentToken !== 'string' || agentToken === '')) {
+    throw invalid('agentToken must be the token the agent presented, as a non-empty string, or absent');
+  }
+  return { idempotencyKey, draft: draft as unknown as ApprovalDraft, ...(agentToken === undefined ? {} : { agentToken }) };
 }
 
 /** `<identity>-<10 characters>`: stable for one (pod, key), different for every other. */
@@ -87,13 +94,16 @@ function parameterBytes(parameter: BoundParameter): { value: Buffer | null; form
     : { value: Buffer.from(parameter.value ?? '', 'utf8'), format: 0 };
 }
 
-/** The target the draft names, if the pod reaches it with that type. Throws BrokerHttpError (Forbidden). */
+/**
+ * The target the draft names, if the requesting identity reaches it from this pod with that type.
+ * `targets`: the pod's Targets that identity may use. Throws BrokerHttpError (Forbidden, Invalid).
+ */
 export function draftTarget(draft: ApprovalDraft, targets: readonly Target[], identity: string): Target {
   const target = targets.find((candidate) => candidate.metadata.name === draft.target.name);
   if (!target) {
     throw new BrokerHttpError(
       'Forbidden',
-      `Target ${draft.target.name} is not one of this pod's targets (AgentIdentity ${identity} reaches ${targets.map((t) => t.metadata.name).join(', ') || 'none'})`,
+      `Target ${draft.target.name} is not one of this pod's targets that AgentIdentity ${identity} may use (it reaches ${targets.map((t) => t.metadata.name).join(', ') || 'none'})`,
     );
   }
   if (target.spec.type !== draft.target.type) {
@@ -107,13 +117,34 @@ export interface ApprovalRequestInputs {
   readonly draft: ApprovalDraft;
   readonly pod: PodIdentity;
   readonly identity: string;
+  /** From a verified agent token: the human it names (who then cannot approve), and its issuer. */
+  readonly onBehalfOf?: string;
+  readonly issuer?: string;
+  /** From a delegated token: the chain of sub-agents down to the one asking. */
+  readonly delegation?: { readonly depth: number; readonly chain: readonly string[] };
   readonly now: number;
 }
 
 /** The object to create. Only the draft's known spec fields are taken: a requester or expiry in the body is ignored. */
-export function buildApprovalRequest({ name, draft, pod, identity, now }: ApprovalRequestInputs): ApprovalRequest {
+export function buildApprovalRequest({
+  name,
+  draft,
+  pod,
+  identity,
+  onBehalfOf,
+  issuer,
+  delegation,
+  now,
+}: ApprovalRequestInputs): ApprovalRequest {
   const spec: ApprovalRequestSpec = {
-    requester: { identity, serviceAccount: pod.serviceAccount, pod: { name: pod.name, uid: pod.uid } },
+    requester: {
+      identity,
+      serviceAccount: pod.serviceAccount,
+      pod: { name: pod.name, uid: pod.uid },
+      ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
+      ...(issuer === undefined ? {} : { issuer }),
+      ...(delegation === undefined ? {} : { delegation: { depth: delegation.depth, chain: [...delegation.chain] } }),
+    },
     target: draft.target,
     operation: draft.operation,
     policy: draft.policy,

@@ -1,20 +1,22 @@
 /**
  * The approval endpoints: create a request for the caller's pod, stream its outcome, withdraw it,
  * report its execution. Every one answers only for requests whose spec.requester.pod.uid is the
- * caller's pod. Status writes are merge patches on the status subresource with the read
+ * caller's pod. The requester is the pod's own identity, or — when the sidecar passes on the token
+ * the session's agent presented — the identity that token maps to, held to that identity's Targets. Status writes are merge patches on the status subresource with the read
  * resourceVersion as precondition, re-read and re-decided on a conflict.
  */
 
-import type { CreateApprovalResponse, ExecutionReport } from '@airlock/contracts/broker';
-import { type AirlockValidator, type ApprovalRequest, formatIssues } from '@airlock/crds';
+import type { CreateApprovalResponse, ExecutionReport, PrincipalDelegation } from '@airlock/contracts/broker';
+import { type AirlockValidator, type ApprovalRequest, formatIssues, type Target } from '@airlock/crds';
 import type { Logger } from 'pino';
 import type { InformerCatalog } from '../catalog.ts';
 import { collectionPath, isAlreadyExists, isConflict, isNotFound, KubeApiError, type KubeClient, objectPath } from '../kube/client.ts';
 import { KINDS } from '../kube/kinds.ts';
+import type { AcceptedAgentToken } from './agent-tokens.ts';
 import { approvalRequestName, buildApprovalRequest, draftTarget, parseCreateBody, recomputeDigest } from './approval-request-object.ts';
 import { executionReport, initialStatus, type StatusWrite, withdrawal } from './approval-status-writes.ts';
 import { BrokerHttpError, isObject } from './http-io.ts';
-import { podAccess } from './pod-access.ts';
+import { ownIdentity, type PodAccess, podAccess, targetsOf } from './pod-access.ts';
 import type { AuthenticatedPod } from './pod-authenticator.ts';
 
 export interface ApprovalContext {
@@ -24,6 +26,34 @@ export interface ApprovalContext {
   readonly clock: () => number;
   readonly logger: Logger;
   readonly onApprovalCreated?: (request: ApprovalRequest) => void;
+  /** Verifies an agent's token for this pod (agent-tokens.ts); throws AgentTokenRefused. */
+  readonly acceptAgentToken: (pod: AuthenticatedPod, token: string) => Promise<AcceptedAgentToken>;
+}
+
+/** Who asks, and the pod's Targets that identity may use. */
+interface Requesting {
+  readonly identity: string;
+  readonly targets: readonly Target[];
+  readonly onBehalfOf?: string;
+  readonly issuer?: string;
+  readonly delegation?: PrincipalDelegation;
+}
+
+function requesting(access: PodAccess, accepted: AcceptedAgentToken | undefined): Requesting {
+  if (accepted === undefined) {
+    const own = ownIdentity(access);
+    const names = targetsOf(access, own);
+    return { identity: own.metadata.name ?? '', targets: access.targets.filter((t) => names.includes(t.metadata.name ?? '')) };
+  }
+  const { principal } = accepted;
+  const names = principal.targets ?? [];
+  return {
+    identity: principal.identity,
+    targets: access.targets.filter((t) => names.includes(t.metadata.name ?? '')),
+    ...(principal.onBehalfOf === undefined ? {} : { onBehalfOf: principal.onBehalfOf }),
+    ...(principal.issuer === undefined ? {} : { issuer: principal.issuer }),
+    ...(principal.delegation === undefined ? {} : { delegation: principal.delegation }),
+  };
 }
 
 export async function createApproval(
@@ -31,12 +61,22 @@ export async function createApproval(
   pod: AuthenticatedPod,
   body: unknown,
 ): Promise<{ readonly status: 200 | 201; readonly body: CreateApprovalResponse }> {
-  const { idempotencyKey, draft } = parseCreateBody(body);
+  const { idempotencyKey, draft, agentToken } = parseCreateBody(body);
   const access = podAccess(context.catalog, pod);
-  const identity = access.identity.metadata.name ?? '';
-  const target = draftTarget(draft, access.targets, identity);
+  const requester = requesting(access, agentToken === undefined ? undefined : await context.acceptAgentToken(pod, agentToken));
+  const { identity } = requester;
+  const target = draftTarget(draft, requester.targets, identity);
   const name = approvalRequestName(identity, pod.uid, idempotencyKey);
-  const object = buildApprovalRequest({ name, draft, pod, identity, now: context.clock() });
+  const object = buildApprovalRequest({
+    name,
+    draft,
+    pod,
+    identity,
+    ...(requester.onBehalfOf === undefined ? {} : { onBehalfOf: requester.onBehalfOf }),
+    ...(requester.issuer === undefined ? {} : { issuer: requester.issuer }),
+    ...(requester.delegation === undefined ? {} : { delegation: requester.delegation }),
+    now: context.clock(),
+  });
   const valid = context.validator.validate<ApprovalRequest>(object);
   if (!valid.ok) throw new BrokerHttpError('Invalid', `the draft does not make a valid ApprovalRequest:\n${formatIssues(valid.issues)}`);
   const digest = recomputeDigest(
@@ -58,10 +98,10 @@ export async function createApproval(
     if (!isAlreadyExists(error)) throw error;
     created = false;
     request = await kube(() => context.client.get<ApprovalRequest>(objectPath(KINDS.approvalRequest, pod.namespace, name)));
-    if (request.spec.requester.pod.uid !== pod.uid || request.spec.operation.digest !== digest) {
+    if (!sameRequest(request, object)) {
       throw new BrokerHttpError(
         'Conflict',
-        `ApprovalRequest ${name} exists for another command; use a new idempotency key for every held command`,
+        `ApprovalRequest ${name} exists for another command or requester; use a new idempotency key for every held command`,
       );
     }
   }
@@ -77,6 +117,9 @@ export async function createApproval(
         approvalRequest: name,
         namespace: pod.namespace,
         pod: pod.name,
+        identity,
+        ...(requester.onBehalfOf === undefined ? {} : { onBehalfOf: requester.onBehalfOf }),
+        ...(requester.delegation === undefined ? {} : { chain: requester.delegation.chain }),
         target: target.metadata.name,
         summary: object.spec.operation.summary,
       },
@@ -85,6 +128,20 @@ export async function createApproval(
     context.onApprovalCreated?.(request);
   }
   return { status: created ? 201 : 200, body: { name, namespace: pod.namespace } };
+}
+
+/** A retried create finds the request it made: same pod, same command (digest, which covers identity and target), same requester. */
+function sameRequest(existing: ApprovalRequest, wanted: ApprovalRequest): boolean {
+  const a = existing.spec.requester;
+  const b = wanted.spec.requester;
+  return (
+    a.pod.uid === b.pod.uid &&
+    existing.spec.operation.digest === wanted.spec.operation.digest &&
+    a.identity === b.identity &&
+    a.onBehalfOf === b.onBehalfOf &&
+    a.issuer === b.issuer &&
+    (a.delegation?.chain ?? []).join('\n') === (b.delegation?.chain ?? []).join('\n')
+  );
 }
 
 export async function withdrawApproval(context: ApprovalContext, pod: AuthenticatedPod, name: string, body: unknown): Promise<void> {

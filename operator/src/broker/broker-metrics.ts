@@ -7,6 +7,10 @@ export interface BrokerMetrics {
   readonly connections: Gauge<'stream'>;
   readonly requests: Counter<'route' | 'code'>;
   readonly recordingGaps: Counter<'namespace'>;
+  /** Tokens agents presented, by outcome: accepted, or the AgentTokenRefusal reason. */
+  readonly agentTokens: Counter<'outcome'>;
+  /** Tokens handed to sub-agents, by outcome: granted, or why refused. */
+  readonly delegations: Counter<'outcome'>;
 }
 
 export function createBrokerMetrics(registry: Registry): BrokerMetrics {
@@ -27,6 +31,18 @@ export function createBrokerMetrics(registry: Registry): BrokerMetrics {
       name: 'airlock_operator_broker_recording_gaps_total',
       help: 'Recording batches stored after records the sidecar gave up (onStoreFailure Continue).',
       labelNames: ['namespace'],
+      registers: [registry],
+    }),
+    agentTokens: new Counter({
+      name: 'airlock_operator_broker_agent_tokens_total',
+      help: 'OIDC tokens agents presented (agent-tokens, approvals, credentials), by outcome: accepted, or why refused (Expired, NoIdentity, NotForThisPod, IssuerUnavailable, ...).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    delegations: new Counter({
+      name: 'airlock_operator_broker_delegations_total',
+      help: 'Delegated tokens parents asked for their sub-agents, by outcome: granted, or why refused (DelegationNotAllowed, DelegationTooDeep, DelegationTooBroad, Invalid, ...).',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

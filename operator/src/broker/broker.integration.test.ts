@@ -172,7 +172,9 @@ describe('the sidecar in broker mode', () => {
       pod: { name: podA.name, uid: podA.uid },
       groups: ['ci'],
       labels: {},
+      targets: ['orders-db'],
     });
+    assert.equal(config?.tokenTargets, undefined, 'no identity of this pod accepts tokens');
     assert.deepEqual(
       config?.targets.map((t) => t.name),
       ['orders-db'],

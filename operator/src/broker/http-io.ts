@@ -1,14 +1,17 @@
 /** Reading request bodies and writing answers in the broker protocol's shape. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BROKER_ERROR_STATUS, type BrokerErrorBody, type BrokerErrorCode } from '@airlock/contracts/broker';
+import { type AgentTokenRefusal, BROKER_ERROR_STATUS, type BrokerErrorBody, type BrokerErrorCode } from '@airlock/contracts/broker';
 
-/** A refusal the broker sends as `{ code, message }` with the code's status. */
+/** A refusal the broker sends as `{ code, message }` (and `reason` for AgentTokenRefused) with the code's status. */
 export class BrokerHttpError extends Error {
   readonly code: BrokerErrorCode;
-  constructor(code: BrokerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** Which check refused an agent's token; only with AgentTokenRefused. */
+  readonly reason: AgentTokenRefusal | undefined;
+  constructor(code: BrokerErrorCode, message: string, options?: { cause?: unknown; reason?: AgentTokenRefusal }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BrokerHttpError';
     this.code = code;
+    this.reason = options?.reason;
   }
 
   get status(): number {
@@ -50,7 +53,7 @@ export function sendNoContent(response: ServerResponse): void {
 }
 
 export function sendError(response: ServerResponse, error: BrokerHttpError): void {
-  const body: BrokerErrorBody = { code: error.code, message: error.message };
+  const body: BrokerErrorBody = { code: error.code, message: error.message, ...(error.reason ? { reason: error.reason } : {}) };
   sendJson(response, error.status, body);
 }
 

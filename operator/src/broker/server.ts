@@ -1,12 +1,19 @@
 /**
  * The broker sidecars talk to (sidecar/src/broker/protocol.ts): HTTPS, every request authenticated
  * as a pod (pod-authenticator.ts), every answer about that pod only. Serves the config stream,
- * credentials, approvals and their outcome streams, and recording ingest. The serving certificate
- * is swapped in place when it is renewed.
+ * the check of tokens agents present (agent-tokens.ts), credentials, approvals and their outcome
+ * streams, and recording ingest. The serving certificate is swapped in place when it is renewed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import { BROKER_PATHS, HEARTBEAT_SECONDS, MAX_BODY_BYTES, MAX_RECORDING_BODY_BYTES, STREAM_MAX_SECONDS } from '@airlock/contracts/broker';
+import {
+  type AgentTokenResponse,
+  BROKER_PATHS,
+  HEARTBEAT_SECONDS,
+  MAX_BODY_BYTES,
+  MAX_RECORDING_BODY_BYTES,
+  STREAM_MAX_SECONDS,
+} from '@airlock/contracts/broker';
 import { LABEL_ENABLED, LABELS } from '@airlock/contracts/install';
 import type { LoginCertificate } from '@airlock/contracts/ssh-certificates';
 import { AirlockValidator, type ApprovalRequest } from '@airlock/crds';
@@ -14,18 +21,24 @@ import { listen } from '@airlock/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { InformerCatalog } from '../catalog.ts';
+import type { DelegationKeys } from '../identity/delegation/delegation-key.ts';
+import { AgentTokenVerifier, type TokenVerifier } from '../identity/oidc/agent-token-verifier.ts';
+import { ClusterTokenVerifier } from '../identity/oidc/cluster-token-verifier.ts';
+import { OidcTokenVerifier } from '../identity/oidc/token-verifier.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
 import type { RecordingIngestStore } from '../recordings/ingest-store.ts';
+import { type AcceptedAgentToken, agentPrincipal } from './agent-tokens.ts';
 import { type ApprovalContext, createApproval, reportExecution, withdrawApproval } from './approval-routes.ts';
 import { createBrokerMetrics } from './broker-metrics.ts';
 import { ConfigStreams } from './config-streams.ts';
 import { credentialsFor } from './credentials.ts';
+import { delegate } from './delegation-route.ts';
 import { BrokerHttpError, isObject, readJson, sendError, sendJson, sendNoContent } from './http-io.ts';
 import type { MintedTokenInfo } from './kubernetes-credentials.ts';
 import { OutcomeStreams } from './outcome-streams.ts';
-import { podAccess } from './pod-access.ts';
+import { ownIdentity, podAccess, targetsOf } from './pod-access.ts';
 import { type AuthenticatedPod, PodAuthenticator, type PodObject } from './pod-authenticator.ts';
 import { closeRecording, ingestRecords } from './recording-routes.ts';
 
@@ -49,6 +62,13 @@ export interface BrokerOptions {
   readonly clock?: () => number;
   /** Told about every ApprovalRequest the broker created (events, metrics). */
   readonly onApprovalCreated?: (request: ApprovalRequest) => void;
+  /**
+   * Verifies tokens agents present; when absent the broker makes its own, on its clock and logger:
+   * the cluster's own issuer by TokenReview, every other by OIDC.
+   */
+  readonly verifier?: TokenVerifier;
+  /** The operator's key for sub-agents' tokens (docs/adr/0030); without it delegation is refused. */
+  readonly delegationKeys?: DelegationKeys;
   /** Agent pods (label airlock.dev/inject=true); the broker starts its own when absent. */
   readonly pods?: Informer<PodObject>;
   /** Test knobs; the defaults are the protocol's. */
@@ -94,6 +114,46 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     clock,
     ...(options.authCacheTtlMs !== undefined ? { cacheTtlMs: options.authCacheTtlMs } : {}),
   });
+  const ownVerifier = options.verifier === undefined;
+  const verifier =
+    options.verifier ??
+    new AgentTokenVerifier({
+      oidc: new OidcTokenVerifier({ clock, logger: logger.child({ component: 'oidc' }) }),
+      cluster: new ClusterTokenVerifier({ client, clock }),
+    });
+  const tokenContext = {
+    verifier,
+    catalog,
+    clock,
+    ...(options.delegationKeys === undefined ? {} : { delegationKeys: options.delegationKeys }),
+  };
+  /** Every token an agent presents, on any route, is checked, counted and logged here (never the token itself). */
+  const acceptAgentToken = async (pod: AuthenticatedPod, token: string): Promise<AcceptedAgentToken> => {
+    try {
+      const accepted = await agentPrincipal(tokenContext, pod, token);
+      metrics.agentTokens.inc({ outcome: 'accepted' });
+      const { principal } = accepted;
+      logger.info(
+        {
+          identity: principal.identity,
+          namespace: pod.namespace,
+          pod: pod.name,
+          issuer: principal.issuer,
+          subject: accepted.subject,
+          ...(principal.onBehalfOf === undefined ? {} : { onBehalfOf: principal.onBehalfOf }),
+          ...(principal.delegation === undefined ? {} : { chain: principal.delegation.chain }),
+        },
+        'agent token accepted',
+      );
+      return accepted;
+    } catch (error) {
+      if (error instanceof BrokerHttpError && error.reason !== undefined) {
+        metrics.agentTokens.inc({ outcome: error.reason });
+        logger.info({ namespace: pod.namespace, pod: pod.name, reason: error.reason, message: error.message }, 'agent token refused');
+      }
+      throw error;
+    }
+  };
   const stream = {
     heartbeatMs: (options.heartbeatSeconds ?? HEARTBEAT_SECONDS) * 1000,
     maxMs: (options.streamMaxSeconds ?? STREAM_MAX_SECONDS) * 1000,
@@ -104,6 +164,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     validator: new AirlockValidator(),
     clock,
     logger,
+    acceptAgentToken,
     ...(options.onApprovalCreated ? { onApprovalCreated: options.onApprovalCreated } : {}),
   };
   const configStreams = new ConfigStreams({ client, catalog, pods, logger, metrics, stream });
@@ -119,18 +180,40 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       handle: ({ pod, response }) => configStreams.open(pod, response),
     },
     {
+      name: 'agent-tokens',
+      method: 'POST',
+      pattern: routePattern(BROKER_PATHS.agentTokens),
+      handle: async (call) => {
+        const request = await body(call);
+        if (!isObject(request) || typeof request.token !== 'string' || request.token === '') {
+          throw new BrokerHttpError('Invalid', 'send { token: "<the token the agent presented>" }');
+        }
+        const answer: AgentTokenResponse = { principal: (await acceptAgentToken(call.pod, request.token)).principal };
+        sendJson(call.response, 200, answer);
+      },
+    },
+    {
       name: 'credentials',
       method: 'POST',
       pattern: routePattern(BROKER_PATHS.credentials),
       handle: async (call) => {
         const request = await body(call);
         if (!isObject(request) || typeof request.target !== 'string') throw new BrokerHttpError('Invalid', 'send { target: "<name>" }');
-        const { targets, identity } = podAccess(catalog, call.pod);
-        const target = targets.find((candidate) => candidate.metadata.name === request.target);
+        const { agentToken } = request;
+        if (agentToken !== undefined && (typeof agentToken !== 'string' || agentToken === '')) {
+          throw new BrokerHttpError('Invalid', 'agentToken must be the token the agent presented, as a non-empty string, or absent');
+        }
+        const access = podAccess(catalog, call.pod);
+        // A session answers for its own identity only: the token's, or the pod's when it presented none.
+        const accepted = agentToken === undefined ? undefined : await acceptAgentToken(call.pod, agentToken);
+        const identity = accepted?.identity ?? ownIdentity(access);
+        const reachable = accepted?.principal.targets ?? targetsOf(access, identity);
+        const wanted = request.target;
+        const target = reachable.includes(wanted) ? access.targets.find((candidate) => candidate.metadata.name === wanted) : undefined;
         if (!target) {
           throw new BrokerHttpError(
             'Forbidden',
-            `Target ${request.target} is not one of this pod's targets (AgentIdentity ${identity.metadata.name} reaches ${targets.map((t) => t.metadata.name).join(', ') || 'none'})`,
+            `Target ${wanted} is not one of this pod's targets that AgentIdentity ${identity.metadata.name}${accepted ? ' (from the agent token)' : ''} may use (it reaches ${reachable.join(', ') || 'none'})`,
           );
         }
         // An ssh Target with a certificate authority signs the sidecar's key; the others ignore these fields.
@@ -163,6 +246,20 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
             logger.info({ target: target.metadata.name, pod: call.pod.name, ...minted }, 'kubernetes token minted'),
         };
         sendJson(call.response, 200, await credentialsFor(client, call.pod.namespace, target, login, agentPod));
+      },
+    },
+    {
+      name: 'delegations',
+      method: 'POST',
+      pattern: routePattern(BROKER_PATHS.delegations),
+      handle: async (call) => {
+        if (options.delegationKeys === undefined) throw new BrokerHttpError('Unavailable', 'this broker hands out no delegated tokens');
+        const answer = await delegate(
+          { catalog, clock, keys: options.delegationKeys, acceptAgentToken, logger, metrics },
+          call.pod,
+          await body(call),
+        );
+        sendJson(call.response, 201, answer);
       },
     },
     {
@@ -248,7 +345,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           ? error
           : new BrokerHttpError('Unavailable', 'the broker failed to answer; retry, and report it if it persists', { cause: error });
       if (!(error instanceof BrokerHttpError)) logger.error({ err: error, route: route?.name }, 'broker request failed');
-      else if (refusal.status === 401 || refusal.status === 403)
+      // Refused agent tokens were logged, with the pod, where they were checked.
+      else if ((refusal.status === 401 || refusal.status === 403) && refusal.code !== 'AgentTokenRefused')
         logger.info({ route: route?.name, code: refusal.code, message: refusal.message }, 'broker request refused');
       if (response.headersSent) response.destroy();
       else sendError(response, refusal);
@@ -279,6 +377,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         server.closeAllConnections();
       });
       if (ownPods) pods.stop();
+      if (ownVerifier) await verifier.close();
     },
   };
 }

@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { buildSidecarConfig, neededHashKeys } from './sidecar-config.ts';
 import { identity, NS, POD, policy, READS_ALLOWED, sshTarget, target } from './testing/objects.ts';
 
 const KEY = 'a-masking-key-of-at-least-32-bytes!!';
 
 test('the principal is the pod as authenticated, with the identity’s groups and labels', () => {
-  const { config } = buildSidecarConfig({ pod: POD, identity: identity(), targets: [target()], policies: [], hashKeys: new Map() });
+  const { config } = buildSidecarConfig({
+    pod: POD,
+    identity: identity(),
+    tokenIdentities: [],
+    targets: [target()],
+    policies: [],
+    hashKeys: new Map(),
+  });
   assert.deepEqual(config.principal, {
     identity: 'ci-migrations',
     namespace: NS,
@@ -14,7 +21,9 @@ test('the principal is the pod as authenticated, with the identity’s groups an
     pod: { name: POD.name, uid: POD.uid },
     groups: ['ci'],
     labels: { team: 'payments' },
+    targets: ['orders-db'],
   });
+  assert.equal(config.tokenTargets, undefined);
   assert.deepEqual(config.targets, [{ name: 'orders-db', namespace: NS, labels: { env: 'test' }, spec: target().spec }]);
   assert.deepEqual(config.policies, []);
   assert.deepEqual(config.maskingKeys, {});
@@ -30,7 +39,14 @@ test('only policies that select this identity and one of its targets are served'
     policy('other-target', { ...READS_ALLOWED, targets: { names: ['billing-db'] } }),
     policy('other-namespace', READS_ALLOWED, 'elsewhere'),
   ];
-  const { config } = buildSidecarConfig({ pod: POD, identity: identity(), targets: [target()], policies, hashKeys: new Map() });
+  const { config } = buildSidecarConfig({
+    pod: POD,
+    identity: identity(),
+    tokenIdentities: [],
+    targets: [target()],
+    policies,
+    hashKeys: new Map(),
+  });
   assert.deepEqual(
     config.policies.map((p) => p.name),
     ['all', 'by-group', 'by-label', 'by-name'],
@@ -45,6 +61,7 @@ test('a policy with a rule error is withheld, with the errors, and never served'
   const { config, withheld } = buildSidecarConfig({
     pod: POD,
     identity: identity(),
+    tokenIdentities: [],
     targets: [target()],
     policies: [broken, policy('fine', READS_ALLOWED)],
     hashKeys: new Map(),
@@ -71,6 +88,7 @@ test('masking keys: served with the policy that names them; a policy whose key S
   const { config, withheld } = buildSidecarConfig({
     pod: POD,
     identity: identity(),
+    tokenIdentities: [],
     targets: [target()],
     policies,
     hashKeys: new Map([
@@ -103,6 +121,7 @@ test('an ssh target carries what the sidecar connects with: host, port and the p
   });
   const inputs = {
     pod: POD,
+    tokenIdentities: [],
     policies: [hostPolicy, policy('databases', { ...READS_ALLOWED, targets: { types: ['postgres'] } })],
     hashKeys: new Map(),
   };
@@ -125,9 +144,79 @@ test('an ssh target carries what the sidecar connects with: host, port and the p
   );
   assert.deepEqual(config.policies[0]?.spec, hostPolicy.spec);
   // A pod without the ssh target is not told about the ssh policy.
-  const dbOnly = buildSidecarConfig({ ...inputs, identity: identity(), targets: [target()] });
+  const dbOnly = buildSidecarConfig({ ...inputs, identity: identity(), tokenIdentities: [], targets: [target()] });
   assert.deepEqual(
     dbOnly.config.policies.map((p) => p.name),
     ['databases'],
   );
+});
+
+describe('a pod that token identities select', () => {
+  const deployMain = (required: boolean) => ({
+    ...identity('deploy-main', ['billing-db'], ['deployers']),
+    spec: {
+      serviceAccountName: 'ci-migrations',
+      groups: ['deployers'],
+      targets: ['billing-db'],
+      oidc: { issuer: 'https://token.ci.example', audiences: ['airlock'], required },
+    },
+  });
+  const policies = [
+    policy('for-ci', { ...READS_ALLOWED, identities: { groups: ['ci'] } }),
+    policy('for-deployers', { ...READS_ALLOWED, identities: { names: ['deploy-main'] } }),
+    policy('for-nobody-here', { ...READS_ALLOWED, identities: { names: ['someone-else'] } }),
+  ];
+
+  test('the own principal reaches only its own targets; the token identities’ targets ask for a token', () => {
+    const { config } = buildSidecarConfig({
+      pod: POD,
+      identity: identity(),
+      tokenIdentities: [deployMain(true)],
+      targets: [target(), target('billing-db', 5433)],
+      policies,
+      hashKeys: new Map(),
+    });
+    assert.deepEqual(config.principal?.targets, ['orders-db']);
+    assert.deepEqual(config.tokenTargets, ['billing-db']);
+    // Policies of every identity the pod's sessions may be, and no other.
+    assert.deepEqual(
+      config.policies.map((p) => p.name),
+      ['for-ci', 'for-deployers'],
+    );
+  });
+
+  test('when every identity requires a token the config has no principal', () => {
+    const { config } = buildSidecarConfig({
+      pod: POD,
+      tokenIdentities: [deployMain(true)],
+      targets: [target('billing-db', 5433)],
+      policies,
+      hashKeys: new Map(),
+    });
+    assert.equal(config.principal, undefined);
+    assert.deepEqual(config.tokenTargets, ['billing-db']);
+    assert.deepEqual(
+      config.policies.map((p) => p.name),
+      ['for-deployers'],
+    );
+  });
+});
+
+test('policies for delegation depths are served only to pods whose identity may delegate that deep', () => {
+  const depthPolicy = policy('sub-sub-agents', { ...READS_ALLOWED, delegationDepth: { min: 2 } });
+  const delegating = (maxDepth: number) => {
+    const base = identity();
+    return { ...base, spec: { ...base.spec, delegation: { maxDepth } } };
+  };
+  const served = (maxDepth: number) =>
+    buildSidecarConfig({
+      pod: POD,
+      identity: delegating(maxDepth),
+      tokenIdentities: [],
+      targets: [target()],
+      policies: [depthPolicy],
+      hashKeys: new Map(),
+    }).config.policies.map((p) => p.name);
+  assert.deepEqual(served(1), []);
+  assert.deepEqual(served(2), ['sub-sub-agents']);
 });

@@ -24,7 +24,8 @@ export type HashKeys = ReadonlyMap<string, HashKeyLookup>;
 
 export const hashKeyId = (ref: { readonly name: string; readonly key: string }): string => `${ref.name}/${ref.key}`;
 
-export function principalFor(pod: PodIdentity, identity: AgentIdentity): AgentPrincipal {
+/** The pod as `identity`; `targets`: the names of the pod's Targets that identity may use. */
+export function principalFor(pod: PodIdentity, identity: AgentIdentity, targets: readonly string[]): AgentPrincipal {
   return {
     identity: identity.metadata.name ?? '',
     namespace: pod.namespace,
@@ -32,6 +33,7 @@ export function principalFor(pod: PodIdentity, identity: AgentIdentity): AgentPr
     pod: { name: pod.name, uid: pod.uid },
     groups: [...(identity.spec.groups ?? [])],
     labels: { ...(identity.metadata.labels ?? {}) },
+    targets: [...targets],
   };
 }
 
@@ -50,14 +52,20 @@ const policyConfig = (policy: ApprovalPolicy, namespace: string): PolicyConfig =
   spec: policy.spec,
 });
 
-/** The namespace's policies that apply to this agent on at least one of its targets, by name. */
+/** The namespace's policies that apply to one of these agents on at least one of its targets, by name. */
 export function applicablePolicies(
-  principal: AgentPrincipal,
+  principals: readonly AgentPrincipal[],
   targets: readonly TargetConfig[],
   policies: readonly ApprovalPolicy[],
 ): ApprovalPolicy[] {
+  const applies = (policy: ApprovalPolicy, principal: AgentPrincipal) =>
+    targets.some(
+      (target) =>
+        (principal.targets?.includes(target.name) ?? true) &&
+        policiesFor([policyConfig(policy, principal.namespace)], principal, target).length > 0,
+    );
   return policies
-    .filter((policy) => targets.some((target) => policiesFor([policyConfig(policy, principal.namespace)], principal, target).length > 0))
+    .filter((policy) => principals.some((principal) => applies(policy, principal)))
     .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
 }
 
@@ -73,7 +81,10 @@ export function neededHashKeys(policies: readonly ApprovalPolicy[]): { name: str
 
 export interface SidecarConfigInputs {
   readonly pod: PodIdentity;
-  readonly identity: AgentIdentity;
+  /** The pod's own identity (sessions without a token); absent when every identity selecting it requires a token. */
+  readonly identity?: AgentIdentity;
+  /** Identities with spec.oidc that select the pod: sessions presenting a token may be one of these. */
+  readonly tokenIdentities: readonly AgentIdentity[];
   /** The pod's targets (resolveTargets). */
   readonly targets: readonly Target[];
   /** Every ApprovalPolicy of the namespace. */
@@ -87,13 +98,44 @@ export interface BuiltConfig {
   readonly withheld: readonly { readonly policy: string; readonly errors: readonly RuleError[] }[];
 }
 
+/** Every principal a session of the pod may be, as far as the pod decides it: its own, and one per token identity (without what a token adds). */
+export function podPrincipals(inputs: Pick<SidecarConfigInputs, 'pod' | 'identity' | 'tokenIdentities' | 'targets'>): {
+  readonly own?: AgentPrincipal;
+  readonly all: readonly AgentPrincipal[];
+} {
+  const reachable = (identity: AgentIdentity) =>
+    inputs.targets.map((target) => target.metadata.name ?? '').filter((name) => identity.spec.targets.includes(name));
+  const own = inputs.identity ? principalFor(inputs.pod, inputs.identity, reachable(inputs.identity)) : undefined;
+  const token = inputs.tokenIdentities
+    .filter((identity) => identity !== inputs.identity)
+    .map((identity) => principalFor(inputs.pod, identity, reachable(identity)));
+  const undelegated = own ? [own, ...token] : token;
+  // Sub-agents of an identity that may delegate are that identity at depths 1..maxDepth: the
+  // policies for those depths must be served too (their names in the chain do not matter here).
+  const identities = [...(inputs.identity ? [inputs.identity] : []), ...inputs.tokenIdentities];
+  const delegated = undelegated.flatMap((principal) => {
+    const maxDepth = identities.find((identity) => identity.metadata.name === principal.identity)?.spec.delegation?.maxDepth ?? 0;
+    return Array.from({ length: maxDepth }, (_, index) => ({
+      ...principal,
+      delegation: { depth: index + 1, chain: Array.from({ length: index + 1 }, () => 'sub-agent') },
+    }));
+  });
+  return { ...(own ? { own } : {}), all: [...undelegated, ...delegated] };
+}
+
 export function buildSidecarConfig(inputs: SidecarConfigInputs): BuiltConfig {
-  const principal = principalFor(inputs.pod, inputs.identity);
+  const principals = podPrincipals(inputs);
+  const principal = principals.own;
   const targets = inputs.targets.map((target) => targetConfig(target, inputs.pod.namespace));
+  const tokenTargets = [
+    ...new Set(
+      inputs.tokenIdentities.flatMap((identity) => targets.map((t) => t.name).filter((name) => identity.spec.targets.includes(name))),
+    ),
+  ].sort();
   const served: PolicyConfig[] = [];
   const withheld: { policy: string; errors: RuleError[] }[] = [];
   const maskingKeys: Record<string, string> = {};
-  for (const policy of applicablePolicies(principal, targets, inputs.policies)) {
+  for (const policy of applicablePolicies(principals.all, targets, inputs.policies)) {
     const ref = policy.spec.masking?.hashKeySecretRef;
     const hashKey = ref
       ? (inputs.hashKeys.get(hashKeyId(ref)) ?? { missing: `Secret ${ref.name} key ${ref.key} was not read` })
@@ -106,5 +148,14 @@ export function buildSidecarConfig(inputs: SidecarConfigInputs): BuiltConfig {
     served.push(policyConfig(policy, inputs.pod.namespace));
     if (ref && hashKey && 'value' in hashKey) maskingKeys[hashKeyId(ref)] = hashKey.value;
   }
-  return { config: { principal, targets, policies: served, maskingKeys }, withheld };
+  return {
+    config: {
+      ...(principal ? { principal } : {}),
+      ...(tokenTargets.length > 0 ? { tokenTargets } : {}),
+      targets,
+      policies: served,
+      maskingKeys,
+    },
+    withheld,
+  };
 }

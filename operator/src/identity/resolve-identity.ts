@@ -35,42 +35,82 @@ export function podFacts(
   };
 }
 
-function selects(identity: AgentIdentity, pod: PodFacts): boolean {
+/** Whether `identity` may be used from this pod: same namespace, its service account, every podSelector label. */
+export function selectsPod(identity: AgentIdentity, pod: PodFacts): boolean {
   if (identity.metadata.namespace !== undefined && identity.metadata.namespace !== pod.namespace) return false;
   if (identity.spec.serviceAccountName !== pod.serviceAccountName) return false;
   return Object.entries(identity.spec.podSelector ?? {}).every(([key, value]) => pod.labels[key] === value);
 }
 
-export function resolveIdentity(pod: PodFacts, identities: readonly AgentIdentity[]): Resolution<AgentIdentity> {
-  const matching = identities.filter((identity) => selects(identity, pod));
+/** An identity with `oidc.required` is never a pod's identity without a token. */
+const needsToken = (identity: AgentIdentity): boolean => identity.spec.oidc?.required === true;
+
+/** Who a pod's sessions may be: its own identity (no token), and the identities a token may map to. */
+export interface PodIdentities {
+  /** Sessions that present no token are this identity. Absent when every identity selecting the pod requires a token. */
+  readonly own?: AgentIdentity;
+  /** Identities with spec.oidc that select the pod: a token is accepted from it only for one of these. May include `own`. */
+  readonly token: readonly AgentIdentity[];
+}
+
+const names = (identities: readonly AgentIdentity[]): string =>
+  identities
+    .map((i) => i.metadata.name ?? '')
+    .sort()
+    .join(', ');
+
+/**
+ * The identities a pod may be. Its own identity: the one identity without `oidc.required` that
+ * selects it, or the one the airlock.dev/identity annotation names among those. Token identities:
+ * every selecting identity with `spec.oidc`. Refused when neither exists, or when the own identity
+ * is ambiguous (rule order must not decide who an agent is).
+ */
+export function resolvePodIdentities(pod: PodFacts, identities: readonly AgentIdentity[]): Resolution<PodIdentities> {
+  const matching = identities.filter((identity) => selectsPod(identity, pod));
+  const ownCandidates = matching.filter((identity) => !needsToken(identity));
+  const token = matching.filter((identity) => identity.spec.oidc !== undefined);
   const named = pod.annotations[ANNOTATIONS.identity];
   if (named) {
-    const found = matching.find((identity) => identity.metadata.name === named);
-    if (found) return { ok: true, value: found };
+    const found = ownCandidates.find((identity) => identity.metadata.name === named);
+    if (found) return { ok: true, value: { own: found, token } };
+    const tokenOnly = matching.some((identity) => identity.metadata.name === named);
     return fail(
       'IdentityMismatch',
-      `annotation ${ANNOTATIONS.identity}=${named} names no AgentIdentity in namespace ${pod.namespace} that selects service account ${pod.serviceAccountName} and the pod's labels`,
+      tokenOnly
+        ? `annotation ${ANNOTATIONS.identity}=${named} names an AgentIdentity with oidc.required: it is never a pod's identity without a token; remove the annotation and present the token instead`
+        : `annotation ${ANNOTATIONS.identity}=${named} names no AgentIdentity in namespace ${pod.namespace} that selects service account ${pod.serviceAccountName} and the pod's labels`,
     );
   }
-  if (matching.length === 1) return { ok: true, value: matching[0]! };
-  if (matching.length === 0) {
+  if (ownCandidates.length > 1) {
+    return fail(
+      'AmbiguousIdentity',
+      `AgentIdentities ${names(ownCandidates)} all select this pod: set annotation ${ANNOTATIONS.identity} to one of them, or set oidc.required on the ones that are meant to be used only with a token`,
+    );
+  }
+  if (ownCandidates.length === 0 && token.length === 0) {
     return fail(
       'NoIdentity',
       `no AgentIdentity in namespace ${pod.namespace} selects service account ${pod.serviceAccountName}: create one with spec.serviceAccountName: ${pod.serviceAccountName}`,
     );
   }
-  return fail(
-    'AmbiguousIdentity',
-    `AgentIdentities ${matching
-      .map((i) => i.metadata.name)
-      .sort()
-      .join(', ')} all select this pod: set annotation ${ANNOTATIONS.identity} to one of them`,
-  );
+  return { ok: true, value: ownCandidates.length === 1 ? { own: ownCandidates[0]!, token } : { token } };
 }
 
-/** The Targets a pod of `identity` reaches: the annotation's subset, or all of the identity's. */
-export function resolveTargets(pod: PodFacts, identity: AgentIdentity, targets: readonly Target[]): Resolution<Target[]> {
-  const allowed = identity.spec.targets;
+/** Every identity of the pod, its own first, each once. */
+export function allPodIdentities(identities: PodIdentities): AgentIdentity[] {
+  const all = identities.own ? [identities.own] : [];
+  for (const identity of identities.token) if (!all.includes(identity)) all.push(identity);
+  return all;
+}
+
+/**
+ * The Targets a pod's sidecar serves: the airlock.dev/targets annotation's subset, or every Target
+ * of every identity the pod may be (its own and its token identities; each session is then held to
+ * its own identity's). Their ports must not clash.
+ */
+export function resolveTargets(pod: PodFacts, identities: PodIdentities, targets: readonly Target[]): Resolution<Target[]> {
+  const all = allPodIdentities(identities);
+  const allowed = [...new Set(all.flatMap((identity) => identity.spec.targets))];
   const annotation = pod.annotations[ANNOTATIONS.targets];
   const wanted = annotation
     ? annotation
@@ -82,7 +122,7 @@ export function resolveTargets(pod: PodFacts, identity: AgentIdentity, targets: 
   if (notAllowed.length > 0) {
     return fail(
       'TargetNotAllowed',
-      `annotation ${ANNOTATIONS.targets} names ${notAllowed.join(', ')}, which AgentIdentity ${identity.metadata.name} may not use (it may use ${allowed.join(', ')})`,
+      `annotation ${ANNOTATIONS.targets} names ${notAllowed.join(', ')}, which no AgentIdentity of this pod (${names(all)}) may use (they may use ${allowed.join(', ')})`,
     );
   }
   const byName = new Map<string, Target>(

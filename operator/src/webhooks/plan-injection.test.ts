@@ -370,6 +370,79 @@ describe('planInjection: identity', () => {
     assert.equal(planInjection(agentPod(), NS, catalog([narrow], [ORDERS_DB]), SETTINGS).kind, 'deny');
     assert.equal(planInjection(agentPod({ labels: { app: 'migrations' } }), NS, catalog([narrow], [ORDERS_DB]), SETTINGS).kind, 'patch');
   });
+
+  test('a pod only token identities select is injected with their targets, and its record names no own identity', () => {
+    const tokenOnly = (name: string, targets: string[]) => {
+      const base = identity(name, 'migrator', targets);
+      return { ...base, spec: { ...base.spec, oidc: { issuer: 'https://token.ci.example', audiences: ['airlock'], required: true } } };
+    };
+    const plan = planInjection(
+      agentPod(),
+      NS,
+      catalog([tokenOnly('deploy-main', ['orders-db']), tokenOnly('reports', ['billing-db'])], [ORDERS_DB, BILLING_DB]),
+      SETTINGS,
+    );
+    assert.equal(plan.kind, 'patch', JSON.stringify(plan));
+    assert.equal(plan.kind === 'patch' && plan.record.identity, '');
+    assert.deepEqual(plan.kind === 'patch' && plan.record.targets, ['billing-db', 'orders-db']);
+  });
+});
+
+describe('planInjection: delegation', () => {
+  const withDelegation = (base = MIGRATOR) => ({ ...base, spec: { ...base.spec, delegation: { maxDepth: 1 } } });
+  const tokenOnly = (name: string, targets: string[]) => {
+    const base = identity(name, 'migrator', targets);
+    return { ...base, spec: { ...base.spec, oidc: { issuer: 'https://token.ci.example', audiences: ['airlock'], required: true } } };
+  };
+
+  test('an identity that may delegate: the sidecar serves the port and every agent container learns the URL', () => {
+    const pod = agentPod();
+    const result = patched(planInjection(pod, NS, catalog([withDelegation()], [ORDERS_DB]), SETTINGS), pod);
+    assert.equal(envOf(container(result, 'airlock-sidecar')).AIRLOCK_DELEGATION_PORT, '15470');
+    assert.equal(envOf(container(result, 'airlock-sidecar')).AIRLOCK_DELEGATION_URL, undefined);
+    for (const name of ['agent', 'wait-for-schema']) {
+      const env = envOf(container(result, name));
+      assert.equal(env.AIRLOCK_DELEGATION_URL, 'http://127.0.0.1:15470', name);
+      assert.equal(env.AIRLOCK_DELEGATION_PORT, undefined, name);
+    }
+    // Ours first, the container's own after.
+    assert.deepEqual(container(result, 'agent')?.env?.at(-1), { name: 'MODEL', value: 'large' });
+  });
+
+  test('no identity of the pod may delegate: neither variable, so there is no endpoint to mint tokens at', () => {
+    const pod = agentPod();
+    const result = patched(planInjection(pod, NS, catalog([MIGRATOR], [ORDERS_DB]), SETTINGS), pod);
+    for (const name of ['airlock-sidecar', 'agent', 'wait-for-schema']) {
+      const env = envOf(container(result, name));
+      assert.equal(env.AIRLOCK_DELEGATION_PORT, undefined, name);
+      assert.equal(env.AIRLOCK_DELEGATION_URL, undefined, name);
+    }
+  });
+
+  test("a token identity that may delegate turns it on, though the pod's own identity may not", () => {
+    const pod = agentPod();
+    const cat = catalog([MIGRATOR, withDelegation(tokenOnly('deploy-main', ['billing-db']))], [ORDERS_DB, BILLING_DB]);
+    const result = patched(planInjection(pod, NS, cat, SETTINGS), pod);
+    assert.equal(envOf(container(result, 'airlock-sidecar')).AIRLOCK_DELEGATION_PORT, '15470');
+    assert.equal(envOf(container(result, 'agent')).AIRLOCK_DELEGATION_URL, 'http://127.0.0.1:15470');
+  });
+
+  test('a Target on the delegation port is refused on such a pod, naming the Target and what to change', () => {
+    const onPort = target('reports-db', 'postgres', 15470);
+    const may = identity('migrator', 'migrator', ['orders-db', 'reports-db']);
+    const plan = planInjection(agentPod(), NS, catalog([withDelegation(may)], [ORDERS_DB, onPort]), SETTINGS);
+    assert.equal(plan.kind, 'deny', JSON.stringify(plan));
+    assert.equal(plan.kind === 'deny' && plan.code, 'PortClash');
+    assert.match(plan.kind === 'deny' ? plan.message : '', /Target reports-db uses localPort 15470.*delegation.*another localPort/);
+    // Without delegation the port is the Target's to use.
+    assert.equal(planInjection(agentPod(), NS, catalog([may], [ORDERS_DB, onPort]), SETTINGS).kind, 'patch');
+  });
+
+  test('a second pass over the injected pod changes nothing', () => {
+    const cat = catalog([withDelegation()], [ORDERS_DB]);
+    const once = patched(planInjection(agentPod(), NS, cat, SETTINGS), agentPod());
+    assert.deepEqual(planInjection(once, NS, cat, SETTINGS), { kind: 'unchanged' });
+  });
 });
 
 describe('planInjection: idempotence', () => {
@@ -439,6 +512,26 @@ describe('planInjection: the pod cannot bypass the sidecar', () => {
         ['DATABASE_URL', '$(AIRLOCK_ORDERS_DB_URL)'],
       ],
     );
+  });
+
+  test("the pod's own AIRLOCK_DELEGATION_URL is replaced: an agent cannot be pointed elsewhere for a sub-agent's token", () => {
+    const pod = agentPod();
+    pod.spec!.containers[0]!.env = [
+      { name: 'AIRLOCK_DELEGATION_URL', value: 'http://token-thief.example' },
+      { name: 'MODEL', value: 'large' },
+    ];
+    pod.spec!.initContainers![0]!.env = [{ name: 'AIRLOCK_DELEGATION_URL', valueFrom: { configMapKeyRef: { name: 'x', key: 'url' } } }];
+    const delegating = { ...MIGRATOR, spec: { ...MIGRATOR.spec, delegation: { maxDepth: 2 } } };
+    const result = patched(planInjection(pod, NS, catalog([delegating], [ORDERS_DB]), SETTINGS), pod);
+    for (const name of ['agent', 'wait-for-schema']) {
+      const env = container(result, name)?.env ?? [];
+      assert.deepEqual(
+        env.filter((e) => e.name === 'AIRLOCK_DELEGATION_URL'),
+        [{ name: 'AIRLOCK_DELEGATION_URL', value: 'http://127.0.0.1:15470' }],
+        name,
+      );
+    }
+    assert.deepEqual(container(result, 'agent')?.env?.at(-1), { name: 'MODEL', value: 'large' });
   });
 
   const cat = catalog([MIGRATOR], [ORDERS_DB, target('hr-db', 'postgres', 5499)]);

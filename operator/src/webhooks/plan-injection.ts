@@ -12,10 +12,10 @@
  * the first op: from then on it is an agent pod like any other.
  */
 
-import { ANNOTATIONS, INJECTION_ALL, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER } from '@airlock/contracts/install';
+import { ANNOTATIONS, DELEGATION_PORT, INJECTION_ALL, LABEL_ENABLED, LABELS, SIDECAR_CONTAINER } from '@airlock/contracts/install';
 import type { V1Container, V1EnvVar, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Catalog } from '../catalog.ts';
-import { podFacts, type ResolveErrorCode, resolveIdentity, resolveTargets } from '../identity/resolve-identity.ts';
+import { allPodIdentities, podFacts, type ResolveErrorCode, resolvePodIdentities, resolveTargets } from '../identity/resolve-identity.ts';
 import { credentialSecrets, type ExposureCode, findExposures, isServiceAccountAdmissionVolume } from './credential-exposure.ts';
 import { type InjectionMode, isExcludedNamespace, selectPod } from './gating.ts';
 import type { InjectionRecord } from './injection-record.ts';
@@ -85,10 +85,10 @@ function injectLabelOp(pod: V1Pod): JsonPatchOp {
 /** The plan for a pod that is an agent pod (labeled so): a patch, possibly empty, or a denial. */
 function planAgent(pod: V1Pod, ns: string, catalog: Catalog, settings: InjectionSettings): AgentPlan {
   const facts = podFacts(pod, ns);
-  const identity = resolveIdentity(facts, catalog.identities(ns));
-  if (!identity.ok) return { kind: 'deny', code: identity.code, message: identity.message };
+  const identities = resolvePodIdentities(facts, catalog.identities(ns));
+  if (!identities.ok) return { kind: 'deny', code: identities.code, message: identities.message };
   const namespaceTargets = catalog.targets(ns);
-  const targets = resolveTargets(facts, identity.value, namespaceTargets);
+  const targets = resolveTargets(facts, identities.value, namespaceTargets);
   if (!targets.ok) return { kind: 'deny', code: targets.code, message: targets.message };
 
   if ((pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER)) {
@@ -111,11 +111,23 @@ function planAgent(pod: V1Pod, ns: string, catalog: Catalog, settings: Injection
   }
 
   const resolved = targets.value;
-  const sidecar = sidecarContainer(settings, resolved);
+  // Any identity of the pod: a session may be a token identity that delegates, even where the pod's own does not.
+  const delegation = allPodIdentities(identities.value).some((identity) => identity.spec.delegation !== undefined);
+  const onDelegationPort = delegation ? resolved.find((t) => t.spec.localPort === DELEGATION_PORT) : undefined;
+  if (onDelegationPort) {
+    return {
+      kind: 'deny',
+      code: 'PortClash',
+      message: `Target ${onDelegationPort.metadata.name} uses localPort ${DELEGATION_PORT}, where the sidecar serves delegation on this pod (an AgentIdentity of the pod has spec.delegation): give the Target another localPort`,
+    };
+  }
+  const features = { delegation };
+  const sidecar = sidecarContainer(settings, resolved, features);
   const token = tokenVolume();
   const record: InjectionRecord = {
     version: 1,
-    identity: identity.value.metadata.name ?? '',
+    // Empty when every identity selecting the pod requires a token: its sessions are who their tokens say.
+    identity: identities.value.own?.metadata.name ?? '',
     targets: resolved.map((t) => t.metadata.name ?? '').sort(),
     sidecarHash: sidecarHash(sidecar, token),
   };
@@ -125,7 +137,7 @@ function planAgent(pod: V1Pod, ns: string, catalog: Catalog, settings: Injection
     token,
     record,
     admissionVolumes,
-    env: agentEnv(resolved),
+    env: agentEnv(resolved, features),
     config: needsConfigVolume(resolved),
     sshConfig: sshConfig !== undefined,
     configMounts: agentConfigMounts(resolved),

@@ -7,7 +7,15 @@
  * here and re-invocation finds nothing to change.
  */
 
-import { ANNOTATIONS, SIDECAR_CONTAINER, SIDECAR_HEALTH_PORT, TOKEN_MOUNT_PATH, TOKEN_VOLUME } from '@airlock/contracts/install';
+import {
+  ANNOTATIONS,
+  DELEGATION_ENV,
+  DELEGATION_PORT,
+  SIDECAR_CONTAINER,
+  SIDECAR_HEALTH_PORT,
+  TOKEN_MOUNT_PATH,
+  TOKEN_VOLUME,
+} from '@airlock/contracts/install';
 import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
 import {
   isSshHostAlias,
@@ -41,6 +49,8 @@ export const SSH_CONFIG_VOLUME = 'airlock-ssh-config';
 const SSH_CONFIG_VOLUME_FILE = 'airlock.conf';
 /** The address agents reach the sidecar at; the sidecar listens there and nowhere else for targets. */
 export const LOOPBACK = '127.0.0.1';
+/** What agents POST to for a sub-agent's token (DELEGATION_PATH), on pods whose identity allows delegation. */
+export const DELEGATION_URL = `http://${LOOPBACK}:${DELEGATION_PORT}`;
 /** The sidecar runs as this user: distroless "nonroot". */
 export const SIDECAR_UID = 65532;
 
@@ -67,12 +77,19 @@ export function targetURL(target: Target): string {
 export const needsConfigVolume = (targets: readonly Target[]): boolean =>
   targets.some((t) => TARGET_TYPE_FACTS[t.spec.type].needsConfigVolume);
 
+/** What injection turns on beyond the Targets. */
+export interface InjectedFeatures {
+  /** An identity of the pod has spec.delegation: the sidecar serves DELEGATION_PORT and agents learn its URL. */
+  readonly delegation?: boolean;
+}
+
 /**
  * The env vars every agent container gets, in this order, ahead of its own. Names listed here
  * replace the container's own entries of the same name: a tool must not be pointed past the
- * sidecar (it would find no credentials there anyway, but would fail confusingly).
+ * sidecar (it would find no credentials there anyway, but would fail confusingly), and an agent
+ * must not be pointed at something else than its sidecar for a sub-agent's token.
  */
-export function agentEnv(targets: readonly Target[]): V1EnvVar[] {
+export function agentEnv(targets: readonly Target[], features: InjectedFeatures = {}): V1EnvVar[] {
   const env: V1EnvVar[] = [];
   const ofType = TARGET_TYPES.map((type) => ({ facts: TARGET_TYPE_FACTS[type], targets: targets.filter((t) => t.spec.type === type) }));
   // The tools' own defaults (PGHOST, ...) only when they cannot point at the wrong one of two targets.
@@ -91,6 +108,7 @@ export function agentEnv(targets: readonly Target[]): V1EnvVar[] {
       if (!env.some((e) => e.name === name)) env.push({ name, value: value ? value(path) : path });
     }
   }
+  if (features.delegation) env.push({ name: DELEGATION_ENV.agentURL, value: DELEGATION_URL });
   return env;
 }
 
@@ -160,7 +178,7 @@ const readyProbe = (periodSeconds: number, failureThreshold: number) => ({
   successThreshold: 1,
 });
 
-export function sidecarContainer(settings: InjectionSettings, targets: readonly Target[]): V1Container {
+export function sidecarContainer(settings: InjectionSettings, targets: readonly Target[], features: InjectedFeatures = {}): V1Container {
   const configVolume = needsConfigVolume(targets);
   const resources = settings.resources ?? DEFAULT_SIDECAR_RESOURCES;
   return {
@@ -185,6 +203,8 @@ export function sidecarContainer(settings: InjectionSettings, targets: readonly 
       // Where the sidecar writes the files the agents' tools read (ssh_config, known_hosts, kubeconfig).
       ...(configVolume ? [{ name: 'AIRLOCK_CONFIG_DIR', value: CONFIG_MOUNT_PATH }] : []),
       ...(needsKubeconfig(targets) ? [{ name: 'AIRLOCK_KUBECONFIG_FILE', value: KUBECONFIG_PATH }] : []),
+      // Only where an identity may delegate: elsewhere there is no endpoint to mint tokens at all.
+      ...(features.delegation ? [{ name: DELEGATION_ENV.sidecarPort, value: String(DELEGATION_PORT) }] : []),
     ],
     ports: [{ name: 'airlock-health', containerPort: SIDECAR_HEALTH_PORT, protocol: 'TCP' }],
     volumeMounts: [

@@ -1,10 +1,11 @@
 /**
  * Approvals through the broker. request() asks the broker to create the ApprovalRequest (a random
- * idempotency key makes the retried POST safe); the operator fills in the requester from the pod,
- * so the principal passed here is not sent. The outcome comes from the broker's stream, pushed when
- * the request is decided; a stream that ends or breaks is re-opened (its first line is always the
- * current state) until an outcome arrives or the request is past its expiry and the broker still
- * cannot be reached.
+ * idempotency key makes the retried POST safe). The operator fills in the requester itself: the
+ * pod, or, for a session opened with the agent's own token, the identity that token maps to, which
+ * it verifies again; so the token the principal came from is sent, never the principal's fields.
+ * The outcome comes from the broker's stream, pushed when the request is decided; a stream that
+ * ends or breaks is re-opened (its first line is always the current state) until an outcome
+ * arrives or the request is past its expiry and the broker still cannot be reached.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -17,11 +18,14 @@ import {
 import { type Backoff, backoffDelay, DEFAULT_BACKOFF, pause } from '@airlock/runtime';
 import type { Logger } from 'pino';
 import type { AgentPrincipal, ApprovalDraft, ApprovalGate, ApprovalOutcome, PendingApproval } from '../core/ports.ts';
+import type { PresentedTokens } from './agent-tokens.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
 
 export interface BrokerApprovalGateOptions {
   readonly logger: Logger;
+  /** Which token a session's principal came from (the authenticator fills it); without it every request is the pod's. */
+  readonly tokens?: PresentedTokens;
   readonly backoff?: Backoff;
   readonly clock?: () => number;
   /** How long past the request's expiry the outcome keeps waiting for an unreachable broker (default 60 s). */
@@ -38,8 +42,9 @@ export class BrokerApprovalGate implements ApprovalGate {
     this.#options = options;
   }
 
-  async request(_principal: AgentPrincipal, draft: ApprovalDraft): Promise<PendingApproval> {
-    const body: CreateApprovalRequest = { idempotencyKey: randomUUID(), draft };
+  async request(principal: AgentPrincipal, draft: ApprovalDraft): Promise<PendingApproval> {
+    const agentToken = this.#options.tokens?.tokenOf(principal);
+    const body: CreateApprovalRequest = { idempotencyKey: randomUUID(), draft, ...(agentToken === undefined ? {} : { agentToken }) };
     const created = await this.#client.call<CreateApprovalResponse>('POST', BROKER_PATHS.approvals, body, { idempotent: true });
     if (typeof created?.name !== 'string' || typeof created.namespace !== 'string') {
       throw new BrokerError('BadResponse', 'the broker did not name the ApprovalRequest it created');

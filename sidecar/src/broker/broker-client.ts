@@ -11,10 +11,22 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
-import { BROKER_ERROR_STATUS, type BrokerErrorCode, HEARTBEAT_SECONDS, NDJSON_CONTENT_TYPE } from '@airlock/contracts/broker';
+import {
+  type AgentPrincipal,
+  type AgentTokenRequest,
+  type AgentTokenResponse,
+  BROKER_ERROR_STATUS,
+  BROKER_PATHS,
+  type BrokerErrorCode,
+  type DelegationRequest,
+  type DelegationResponse,
+  HEARTBEAT_SECONDS,
+  NDJSON_CONTENT_TYPE,
+} from '@airlock/contracts/broker';
 import { type Backoff, backoffDelay, pause } from '@airlock/runtime';
 import { BrokerError } from './errors.ts';
 import { NdjsonLineReader } from './ndjson.ts';
+import { isAgentPrincipal } from './principal-shape.ts';
 
 export interface BrokerClientOptions {
   /** https://host:port of the broker. */
@@ -63,6 +75,9 @@ const DEFAULT_RETRY = { attempts: 6, initialMs: 200, maxMs: 5000 };
 const DEFAULT_STREAM_OPEN_TIMEOUT_MS = 10_000;
 const DEFAULT_TOKEN_REREAD_MS = 60_000;
 const KNOWN_CODES = new Set(Object.keys(BROKER_ERROR_STATUS));
+const REFUSAL_REASON = /^[A-Za-z]{1,64}$/;
+/** One quick retry of an agent's token check covers a kept-alive connection the broker closed; the agent is waiting. */
+const AGENT_TOKEN_ATTEMPTS = 2;
 
 export class BrokerClient {
   readonly url: URL;
@@ -168,6 +183,40 @@ export class BrokerClient {
     });
   }
 
+  /**
+   * Who the agent is that presented `token` (BROKER_PATHS.agentTokens). Rejects with BrokerError
+   * AgentTokenRefused (its `reason` says which check) when the broker refuses the token, BadResponse
+   * when the answer holds no principal. The token goes only into the request body.
+   */
+  async agentPrincipal(token: string): Promise<AgentPrincipal> {
+    const body: AgentTokenRequest = { token };
+    const answer = await this.call<Partial<AgentTokenResponse> | undefined>('POST', BROKER_PATHS.agentTokens, body, {
+      idempotent: true,
+      attempts: AGENT_TOKEN_ATTEMPTS,
+    });
+    const principal: unknown = answer?.principal;
+    if (!isAgentPrincipal(principal)) throw new BrokerError('BadResponse', 'the broker answered a token check without a valid principal');
+    return principal;
+  }
+
+  /**
+   * A narrower token for a sub-agent (BROKER_PATHS.delegations), minted by the broker for the parent
+   * `request.agentToken` names (absent: the pod's own identity). Rejects with BrokerError
+   * AgentTokenRefused (`reason` DelegationNotAllowed, DelegationTooDeep, DelegationTooBroad, or why
+   * the parent's token was refused), Invalid, and BadResponse when the answer is not a grant. Sent
+   * again once when the broker cannot be reached: a second token minted for a lost answer is never
+   * handed out, and expires on its own.
+   */
+  async delegate(request: DelegationRequest): Promise<DelegationResponse> {
+    const answer = await this.call<unknown>('POST', BROKER_PATHS.delegations, request, {
+      idempotent: true,
+      attempts: AGENT_TOKEN_ATTEMPTS,
+    });
+    if (!isDelegationResponse(answer)) throw new BrokerError('BadResponse', 'the broker answered a delegation without a valid grant');
+    // Only the contract's fields: whatever else the answer held is not handed to the agent.
+    return { token: answer.token, expiresAt: answer.expiresAt, targets: [...answer.targets], depth: answer.depth };
+  }
+
   /** Drops kept-alive connections. Open streams end. */
   close(): void {
     this.#agent.destroy();
@@ -241,6 +290,21 @@ export class BrokerClient {
   }
 }
 
+function isDelegationResponse(value: unknown): value is DelegationResponse {
+  if (typeof value !== 'object' || value === null) return false;
+  const { token, expiresAt, targets, depth } = value as Record<string, unknown>;
+  return (
+    typeof token === 'string' &&
+    token !== '' &&
+    typeof expiresAt === 'string' &&
+    !Number.isNaN(Date.parse(expiresAt)) &&
+    Array.isArray(targets) &&
+    targets.every((target) => typeof target === 'string') &&
+    Number.isInteger(depth) &&
+    (depth as number) >= 1
+  );
+}
+
 function readBody(response: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -274,9 +338,11 @@ function errorFromResponse(status: number, text: string): BrokerError {
     // a proxy or load balancer answered, not the broker
   }
   if (typeof body === 'object' && body !== null) {
-    const { code, message } = body as { code?: unknown; message?: unknown };
+    const { code, message, reason } = body as { code?: unknown; message?: unknown; reason?: unknown };
     if (typeof code === 'string' && KNOWN_CODES.has(code) && typeof message === 'string') {
-      return new BrokerError(code as BrokerErrorCode, message, { status });
+      // The reason ends up in what the agent reads: only a bare word (an AgentTokenRefusal name) is kept.
+      const named = typeof reason === 'string' && REFUSAL_REASON.test(reason) ? { reason } : {};
+      return new BrokerError(code as BrokerErrorCode, message, { status, ...named });
     }
   }
   if (status === 502 || status === 504) return new BrokerError('Unreachable', `the broker is not reachable (HTTP ${status})`, { status });

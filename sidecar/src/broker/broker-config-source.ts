@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { ConfigSource, SidecarConfig } from '../core/ports.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
+import { isAgentPrincipal } from './principal-shape.ts';
 
 export interface BrokerConfigSourceOptions {
   readonly logger: Logger;
@@ -105,7 +106,14 @@ export class BrokerConfigSource implements ConfigSource {
     const first = this.#first;
     this.#first = undefined;
     if (first) {
-      this.#logger.info({ identity: line.config.principal.identity, targets: line.config.targets.map((t) => t.name) }, 'config received');
+      this.#logger.info(
+        {
+          identity: line.config.principal?.identity ?? '(none: every session presents a token)',
+          targets: line.config.targets.map((t) => t.name),
+          ...(line.config.tokenTargets ? { tokenTargets: line.config.tokenTargets } : {}),
+        },
+        'config received',
+      );
       first.resolve();
       return true;
     }
@@ -130,15 +138,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** The shape the sidecar relies on; the broker builds it, this only catches a wrong peer. */
 function isSidecarConfig(value: unknown): value is SidecarConfig {
-  if (!isObject(value) || !isObject(value.principal) || !isObject(value.maskingKeys)) return false;
-  const { principal } = value;
+  if (!isObject(value) || !isObject(value.maskingKeys)) return false;
+  const { principal, tokenTargets } = value;
   return (
-    typeof principal.identity === 'string' &&
-    typeof principal.namespace === 'string' &&
-    typeof principal.serviceAccount === 'string' &&
-    isObject(principal.pod) &&
-    typeof principal.pod.uid === 'string' &&
-    Array.isArray(principal.groups) &&
+    (principal === undefined || isAgentPrincipal(principal)) &&
+    (tokenTargets === undefined || (Array.isArray(tokenTargets) && tokenTargets.every((name) => typeof name === 'string'))) &&
     Array.isArray(value.targets) &&
     value.targets.every((target) => isObject(target) && typeof target.name === 'string' && isObject(target.spec)) &&
     Array.isArray(value.policies) &&

@@ -9,7 +9,8 @@
 
 import { BROKER_PATHS, type CredentialsRequest } from '@airlock/contracts/broker';
 import { type KubernetesTargetCredentials, type SshTargetCredentials, TARGET_TYPES } from '@airlock/contracts/targets';
-import type { CredentialSource, LoginKey, TargetConfig, TargetCredentials } from '../core/ports.ts';
+import type { AgentPrincipal, CredentialSource, LoginKey, TargetConfig, TargetCredentials } from '../core/ports.ts';
+import type { PresentedTokens } from './agent-tokens.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
 
@@ -110,15 +111,20 @@ function isHttpsUrl(text: string): boolean {
 
 export class BrokerCredentialSource implements CredentialSource {
   readonly #client: Pick<BrokerClient, 'call'>;
+  readonly #tokens: PresentedTokens | undefined;
 
-  constructor(client: Pick<BrokerClient, 'call'>) {
+  /** `tokens`: which token a session's principal came from; the broker then answers only for a Target of that token's identity. */
+  constructor(client: Pick<BrokerClient, 'call'>, tokens?: PresentedTokens) {
     this.#client = client;
+    this.#tokens = tokens;
   }
 
-  async forTarget(target: TargetConfig, login?: LoginKey): Promise<TargetCredentials> {
+  async forTarget(target: TargetConfig, login?: LoginKey, principal?: AgentPrincipal): Promise<TargetCredentials> {
+    const agentToken = this.#tokens?.tokenOf(principal);
     const request: CredentialsRequest = {
       target: target.name,
       ...(login ? { publicKey: login.publicKey, sessionId: login.sessionId } : {}),
+      ...(agentToken === undefined ? {} : { agentToken }),
     };
     const response = await this.#client.call<unknown>('POST', BROKER_PATHS.credentials, request, { idempotent: true });
     return checkedCredentials(target, response);

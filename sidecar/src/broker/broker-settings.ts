@@ -3,6 +3,7 @@
  * Every problem is listed at once; main exits 2 with them.
  */
 import { readFileSync } from 'node:fs';
+import { DELEGATION_ENV } from '@airlock/contracts/install';
 import { DEFAULT_SHUTDOWN_GRACE_MS, MAX_SHUTDOWN_GRACE_MS } from '@airlock/contracts/sidecar-process';
 import { isPlainPath } from '@airlock/contracts/targets';
 
@@ -20,6 +21,11 @@ export interface BrokerSettings {
   readonly shutdownGraceMs: number;
   /** The config volume shared with the agents (AIRLOCK_CONFIG_DIR); absent when the pod has none. */
   readonly configDir?: string;
+  /**
+   * Where agents ask for a sub-agent's token, on listenHost (AIRLOCK_DELEGATION_PORT, injected only
+   * where an identity of the pod may delegate); absent: no delegation endpoint.
+   */
+  readonly delegationPort?: number;
 }
 
 export class BrokerSettingsError extends Error {
@@ -93,6 +99,11 @@ export function brokerSettingsFromEnv(env: NodeJS.ProcessEnv, readFile: (path: s
   if (configDir !== undefined && !isPlainPath(configDir))
     problems.push(`AIRLOCK_CONFIG_DIR=${configDir} is not an absolute path of letters, digits, '.', '_', '-' and '/'`);
 
+  const delegationText = value(DELEGATION_ENV.sidecarPort);
+  const delegationPort = delegationText === undefined ? undefined : Number(delegationText);
+  if (delegationText !== undefined && (!/^\d+$/.test(delegationText) || delegationPort === 0 || (delegationPort as number) > 65535))
+    problems.push(`${DELEGATION_ENV.sidecarPort}=${delegationText} is not a port number (1-65535)`);
+
   if (problems.length > 0) throw new BrokerSettingsError(problems);
   return {
     brokerUrl: brokerUrl as string,
@@ -103,6 +114,7 @@ export function brokerSettingsFromEnv(env: NodeJS.ProcessEnv, readFile: (path: s
     logLevel: level as LogLevel,
     shutdownGraceMs,
     ...(configDir === undefined ? {} : { configDir }),
+    ...(delegationPort === undefined ? {} : { delegationPort }),
   };
 }
 

@@ -73,6 +73,12 @@ test('embedded Targets and ApprovalPolicies are checked against the CRD schema, 
   assert.match(issues, /controlPlane\.static\.policies\[0\]\.spec\.rules\[0\]\.match\.sql\.statementKinds\[0\]/);
 });
 
+test('static mode always has the pod principal: settings without one do not load', () => {
+  const doc = valid();
+  delete (doc.controlPlane.static as { principal?: unknown }).principal;
+  assert.deepEqual(issuesOf(doc), ["controlPlane.static: must have required property 'principal'"]);
+});
+
 test('a postgres target without credentials is refused', () => {
   const doc = valid();
   (doc.controlPlane.static as { credentials: Record<string, unknown> }).credentials = {};

@@ -8,7 +8,8 @@ import { TARGET_TYPE_FACTS } from '@airlock/contracts/targets';
 import { AirlockValidator, type ApprovalPolicy, formatIssues, type Target, type ValidationIssue } from '@airlock/crds';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import type { PolicyConfig, SidecarConfig, TargetConfig } from '../core/ports.ts';
+import type { PolicyConfig, TargetConfig } from '../core/ports.ts';
+import type { StaticSidecarConfig } from '../in-process/static-config.ts';
 import { typedCredentials } from '../in-process/static-credentials.ts';
 import { SETTINGS_SCHEMA, type SidecarSettings } from './sidecar-config.ts';
 
@@ -24,7 +25,8 @@ export class SettingsError extends Error {
 
 export interface LoadedSettings {
   readonly settings: SidecarSettings;
-  readonly config: SidecarConfig;
+  /** The schema requires the principal: a settings file without one does not load. */
+  readonly config: StaticSidecarConfig;
   readonly credentials: SidecarSettings['controlPlane']['static']['credentials'];
   readonly agentTokens?: readonly string[];
 }

@@ -30,10 +30,12 @@ export interface LoginKey {
 
 /**
  * Target credentials, fetched just in time per session; never logged, never stored. The protocol
- * narrows the answer to its own type and fails closed when it is another.
+ * narrows the answer to its own type and fails closed when it is another. `principal` is the
+ * session's, as the AgentAuthenticator returned it: an agent that presented its own token gets
+ * credentials only for a Target of that token's identity (the broker checks the token again).
  */
 export interface CredentialSource {
-  forTarget(target: TargetConfig, login?: LoginKey): Promise<TargetCredentials>;
+  forTarget(target: TargetConfig, login?: LoginKey, principal?: AgentPrincipal): Promise<TargetCredentials>;
 }
 
 /**

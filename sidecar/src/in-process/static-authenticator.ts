@@ -4,8 +4,8 @@
  * known tokens (the operator-backed authenticator verifies OIDC tokens instead).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { AgentAuthError } from '../core/agent-auth-error.ts';
 import type { AgentAuthenticator, AgentPrincipal } from '../core/ports.ts';
-import { AgentAuthError } from '../protocols/postgres/frontend/agent-startup.ts';
 
 export class StaticAuthenticator implements AgentAuthenticator {
   readonly #principal: AgentPrincipal;

@@ -3,17 +3,17 @@
  * pod identity, the in-process approval gate, JSONL recordings. main.ts (static mode), the test
  * fixture and the benchmark all start it this way.
  */
-import type { AgentPrincipal, SidecarConfig } from '../core/ports.ts';
+import type { AgentPrincipal } from '../core/ports.ts';
 import { FileRecordingStore, type FsyncMode } from '../core/recording/file-sink.ts';
 import { DEFAULT_PG_LIMITS } from '../protocols/postgres/limits/pg-limits.ts';
 import { type CloseOptions, type RunningSidecar, type SidecarRunOptions, startSidecar } from '../sidecar.ts';
 import { InProcessApprovalGate } from './in-process-gate.ts';
 import { StaticAuthenticator } from './static-authenticator.ts';
-import { StaticConfigSource } from './static-config.ts';
+import { StaticConfigSource, type StaticSidecarConfig } from './static-config.ts';
 import { StaticCredentialSource, type StaticCredentials } from './static-credentials.ts';
 
 export interface StaticSidecarOptions extends SidecarRunOptions {
-  readonly config: SidecarConfig;
+  readonly config: StaticSidecarConfig;
   readonly credentials: Readonly<Record<string, StaticCredentials>>;
   /** When set, agents must send one of these tokens as their password; otherwise pod identity. */
   readonly agentTokens?: Readonly<Record<string, AgentPrincipal>>;

@@ -28,6 +28,7 @@ import {
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { InformerCatalog } from '../../catalog.ts';
+import { DelegationKeys } from '../../identity/delegation/delegation-key.ts';
 import { collectionPath, KubeClient, type KubeObject } from '../../kube/client.ts';
 import { Informer } from '../../kube/informer.ts';
 import { KINDS } from '../../kube/kinds.ts';
@@ -125,6 +126,7 @@ export async function startBrokerCluster(): Promise<BrokerCluster> {
         recordings,
         registry,
         logger,
+        delegationKeys: new DelegationKeys(operator, installed.namespace),
       });
     let current = registry;
     let broker = await start(0, current);

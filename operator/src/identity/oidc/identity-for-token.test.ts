@@ -12,8 +12,9 @@ function identity(name: string, oidc: Partial<OIDCIdentity> | undefined): AgentI
     kind: 'AgentIdentity',
     metadata: { name, namespace: 'ci' },
     spec: {
+      serviceAccountName: name,
       targets: ['orders-db'],
-      ...(oidc ? { oidc: { issuer: ISSUER, audiences: ['airlock'], ...oidc } } : { serviceAccountName: name }),
+      ...(oidc ? { oidc: { issuer: ISSUER, audiences: ['airlock'], ...oidc } } : {}),
     },
   };
 }

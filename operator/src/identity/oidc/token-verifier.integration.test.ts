@@ -49,7 +49,7 @@ function oidcIdentity(name: string, oidc: NonNullable<AgentIdentity['spec']['oid
     apiVersion: 'airlock.dev/v1alpha1',
     kind: 'AgentIdentity',
     metadata: { name, namespace: 'agents' },
-    spec: { oidc, targets: ['orders-db'] },
+    spec: { serviceAccountName: 'ci-runner', oidc, targets: ['orders-db'] },
   };
 }
 

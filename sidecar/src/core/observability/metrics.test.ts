@@ -21,6 +21,8 @@ describe('createSidecarMetrics', () => {
     metrics.recordingBlocked.inc();
     metrics.recordingStoreFailures.inc(2);
     metrics.recordingStoreFailing.inc();
+    metrics.delegations.inc({ outcome: 'granted' });
+    metrics.delegations.inc({ outcome: 'refused' }, 2);
 
     const text = await registry.metrics();
     for (const line of [
@@ -40,10 +42,12 @@ describe('createSidecarMetrics', () => {
       'airlock_sidecar_recording_blocked 1',
       'airlock_sidecar_recording_store_failures_total 2',
       'airlock_sidecar_recording_store_failing 1',
+      'airlock_sidecar_delegations_total{outcome="granted"} 1',
+      'airlock_sidecar_delegations_total{outcome="refused"} 2',
     ]) {
       assert.ok(text.includes(`${line}\n`), `missing ${line}`);
     }
-    assert.equal(text.match(/^# TYPE /gm)?.length, 13, 'only the sidecar metrics without default metrics');
+    assert.equal(text.match(/^# TYPE /gm)?.length, 14, 'only the sidecar metrics without default metrics');
   });
 
   test('approval waits are bucketed from a second to a day', () => {

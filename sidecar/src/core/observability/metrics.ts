@@ -31,6 +31,13 @@ export interface PlainGauge {
 
 type ByProtocol = { readonly protocol: MetricProtocol };
 
+/**
+ * What became of a parent agent's request for a sub-agent's token: granted; refused by the broker
+ * (not allowed, too deep, too broad, invalid); invalid before it reached the broker (the sidecar's
+ * own 4xx); the broker could not be asked (answered 503).
+ */
+export type DelegationOutcome = 'granted' | 'refused' | 'invalid' | 'unavailable';
+
 export interface SidecarMetrics {
   /** airlock_sidecar_statements_total: statements decided, by what the policy said (not what audit mode let through) and mode. */
   readonly statements: LabelledCounter<
@@ -57,6 +64,8 @@ export interface SidecarMetrics {
   readonly recordingStoreFailures: PlainCounter;
   /** Sessions whose last append to the recording store failed. */
   readonly recordingStoreFailing: PlainGauge;
+  /** airlock_sidecar_delegations_total: requests for a sub-agent's token, by outcome. */
+  readonly delegations: LabelledCounter<{ readonly outcome: DelegationOutcome }>;
 }
 
 export interface SidecarMetricsOptions {
@@ -146,6 +155,12 @@ export function createSidecarMetrics(registry: Registry, options: SidecarMetrics
     recordingStoreFailing: new Gauge({
       name: `${PREFIX}recording_store_failing`,
       help: 'Sessions whose last append to the recording store failed.',
+      registers,
+    }),
+    delegations: new Counter({
+      name: `${PREFIX}delegations_total`,
+      help: "Requests for a sub-agent's token, by outcome: granted, refused by the broker, invalid, or unavailable (the broker could not be asked).",
+      labelNames: ['outcome'],
       registers,
     }),
   };

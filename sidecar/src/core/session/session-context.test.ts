@@ -172,6 +172,34 @@ describe('createSessionContexts', () => {
     await context.record.close();
   });
 
+  test("a sub-agent's session.open names its issuer, who it acts for, and where it is in the delegation chain", async () => {
+    const store = new InMemoryRecordingStore();
+    const open = contexts(new StaticConfigSource(config()), store);
+    const subAgent: AgentPrincipal = {
+      ...CI,
+      onBehalfOf: 'alice@example.com',
+      issuer: 'https://ci.example',
+      targets: ['orders-db'],
+      expiresAt: '2030-01-01T00:00:00Z',
+      delegation: { depth: 2, chain: ['planner', 'sql-writer'] },
+    };
+    const context = open(subAgent);
+    await context.record.opened();
+    const event = store.sessions.get('session-1')?.records[0]?.event;
+    assert.equal(event?.type, 'session.open');
+    assert.deepEqual(event?.type === 'session.open' && event.principal, {
+      identity: 'ci-migrations',
+      namespace: 'agents',
+      serviceAccount: 'system:serviceaccount:agents:ci-migrations',
+      pod: { name: 'ci-migrations-0', uid: 'ci-migrations-uid' },
+      groups: ['ci'],
+      onBehalfOf: 'alice@example.com',
+      issuer: 'https://ci.example',
+      delegation: { depth: 2, chain: ['planner', 'sql-writer'] },
+    });
+    await context.record.close();
+  });
+
   test('a masking rule that does not compile fails the session, not silently', () => {
     const broken = policy('broken', { masking: { rules: [{ name: 'emails', columns: ['email'], strategy: 'hash' }] } });
     const open = contexts(new StaticConfigSource(config([broken])));

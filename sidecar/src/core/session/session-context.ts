@@ -155,6 +155,9 @@ export function createSessionContexts<F extends OperationFacts>(
         pod: principal.pod,
         groups: principal.groups,
         ...(principal.onBehalfOf ? { onBehalfOf: principal.onBehalfOf } : {}),
+        ...(principal.issuer ? { issuer: principal.issuer } : {}),
+        // Depth and chain only, copied: nothing else the broker's answer carried gets into the record.
+        ...(principal.delegation ? { delegation: { depth: principal.delegation.depth, chain: [...principal.delegation.chain] } } : {}),
       },
       clientAddress: opening.clientAddress,
       ...(opening.startupParameters ? { startupParameters: recordableStartupParameters(opening.startupParameters) } : {}),

@@ -6,13 +6,15 @@
  *
  * Each TCP connection is one recorded session, opened on its first request once the agent is
  * authenticated (pod identity needs nothing; an agent that carries its own token sends it as a
- * bearer token). Once listening, the listener is added to the kubeconfig on the config volume
- * (contracts' renderAgentKubeconfig; KUBECONFIG names it), so the file describes every Kubernetes
- * listener before the sidecar reports ready.
+ * bearer token; a refused agent gets 401 and may try again on the same connection). Once
+ * listening, the listener is added to the kubeconfig on the config volume (contracts'
+ * renderAgentKubeconfig; KUBECONFIG names it), so the file describes every Kubernetes listener
+ * before the sidecar reports ready.
  */
 import { randomUUID } from 'node:crypto';
 import { type AgentKubernetesListener, KUBECONFIG_FILE, renderAgentKubeconfig } from '@airlock/contracts/targets';
 import type { Logger } from 'pino';
+import { AgentAuthError } from '../../core/agent-auth-error.ts';
 import type { ConfigVolume } from '../../core/config-volume.ts';
 import type { HttpLimits } from '../../core/http/http-limits.ts';
 import { type HttpConnection, startHttpListener } from '../../core/http/http-listener.ts';
@@ -59,13 +61,27 @@ export async function listenKubernetes(
   // The services every protocol shares come with the request.
   const sessions = createKubernetesSessionFactory({ ...request, logger });
   const open = (state: ConnectionState, authorization: string | undefined): Promise<KubernetesSession> => {
-    state.session ??= (async () => {
+    if (state.session) return state.session;
+    const session = (async () => {
       const token = bearerToken(authorization);
       const principal = await request.authenticator.authenticate({ target, user: '', ...(token ? { token } : {}) });
       request.onSessionCount?.(1);
       return sessions({ sessionId: randomUUID(), principal, clientAddress: state.connection.clientAddress });
     })();
-    return state.session;
+    state.session = session;
+    // A refused agent may send a fresh token on the same connection (a client's credential plugin renews it after a 401).
+    session.catch(() => {
+      if (state.session === session) delete state.session;
+    });
+    return session;
+  };
+  /** A refused agent gets 401, as from the API server for a bad token; a session that cannot be opened, 403. */
+  const refusal = (error: unknown): ['Unauthorized' | 'Forbidden', string] => {
+    const message = (error as Error).message;
+    logger.warn({ error: message }, 'agent refused');
+    return error instanceof AgentAuthError
+      ? ['Unauthorized', `the agent could not be authenticated: ${message}`]
+      : ['Forbidden', `no session could be opened for the agent: ${message}`];
   };
   const listener = await startHttpListener<ConnectionState>({
     host: request.host,
@@ -89,8 +105,7 @@ export async function listenKubernetes(
         try {
           session = await open(state, incoming.headers.authorization);
         } catch (error) {
-          logger.warn({ error: (error as Error).message }, 'agent refused');
-          sendStatus(response, 'Forbidden', `the agent could not be authenticated: ${(error as Error).message}`);
+          sendStatus(response, ...refusal(error));
           return;
         }
         await handleRequest(session, services, incoming, response);
@@ -100,8 +115,7 @@ export async function listenKubernetes(
         try {
           session = await open(state, incoming.headers.authorization);
         } catch (error) {
-          logger.warn({ error: (error as Error).message }, 'agent refused');
-          sendStatusOnSocket(socket, 'Forbidden', `the agent could not be authenticated: ${(error as Error).message}`);
+          sendStatusOnSocket(socket, ...refusal(error));
           return;
         }
         await handleUpgrade(session, services, incoming, socket, head);

@@ -9,11 +9,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { boundPort, listen } from '@airlock/runtime';
 import { serialize } from 'pg-protocol';
 import type { Logger } from 'pino';
+import { AgentAuthError } from '../../core/agent-auth-error.ts';
 import type { AgentAuthenticator, AgentPrincipal, CredentialSource, PostgresCredentials, TargetConfig } from '../../core/ports.ts';
 import { connectUpstream, openTransport } from './backend/upstream-connect.ts';
 import { UpstreamError } from './backend/upstream-error.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
-import { AgentAuthError, acceptAgent } from './frontend/agent-startup.ts';
+import { acceptAgent } from './frontend/agent-startup.ts';
 import { filterStartupParameters } from './frontend/startup-parameters.ts';
 import { drainSessions } from './graceful-drain.ts';
 import { closeAfterFatal } from './limits/close-after-fatal.ts';
@@ -157,7 +158,7 @@ export class PgListener {
     if (!endpoint) throw new Error(`Target ${target.name} has no postgres endpoint`);
     let upstream: Awaited<ReturnType<typeof connectUpstream>>;
     try {
-      const credentials = await this.#credentials();
+      const credentials = await this.#credentials(startup.principal);
       upstream = await connectUpstream({
         endpoint,
         credentials,
@@ -181,7 +182,7 @@ export class PgListener {
     if (limits.keepAliveMs > 0) upstream.socket.setKeepAlive(true, limits.keepAliveMs);
     const session = new PgSession(socket, startup.frames.decoder, upstream, services, limits);
     session.sendUpstreamCancel = async (key) => {
-      const credentials = await this.#credentials();
+      const credentials = await this.#credentials(startup.principal);
       const transport = await openTransport(endpoint, credentials, limits.connectTimeoutMs);
       transport.end(serialize.cancel(key.processId, key.secretKey.readInt32BE(0)));
     };
@@ -198,10 +199,10 @@ export class PgListener {
     if (this.#draining) session.shutdown(SHUTDOWN_FATAL);
   }
 
-  /** Fails closed: credentials of another type are never offered to a PostgreSQL server. */
-  async #credentials(): Promise<PostgresCredentials> {
+  /** Fails closed: credentials of another type are never offered to a PostgreSQL server. `principal`: the session's. */
+  async #credentials(principal: AgentPrincipal): Promise<PostgresCredentials> {
     const { target } = this.#options;
-    const credentials = await this.#options.credentials.forTarget(target);
+    const credentials = await this.#options.credentials.forTarget(target, undefined, principal);
     if (credentials.type === 'postgres') return credentials;
     throw new Error(`the credentials for target ${target.name} are not postgres credentials`);
   }

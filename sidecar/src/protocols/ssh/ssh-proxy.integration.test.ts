@@ -455,6 +455,20 @@ describe('agent login and shutdown', { skip }, () => {
         const bad = await runSsh(tokens, 'echo token login', askpass('agent-token-2'));
         assert.equal(bad.code, 255);
         assert.match(bad.stderr, /Permission denied/);
+        // keyboard-interactive: the one prompt's answer is the token.
+        const keyboard = (token: string) => {
+          const { env, args } = askpass(token);
+          return {
+            env,
+            args: args.map((arg) => (arg === 'PreferredAuthentications=password' ? 'PreferredAuthentications=keyboard-interactive' : arg)),
+          };
+        };
+        const typed = await runSsh(tokens, 'echo typed login', keyboard('agent-token-1'));
+        assert.equal(typed.code, 0, typed.stderr);
+        assert.equal(typed.stdout.toString(), 'typed login\n');
+        const mistyped = await runSsh(tokens, 'echo typed login', keyboard('agent-token-2'));
+        assert.equal(mistyped.code, 255);
+        assert.match(mistyped.stderr, /Permission denied/);
       } finally {
         rmSync(askpassDir, { recursive: true, force: true });
       }

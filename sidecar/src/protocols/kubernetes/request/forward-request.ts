@@ -53,7 +53,7 @@ export async function forwardRequest(
   });
   let upstream: IncomingMessage;
   try {
-    const client = await services.upstream.client();
+    const client = await services.upstream.client(session.context.principal);
     upstream = await client.request({
       method: parsed.method,
       path: parsed.target,

@@ -84,7 +84,7 @@ async function evidenceFor(session: KubernetesSession, services: KubernetesListe
   const info = parsed.info;
   const upstream: EvidenceUpstream = {
     request: async (input) => {
-      const client = await services.upstream.client();
+      const client = await services.upstream.client(session.context.principal);
       return upstreamRequest(client, {
         method: input.method,
         path: input.path,

@@ -10,9 +10,17 @@ import type { RenderRefusal } from '../../../core/http/http-refusal.ts';
 import { sendJson } from '../../../core/http/response-relay.ts';
 import { sendJsonOnSocket } from '../../../core/http/upgrade-answer.ts';
 
-export type StatusReason = 'Forbidden' | 'BadRequest' | 'RequestEntityTooLarge' | 'ServiceUnavailable' | 'InternalError' | 'Timeout';
+export type StatusReason =
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'BadRequest'
+  | 'RequestEntityTooLarge'
+  | 'ServiceUnavailable'
+  | 'InternalError'
+  | 'Timeout';
 
 const CODES: Readonly<Record<StatusReason, number>> = {
+  Unauthorized: 401,
   Forbidden: 403,
   BadRequest: 400,
   RequestEntityTooLarge: 413,

@@ -67,7 +67,7 @@ export async function handleUpgrade(
   }
   let upgraded: Awaited<ReturnType<Awaited<ReturnType<typeof services.upstream.client>>['upgrade']>>;
   try {
-    const client = await services.upstream.client();
+    const client = await services.upstream.client(session.context.principal);
     upgraded = await client.upgrade({
       method: parsed.method,
       path: parsed.target,

@@ -63,6 +63,8 @@ export interface KubernetesSidecarOptions {
   /** Over DEFAULT_HTTP_LIMITS. */
   readonly limits?: Partial<HttpLimits>;
   readonly clock?: () => number;
+  /** When set, agents must send one of these as their bearer token (an agent with its own identity). */
+  readonly agentTokens?: Readonly<Record<string, AgentPrincipal>>;
 }
 
 export interface KubernetesSidecarFixture {
@@ -106,7 +108,7 @@ export async function startKubernetesSidecar(options: KubernetesSidecarOptions):
       maskingKeys: {},
     }),
     credentials,
-    authenticator: new StaticAuthenticator(PRINCIPAL),
+    authenticator: new StaticAuthenticator(PRINCIPAL, options.agentTokens),
     gate,
     recordings: options.recordings ?? new FileRecordingStore({ directory: recordingsDir, fsync: 'never' }),
     postgres: {

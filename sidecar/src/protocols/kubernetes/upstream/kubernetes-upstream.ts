@@ -12,10 +12,15 @@
  *
  * Fetching fails closed: without credentials nothing is sent upstream, and the agent gets a 503
  * Status that says why (request-pipeline.ts).
+ *
+ * The credential is the Target's and is shared by the listener's sessions (discovery uses it too);
+ * a fetch is made on behalf of the session whose request needs it (the last one that asked, for
+ * discovery), so an agent that presented its own token has it checked again by the broker. Each
+ * session was already held to its principal's Targets when it was authenticated.
  */
 import type { KubernetesTargetCredentials } from '@airlock/contracts/targets';
 import { UpstreamHttpClient } from '../../../core/http/upstream-client.ts';
-import type { CredentialSource, TargetConfig } from '../../../core/ports.ts';
+import type { AgentPrincipal, CredentialSource, TargetConfig } from '../../../core/ports.ts';
 
 /** A credential without an expiry is fetched again after this long. */
 const UNDATED_CREDENTIAL_MS = 60_000;
@@ -50,13 +55,19 @@ export class KubernetesUpstream {
   #cached: Cached | undefined;
   #fetching: Promise<Cached> | undefined;
   #client: { readonly key: string; readonly client: UpstreamHttpClient } | undefined;
+  /** The session that asked last: the next fetch is on its behalf. */
+  #requester: AgentPrincipal | undefined;
 
   constructor(deps: KubernetesUpstreamDeps) {
     this.#deps = deps;
   }
 
-  /** The client for the current credentials; throws KubernetesCredentialsError when the broker has none. */
-  async client(): Promise<UpstreamHttpClient> {
+  /**
+   * The client for the current credentials; throws KubernetesCredentialsError when the broker has
+   * none. `principal`: the session that sends the request (a new credential is asked for on its behalf).
+   */
+  async client(principal?: AgentPrincipal): Promise<UpstreamHttpClient> {
+    if (principal) this.#requester = principal;
     const { credentials } = await this.#current();
     const key = JSON.stringify([
       credentials.server,
@@ -97,6 +108,7 @@ export class KubernetesUpstream {
     this.#client?.client.close();
     this.#client = undefined;
     this.#cached = undefined;
+    this.#requester = undefined;
   }
 
   async #authorization(): Promise<string | undefined> {
@@ -117,7 +129,7 @@ export class KubernetesUpstream {
     const { target } = this.#deps;
     let answer: Awaited<ReturnType<CredentialSource['forTarget']>>;
     try {
-      answer = await this.#deps.credentials.forTarget(target);
+      answer = await this.#deps.credentials.forTarget(target, undefined, this.#requester);
     } catch (error) {
       throw new KubernetesCredentialsError(`no credentials for target ${target.name}: ${(error as Error).message}`, { cause: error });
     }

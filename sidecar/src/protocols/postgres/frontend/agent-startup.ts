@@ -5,6 +5,7 @@
  * no password for pod identity, or the agent's own token sent as the password.
  */
 import type { Socket } from 'node:net';
+import { AgentAuthError } from '../../../core/agent-auth-error.ts';
 import type { AgentAuthenticator, AgentPrincipal, TargetConfig } from '../../../core/ports.ts';
 import { SocketFrames } from '../socket-frames.ts';
 import { encode } from '../wire/backend-messages.ts';
@@ -24,14 +25,6 @@ export type AgentStartup =
       readonly frames: SocketFrames;
     }
   | { readonly kind: 'cancel'; readonly processId: number; readonly secretKey: Buffer };
-
-export class AgentAuthError extends Error {
-  readonly code = 'AgentAuthFailed';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AgentAuthError';
-  }
-}
 
 export async function acceptAgent(
   socket: Socket,

@@ -5,7 +5,7 @@
  * connect and not kept. When the upstream connection ends, the next command opens a new one.
  */
 import type { Client, ClientChannel, PseudoTtyOptions } from 'ssh2';
-import type { CredentialSource, TargetConfig } from '../../../core/ports.ts';
+import type { AgentPrincipal, CredentialSource, TargetConfig } from '../../../core/ports.ts';
 import { certificateLogin, loginKeyPair } from './upstream-certificate.ts';
 import { connectUpstream, type SshLogin, type UpstreamConnectOptions, type UpstreamEndpoint } from './upstream-connect.ts';
 import { SshUpstreamError } from './upstream-error.ts';
@@ -34,6 +34,8 @@ export interface UpstreamLinkOptions {
   readonly target: TargetConfig;
   /** The agent connection's session: a login certificate's key id names it, so sshd's log points at the recording. */
   readonly sessionId: string;
+  /** Who the agent is: credentials are asked for on its behalf (an agent's own token goes along). */
+  readonly principal: AgentPrincipal;
   readonly endpoint: UpstreamEndpoint;
   readonly credentials: CredentialSource;
   readonly connect: UpstreamConnectOptions;
@@ -61,11 +63,11 @@ export class UpstreamLink {
    * connect logs in with a certificate signed for it, never with one kept from before.
    */
   async login(): Promise<SshLogin> {
-    const { target, credentials, sessionId } = this.#options;
+    const { target, credentials, sessionId, principal } = this.#options;
     const key = loginKeyPair();
     let answer: Awaited<ReturnType<CredentialSource['forTarget']>>;
     try {
-      answer = await credentials.forTarget(target, { publicKey: key.publicKey, sessionId });
+      answer = await credentials.forTarget(target, { publicKey: key.publicKey, sessionId }, principal);
     } catch (error) {
       throw new SshUpstreamError(
         'CredentialsUnavailable',

@@ -2,12 +2,13 @@
  * How an agent logs in to the sidecar's SSH listener, through the shared AgentAuthenticator as for
  * PostgreSQL. Pod identity: the listener is on the pod's loopback, so whoever connects is the pod;
  * `none` is accepted, and so are a public key or a password, unchecked, for clients that insist on
- * sending one. Token mode (`requiresToken`): the password is the agent's token and nothing else is
- * accepted. The user name the agent sends is only recorded; the host login comes from the Target.
+ * sending one. Token mode (`requiresToken`): the agent's token is the password, or the answer to
+ * the one keyboard-interactive prompt; nothing else is accepted. The user name the agent sends is
+ * only recorded; the host login comes from the Target.
  */
 
 import type { Logger } from 'pino';
-import type { AuthContext, Connection } from 'ssh2';
+import type { AuthContext, AuthenticationType, Connection } from 'ssh2';
 import type { AgentAuthenticator, AgentPrincipal, TargetConfig } from '../../../core/ports.ts';
 
 export interface AgentLogin {
@@ -31,17 +32,9 @@ export function authenticateAgent(connection: Connection, options: AgentAuthOpti
   const { target, authenticator, logger } = options;
   const needsToken = authenticator.requiresToken(target);
   let login: AgentLogin | undefined;
-  connection.on('authentication', (context: AuthContext) => {
+  const tokenMethods: AuthenticationType[] = ['password', 'keyboard-interactive'];
+  const decide = (context: AuthContext, token: string | undefined): void => {
     const user = context.username;
-    if (needsToken && context.method !== 'password') {
-      context.reject(['password']);
-      return;
-    }
-    if (!needsToken && context.method !== 'none' && context.method !== 'publickey' && context.method !== 'password') {
-      context.reject(['none', 'publickey', 'password']);
-      return;
-    }
-    const token = needsToken && context.method === 'password' ? context.password : undefined;
     authenticator.authenticate({ target, user, ...(token === undefined ? {} : { token }) }).then(
       (principal) => {
         login = { principal, user };
@@ -49,9 +42,37 @@ export function authenticateAgent(connection: Connection, options: AgentAuthOpti
       },
       (error: Error) => {
         logger.warn({ user, method: context.method, message: error.message }, 'agent authentication refused');
-        context.reject(needsToken ? ['password'] : ['none']);
+        context.reject(needsToken ? tokenMethods : ['none']);
       },
     );
+  };
+  connection.on('authentication', (context: AuthContext) => {
+    if (needsToken) {
+      if (context.method === 'password') {
+        decide(context, context.password);
+        return;
+      }
+      // One prompt, not echoed; the answer is the token (clients that offer only this method, and
+      // tools that drive SSH prompts, e.g. an expect-style agent, log in this way).
+      if (context.method === 'keyboard-interactive') {
+        context.prompt([{ prompt: 'airlock token: ', echo: false }], 'airlock', 'Send your token, or pod-identity.', (answers) => {
+          const answer = answers[0];
+          if (answers.length !== 1 || answer === undefined) {
+            context.reject(tokenMethods);
+            return;
+          }
+          decide(context, answer);
+        });
+        return;
+      }
+      context.reject(tokenMethods);
+      return;
+    }
+    if (context.method !== 'none' && context.method !== 'publickey' && context.method !== 'password') {
+      context.reject(['none', 'publickey', 'password']);
+      return;
+    }
+    decide(context, undefined);
   });
   connection.once('ready', () => {
     if (login) onReady(login);

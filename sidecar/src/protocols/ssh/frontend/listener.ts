@@ -144,6 +144,7 @@ export class SshListener implements TargetListener {
         upstream: new UpstreamLink({
           target,
           sessionId,
+          principal: login.principal,
           endpoint: this.#options.endpoint,
           credentials: this.#options.credentials,
           connect: { connectTimeoutMs: this.#options.limits.connectTimeoutMs, keepAliveMs: this.#options.limits.keepAliveMs },
