@@ -344,12 +344,11 @@ const spec = obj(
     }),
     delegationDepth: obj(
       'DelegationDepth',
-      'Apply only to sessions at these depths of a delegation chain: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. With the strictest decision winning, a policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth.',
+      'Apply only to sessions this deep in a delegation chain or deeper: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. Deeper sessions get every policy shallower ones get (there is no maximum), so with the strictest decision winning a sub-agent is never allowed what its parent is not. A policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth.',
       {
         min: int('Lowest depth, inclusive.', { minimum: 0, maximum: 5 }),
-        max: int('Highest depth, inclusive.', { minimum: 0, maximum: 5 }),
       },
-      { rules: [{ rule: '!has(self.min) || !has(self.max) || self.min <= self.max', message: 'min must not be above max' }] },
+      { required: ['min'] },
     ),
     rules: {
       ...list('Rules; the strictest that matches decides, the first of equals is named.', rule, 128),

@@ -177,24 +177,32 @@ export interface BrokerErrorBody {
  * for delegation: the identity does not allow it, the chain would be too deep, or the sub-agent
  * asked for more than its parent has.
  */
-export type AgentTokenRefusal =
-  | 'Malformed'
-  | 'UnsupportedAlgorithm'
-  | 'WrongIssuer'
-  | 'WrongAudience'
-  | 'Expired'
-  | 'NotYetValid'
-  | 'TooOld'
-  | 'UnknownKey'
-  | 'BadSignature'
-  | 'IssuerUnavailable'
-  | 'MissingClaim'
-  | 'NoIdentity'
-  | 'AmbiguousIdentity'
-  | 'NotForThisPod'
-  | 'DelegationNotAllowed'
-  | 'DelegationTooDeep'
-  | 'DelegationTooBroad';
+/** The checks of a token itself (docs/adr/0027): the operator's OidcTokenError codes. */
+export const TOKEN_CHECK_REFUSALS = [
+  'Malformed',
+  'UnsupportedAlgorithm',
+  'WrongIssuer',
+  'WrongAudience',
+  'Expired',
+  'NotYetValid',
+  'TooOld',
+  'UnknownKey',
+  'BadSignature',
+  'IssuerUnavailable',
+  'MissingClaim',
+] as const;
+export type TokenCheckRefusal = (typeof TOKEN_CHECK_REFUSALS)[number];
+
+export const AGENT_TOKEN_REFUSALS = [
+  ...TOKEN_CHECK_REFUSALS,
+  'NoIdentity',
+  'AmbiguousIdentity',
+  'NotForThisPod',
+  'DelegationNotAllowed',
+  'DelegationTooDeep',
+  'DelegationTooBroad',
+] as const;
+export type AgentTokenRefusal = (typeof AGENT_TOKEN_REFUSALS)[number];
 
 export type BrokerErrorCode =
   | 'Unauthenticated' // 401: no token, invalid, expired, wrong audience, or its pod is gone

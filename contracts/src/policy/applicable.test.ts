@@ -34,16 +34,11 @@ describe('policiesFor: delegation depth', () => {
     policy('everyone', {}),
     policy('sub-agents', { delegationDepth: { min: 1 } }),
     policy('deep', { delegationDepth: { min: 2 } }),
-    policy('agent-itself', { delegationDepth: { max: 0 } }),
-    policy('first-hop-only', { delegationDepth: { min: 1, max: 1 } }),
   ];
 
-  test('the agent itself is depth 0', () => {
-    assert.deepEqual(names(policiesFor(policies, principal(), TARGET)), ['agent-itself', 'everyone']);
-  });
-
-  test('a sub-agent is its chain’s length', () => {
-    assert.deepEqual(names(policiesFor(policies, principal(1), TARGET)), ['everyone', 'first-hop-only', 'sub-agents']);
+  test('the agent itself is depth 0; a sub-agent its chain’s length, and gets every policy a shallower one gets', () => {
+    assert.deepEqual(names(policiesFor(policies, principal(), TARGET)), ['everyone']);
+    assert.deepEqual(names(policiesFor(policies, principal(1), TARGET)), ['everyone', 'sub-agents']);
     assert.deepEqual(names(policiesFor(policies, principal(2), TARGET)), ['deep', 'everyone', 'sub-agents']);
     assert.deepEqual(names(policiesFor(policies, principal(5), TARGET)), ['deep', 'everyone', 'sub-agents']);
   });
@@ -51,5 +46,32 @@ describe('policiesFor: delegation depth', () => {
   test('depth narrows the identity selector, it never widens it', () => {
     const scoped = [policy('others-deep', { identities: { names: ['someone-else'] }, delegationDepth: { min: 1 } })];
     assert.deepEqual(names(policiesFor(scoped, principal(3), TARGET)), []);
+  });
+
+  test('a sub-agent whose parent no policy applies to gets none either, even where depth policies would apply', () => {
+    const onlyDeep = [policy('sub-agents-may-read', { delegationDepth: { min: 1 } })];
+    assert.deepEqual(names(policiesFor(onlyDeep, principal(), TARGET)), []);
+    assert.deepEqual(names(policiesFor(onlyDeep, principal(1), TARGET)), []);
+  });
+
+  test('property: at every depth, a deeper principal’s policies include a shallower one’s, so the strictest decision can only grow', () => {
+    const candidates = [
+      policy('p0', {}),
+      policy('p1', { delegationDepth: { min: 1 } }),
+      policy('p2', { delegationDepth: { min: 2 } }),
+      policy('p3', { delegationDepth: { min: 3 } }),
+      policy('other-identity', { identities: { names: ['x'] } }),
+      policy('other-target', { targets: { names: ['x'] } }),
+    ];
+    // Every subset of the candidate policies, at every pair of depths.
+    for (let mask = 0; mask < 1 << candidates.length; mask++) {
+      const chosen = candidates.filter((_, index) => mask & (1 << index));
+      for (let shallow = 0; shallow <= 4; shallow++) {
+        const parent = names(policiesFor(chosen, principal(shallow === 0 ? undefined : shallow), TARGET));
+        const child = names(policiesFor(chosen, principal(shallow + 1), TARGET));
+        for (const name of parent) assert.ok(child.includes(name), `${name} applies at depth ${shallow} but not ${shallow + 1}`);
+        if (parent.length === 0) assert.deepEqual(child, [], `depth ${shallow + 1} got ${child} where its parent got nothing`);
+      }
+    }
   });
 });

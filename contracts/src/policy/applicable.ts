@@ -1,7 +1,7 @@
 /**
  * Which ApprovalPolicies apply to a session: same namespace as the target, each selector that is
  * set matches on any of its fields (an absent selector selects everything in the namespace), and
- * the session's delegation depth is within the policy's `delegationDepth`.
+ * the session's delegation depth is at least the policy's `delegationDepth.min`.
  */
 import type { IdentitySelector, TargetSelector } from '@airlock/crds';
 import type { AgentPrincipal, PolicyConfig, TargetConfig } from '../broker/served-config.ts';
@@ -29,13 +29,14 @@ export function targetMatches(selector: TargetSelector | undefined, target: Pick
 }
 
 /** Whether a policy's `spec.delegationDepth` admits the principal's depth (0 when it was not delegated to). */
-export function depthMatches(range: { readonly min?: number; readonly max?: number } | undefined, principal: AgentPrincipal): boolean {
-  const depth = principal.delegation?.depth ?? 0;
-  return (range?.min ?? 0) <= depth && depth <= (range?.max ?? Number.POSITIVE_INFINITY);
+export function depthMatches(range: { readonly min?: number } | undefined, principal: AgentPrincipal): boolean {
+  return (range?.min ?? 0) <= (principal.delegation?.depth ?? 0);
 }
 
+const forEveryDepth = (policy: PolicyConfig): boolean => (policy.spec.delegationDepth?.min ?? 0) === 0;
+
 export function policiesFor(policies: readonly PolicyConfig[], principal: AgentPrincipal, target: TargetConfig): PolicyConfig[] {
-  return policies
+  const applicable = policies
     .filter(
       (policy) =>
         policy.namespace === target.namespace &&
@@ -44,4 +45,9 @@ export function policiesFor(policies: readonly PolicyConfig[], principal: AgentP
         targetMatches(policy.spec.targets, target),
     )
     .sort((a, b) => a.name.localeCompare(b.name));
+  // A sub-agent is decided by every policy its parent is, and possibly more: with the strictest
+  // decision winning it can never be allowed what its parent is not. The one exception would be a
+  // parent no policy applies to (denied everything) and a sub-agent only depth policies apply to;
+  // so a sub-agent gets no policy at all, and is denied, unless one for every depth applies.
+  return principal.delegation !== undefined && !applicable.some(forEveryDepth) ? [] : applicable;
 }

@@ -272,7 +272,7 @@ export interface ApprovalPolicySpec {
   identities?: IdentitySelector;
   /** Which Targets the policy applies to: those matching any field. Absent: all in the namespace. */
   targets?: TargetSelector;
-  /** Apply only to sessions at these depths of a delegation chain: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. With the strictest decision winning, a policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth. */
+  /** Apply only to sessions this deep in a delegation chain or deeper: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. Deeper sessions get every policy shallower ones get (there is no maximum), so with the strictest decision winning a sub-agent is never allowed what its parent is not. A policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth. */
   delegationDepth?: DelegationDepth;
   /** Rules; the strictest that matches decides, the first of equals is named. */
   rules?: PolicyRule[];
@@ -304,12 +304,10 @@ export interface TargetSelector {
   types?: Array<"postgres" | "ssh" | "http" | "kubernetes">;
 }
 
-/** Apply only to sessions at these depths of a delegation chain: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. With the strictest decision winning, a policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth. */
+/** Apply only to sessions this deep in a delegation chain or deeper: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. Deeper sessions get every policy shallower ones get (there is no maximum), so with the strictest decision winning a sub-agent is never allowed what its parent is not. A policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth. */
 export interface DelegationDepth {
   /** Lowest depth, inclusive. */
-  min?: number;
-  /** Highest depth, inclusive. */
-  max?: number;
+  min: number;
 }
 
 /** One rule. The strictest rule that matches decides: a deny rule, else a requireApproval rule, else an allow rule that covers the whole command, else the default action. Order only picks which of several rules with the same action is named (and whose approval settings apply), so rule order never loosens a decision. */

@@ -214,9 +214,9 @@ test('policies for delegation depths are served only to pods whose identity may 
       identity: delegating(maxDepth),
       tokenIdentities: [],
       targets: [target()],
-      policies: [depthPolicy],
+      policies: [policy('everyone', READS_ALLOWED), depthPolicy],
       hashKeys: new Map(),
     }).config.policies.map((p) => p.name);
-  assert.deepEqual(served(1), []);
-  assert.deepEqual(served(2), ['sub-sub-agents']);
+  assert.deepEqual(served(1), ['everyone']);
+  assert.deepEqual(served(2), ['everyone', 'sub-sub-agents']);
 });

@@ -58,14 +58,18 @@ export function applicablePolicies(
   targets: readonly TargetConfig[],
   policies: readonly ApprovalPolicy[],
 ): ApprovalPolicy[] {
-  const applies = (policy: ApprovalPolicy, principal: AgentPrincipal) =>
-    targets.some(
-      (target) =>
-        (principal.targets?.includes(target.name) ?? true) &&
-        policiesFor([policyConfig(policy, principal.namespace)], principal, target).length > 0,
-    );
+  // Decided over the whole set, as the sidecar decides: whether one policy applies may depend on
+  // the others (a sub-agent gets depth policies only beside one for every depth).
+  const applying = new Set<string>();
+  for (const principal of principals) {
+    const configs = policies.map((policy) => policyConfig(policy, principal.namespace));
+    for (const target of targets) {
+      if (!(principal.targets?.includes(target.name) ?? true)) continue;
+      for (const policy of policiesFor(configs, principal, target)) applying.add(policy.name);
+    }
+  }
   return policies
-    .filter((policy) => principals.some((principal) => applies(policy, principal)))
+    .filter((policy) => applying.has(policy.metadata.name ?? ''))
     .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
 }
 

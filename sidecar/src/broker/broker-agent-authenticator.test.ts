@@ -50,6 +50,8 @@ const tokenPrincipal = (identity: string, expiresAt: string, targets = ['orders-
 const ANSWERS: Readonly<Record<string, AgentTokenAnswer>> = {
   'token-main': { principal: tokenPrincipal('repo-main', new Date(T0 + 3_600_000).toISOString()) },
   'token-short': { principal: tokenPrincipal('repo-pr', new Date(T0 + 10_000).toISOString()) },
+  // The broker's clock runs behind the sidecar's: it still says yes to a token that has expired.
+  'token-stale': { principal: tokenPrincipal('repo-stale', new Date(T0 - 1_000).toISOString()) },
   'token-ledger-only': { principal: tokenPrincipal('ledger-only', new Date(T0 + 3_600_000).toISOString(), ['ledger-db']) },
   'token-expired': { refuse: { code: 'AgentTokenRefused', reason: 'Expired', message: 'the token expired at 2029-12-31T23:00:00Z' } },
   'token-broken-broker': { status: 500 },
@@ -186,9 +188,9 @@ describe('agent tokens', () => {
     await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-main' });
     await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-short' });
     assert.equal(tokenChecks() - before, 2);
-    // 10 s: token-short expired, so it is asked about again; token-main is still within its minute.
+    // 10 s: token-short expired, so it is asked about again (and refused: it has expired by the sidecar's clock); token-main is still within its minute.
     now = T0 + 10_000;
-    await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-short' });
+    await refusal(auth.authenticate({ target: ORDERS, user: 'app', token: 'token-short' }));
     await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-main' });
     assert.equal(tokenChecks() - before, 3);
     // 60 s after the first answer, token-main is asked about again, although it expires in an hour.
@@ -222,6 +224,24 @@ describe('agent tokens', () => {
     const bad = await refusal(auth.authenticate({ target: ORDERS, user: 'app', token: 'not-a-token' }));
     assert.equal(bad.message, 'token refused (BadSignature): the signature does not verify');
     assert.doesNotMatch(bad.message, /not-a-token/);
+  });
+
+  test('a principal whose token expired by the sidecar’s clock is refused, though the broker said yes; it is not cached', async () => {
+    let now = T0;
+    const { auth } = authenticator({ clock: () => now });
+    const before = tokenChecks();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const error = await refusal(auth.authenticate({ target: ORDERS, user: 'app', token: 'token-stale' }));
+      assert.equal(error.message, 'token refused (Expired): your token expired at 2029-12-31T23:59:59.000Z; reconnect with a fresh token');
+    }
+    assert.equal(tokenChecks() - before, 2, 'the broker was asked each time');
+    // A cached principal is refused from the moment its token expires, before the cache would ask again.
+    await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-short' });
+    now = T0 + 9_999;
+    assert.equal((await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-short' })).identity, 'repo-pr');
+    now = T0 + 10_000;
+    const expired = await refusal(auth.authenticate({ target: ORDERS, user: 'app', token: 'token-short' }));
+    assert.match(expired.message, /^token refused \(Expired\): your token expired at 2030-01-01T00:00:10\.000Z/);
   });
 
   test('a broker in trouble or out of reach refuses the session (fail closed) and tells the agent to retry', async () => {

@@ -6,6 +6,9 @@
  * POD_IDENTITY_PASSWORD, or nothing, chooses the pod's identity where it has one.
  *
  * - Either way the principal must be allowed the Target (`principal.targets`).
+ * - A principal whose token has expired by the sidecar's clock is refused, even when the broker
+ *   (whose clock may run behind) still said yes: a session would end the moment it started
+ *   (core/session/token-expiry.ts ends sessions at their token's expiry).
  * - The broker's yes is cached per token (keyed by its SHA-256, so the cache holds no token) for a
  *   minute at most and never past the token's expiry; a no is never cached. Sessions that present
  *   the same token at once share one question to the broker.
@@ -18,6 +21,7 @@ import { POD_IDENTITY_PASSWORD } from '@airlock/contracts/broker';
 import type { Logger } from 'pino';
 import { AgentAuthError } from '../core/agent-auth-error.ts';
 import type { AgentAuthenticator, AgentPrincipal, ConfigSource, TargetConfig } from '../core/ports.ts';
+import { principalExpiry, tokenExpiredMessage } from '../core/session/token-expiry.ts';
 import type { PresentedTokens } from './agent-tokens.ts';
 import type { BrokerClient } from './broker-client.ts';
 import { BrokerError } from './errors.ts';
@@ -64,6 +68,10 @@ export class BrokerAgentAuthenticator implements AgentAuthenticator {
     const { target, token } = request;
     const podIdentity = token === undefined || token === '' || token === POD_IDENTITY_PASSWORD || !this.requiresToken(target);
     const principal = podIdentity ? this.#podPrincipal(target) : await this.#tokenPrincipal(token);
+    const expiresAt = principalExpiry(principal);
+    if (expiresAt !== undefined && !(this.#clock() < expiresAt)) {
+      throw new AgentAuthError(`token refused (Expired): ${tokenExpiredMessage(expiresAt)}`);
+    }
     if (principal.targets !== undefined && !principal.targets.includes(target.name)) {
       const allowed = principal.targets.length > 0 ? principal.targets.join(', ') : 'none';
       throw new AgentAuthError(
@@ -113,7 +121,7 @@ export class BrokerAgentAuthenticator implements AgentAuthenticator {
     const now = this.#clock();
     const expires = principal.expiresAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(principal.expiresAt);
     const until = Math.min(expires, now + (this.#options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS));
-    // An answer for a token already expired by this clock (the clocks disagree) serves this session only.
+    // An answer for a token already expired by this clock (the clocks disagree) is not kept; authenticate refuses it.
     if (!(until > now)) return;
     const max = this.#options.maxCachedTokens ?? DEFAULT_MAX_CACHED_TOKENS;
     this.#cache.delete(key);

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
 import {
+  AGENT_TOKEN_REFUSALS,
   type AgentPrincipal,
   type AgentTokenRequest,
   type AgentTokenResponse,
@@ -75,7 +76,7 @@ const DEFAULT_RETRY = { attempts: 6, initialMs: 200, maxMs: 5000 };
 const DEFAULT_STREAM_OPEN_TIMEOUT_MS = 10_000;
 const DEFAULT_TOKEN_REREAD_MS = 60_000;
 const KNOWN_CODES = new Set(Object.keys(BROKER_ERROR_STATUS));
-const REFUSAL_REASON = /^[A-Za-z]{1,64}$/;
+const KNOWN_REASONS: ReadonlySet<string> = new Set(AGENT_TOKEN_REFUSALS);
 /** One quick retry of an agent's token check covers a kept-alive connection the broker closed; the agent is waiting. */
 const AGENT_TOKEN_ATTEMPTS = 2;
 
@@ -340,8 +341,8 @@ function errorFromResponse(status: number, text: string): BrokerError {
   if (typeof body === 'object' && body !== null) {
     const { code, message, reason } = body as { code?: unknown; message?: unknown; reason?: unknown };
     if (typeof code === 'string' && KNOWN_CODES.has(code) && typeof message === 'string') {
-      // The reason ends up in what the agent reads: only a bare word (an AgentTokenRefusal name) is kept.
-      const named = typeof reason === 'string' && REFUSAL_REASON.test(reason) ? { reason } : {};
+      // The reason ends up in what the agent reads: only one the protocol names is kept.
+      const named = typeof reason === 'string' && KNOWN_REASONS.has(reason) ? { reason } : {};
       return new BrokerError(code as BrokerErrorCode, message, { status, ...named });
     }
   }

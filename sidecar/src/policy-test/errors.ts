@@ -33,7 +33,9 @@ export type InputProblemCode =
   /** The files of a test hold no ApprovalPolicy. */
   | 'NoPolicies'
   /** A test names a Target, AgentIdentity, policy or rule that the files do not have, or a Target of the wrong type. */
-  | 'UnknownReference';
+  | 'UnknownReference'
+  /** A case no session can be: a delegation depth the AgentIdentity does not allow. */
+  | 'ImpossibleCase';
 
 /** One problem in the input, and where it is. */
 export interface InputProblem {

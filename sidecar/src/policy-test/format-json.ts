@@ -3,6 +3,7 @@
  * stdout. The shape is part of the command's interface: add fields, never rename or remove them.
  */
 import type { Decision } from '@airlock/contracts/policy';
+import type { AgentPrincipal } from '../core/ports.ts';
 import type { InputProblem, PolicyTestErrorCode } from './errors.ts';
 import type { KubernetesRequestReading } from './kubernetes-request-case.ts';
 import { type CaseOutcome, decidingPolicy, decidingRule, type Report } from './run-suite.ts';
@@ -37,6 +38,13 @@ const requestJson = ({ method, target, facts, terms }: KubernetesRequestReading)
   unknownReason: facts.unknownReason ?? null,
 });
 
+/** The agent a case is decided for; `delegationDepth` only for a sub-agent (depth 1 or more), as older reports had none. */
+const identityJson = ({ identity, groups, delegation }: AgentPrincipal) => ({
+  name: identity,
+  groups,
+  ...(delegation === undefined ? {} : { delegationDepth: delegation.depth }),
+});
+
 const caseJson = (outcome: CaseOutcome) => ({
   name: outcome.testCase.name,
   line: outcome.testCase.line,
@@ -51,7 +59,7 @@ const caseJson = (outcome: CaseOutcome) => ({
     rule: outcome.testCase.rule ?? null,
   },
   mismatches: outcome.mismatches,
-  identity: { name: outcome.testCase.principal.identity, groups: outcome.testCase.principal.groups },
+  identity: identityJson(outcome.testCase.principal),
   target: {
     name: outcome.testCase.target.name,
     namespace: outcome.testCase.target.namespace,

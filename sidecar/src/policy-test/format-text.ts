@@ -85,7 +85,9 @@ function contextLine(testCase: ResolvedCase, applicable: readonly string[]): str
   const { target, principal } = testCase;
   const labels = Object.entries(target.labels).map(([key, value]) => `${key}=${value}`);
   const groups = principal.groups.length > 0 ? ` (groups ${principal.groups.join(', ')})` : '';
-  return `agent ${principal.identity}${groups} on Target ${target.namespace}/${target.name} (${[target.spec.type, ...labels].join(', ')}); policies that apply: ${list(applicable)}`;
+  // A sub-agent is named by its depth: the chain's names are stand-ins, only its length decides.
+  const depth = principal.delegation === undefined ? '' : ` at delegation depth ${principal.delegation.depth}`;
+  return `agent ${principal.identity}${groups}${depth} on Target ${target.namespace}/${target.name} (${[target.spec.type, ...labels].join(', ')}); policies that apply: ${list(applicable)}`;
 }
 
 const indent = (text: string, spaces: number): string => text.replace(/^/gm, ' '.repeat(spaces));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AgentIdentity, ApprovalPolicy, Target } from '@airlock/crds';
 import type { ManifestObject } from './manifest-file.ts';
-import { DEFAULT_IDENTITY, type DocumentSite, type ResolveResult, resolveSuite } from './resolve-suite.ts';
+import { DEFAULT_IDENTITY, type DocumentSite, delegationChain, type ResolveResult, resolveSuite } from './resolve-suite.ts';
 import type { CaseText, PolicyTestDocument, TestCase } from './test-file-format.ts';
 
 const origin = { file: 'p.yaml', document: 1, line: 1 };
@@ -34,7 +34,7 @@ const identity: ManifestObject = {
     apiVersion: 'airlock.dev/v1alpha1',
     kind: 'AgentIdentity',
     metadata: { name: 'ci', namespace: 'agents', labels: { team: 'data' } },
-    spec: { serviceAccountName: 'ci-sa', groups: ['ci'], targets: ['orders-db'] },
+    spec: { serviceAccountName: 'ci-sa', groups: ['ci'], targets: ['orders-db'], delegation: { maxDepth: 2 } },
   } satisfies AgentIdentity,
   origin,
 };
@@ -236,4 +236,63 @@ test('no target, a Target that is not postgres, no policies and duplicate polici
   assert.ok(!duplicate.ok);
   assert.equal(duplicate.problems[0]?.code, 'DuplicateObject');
   assert.equal(duplicate.problems[0]?.object, 'ApprovalPolicy default/p');
+});
+
+test('an identity at a delegation depth: the principal carries the chain the broker would serve; depth 0 is no delegation at all', () => {
+  const result = resolveSuite(
+    doc({
+      namespace: 'agents',
+      identity: { form: 'ref', name: 'ci', delegationDepth: 2 },
+      cases: [
+        oneCase(),
+        oneCase({ field: 'cases[1]', identity: { form: 'inline', name: 'planner', groups: ['g'], labels: {}, delegationDepth: 1 } }),
+        oneCase({ field: 'cases[2]', identity: { form: 'ref', name: 'ci', delegationDepth: 0 } }),
+        oneCase({ field: 'cases[3]', identity: { form: 'ref', name: 'ci' } }),
+        oneCase({ field: 'cases[4]', identity: { form: 'inline', name: 'bot', groups: [], labels: {} } }),
+      ],
+    }),
+    [policy('p'), target('orders-db', 'agents'), identity],
+    site,
+    't.yaml',
+  );
+  assert.ok(result.ok, JSON.stringify(result));
+  const [deep, inline, zero, absent, inlineAbsent] = result.suite.cases.map((c) => c.principal);
+  assert.deepEqual(deep?.delegation, { depth: 2, chain: ['sub-agent-1', 'sub-agent-2'] });
+  assert.deepEqual([deep?.identity, deep?.groups, deep?.labels], ['ci', ['ci'], { team: 'data' }], 'still the AgentIdentity of the files');
+  assert.deepEqual(inline?.delegation, { depth: 1, chain: ['sub-agent-1'] });
+  assert.deepEqual([inline?.identity, inline?.groups], ['planner', ['g']]);
+  // policiesFor treats any principal with delegation as a sub-agent, so depth 0 must leave it out.
+  for (const principal of [zero, absent, inlineAbsent]) assert.equal(principal !== undefined && 'delegation' in principal, false);
+});
+
+test('a depth beyond the AgentIdentity’s spec.delegation.maxDepth is a case no session can be: ImpossibleCase', () => {
+  const deeper = resolveSuite(
+    doc({ namespace: 'agents', identity: { form: 'ref', name: 'ci', delegationDepth: 3 } }),
+    [policy('p'), target('orders-db', 'agents'), identity],
+    site,
+    't.yaml',
+  );
+  assert.ok(!deeper.ok);
+  assert.equal(deeper.problems[0]?.code, 'ImpossibleCase');
+  assert.match(
+    deeper.problems[0]?.message ?? '',
+    /allows delegation to depth 2 \(spec\.delegation\.maxDepth\): no session of it is at depth 3/,
+  );
+  const noDelegation = {
+    ...identity,
+    object: { ...identity.object, spec: { serviceAccountName: 'ci-sa', targets: ['orders-db'] } },
+  } as ManifestObject;
+  const none = resolveSuite(
+    doc({ namespace: 'agents', identity: { form: 'ref', name: 'ci', delegationDepth: 1 } }),
+    [policy('p'), target('orders-db', 'agents'), noDelegation],
+    site,
+    't.yaml',
+  );
+  assert.ok(!none.ok);
+  assert.match(none.problems[0]?.message ?? '', /does not allow delegation \(no spec\.delegation\)/);
+});
+
+test('delegationChain names one stand-in sub-agent per hop', () => {
+  assert.deepEqual(delegationChain(0), []);
+  assert.deepEqual(delegationChain(3), ['sub-agent-1', 'sub-agent-2', 'sub-agent-3']);
 });

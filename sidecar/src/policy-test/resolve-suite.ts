@@ -122,9 +122,20 @@ interface Agent {
   readonly groups: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly serviceAccount: string;
+  /** 0: the agent itself. */
+  readonly delegationDepth: number;
 }
 
-/** The principal the sidecar would have for this agent: only name, groups and labels take part in choosing policies. */
+/**
+ * The chain of a sub-agent at this depth, as the broker serves it (ADR 0030). Only its length takes
+ * part in choosing policies, so the names are stand-ins: sub-agent-1 is the agent's own delegate.
+ */
+export const delegationChain = (depth: number): string[] => Array.from({ length: depth }, (_, i) => `sub-agent-${i + 1}`);
+
+/**
+ * The principal the sidecar would have for this agent: only name, groups, labels and delegation
+ * depth take part in choosing policies.
+ */
 const principalFor = (agent: Agent, target: TargetConfig): AgentPrincipal => ({
   identity: agent.name,
   namespace: target.namespace,
@@ -132,6 +143,7 @@ const principalFor = (agent: Agent, target: TargetConfig): AgentPrincipal => ({
   pod: { name: 'policy-test', uid: '' },
   groups: agent.groups,
   labels: agent.labels,
+  ...(agent.delegationDepth > 0 ? { delegation: { depth: agent.delegationDepth, chain: delegationChain(agent.delegationDepth) } } : {}),
 });
 
 export function resolveSuite(doc: PolicyTestDocument, objects: readonly ManifestObject[], site: DocumentSite, name: string): ResolveResult {
@@ -213,19 +225,39 @@ export function resolveSuite(doc: PolicyTestDocument, objects: readonly Manifest
   };
 
   const agentOf = (specifier: IdentitySpecifier | undefined, field: string): Agent | undefined => {
-    if (specifier === undefined) return { name: DEFAULT_IDENTITY, groups: [], labels: {}, serviceAccount: DEFAULT_IDENTITY };
-    if (specifier.form === 'inline') return { ...specifier, serviceAccount: specifier.name };
+    if (specifier === undefined)
+      return { name: DEFAULT_IDENTITY, groups: [], labels: {}, serviceAccount: DEFAULT_IDENTITY, delegationDepth: 0 };
+    const delegationDepth = specifier.delegationDepth ?? 0;
+    if (specifier.form === 'inline') {
+      const { name, groups, labels } = specifier;
+      return { name, groups, labels, serviceAccount: name, delegationDepth };
+    }
     const result = lookUp('AgentIdentity', specifier, identities);
     if ('problem' in result) {
       problems.push(at(field, result.problem));
       return undefined;
     }
     const identity: AgentIdentity = result.found.value;
+    const maxDepth = identity.spec.delegation?.maxDepth ?? 0;
+    if (delegationDepth > maxDepth) {
+      // A case no session can be: the broker never hands out a token that deep for this identity.
+      problems.push(
+        at(
+          `${field}.delegationDepth`,
+          maxDepth === 0
+            ? `AgentIdentity ${result.found.name} does not allow delegation (no spec.delegation): no session of it is at depth ${delegationDepth}`
+            : `AgentIdentity ${result.found.name} allows delegation to depth ${maxDepth} (spec.delegation.maxDepth): no session of it is at depth ${delegationDepth}`,
+          'ImpossibleCase',
+        ),
+      );
+      return undefined;
+    }
     return {
       name: result.found.name,
       groups: identity.spec.groups ?? [],
       labels: identity.metadata.labels ?? {},
       serviceAccount: identity.spec.serviceAccountName ?? result.found.name,
+      delegationDepth,
     };
   };
 

@@ -6,7 +6,7 @@ import { SqlClassifier } from '../protocols/postgres/sql/classifier.ts';
 import { analyzeCommandLine, ShellParser } from '../protocols/ssh/shell/index.ts';
 import { reportJson } from './format-json.ts';
 import { formatReport } from './format-text.ts';
-import type { ResolvedCase, Suite } from './resolve-suite.ts';
+import { delegationChain, type ResolvedCase, type Suite } from './resolve-suite.ts';
 import { type CaseReaders, runSuites } from './run-suite.ts';
 
 let classifier: SqlClassifier;
@@ -327,5 +327,84 @@ describe('kubernetes cases', () => {
     assert.equal(openapi.request.resource, null);
     // Discovery reads are covered by any allow rule that covers get (DISCOVERY_READ_PATHS).
     assert.deepEqual([openapi.passed, openapi.decision.rule], [true, 'cluster-reads']);
+  });
+});
+
+describe('cases at a delegation depth', () => {
+  // Holds every command from depth 2 on; `policies` (prod) applies at every depth.
+  const deepPolicy: PolicyConfig = {
+    name: 'deep',
+    namespace: 'agents',
+    spec: { delegationDepth: { min: 2 }, rules: [], defaultAction: 'requireApproval', approval: { approvers: { groups: ['db-owners'] } } },
+  };
+  const atDepth = (depth: number): ResolvedCase['principal'] =>
+    depth === 0 ? principal : { ...principal, delegation: { depth, chain: delegationChain(depth) } };
+  const runDeep = (...cases: ResolvedCase[]) =>
+    runSuites([{ file: 'd.yaml', document: 1, name: 'd', policies: [...policies, deepPolicy], cases }], { sql: classifier });
+
+  test('a policy with delegationDepth.min applies from that depth on, and the strictest decision wins', () => {
+    const report = runDeep(
+      testCase('SELECT 1', 'allow', { principal: atDepth(0), policy: 'prod', rule: 'reads' }),
+      testCase('SELECT 1', 'allow', { principal: atDepth(1), policy: 'prod', rule: 'reads' }),
+      testCase('SELECT 1', 'requireApproval', { principal: atDepth(2), policy: 'deep', rule: 'defaultAction' }),
+      testCase('SELECT 1', 'requireApproval', { principal: atDepth(5), policy: 'deep' }),
+      testCase('TRUNCATE orders', 'deny', { principal: atDepth(2), policy: 'prod', rule: 'no-truncate' }),
+    );
+    const cases = report.suites[0]?.cases ?? [];
+    assert.deepEqual(
+      cases.flatMap((c) => c.mismatches),
+      [],
+    );
+    assert.deepEqual(
+      cases.map((c) => c.applicable),
+      [['prod'], ['prod'], ['deep', 'prod'], ['deep', 'prod'], ['deep', 'prod']],
+    );
+  });
+
+  test('a sub-agent that only a depth policy applies to gets no policy, and is denied, as policiesFor decides', () => {
+    // prod selects env=prod Targets; on dev only deep would apply, and its parent gets nothing there.
+    const outcomes =
+      runDeep(
+        testCase('SELECT 1', 'deny', { target: dev, principal: atDepth(0) }),
+        testCase('SELECT 1', 'deny', { target: dev, principal: atDepth(2) }),
+      ).suites[0]?.cases ?? [];
+    assert.deepEqual(
+      outcomes.map((c) => [c.passed, c.applicable, c.decision.verdict?.policy]),
+      [
+        [true, [], undefined],
+        [true, [], undefined],
+      ],
+    );
+  });
+
+  test('the text report says the depth when it is not 0, and repeats the context line when the depth changes', () => {
+    const text = formatReport(
+      runDeep(
+        testCase('SELECT 1', 'allow', { name: 'the agent', principal: atDepth(0) }),
+        testCase('SELECT 1', 'requireApproval', { name: 'its sub-agent of a sub-agent', principal: atDepth(2) }),
+      ),
+    );
+    assert.match(
+      text,
+      /^ {2}✓ the agent\n {6}agent a on Target agents\/db \(postgres, env=prod\); policies that apply: prod\n/m,
+      'depth 0 is not mentioned',
+    );
+    assert.match(
+      text,
+      /^ {2}✓ its sub-agent of a sub-agent\n {6}agent a at delegation depth 2 on Target agents\/db \(postgres, env=prod\); policies that apply: deep, prod\n/m,
+    );
+    assert.match(text, /^ {6}→ requireApproval: held for approval by ApprovalPolicy deep default action$/m);
+  });
+
+  test('the JSON report gives the identity its delegationDepth when it is not 0', () => {
+    const report = JSON.parse(
+      reportJson(
+        runDeep(testCase('SELECT 1', 'allow', { principal: atDepth(0) }), testCase('SELECT 1', 'allow', { principal: atDepth(3) })),
+      ),
+    );
+    const [agent, subAgent] = report.suites[0].cases;
+    assert.deepEqual(agent.identity, { name: 'a', groups: [] });
+    assert.deepEqual(subAgent.identity, { name: 'a', groups: [], delegationDepth: 3 });
+    assert.deepEqual([subAgent.passed, subAgent.mismatches], [false, [{ field: 'expect', expected: 'allow', got: 'requireApproval' }]]);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { parsePolicyTest } from './test-file-format.ts';
+import { describe, test } from 'node:test';
+import { SOURCES } from '@airlock/crds';
+import { MAX_DELEGATION_DEPTH, parsePolicyTest } from './test-file-format.ts';
 
 const valid = {
   apiVersion: 'cli.airlock.dev/v1alpha1',
@@ -151,4 +152,73 @@ test('a kubernetes value that is not METHOD /path is refused, saying how to writ
   assert.deepEqual(problem(['GET', '/api']), [
     'cases[0].kubernetes: must be one request line, METHOD /path?query, as a non-empty string; quote it (got ["GET","/api"])',
   ]);
+});
+
+describe('delegationDepth: the identity asks as a sub-agent', () => {
+  const withIdentity = (identity: unknown, caseIdentity?: unknown): unknown => ({
+    ...valid,
+    identity,
+    cases: [{ ...valid.cases[0], ...(caseIdentity === undefined ? {} : { identity: caseIdentity }) }],
+  });
+
+  test('inline, with name, groups and labels', () => {
+    const parsed = parsePolicyTest(withIdentity({ name: 'planner', groups: ['assistants'], delegationDepth: 2 }));
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    assert.deepEqual(parsed.value.identity, { form: 'inline', name: 'planner', groups: ['assistants'], labels: {}, delegationDepth: 2 });
+  });
+
+  test('an AgentIdentity of the files by ref, in the document and in a case; 0 is the agent itself', () => {
+    const parsed = parsePolicyTest(
+      withIdentity({ ref: 'agents/orders-deploy-main', delegationDepth: 0 }, { ref: 'orders-deploy-main', delegationDepth: 5 }),
+    );
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    assert.deepEqual(parsed.value.identity, { form: 'ref', namespace: 'agents', name: 'orders-deploy-main', delegationDepth: 0 });
+    assert.deepEqual(parsed.value.cases[0]?.identity, { form: 'ref', name: 'orders-deploy-main', delegationDepth: 5 });
+    const refAlone = parsePolicyTest(withIdentity({ ref: 'orders-deploy-main' }));
+    assert.ok(refAlone.ok, JSON.stringify(refAlone));
+    assert.deepEqual(refAlone.value.identity, { form: 'ref', name: 'orders-deploy-main' }, 'the same as the name alone');
+  });
+
+  test('a depth that is not a whole number from 0 to 5 is refused, saying what the numbers mean', () => {
+    for (const depth of [-1, 6, 1.5, '2', null, true]) {
+      assert.deepEqual(
+        issuesOf(withIdentity({ name: 'planner', delegationDepth: depth })),
+        [
+          `identity.delegationDepth: must be a whole number from 0 to 5: 0 is the agent itself, 1 a sub-agent it delegated to, 2 the sub-agent of that sub-agent, and so on (got ${JSON.stringify(depth)})`,
+        ],
+        String(depth),
+      );
+    }
+    assert.deepEqual(issuesOf(withIdentity('ci', { ref: 'ci', delegationDepth: 9 })), [
+      'cases[0].identity.delegationDepth: must be a whole number from 0 to 5: 0 is the agent itself, 1 a sub-agent it delegated to, 2 the sub-agent of that sub-agent, and so on (got 9)',
+    ]);
+  });
+
+  test('ref takes groups and labels from the AgentIdentity: describing them too is refused, and so is a ref that is no name', () => {
+    assert.deepEqual(issuesOf(withIdentity({ ref: 'ci', groups: ['ci'], name: 'ci' })), [
+      'identity.name: ref names an AgentIdentity of the files, which has its own name: leave name out, or describe the identity inline with name, groups and labels and no ref',
+      'identity.groups: ref names an AgentIdentity of the files, which has its own groups: leave groups out, or describe the identity inline with name, groups and labels and no ref',
+    ]);
+    assert.deepEqual(issuesOf(withIdentity({ ref: 'Not A Name' })), [
+      'identity.ref: "Not A Name" is not valid: name an AgentIdentity of the files as NAME or NAMESPACE/NAME, or describe it as a mapping',
+    ]);
+    assert.deepEqual(issuesOf(withIdentity({ ref: ['ci'] })), [
+      'identity.ref: must name an AgentIdentity of the files as NAME or NAMESPACE/NAME (got ["ci"])',
+    ]);
+    assert.deepEqual(issuesOf(withIdentity({ delegationDepth: 1 })), [
+      'identity.name: required field is missing: give name to describe the identity inline, or ref to name an AgentIdentity of the files (NAME or NAMESPACE/NAME)',
+    ]);
+    assert.deepEqual(issuesOf(withIdentity(2)), [
+      'identity: must name an AgentIdentity of the files as NAME or NAMESPACE/NAME, or be a mapping with name (inline) or ref (by name) (got 2)',
+    ]);
+    assert.deepEqual(issuesOf(withIdentity({ name: 'x', delegation: 1 })), [
+      'identity.delegation: unknown field; the fields here are: name, groups, labels, ref, delegationDepth',
+    ]);
+  });
+
+  test('the highest depth is the one the AgentIdentity CRD allows', () => {
+    const agentIdentity = SOURCES.find((source) => source.kind === 'AgentIdentity');
+    const maxDepth = agentIdentity?.spec.properties?.delegation?.properties?.maxDepth;
+    assert.equal(maxDepth?.maximum, MAX_DELEGATION_DEPTH);
+  });
 });

@@ -8,6 +8,7 @@
  *   files: [../prod-db-policy.yaml, ../postgres-target.yaml]
  *   target: orders-db                         # a Target of the files, or {name, type, namespace, labels}
  *   identity: {name: ci-migrations, groups: [ci]}   # or an AgentIdentity of the files by name
+ *   # identity: {ref: ci-migrations, delegationDepth: 2}   # ... asking as a sub-agent's sub-agent
  *   cases:
  *     - sql: TRUNCATE orders                  # a postgres Target's statements, or
  *       expect: deny
@@ -21,6 +22,7 @@
 import type { Action } from '@airlock/contracts/policy';
 import { TARGET_TYPE_OF_MATCH_SECTION, TARGET_TYPES, type TargetType } from '@airlock/contracts/targets';
 import type { ValidationIssue } from '@airlock/crds';
+import { at, FieldReader, isFields, shown } from './field-reader.ts';
 
 export const POLICY_TEST_API_VERSION = 'cli.airlock.dev/v1alpha1';
 export const POLICY_TEST_KIND = 'PolicyTest';
@@ -28,6 +30,11 @@ export const POLICY_TEST_KIND = 'PolicyTest';
 export const DEFAULT_ACTION_RULE = 'defaultAction';
 /** The namespace of objects that name none, as `kubectl apply` without `-n` in a fresh context. */
 export const DEFAULT_NAMESPACE = 'default';
+/**
+ * The deepest delegation chain the API allows (AgentIdentity `spec.delegation.maxDepth`, ADR 0030);
+ * a test asks at depth 0 (the agent itself) to this. A test checks it against the CRD schema.
+ */
+export const MAX_DELEGATION_DEPTH = 5;
 
 export const ACTIONS: readonly Action[] = ['allow', 'deny', 'requireApproval'];
 export { TARGET_TYPES, type TargetType };
@@ -54,7 +61,19 @@ export interface InlineTarget {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-export interface InlineIdentity {
+/**
+ * How deep in a delegation chain the agent asks (ADR 0030): 0 or absent is the agent itself, 1 a
+ * sub-agent it delegated to, 2 that sub-agent's sub-agent. Policies with `delegationDepth.min`
+ * apply only that deep or deeper.
+ */
+interface AtDelegationDepth {
+  readonly delegationDepth?: number;
+}
+
+/** An AgentIdentity of the files: `NAME`, or `{ref: NAME, delegationDepth}` to ask as one of its sub-agents. */
+export interface IdentityRef extends ObjectRef, AtDelegationDepth {}
+
+export interface InlineIdentity extends AtDelegationDepth {
   readonly form: 'inline';
   readonly name: string;
   readonly groups: readonly string[];
@@ -62,7 +81,7 @@ export interface InlineIdentity {
 }
 
 export type TargetSpecifier = ObjectRef | InlineTarget;
-export type IdentitySpecifier = ObjectRef | InlineIdentity;
+export type IdentitySpecifier = IdentityRef | InlineIdentity;
 
 /**
  * The text of a case, in the field of its protocol: exactly one of them. A kubernetes case is one
@@ -142,99 +161,18 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const TOP_FIELDS = ['apiVersion', 'kind', 'name', 'namespace', 'files', 'target', 'identity', 'cases'];
 const CASE_FIELDS = ['name', 'sql', 'ssh', 'kubernetes', 'expect', 'policy', 'rule', 'target', 'identity'];
 const TARGET_FIELDS = ['name', 'namespace', 'type', 'labels'];
-const IDENTITY_FIELDS = ['name', 'groups', 'labels'];
-
-type Fields = Readonly<Record<string, unknown>>;
-
-const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
-const at = (path: string, key: string | number): string => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
-const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
-
-/** Collects issues while reading one document; each read returns undefined when the value is wrong. */
-class Reader {
-  readonly issues: ValidationIssue[] = [];
-
-  fields(value: unknown, path: string, allowed: readonly string[], required: readonly string[]): Fields | undefined {
-    if (!isFields(value)) {
-      this.issues.push({
-        path,
-        message: `must be a mapping with ${required.join(', ')}${path ? '' : ' (a PolicyTest document)'} (got ${shown(value)})`,
-      });
-      return undefined;
-    }
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key))
-        this.issues.push({ path: at(path, key), message: `unknown field; the fields here are: ${allowed.join(', ')}` });
-    }
-    for (const key of required) {
-      if (value[key] === undefined) this.issues.push({ path: at(path, key), message: 'required field is missing' });
-    }
-    return value;
-  }
-
-  string(fields: Fields, key: string, path: string, check?: { pattern: RegExp; help: string }): string | undefined {
-    const value = fields[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string' || value.trim() === '') {
-      this.issues.push({ path: at(path, key), message: `must be a non-empty string (got ${shown(value)})` });
-      return undefined;
-    }
-    if (check && !check.pattern.test(value)) {
-      this.issues.push({ path: at(path, key), message: `${shown(value)} is not valid: ${check.help}` });
-      return undefined;
-    }
-    return value;
-  }
-
-  oneOf<T extends string>(fields: Fields, key: string, path: string, allowed: readonly T[]): T | undefined {
-    const value = fields[key];
-    if (value === undefined) return undefined;
-    const found = allowed.find((candidate) => candidate === value);
-    if (found === undefined)
-      this.issues.push({ path: at(path, key), message: `must be one of: ${allowed.join(', ')} (got ${shown(value)})` });
-    return found;
-  }
-
-  strings(fields: Fields, key: string, path: string): string[] | undefined {
-    const value = fields[key];
-    if (value === undefined) return undefined;
-    if (!Array.isArray(value)) {
-      this.issues.push({ path: at(path, key), message: `must be a list of strings (got ${shown(value)})` });
-      return undefined;
-    }
-    const ok = value.every((entry, i) => {
-      if (typeof entry === 'string' && entry.trim() !== '') return true;
-      this.issues.push({ path: at(at(path, key), i), message: `must be a non-empty string (got ${shown(entry)})` });
-      return false;
-    });
-    return ok ? value : undefined;
-  }
-
-  labels(fields: Fields, key: string, path: string): Record<string, string> | undefined {
-    const value = fields[key];
-    if (value === undefined) return {};
-    if (!isFields(value)) {
-      this.issues.push({ path: at(path, key), message: `must be a mapping of label names to strings (got ${shown(value)})` });
-      return undefined;
-    }
-    const labels: Record<string, string> = {};
-    for (const [name, labelValue] of Object.entries(value)) {
-      if (typeof labelValue === 'string') labels[name] = labelValue;
-      else
-        this.issues.push({ path: at(at(path, key), name), message: `a label value must be a string; quote it (got ${shown(labelValue)})` });
-    }
-    return labels;
-  }
-}
+const IDENTITY_FIELDS = ['name', 'groups', 'labels', 'ref', 'delegationDepth'];
+/** What describes an identity inline; an identity given by `ref` takes these from its AgentIdentity. */
+const INLINE_IDENTITY_FIELDS = ['name', 'groups', 'labels'];
 
 const REF = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
 
-function objectRef(reader: Reader, value: string, path: string, kind: string): ObjectRef | undefined {
+function objectRef(reader: FieldReader, value: string, path: string, kind: string): ObjectRef | undefined {
   const match = REF.exec(value);
   if (match === null) {
     reader.issues.push({
       path,
-      message: `${shown(value)} is not valid: name a ${kind} of the files as NAME or NAMESPACE/NAME, or describe it as a mapping`,
+      message: `${shown(value)} is not valid: name ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind} of the files as NAME or NAMESPACE/NAME, or describe it as a mapping`,
     });
     return undefined;
   }
@@ -244,7 +182,7 @@ function objectRef(reader: Reader, value: string, path: string, kind: string): O
 const NAME_CHECK = { pattern: DNS_SUBDOMAIN, help: 'lower-case letters, digits, - and ., as Kubernetes object names' };
 const NAMESPACE_CHECK = { pattern: DNS_LABEL, help: 'a namespace name: lower-case letters, digits and -' };
 
-function targetSpecifier(reader: Reader, value: unknown, path: string): TargetSpecifier | undefined {
+function targetSpecifier(reader: FieldReader, value: unknown, path: string): TargetSpecifier | undefined {
   if (typeof value === 'string') return objectRef(reader, value, path, 'Target');
   const fields = reader.fields(value, path, TARGET_FIELDS, ['name']);
   if (fields === undefined) return undefined;
@@ -256,18 +194,65 @@ function targetSpecifier(reader: Reader, value: unknown, path: string): TargetSp
   return { form: 'inline', name, labels, ...(type ? { type } : {}), ...(namespace ? { namespace } : {}) };
 }
 
-function identitySpecifier(reader: Reader, value: unknown, path: string): IdentitySpecifier | undefined {
+const DELEGATION_DEPTH_RANGE = {
+  min: 0,
+  max: MAX_DELEGATION_DEPTH,
+  help: '0 is the agent itself, 1 a sub-agent it delegated to, 2 the sub-agent of that sub-agent, and so on',
+};
+
+/**
+ * `NAME` or `NAMESPACE/NAME` (an AgentIdentity of the files), `{ref: NAME, delegationDepth}` (the
+ * same, asking as a sub-agent), or inline `{name, groups, labels, delegationDepth}`.
+ */
+function identitySpecifier(reader: FieldReader, value: unknown, path: string): IdentitySpecifier | undefined {
   if (typeof value === 'string') return objectRef(reader, value, path, 'AgentIdentity');
-  const fields = reader.fields(value, path, IDENTITY_FIELDS, ['name']);
+  if (!isFields(value)) {
+    reader.issues.push({
+      path,
+      message: `must name an AgentIdentity of the files as NAME or NAMESPACE/NAME, or be a mapping with name (inline) or ref (by name) (got ${shown(value)})`,
+    });
+    return undefined;
+  }
+  const byRef = value.ref !== undefined;
+  const fields = reader.fields(value, path, IDENTITY_FIELDS, byRef ? ['ref'] : []);
   if (fields === undefined) return undefined;
+  if (!byRef && fields.name === undefined) {
+    reader.issues.push({
+      path: at(path, 'name'),
+      message:
+        'required field is missing: give name to describe the identity inline, or ref to name an AgentIdentity of the files (NAME or NAMESPACE/NAME)',
+    });
+  }
+  const delegationDepth = reader.integer(fields, 'delegationDepth', path, DELEGATION_DEPTH_RANGE);
+  const depthOk = fields.delegationDepth === undefined || delegationDepth !== undefined;
+  const depth = delegationDepth === undefined ? {} : { delegationDepth };
+  if (byRef) {
+    const described = INLINE_IDENTITY_FIELDS.filter((key) => fields[key] !== undefined);
+    for (const key of described) {
+      reader.issues.push({
+        path: at(path, key),
+        message: `ref names an AgentIdentity of the files, which has its own ${key}: leave ${key} out, or describe the identity inline with name, groups and labels and no ref`,
+      });
+    }
+    if (typeof fields.ref !== 'string') {
+      reader.issues.push({
+        path: at(path, 'ref'),
+        message: `must name an AgentIdentity of the files as NAME or NAMESPACE/NAME (got ${shown(fields.ref)})`,
+      });
+      return undefined;
+    }
+    const ref = objectRef(reader, fields.ref, at(path, 'ref'), 'AgentIdentity');
+    if (ref === undefined || described.length > 0 || !depthOk) return undefined;
+    return { ...ref, ...depth };
+  }
   const name = reader.string(fields, 'name', path, NAME_CHECK);
   const groups = fields.groups === undefined ? [] : reader.strings(fields, 'groups', path);
   const labels = reader.labels(fields, 'labels', path);
-  if (name === undefined || groups === undefined || labels === undefined) return undefined;
-  return { form: 'inline', name, groups, labels };
+  if (name === undefined || groups === undefined || labels === undefined || !depthOk) return undefined;
+  return { form: 'inline', name, groups, labels, ...depth };
 }
 
-function testCase(reader: Reader, value: unknown, path: string): TestCase | undefined {
+function testCase(reader: FieldReader, value: unknown, path: string): TestCase | undefined {
   const fields = reader.fields(value, path, CASE_FIELDS, ['expect']);
   if (fields === undefined) return undefined;
   const name = reader.string(fields, 'name', path);
@@ -325,7 +310,7 @@ function testCase(reader: Reader, value: unknown, path: string): TestCase | unde
 
 /** Checks one parsed YAML document against the PolicyTest format. */
 export function parsePolicyTest(value: unknown): ParseResult {
-  const reader = new Reader();
+  const reader = new FieldReader();
   const fields = reader.fields(value, '', TOP_FIELDS, ['apiVersion', 'kind', 'files', 'cases']);
   if (fields === undefined) return { ok: false, issues: reader.issues };
   if (fields.apiVersion !== undefined && fields.apiVersion !== POLICY_TEST_API_VERSION) {

@@ -42,6 +42,9 @@ A test file (YAML; several documents may share a file):
     - kubernetes: DELETE /apis/apps/v1/namespaces/prod-eu/deployments/orders   # a request
       expect: requireApproval              # line, METHOD /path?query, for a kubernetes Target
       target: cluster-api
+    - sql: SELECT * FROM orders WHERE id = 7
+      expect: requireApproval              # asked by a sub-agent's sub-agent (0: the agent itself)
+      identity: {ref: ci-migrations, delegationDepth: 2}   # inline: {name, groups, delegationDepth}
 
 Example:
   airlock-policy-test crds/examples/policy-tests

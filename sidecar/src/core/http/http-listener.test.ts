@@ -181,3 +181,69 @@ describe('close', { timeout: 30_000 }, () => {
     assert.equal(stack.events.closed[0]?.reason, 'shutdown');
   });
 });
+
+describe('ending one connection (HttpConnection.end, destroy)', { timeout: 30_000 }, () => {
+  test('end: the answer in flight finishes with Connection: close, then only that connection closes, with the reason given', async (t) => {
+    const stack = await startForwardingStack();
+    t.after(() => stack.close());
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    stack.upstream.answer = (request, response) => {
+      if (request.url !== '/slow') {
+        response.end('quick');
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      void released.then(() => response.end('done'));
+    };
+    const other = await openRaw(stack.listener.port);
+    other.socket.write('GET /quick HTTP/1.1\r\nHost: a\r\n\r\n');
+    await until(() => other.received().endsWith('quick'));
+    const ending = await openRaw(stack.listener.port);
+    ending.socket.write('GET /slow HTTP/1.1\r\nHost: a\r\n\r\n');
+    await until(() => stack.upstream.requests.some((request) => request.url === '/slow'));
+    const connection = stack.events.opened.at(-1);
+    assert.ok(connection);
+    connection.end('token-expired');
+    release();
+    await ending.closed;
+    assert.deepEqual(parseExchange(Buffer.from(ending.received(), 'latin1')).statuses, [200]);
+    assert.match(ending.received(), /\r\nconnection: close\r\n/i);
+    assert.match(ending.received(), /done/);
+    await until(() => stack.events.closed.length === 1);
+    assert.deepEqual(stack.events.closed[0], { id: connection.id, reason: 'token-expired' });
+    // The other connection is untouched.
+    other.socket.write('GET /quick HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await other.closed;
+    assert.deepEqual(parseExchange(Buffer.from(other.received(), 'latin1')).statuses, [200, 200]);
+  });
+
+  test('end on an idle connection closes it at once; destroy cuts an answer in flight', async (t) => {
+    const stack = await startForwardingStack();
+    t.after(() => stack.close());
+    stack.upstream.answer = (request, response) => {
+      if (request.url === '/quick') {
+        response.end('quick');
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('never ends');
+    };
+    const idle = await openRaw(stack.listener.port);
+    idle.socket.write('GET /quick HTTP/1.1\r\nHost: a\r\n\r\n');
+    await until(() => idle.received().endsWith('quick'));
+    stack.events.opened.at(-1)?.end('token-expired');
+    await idle.closed;
+    const endless = await openRaw(stack.listener.port);
+    endless.socket.write('GET /watch HTTP/1.1\r\nHost: a\r\n\r\n');
+    await until(() => endless.received().includes('never ends'));
+    stack.events.opened.at(-1)?.destroy('token-expired');
+    await endless.closed;
+    assert.doesNotMatch(endless.received(), /\r\n0\r\n\r\n$/, 'the chunked body was not terminated: the agent sees it cut');
+    await until(() => stack.events.closed.length === 2);
+    assert.deepEqual(
+      stack.events.closed.map((closed) => closed.reason),
+      ['token-expired', 'token-expired'],
+    );
+  });
+});

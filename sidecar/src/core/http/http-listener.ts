@@ -16,7 +16,8 @@
  * close() follows TargetListener (core/protocol.ts): without grace every connection is dropped;
  * with `graceMs` no new connections or requests, idle keep-alive connections close at once, the
  * requests in flight finish (their answers say `Connection: close`), and what is still open after
- * `graceMs` is dropped.
+ * `graceMs` is dropped. A protocol ends one connection the same way with HttpConnection.end (the
+ * agent's token expired), and drops it with HttpConnection.destroy.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -50,6 +51,14 @@ export interface HttpConnection {
   readonly clientAddress: string;
   /** resolves when the TCP connection is gone */
   readonly closed: Promise<void>;
+  /**
+   * Ends this connection as close({ graceMs }) ends each one: at once when idle; otherwise the
+   * requests in flight are answered (with `Connection: close`) and then it closes. An upgraded
+   * connection is its handler's until destroy(). `reason` is the close reason the handlers get.
+   */
+  end(reason: string): void;
+  /** Drops the connection now, whatever is in flight. */
+  destroy(reason: string): void;
 }
 
 export interface HttpHandlers<C> {
@@ -98,6 +107,8 @@ interface Connection<C> {
   upgraded: boolean;
   /** The listener answered a refusal or gave up on the connection: nothing more is handed to the handlers. */
   ending: boolean;
+  /** Set by HttpConnection.end: the close reason once what is in flight is answered. */
+  finishing: string | undefined;
   reason: string | undefined;
 }
 
@@ -192,12 +203,22 @@ class HttpListener<C> implements HttpListenerHandle {
     const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
     const connection: Connection<C> = {
       socket,
-      info: { id: randomUUID(), clientAddress: `${socket.remoteAddress}:${socket.remotePort}`, closed },
+      info: {
+        id: randomUUID(),
+        clientAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+        closed,
+        end: (reason) => this.#finish(connection, reason),
+        destroy: (reason) => {
+          connection.reason ??= reason;
+          socket.destroy();
+        },
+      },
       opened: undefined,
       responses: new Set(),
       queue: Promise.resolve(),
       upgraded: false,
       ending: false,
+      finishing: undefined,
       reason: undefined,
     };
     this.#connections.set(socket, connection);
@@ -227,8 +248,8 @@ class HttpListener<C> implements HttpListenerHandle {
     const responseClosed = new Promise<void>((resolve) =>
       response.once('close', () => {
         connection.responses.delete(response);
-        if (this.#draining && connection.responses.size === 0 && !connection.upgraded) {
-          connection.reason ??= 'shutdown';
+        if ((this.#draining || connection.finishing !== undefined) && connection.responses.size === 0 && !connection.upgraded) {
+          connection.reason ??= connection.finishing ?? 'shutdown';
           connection.socket.destroySoon();
         }
         resolve();
@@ -244,13 +265,31 @@ class HttpListener<C> implements HttpListenerHandle {
       this.#answerInternalError(response);
       return;
     }
-    connection.queue = connection.queue.then(() => this.#serve(opened.state, request, response, responseClosed));
+    connection.queue = connection.queue.then(() => this.#serve(connection, opened.state, request, response, responseClosed));
   }
 
-  async #serve(state: C, request: IncomingMessage, response: ServerResponse, responseClosed: Promise<void>): Promise<void> {
+  /** HttpConnection.end: the drain of close({ graceMs }), for one connection. */
+  #finish(connection: Connection<C>, reason: string): void {
+    if (connection.finishing !== undefined) return;
+    connection.finishing = reason;
+    if (connection.responses.size === 0 && !connection.upgraded) {
+      connection.reason ??= reason;
+      connection.socket.destroySoon();
+      return;
+    }
+    for (const response of connection.responses) if (!response.headersSent) response.setHeader('connection', 'close');
+  }
+
+  async #serve(
+    connection: Connection<C>,
+    state: C,
+    request: IncomingMessage,
+    response: ServerResponse,
+    responseClosed: Promise<void>,
+  ): Promise<void> {
     const { logger, handlers } = this.#options;
     if (response.destroyed) return;
-    if (this.#draining && !response.headersSent) response.setHeader('connection', 'close');
+    if ((this.#draining || connection.finishing !== undefined) && !response.headersSent) response.setHeader('connection', 'close');
     try {
       await handlers.request(state, request, response);
       if (!response.headersSent) {

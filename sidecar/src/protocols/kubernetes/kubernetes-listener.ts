@@ -10,6 +10,11 @@
  * listening, the listener is added to the kubeconfig on the config volume (contracts'
  * renderAgentKubeconfig; KUBECONFIG names it), so the file describes every Kubernetes listener
  * before the sidecar reports ready.
+ *
+ * A session opened with a token ends when the token expires (core/session/token-expiry.ts): from
+ * then on a request is answered 401 with a Status saying so, and the connection closes — at once
+ * when idle, after the answers in flight otherwise (HttpConnection.end, as a graceful shutdown), and
+ * whatever still runs when the grace is over (a watch, an exec) is dropped.
  */
 import { randomUUID } from 'node:crypto';
 import { type AgentKubernetesListener, KUBECONFIG_FILE, renderAgentKubeconfig } from '@airlock/contracts/targets';
@@ -19,6 +24,13 @@ import type { ConfigVolume } from '../../core/config-volume.ts';
 import type { HttpLimits } from '../../core/http/http-limits.ts';
 import { type HttpConnection, startHttpListener } from '../../core/http/http-listener.ts';
 import type { ListenRequest, TargetListener } from '../../core/protocol.ts';
+import {
+  type SessionExpiry,
+  scheduleSessionExpiry,
+  TOKEN_EXPIRED_CODE,
+  TOKEN_EXPIRED_REASON,
+  type TokenExpiry,
+} from '../../core/session/token-expiry.ts';
 import { ResourceScopes } from './discovery/resource-scopes.ts';
 import type { KubernetesProtocolOptions } from './kubernetes-protocol.ts';
 import { renderStatusRefusal, sendStatus, sendStatusOnSocket } from './request/kubernetes-status.ts';
@@ -32,6 +44,10 @@ import { KubernetesUpstream } from './upstream/kubernetes-upstream.ts';
 interface ConnectionState {
   readonly connection: HttpConnection;
   session?: Promise<KubernetesSession>;
+  /** Ends the session when its token expires; set with the session. */
+  expiry?: SessionExpiry;
+  /** Set when the token's expiry ended the connection: session.close says so. */
+  endedBy?: string;
 }
 
 /** `listening`: the Kubernetes listeners of this sidecar so far, shared by its Targets (the kubeconfig names them all). */
@@ -66,7 +82,14 @@ export async function listenKubernetes(
       const token = bearerToken(authorization);
       const principal = await request.authenticator.authenticate({ target, user: '', ...(token ? { token } : {}) });
       request.onSessionCount?.(1);
-      return sessions({ sessionId: randomUUID(), principal, clientAddress: state.connection.clientAddress });
+      const opened = sessions({ sessionId: randomUUID(), principal, clientAddress: state.connection.clientAddress });
+      state.expiry = scheduleSessionExpiry({
+        principal,
+        clock: request.clock,
+        onExpired: (expiry) => tokenExpired(state, opened, expiry),
+        onGraceOver: () => state.connection.destroy(TOKEN_EXPIRED_REASON),
+      });
+      return opened;
     })();
     state.session = session;
     // A refused agent may send a fresh token on the same connection (a client's credential plugin renews it after a 401).
@@ -74,6 +97,21 @@ export async function listenKubernetes(
       if (state.session === session) delete state.session;
     });
     return session;
+  };
+  /** The token expired: recorded once, and the connection ends once what is in flight is answered. */
+  const tokenExpired = (state: ConnectionState, session: KubernetesSession, expiry: TokenExpiry): void => {
+    if (state.endedBy !== undefined) return;
+    state.endedBy = TOKEN_EXPIRED_REASON;
+    session.context.metrics.error(TOKEN_EXPIRED_CODE);
+    logger.info({ expiresAt: expiry.expiresAt, sessionId: session.context.sessionId }, 'the agent token expired; ending the session');
+    session.recording.failed(undefined, TOKEN_EXPIRED_CODE, expiry.message);
+    state.connection.end(TOKEN_EXPIRED_REASON);
+  };
+  /** The session's token has expired by the clock (the timer may not have fired yet): what the agent reads, after the session was told to end. */
+  const expiredNow = (state: ConnectionState, session: KubernetesSession): TokenExpiry | undefined => {
+    const expiry = state.expiry?.expiry();
+    if (expiry) tokenExpired(state, session, expiry);
+    return expiry;
   };
   /** A refused agent gets 401, as from the API server for a bad token; a session that cannot be opened, 403. */
   const refusal = (error: unknown): ['Unauthorized' | 'Forbidden', string] => {
@@ -94,7 +132,8 @@ export async function listenKubernetes(
       close: (state, reason) => {
         state.session
           ?.then(async (session) => {
-            session.recording.closed(reason);
+            state.expiry?.cancel();
+            session.recording.closed(state.endedBy ?? reason);
             request.onSessionCount?.(-1);
             await session.context.record.close();
           })
@@ -108,6 +147,11 @@ export async function listenKubernetes(
           sendStatus(response, ...refusal(error));
           return;
         }
+        const expired = expiredNow(state, session);
+        if (expired) {
+          sendStatus(response, 'Unauthorized', expired.message);
+          return;
+        }
         await handleRequest(session, services, incoming, response);
       },
       upgrade: async (state, incoming, socket, head) => {
@@ -116,6 +160,11 @@ export async function listenKubernetes(
           session = await open(state, incoming.headers.authorization);
         } catch (error) {
           sendStatusOnSocket(socket, ...refusal(error));
+          return;
+        }
+        const expired = expiredNow(state, session);
+        if (expired) {
+          sendStatusOnSocket(socket, 'Unauthorized', expired.message);
           return;
         }
         await handleUpgrade(session, services, incoming, socket, head);

@@ -1,7 +1,8 @@
 /**
  * One agent session: the agent's socket on one side, its own upstream connection on the other.
  * This class wires the parts and owns the session's life: the startup greeting, graceful shutdown,
- * cancel, and every way the session ends (each with the FATAL the agent gets and the record).
+ * cancel, and every way the session ends (each with the FATAL the agent gets and the record),
+ * including the expiry of the agent's token, which ends the session through the drain path.
  *
  * - agent-to-upstream.ts: agent messages are decided, held or denied, and forwarded whole.
  * - upstream-to-agent.ts: server replies are matched to what was asked, masked and recorded.
@@ -14,6 +15,7 @@
  */
 import type { Socket } from 'node:net';
 import type { RecordingError } from '@airlock/contracts/recording';
+import { type SessionExpiry, scheduleSessionExpiry, TOKEN_EXPIRED_CODE, type TokenExpiry } from '../../../core/session/token-expiry.ts';
 import type { UpstreamConnection } from '../backend/upstream-connect.ts';
 import type { PgLimits } from '../limits/pg-limits.ts';
 import { type SessionTimeoutEvent, SessionTimeouts } from '../limits/session-timeouts.ts';
@@ -32,6 +34,7 @@ import { SessionRecording } from './session-recording.ts';
 import { SessionState } from './session-state.ts';
 import { SHUTDOWN_REASON, UPSTREAM_TERMINATE } from './shutdown-notice.ts';
 import { isStoreUnavailable, storeSqlState, storeUnavailableFatal } from './store-unavailable.ts';
+import { tokenExpiredCutFatal, tokenExpiredFatal } from './token-expired-notice.ts';
 import { UpstreamToAgent } from './upstream-to-agent.ts';
 
 export class PgSession {
@@ -55,6 +58,10 @@ export class PgSession {
   #resolveDisconnected!: () => void;
   /** Set by shutdown(): the FATAL to send at the first moment nothing is owed in either direction. */
   #shutdownFatal: Buffer | undefined;
+  /** The session.close reason that goes with #shutdownFatal. */
+  #shutdownReason = SHUTDOWN_REASON;
+  /** Ends the session when the agent's token expires (none for the pod's own identity); set by start(). */
+  #expiry: SessionExpiry | undefined;
 
   constructor(agent: Socket, agentDecoder: FrameDecoder, upstream: UpstreamConnection, services: PgSessionServices, limits: PgLimits) {
     this.#agent = agent;
@@ -127,21 +134,26 @@ export class PgSession {
   }
 
   /**
-   * Graceful shutdown (listener.ts close): what is in flight finishes and its replies reach the
-   * agent; then, between two messages, the agent gets `fatal` and the session ends. An idle session
-   * ends at once; a held statement is withdrawn (it has not run, and approval could outlast the grace).
+   * Graceful shutdown (listener.ts close, or the token's expiry): what is in flight finishes and its
+   * replies reach the agent; then, between two messages, the agent gets `fatal` and the session
+   * ends. An idle session ends at once; a held statement is withdrawn (it has not run, and approval
+   * could outlast the grace). `reason` is session.close's, `withdrawal` what the held statement's
+   * ApprovalRequest is withdrawn with; the first shutdown's FATAL and reason win.
    */
-  shutdown(fatal: Buffer): void {
-    this.#shutdownFatal ??= fatal;
-    this.#holds.withdraw(SHUTDOWN_REASON);
+  shutdown(fatal: Buffer, reason: string = SHUTDOWN_REASON, withdrawal: string = reason): void {
+    if (this.#shutdownFatal === undefined) {
+      this.#shutdownFatal = fatal;
+      this.#shutdownReason = reason;
+    }
+    this.#holds.withdraw(withdrawal);
     this.#shutdownIfIdle();
   }
 
   /** The grace period is over: `fatal` goes after the last whole message relayed, and the session ends. */
-  terminate(fatal: Buffer): void {
+  terminate(fatal: Buffer, reason: string = SHUTDOWN_REASON): void {
     if (this.#state.closing) return;
     this.#flow.writeAgent([fatal]);
-    this.#close(SHUTDOWN_REASON);
+    this.#close(reason);
   }
 
   /** Wires the sockets; `pending` are agent frames read during startup, `upstreamPending` upstream ones. */
@@ -159,6 +171,12 @@ export class PgSession {
     this.#upstream.resume();
     if (upstreamPending.length > 0) this.#toAgent.relay(upstreamPending, undefined);
     this.#toUpstream.takeStartupFrames(pending);
+    this.#expiry = scheduleSessionExpiry({
+      principal: this.#services.principal,
+      clock: this.#services.clock,
+      onExpired: (expiry) => this.#tokenExpired(expiry),
+      onGraceOver: (expiry) => this.terminate(tokenExpiredCutFatal(expiry), expiry.reason),
+    });
   }
 
   #shutdownIfIdle(): void {
@@ -167,7 +185,7 @@ export class PgSession {
     if (this.#state.inFlight.size > 0 || this.#flow.owesUpstream) return;
     this.#upstream.write(UPSTREAM_TERMINATE);
     this.#flow.writeAgent([fatal]);
-    this.#close(SHUTDOWN_REASON);
+    this.#close(this.#shutdownReason);
   }
 
   #cancel(): void {
@@ -258,6 +276,19 @@ export class PgSession {
     this.#close(reason);
   }
 
+  /**
+   * The token the agent authenticated with expired (core/session/token-expiry.ts): the session is
+   * no longer that principal's, so it ends as in a graceful shutdown — a held statement withdrawn,
+   * what is in flight answered, then FATAL 28000 — and is cut when the grace is over.
+   */
+  #tokenExpired(expiry: TokenExpiry): void {
+    if (this.#state.closing) return;
+    this.#services.metrics.error(TOKEN_EXPIRED_CODE);
+    this.#services.logger.info({ expiresAt: expiry.expiresAt }, 'the agent token expired; ending the session');
+    this.#recording.record({ type: 'error', code: TOKEN_EXPIRED_CODE, message: expiry.message });
+    this.shutdown(tokenExpiredFatal(expiry), expiry.reason, `the agent's token expired at ${expiry.expiresAt}`);
+  }
+
   /** An idle or partial-frame timeout (limits/session-timeouts.ts): FATAL, and the upstream closes with it. */
   #timedOut(event: SessionTimeoutEvent): void {
     if (this.#state.closing) return;
@@ -273,6 +304,7 @@ export class PgSession {
     this.#state.closing = true;
     this.#barrier.check();
     this.#timeouts.stop();
+    this.#expiry?.cancel();
     // Read on and drop (see AgentToUpstream.onData): a close with unread input resets the connection, and the agent could lose the FATAL.
     this.#agent.resume();
     this.#resolveDisconnected();

@@ -8,14 +8,33 @@
  * are `direct-streamlocal` channels (a Unix socket on the host, which no destination names). A
  * refused channel is answered "administratively prohibited" with the reason, which the agent's
  * ssh prints (frontend/channel-open-refusal.ts); a refused request gets no text (SSH has none).
+ *
+ * A connection that logged in with a token ends when the token expires (core/session/token-expiry.ts)
+ * the way a graceful shutdown ends it: no new channels, held commands withdrawn with the reason on
+ * their stderr, and the connection closed once no channel is open. A command or shell still running
+ * when the grace is over gets the reason on its stderr, exit status 255 (what ssh reports for a lost
+ * connection), and the connection is closed.
  */
 import type { Connection, ServerChannel, Session, TcpipRequestInfo } from 'ssh2';
+import {
+  type SessionExpiry,
+  scheduleSessionExpiry,
+  TOKEN_EXPIRED_CODE,
+  TOKEN_EXPIRED_REASON,
+  type TokenExpiry,
+} from '../../../core/session/token-expiry.ts';
 import type { UpstreamLink } from '../backend/upstream-link.ts';
 import { serveForward } from '../forwarding/forwarded-connection.ts';
+import { EXIT_STATUS } from '../session/agent-messages.ts';
+import { tell } from '../session/channel-answer.ts';
+import { type ConnectionEnding, tokenExpiredCutSentences } from '../session/connection-ending.ts';
 import { serveSessionChannel } from '../session/session-channel.ts';
 import { SshRecording } from '../session/ssh-recording.ts';
 import type { SshSessionServices } from '../session/ssh-session-services.ts';
 import { refuseChannelOpen } from './channel-open-refusal.ts';
+
+/** How long the lines told to open channels at the cut may take to reach the agent before the connection closes anyway. */
+const CUT_LINGER_MS = 2000;
 
 export const FORWARDING_REFUSAL = 'forwarding from the host into the pod and to Unix sockets is not served through airlock';
 
@@ -34,7 +53,12 @@ export class AgentConnection {
   #channels = 0;
   #forwards = 0;
   #draining = false;
-  readonly #shutdown = Promise.withResolvers<void>();
+  /** Set when the token the agent logged in with expired: the connection is ending because of it. */
+  #expired: TokenExpiry | undefined;
+  #expiry: SessionExpiry | undefined;
+  readonly #shutdown = Promise.withResolvers<ConnectionEnding>();
+  /** The agent's exec, shell and subsystem channels still open, and whether each has a terminal. */
+  readonly #agentChannels = new Map<ServerChannel, boolean>();
 
   constructor(options: AgentConnectionOptions) {
     this.#connection = options.connection;
@@ -59,13 +83,56 @@ export class AgentConnection {
       }
     });
     void this.closed.then(() => this.#closed());
+    this.#expiry = scheduleSessionExpiry({
+      principal: this.#services.principal,
+      clock: this.#services.clock,
+      onExpired: (expiry) => this.#tokenExpired(expiry),
+      onGraceOver: (expiry) => this.#cut(expiry),
+    });
   }
 
   /** No new channels, held commands withdrawn; the connection ends as soon as no channel is open (at once when none is). */
   drain(): void {
+    this.#stopTakingWork({ kind: 'shutdown' });
+  }
+
+  #stopTakingWork(ending: ConnectionEnding): void {
     this.#draining = true;
-    this.#shutdown.resolve();
+    // The first ending is what held commands are told.
+    this.#shutdown.resolve(ending);
     this.#endWhenIdle();
+  }
+
+  /** The token expired: as drain, with the reason recorded and told. */
+  #tokenExpired(expiry: TokenExpiry): void {
+    const { metrics, logger } = this.#services;
+    this.#expired = expiry;
+    metrics.error(TOKEN_EXPIRED_CODE);
+    logger.info({ expiresAt: expiry.expiresAt }, 'the agent token expired; ending the session');
+    this.#recording.failed(undefined, TOKEN_EXPIRED_CODE, expiry.message);
+    this.#stopTakingWork({ kind: 'tokenExpired', expiry });
+  }
+
+  /** The grace after the expiry is over: every open channel is told and closed, then the connection. */
+  #cut(expiry: TokenExpiry): void {
+    const told = [...this.#agentChannels].map(
+      ([agent, terminal]) =>
+        new Promise<void>((resolve) =>
+          tell(agent, tokenExpiredCutSentences(expiry), terminal, () => {
+            agent.exit(EXIT_STATUS.upstreamFailed);
+            agent.end();
+            resolve();
+          }),
+        ),
+    );
+    let linger: NodeJS.Timeout | undefined;
+    const lingered = new Promise<void>((resolve) => {
+      linger = setTimeout(resolve, CUT_LINGER_MS).unref();
+    });
+    void Promise.race([Promise.all(told), lingered]).then(() => {
+      clearTimeout(linger);
+      this.#connection.end();
+    });
   }
 
   #endWhenIdle(): void {
@@ -101,6 +168,10 @@ export class AgentConnection {
         this.#channels -= 1;
         this.#endWhenIdle();
       },
+      onAgentChannel: (agent, terminal) => {
+        this.#agentChannels.set(agent, terminal);
+        agent.once('close', () => this.#agentChannels.delete(agent));
+      },
     });
   }
 
@@ -108,7 +179,7 @@ export class AgentConnection {
   #forward(accept: () => ServerChannel, reject: (() => void) | undefined, info: TcpipRequestInfo): void {
     const { limits, logger } = this.#services;
     if (this.#draining) {
-      refuseChannelOpen(this.#connection, reject, 'airlock: the sidecar is shutting down');
+      refuseChannelOpen(this.#connection, reject, `airlock: ${this.#expired ? this.#expired.message : 'the sidecar is shutting down'}`);
       return;
     }
     if (this.#forwards >= limits.maxForwardsPerConnection) {
@@ -146,8 +217,9 @@ export class AgentConnection {
 
   async #closed(): Promise<void> {
     const { record, logger } = this.#services;
+    this.#expiry?.cancel();
     this.#upstream.close();
-    this.#recording.closed(this.#draining ? 'shutdown' : 'client-disconnected');
+    this.#recording.closed(this.#expired ? TOKEN_EXPIRED_REASON : this.#draining ? 'shutdown' : 'client-disconnected');
     await record.close().catch((error: Error) => logger.error({ err: { message: error.message } }, 'recording could not be closed'));
   }
 }

@@ -10,6 +10,7 @@ import type { UpstreamLink } from '../backend/upstream-link.ts';
 import { commandSummary, deniedSentences, EXIT_STATUS } from './agent-messages.ts';
 import { answer } from './channel-answer.ts';
 import { decideCommand } from './command-decision.ts';
+import type { ConnectionEnding } from './connection-ending.ts';
 import { holdOnChannel } from './held-exec.ts';
 import type { ResizeRecorder } from './recorded-pipe.ts';
 import type { SshRecording } from './ssh-recording.ts';
@@ -24,8 +25,8 @@ export interface ExecContext {
   readonly pty?: PseudoTtyOptions;
   /** Resolves when the agent closed the channel or its connection. */
   readonly closed: Promise<void>;
-  /** Resolves when the sidecar shuts down: a held command is withdrawn (a running one may finish). */
-  readonly shutdown: Promise<void>;
+  /** Resolves when the connection stops taking work (shutdown, token expiry): a held command is withdrawn (a running one may finish). */
+  readonly shutdown: Promise<ConnectionEnding>;
   /** The host's channel, once the command runs: window changes and signals go to it. */
   onUpstream(channel: ClientChannel): void;
   /** The channel's recording, once the command runs: window changes are recorded through it. */
@@ -53,7 +54,14 @@ export async function runExec(agent: ServerChannel, command: string, context: Ex
         services,
         recording,
         { command, summary: commandSummary(user, services.target.name, command), statementIndex, decision },
-        { agent, terminal, closed: context.closed, shutdown: context.shutdown, shutdownMessage: SHUTDOWN_WITHDRAWAL },
+        {
+          agent,
+          terminal,
+          closed: context.closed,
+          shutdown: context.shutdown,
+          shutdownMessage: SHUTDOWN_WITHDRAWAL,
+          notRun: 'the command was not run',
+        },
       );
       if (!held) return;
       await run(agent, command, context, statementIndex, held.report);

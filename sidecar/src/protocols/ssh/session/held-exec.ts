@@ -12,6 +12,7 @@ import { holdForApproval } from '../../../core/approval/approval-hold.ts';
 import type { PendingApproval } from '../../../core/ports.ts';
 import { EXIT_STATUS, notApprovedSentences, waitingSentences } from './agent-messages.ts';
 import { answer, tell } from './channel-answer.ts';
+import { type ConnectionEnding, withdrawalSentences } from './connection-ending.ts';
 import type { SshRecording } from './ssh-recording.ts';
 import type { SshSessionServices } from './ssh-session-services.ts';
 import type { ExecutionReport } from './upstream-run.ts';
@@ -68,16 +69,18 @@ export async function holdExec(
   return result.refusal ? { release: false, sentences: notApprovedSentences(result.refusal) } : { release: false };
 }
 
-/** The agent's channel a hold waits on, and what the agent reads if the sidecar's shutdown withdraws it. */
+/** The agent's channel a hold waits on, and what the agent reads if the connection's end (shutdown, token expiry) withdraws it. */
 export interface HoldChannel {
   readonly agent: ServerChannel;
   /** The agent has a terminal: the sidecar's lines end in CRLF. */
   readonly terminal: boolean;
   /** Resolves when the agent closed the channel or its connection. */
   readonly closed: Promise<void>;
-  /** Resolves when the sidecar starts shutting down: that withdraws the request. */
-  readonly shutdown: Promise<void>;
+  /** Resolves when the connection stops taking work (the sidecar shuts down, the token expired): that withdraws the request. */
+  readonly shutdown: Promise<ConnectionEnding>;
   readonly shutdownMessage: string;
+  /** What did not happen, for the token-expiry sentence: "the command was not run". */
+  readonly notRun: string;
 }
 
 /**
@@ -92,9 +95,9 @@ export async function holdOnChannel(
   channel: HoldChannel,
 ): Promise<{ readonly report?: ExecutionReport } | undefined> {
   const { agent, terminal } = channel;
-  let shuttingDown = false;
-  const shutdown = channel.shutdown.then(() => {
-    shuttingDown = true;
+  let ending: ConnectionEnding | undefined;
+  const shutdown = channel.shutdown.then((why) => {
+    ending = why;
   });
   const held = await holdExec(services, recording, input, {
     tell: (sentences) => tell(agent, sentences, terminal),
@@ -102,6 +105,6 @@ export async function holdOnChannel(
   });
   if (held.release) return held.report ? { report: held.report } : {};
   if (held.sentences) answer(agent, held.sentences, EXIT_STATUS.notApproved, terminal);
-  else if (shuttingDown) answer(agent, [channel.shutdownMessage], EXIT_STATUS.notApproved, terminal);
+  else if (ending) answer(agent, withdrawalSentences(ending, channel.shutdownMessage, channel.notRun), EXIT_STATUS.notApproved, terminal);
   return undefined;
 }

@@ -14,6 +14,7 @@
  */
 import type { ClientChannel, PseudoTtyInfo, PseudoTtyOptions, ServerChannel, Session, TerminalModes } from 'ssh2';
 import type { UpstreamLink } from '../backend/upstream-link.ts';
+import type { ConnectionEnding } from './connection-ending.ts';
 import { type ExecContext, runExec } from './exec-command.ts';
 import type { ResizeRecorder } from './recorded-pipe.ts';
 import { runShell } from './shell-session.ts';
@@ -27,10 +28,15 @@ export interface SessionChannelDeps {
   readonly upstream: UpstreamLink;
   /** Resolves when the agent connection is gone. */
   readonly connectionClosed: Promise<void>;
-  /** Resolves when the sidecar starts shutting down. */
-  readonly shutdown: Promise<void>;
+  /** Resolves when the connection stops taking work: the sidecar shuts down, or the agent's token expired. */
+  readonly shutdown: Promise<ConnectionEnding>;
   /** The channel is closed (or its connection is gone): it no longer counts against the connection's limit. */
   onDone(): void;
+  /**
+   * The agent's end of an exec, shell or subsystem, once accepted, and whether it has a terminal:
+   * the connection closes it with a message when the grace after the token's expiry is over.
+   */
+  onAgentChannel?(agent: ServerChannel, terminal: boolean): void;
 }
 
 export function serveSessionChannel(session: Session, deps: SessionChannelDeps): void {
@@ -95,6 +101,7 @@ export function serveSessionChannel(session: Session, deps: SessionChannelDeps):
   session.on('exec', (accept, _reject, info) => {
     const agent = accept() as ServerChannel | undefined;
     if (!agent) return;
+    deps.onAgentChannel?.(agent, pty !== undefined);
     void runExec(agent, info.command, runContext()).catch((error: Error) => {
       services.logger.error({ err: { message: error.message } }, 'exec failed');
       agent.close();
@@ -103,6 +110,7 @@ export function serveSessionChannel(session: Session, deps: SessionChannelDeps):
   session.on('shell', (accept) => {
     const agent = accept() as ServerChannel | undefined;
     if (!agent) return;
+    deps.onAgentChannel?.(agent, pty !== undefined);
     void runShell(agent, runContext()).catch((error: Error) => {
       services.logger.error({ err: { message: error.message } }, 'shell failed');
       agent.close();
@@ -111,6 +119,7 @@ export function serveSessionChannel(session: Session, deps: SessionChannelDeps):
   session.on('subsystem', (accept, _reject, info) => {
     const agent = accept() as ServerChannel | undefined;
     if (!agent) return;
+    deps.onAgentChannel?.(agent, false);
     void runSubsystem(
       agent,
       info.name,

@@ -70,7 +70,14 @@ async function holdShell(
       statementIndex,
       decision,
     },
-    { agent, terminal, closed: context.closed, shutdown: context.shutdown, shutdownMessage: SHELL_SHUTDOWN_WITHDRAWAL },
+    {
+      agent,
+      terminal,
+      closed: context.closed,
+      shutdown: context.shutdown,
+      shutdownMessage: SHELL_SHUTDOWN_WITHDRAWAL,
+      notRun: 'the shell was not opened',
+    },
   );
 }
 

@@ -32,7 +32,7 @@ export async function runSubsystem(
   deps: { readonly services: SshSessionServices; readonly recording: SshRecording; readonly upstream: UpstreamLink },
   closed: Promise<void>,
   onUpstream: (channel: ClientChannel) => void,
-  shutdown: Promise<void> = new Promise(() => undefined),
+  shutdown: Promise<unknown> = new Promise(() => undefined),
 ): Promise<void> {
   const { services, recording } = deps;
   const statementIndex = recording.nextCommandIndex();
@@ -59,7 +59,7 @@ export async function runSubsystem(
       },
       {
         tell: (sentences) => tell(agent, sentences, false),
-        closed: Promise.race([closed, shutdown]),
+        closed: Promise.race([closed, shutdown.then(() => undefined)]),
         onPending: (request) => {
           pending = request.name;
         },
