@@ -15,7 +15,6 @@ import {
   STREAM_MAX_SECONDS,
 } from '@airlock/contracts/broker';
 import { LABEL_ENABLED, LABELS } from '@airlock/contracts/install';
-import type { LoginCertificate } from '@airlock/contracts/ssh-certificates';
 import { AirlockValidator, type ApprovalRequest } from '@airlock/crds';
 import { listen } from '@airlock/runtime';
 import type { Logger } from 'pino';
@@ -33,12 +32,10 @@ import { type AcceptedAgentToken, agentPrincipal } from './agent-tokens.ts';
 import { type ApprovalContext, createApproval, reportExecution, withdrawApproval } from './approval-routes.ts';
 import { createBrokerMetrics } from './broker-metrics.ts';
 import { ConfigStreams } from './config-streams.ts';
-import { credentialsFor } from './credentials.ts';
+import { answerCredentials } from './credentials-route.ts';
 import { delegate } from './delegation-route.ts';
 import { BrokerHttpError, isObject, readJson, sendError, sendJson, sendNoContent } from './http-io.ts';
-import type { MintedTokenInfo } from './kubernetes-credentials.ts';
 import { OutcomeStreams } from './outcome-streams.ts';
-import { ownIdentity, podAccess, targetsOf } from './pod-access.ts';
 import { type AuthenticatedPod, PodAuthenticator, type PodObject } from './pod-authenticator.ts';
 import { closeRecording, ingestRecords } from './recording-routes.ts';
 
@@ -196,57 +193,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       name: 'credentials',
       method: 'POST',
       pattern: routePattern(BROKER_PATHS.credentials),
-      handle: async (call) => {
-        const request = await body(call);
-        if (!isObject(request) || typeof request.target !== 'string') throw new BrokerHttpError('Invalid', 'send { target: "<name>" }');
-        const { agentToken } = request;
-        if (agentToken !== undefined && (typeof agentToken !== 'string' || agentToken === '')) {
-          throw new BrokerHttpError('Invalid', 'agentToken must be the token the agent presented, as a non-empty string, or absent');
-        }
-        const access = podAccess(catalog, call.pod);
-        // A session answers for its own identity only: the token's, or the pod's when it presented none.
-        const accepted = agentToken === undefined ? undefined : await acceptAgentToken(call.pod, agentToken);
-        const identity = accepted?.identity ?? ownIdentity(access);
-        const reachable = accepted?.principal.targets ?? targetsOf(access, identity);
-        const wanted = request.target;
-        const target = reachable.includes(wanted) ? access.targets.find((candidate) => candidate.metadata.name === wanted) : undefined;
-        if (!target) {
-          throw new BrokerHttpError(
-            'Forbidden',
-            `Target ${wanted} is not one of this pod's targets that AgentIdentity ${identity.metadata.name}${accepted ? ' (from the agent token)' : ''} may use (it reaches ${reachable.join(', ') || 'none'})`,
-          );
-        }
-        // An ssh Target with a certificate authority signs the sidecar's key; the others ignore these fields.
-        const login = {
-          publicKey: request.publicKey,
-          sessionId: request.sessionId,
-          namespace: call.pod.namespace,
-          identity: identity.metadata.name ?? '',
-          pod: call.pod.name,
-          now: clock(),
-          onIssued: (issued: LoginCertificate) =>
-            logger.info(
-              {
-                target: target.metadata.name,
-                keyId: issued.keyId,
-                serial: issued.serial,
-                validAfter: new Date(issued.validAfter * 1000).toISOString(),
-                validBefore: new Date(issued.validBefore * 1000).toISOString(),
-                authority: issued.authority,
-              },
-              'ssh login certificate issued',
-            ),
-        };
-        // A kubernetes Target with serviceAccountName mints a token for this pod; the others ignore it.
-        const agentPod = {
-          name: call.pod.name,
-          uid: call.pod.uid,
-          serviceAccountName: call.pod.object.spec?.serviceAccountName || 'default',
-          onMinted: (minted: MintedTokenInfo) =>
-            logger.info({ target: target.metadata.name, pod: call.pod.name, ...minted }, 'kubernetes token minted'),
-        };
-        sendJson(call.response, 200, await credentialsFor(client, call.pod.namespace, target, login, agentPod));
-      },
+      handle: async (call) =>
+        sendJson(
+          call.response,
+          200,
+          await answerCredentials({ client, catalog, clock, logger, acceptAgentToken }, call.pod, await body(call)),
+        ),
     },
     {
       name: 'delegations',
