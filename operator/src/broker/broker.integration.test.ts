@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { operationDigest } from '@airlock/contracts/approval';
@@ -26,8 +26,9 @@ import { createLogger } from '@airlock/runtime';
 import { BrokerClient, BrokerCredentialSource, BrokerError, type BrokerSidecar, SqlClassifier, startBrokerSidecar } from '@airlock/sidecar';
 import { generateSshKeyPair, runPsql } from '@airlock/testkit';
 import pg from 'pg';
-import { objectPath } from '../kube/client.ts';
+import { collectionPath, objectPath } from '../kube/client.ts';
 import { KINDS } from '../kube/kinds.ts';
+import type { PodObject } from './pod-authenticator.ts';
 import {
   type BrokerCluster,
   eventually,
@@ -406,6 +407,27 @@ describe('what the broker refuses', () => {
       pod: { name: podA.name, uid: podA.uid },
     });
     assert.notEqual(stored.spec.expiresAt, '2099-01-01T00:00:00Z');
+  });
+
+  test('a pod of the agent’s service account that is not a gated agent pod (no inject label, so no sidecar) gets nothing, though its token is valid', async () => {
+    // Anyone who may create pods can mount a projected token for this audience in a pod of their own;
+    // only a pod the validating webhook admitted with its sidecar is an agent pod.
+    const pod = await cluster.admin.create<PodObject>(collectionPath(KINDS.pod, NS), {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'not-gated', namespace: NS },
+      spec: {
+        serviceAccountName: SA,
+        automountServiceAccountToken: false,
+        containers: [{ name: 'agent', image: 'registry.invalid/agent:1' }],
+      },
+    } as PodObject);
+    const token = await cluster.token({ name: 'not-gated', uid: pod.metadata?.uid ?? '' });
+    const file = join(cluster.dir, 'not-gated.token');
+    writeFileSync(file, token, { mode: 0o600 });
+    const error = await refusal(clientFor(file).call('POST', BROKER_PATHS.credentials, { target: 'orders-db' }));
+    assert.equal(error.code, 'Forbidden');
+    assert.match(error.message, /not an airlock agent pod \(label airlock\.dev\/inject=true/);
   });
 
   test('the token of a deleted pod stops working at once, though it worked a moment before', async () => {

@@ -1,8 +1,9 @@
 /**
  * Who is calling: the bearer token is a projected service-account token (audience airlock, bound
  * to the sidecar's pod). A TokenReview checks it; the review's extra fields name the bound pod; the
- * pod is read from the API server, must have that UID and must not be terminating. The sidecar's
- * own claims play no part.
+ * pod is read from the API server, must have that UID, must not be terminating, and must be a gated
+ * agent pod (label airlock.dev/inject=true: admitted by the validating webhook only with its
+ * sidecar, and with no token in any agent container). The sidecar's own claims play no part.
  *
  * Cache (ADR 0010): a positive result is kept for a few seconds, keyed by the token's hash, and
  * only for pods the broker's pod informer (pods labeled airlock.dev/inject=true) holds; a pod
@@ -12,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BROKER_AUDIENCE } from '@airlock/contracts/broker';
+import { LABEL_ENABLED, LABELS } from '@airlock/contracts/install';
 import { collectionPath, isNotFound, KubeApiError, type KubeClient, type KubeObject, objectPath } from '../kube/client.ts';
 import type { Informer } from '../kube/informer.ts';
 import { KINDS } from '../kube/kinds.ts';
@@ -131,6 +133,16 @@ export class PodAuthenticator {
     }
     if ((pod.spec?.serviceAccountName || 'default') !== serviceAccountName) {
       throw new BrokerHttpError('Unauthenticated', `the token's service account does not run pod ${namespace}/${podName}`);
+    }
+    // Only a gated pod is an agent pod with its sidecar: the validating webhook admitted it only
+    // with the sidecar as injected and no token or credential in any agent container. Any other pod
+    // of an agent's service account could mount a token for this audience itself, and would then be
+    // handed the Targets' credentials without a sidecar in between.
+    if (pod.metadata?.labels?.[LABELS.podInject] !== LABEL_ENABLED.pod) {
+      throw new BrokerHttpError(
+        'Forbidden',
+        `pod ${namespace}/${podName} is not an airlock agent pod (label ${LABELS.podInject}=${LABEL_ENABLED.pod}, admitted with its sidecar): the broker serves only sidecars of agent pods`,
+      );
     }
     return { namespace, name: podName, uid: podUid, serviceAccount: username, object: pod };
   }
