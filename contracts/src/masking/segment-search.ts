@@ -22,12 +22,21 @@ export interface SegmentSearch {
   readonly keyBlockOpen: boolean;
 }
 
+/** One masked span: the segment's bytes [start, end) (offsets without the context) become `replacement`. */
+export interface SegmentEdit {
+  readonly start: number;
+  readonly end: number;
+  readonly replacement: Buffer;
+}
+
 export interface SegmentResult {
-  /** The segment's bytes (without the context), masked; undefined when nothing in it is masked. */
-  readonly masked: Buffer | undefined;
+  /** The masked spans, in order, not overlapping; empty when nothing in the segment is masked. */
+  readonly edits: readonly SegmentEdit[];
   /** A private key block runs on past the segment's end. */
   readonly keyBlockOpen: boolean;
 }
+
+const NO_EDITS: readonly SegmentEdit[] = [];
 
 export function searchSegment(plan: StreamMaskingPlan, search: SegmentSearch, onMasked: (rule: string) => void): SegmentResult {
   const { bytes, contextLength } = search;
@@ -63,29 +72,39 @@ export function searchSegment(plan: StreamMaskingPlan, search: SegmentSearch, on
       if (ranked === keyFinder && end === text.length && !endsWithEndLine(text.slice(start, end))) keyBlockOpen = true;
     }
   });
-  if (spans.length === 0) return { masked: undefined, keyBlockOpen };
-  return { masked: rewrite(plan, scan, bytes, contextLength, mergeSpans(spans), fragmentAtFrom ? from : -1, onMasked), keyBlockOpen };
+  if (spans.length === 0) return { edits: NO_EDITS, keyBlockOpen };
+  return { edits: editsOf(plan, scan, contextLength, mergeSpans(spans), fragmentAtFrom ? from : -1, onMasked), keyBlockOpen };
 }
 
-/** The segment's bytes with each span's bytes replaced; every other byte as it came. */
-function rewrite(
+/** Each span's byte range in the segment and what replaces it. */
+function editsOf(
   plan: StreamMaskingPlan,
   scan: ScanText,
-  bytes: Buffer,
   contextLength: number,
   spans: readonly RuleSpan[],
   fragmentStart: number,
   onMasked: (rule: string) => void,
-): Buffer {
-  const out: Buffer[] = [];
-  let copied = contextLength;
-  for (const span of spans) {
+): SegmentEdit[] {
+  return spans.map((span) => {
     const rule = plan.rules[span.rule]!;
     const replacement = span.start === fragmentStart ? REDACTED : maskSpan(rule.strategy, scan.text.slice(span.start, span.end));
     onMasked(rule.name);
-    out.push(bytes.subarray(copied, scan.byteStart(span.start)), Buffer.from(replacement, 'utf8'));
-    copied = scan.byteEnd(span.end);
+    return {
+      start: scan.byteStart(span.start) - contextLength,
+      end: scan.byteEnd(span.end) - contextLength,
+      replacement: Buffer.from(replacement, 'utf8'),
+    };
+  });
+}
+
+/** `segment` with each edit's bytes replaced; every other byte as it came. */
+export function applyEdits(segment: Buffer, edits: readonly SegmentEdit[]): Buffer {
+  const out: Buffer[] = [];
+  let copied = 0;
+  for (const edit of edits) {
+    out.push(segment.subarray(copied, edit.start), edit.replacement);
+    copied = edit.end;
   }
-  out.push(bytes.subarray(copied));
+  out.push(segment.subarray(copied));
   return Buffer.concat(out);
 }

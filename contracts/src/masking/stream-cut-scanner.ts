@@ -4,9 +4,15 @@
  * one table lookup per byte in the common case; the bearer and private-key rules add a few
  * comparisons only when a finder needs them. State carries across calls, so bytes are fed once, in
  * stream order, however the stream is chunked.
+ *
+ * Terminal escape sequences (terminal-escapes.ts) are not there for the finders, so not for the
+ * cuts either: no cut falls inside one, and the bytes before a sequence decide whether a match
+ * can go on after it (a cut right after its last byte is safe when one right before its ESC was).
+ * Output without an ESC byte pays one bit test per byte for this.
  */
 import { PrivateKeyBlockTracker } from './private-key-blocks.ts';
 import { type CutProfile, unionOf } from './stream-cut-profile.ts';
+import { ByteRole, ESC, TerminalEscapeTracker } from './terminal-escapes.ts';
 
 // Byte classes: one table lookup answers the byte-class rules.
 const INSIDE = 1;
@@ -26,6 +32,8 @@ const LEAD_4 = 1 << 10;
 const CONTINUATION = 1 << 11;
 /** 'b' or 'B': where "bearer" may begin. */
 const BEARER_START = 1 << 12;
+/** ESC: an escape sequence may begin. */
+const ESCAPE = 1 << 13;
 
 const BEARER = 'bearer';
 const NEWLINE = 0x0a;
@@ -60,6 +68,7 @@ function classTable(profile: CutProfile): Uint16Array {
   for (const b of [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20]) table[b]! |= WHITESPACE;
   table[0x42]! |= BEARER_START;
   table[0x62]! |= BEARER_START;
+  table[ESC]! |= ESCAPE;
   // The prefix letters must be letters: digits and '_' are word characters but no prefix.
   for (let b = 0x30; b <= 0x39; b++) table[b]! &= ~(PREFIX_FIRST | PREFIX_SECOND);
   table[0x5f]! &= ~(PREFIX_FIRST | PREFIX_SECOND);
@@ -82,6 +91,9 @@ export class CutScanner {
   #afterBearer = false;
   /** Bytes fed since the last segment boundary. */
   #sinceBoundary = 0;
+  readonly #escapes = new TerminalEscapeTracker();
+  /** A cut after the last text byte would not be safe: nor is one after a sequence that follows it. */
+  #lastUnsafe = false;
 
   constructor(profiles: readonly CutProfile[]) {
     const profile = unionOf(profiles);
@@ -108,12 +120,31 @@ export class CutScanner {
     let p3 = this.#previous3;
     let continuations = this.#continuations;
     let sinceBoundary = this.#sinceBoundary;
+    const escapes = this.#escapes;
+    let inSequence = escapes.inSequence;
+    let lastUnsafe = this.#lastUnsafe;
     // The trackers are called only for bytes that can change their state: most bytes skip them.
     let blocksBusy = blocks !== undefined && !blocks.quiet;
     let last = -1;
     for (let i = from; i < to; i++) {
       const b = bytes[i]!;
       const cls = table[b]!;
+      if (inSequence || (cls & ESCAPE) !== 0) {
+        // Only a byte that ends a sequence (or is text after all) says anything about cuts.
+        const role = escapes.step(b);
+        inSequence = escapes.inSequence;
+        if (role !== ByteRole.Text) {
+          sinceBoundary++;
+          if (role === ByteRole.Final && !lastUnsafe) {
+            last = i + 1;
+            if (sinceBoundary >= SEGMENT_BYTES) {
+              boundaries.push(last);
+              sinceBoundary = 0;
+            }
+          }
+          continue;
+        }
+      }
       let unsafe =
         (cls & INSIDE) !== 0 ||
         ((cls & AFTER_DIGIT_ONLY) !== 0 && (p1 & DIGIT) !== 0) ||
@@ -131,6 +162,7 @@ export class CutScanner {
         blocksBusy = !blocks.quiet;
       }
       sinceBoundary++;
+      lastUnsafe = unsafe;
       if (!unsafe) {
         last = i + 1;
         if (b === NEWLINE || sinceBoundary >= SEGMENT_BYTES) {
@@ -147,6 +179,7 @@ export class CutScanner {
     this.#previous3 = p3;
     this.#continuations = continuations;
     this.#sinceBoundary = sinceBoundary;
+    this.#lastUnsafe = lastUnsafe;
     return last;
   }
 

@@ -121,6 +121,69 @@ test('a stream cut anywhere masks exactly as the whole text at once', () => {
   );
 });
 
+// Terminal escape sequences as hosts send them (grep's highlight, ls colours, bracketed paste, a
+// charset switch, titles, a hyperlink with a token in it), broken ones, and over-long ones.
+const TOKEN_IN_LINK = `ghp_${'Q7'.repeat(18)}`;
+const ESCAPES = [
+  '\x1b[01;31m\x1b[K',
+  '\x1b[m\x1b[K',
+  '\x1b[m',
+  '\x1b[0m',
+  '\x1b[1;32m',
+  '\x1b[38;5;208m',
+  '\x1b[?2004h',
+  '\x1b(B',
+  '\x1b7',
+  '\x1b]0;user@host: ~\x07',
+  '\x1b]2;zoë\x1b\\',
+  `\x1b]8;;https://example.com/?t=${TOKEN_IN_LINK}\x1b\\`,
+  '\x1bP1$r0m\x1b\\',
+  '\x1b',
+  '\x1b[',
+  '\x1b[31',
+  '\x1b]0;unterminated ',
+  '\x1b]0;title\x1b',
+  `\x1b]0;${'t'.repeat(260)}\x07`,
+  `\x1b[${'1;'.repeat(140)}m`,
+];
+const escapeArb = fc.oneof(
+  fc.constantFrom(...ESCAPES),
+  // ESC and a few random ASCII bytes: whatever the grammar makes of them.
+  fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 5 }).map((tail) => `\x1b${tail}`),
+);
+/** Sequences inserted anywhere between characters: inside secrets, around them, inside other sequences. */
+const escapedTextArb = fc.tuple(textArb, fc.array(fc.tuple(fc.nat(), escapeArb), { minLength: 1, maxLength: 8 })).map(([text, inserts]) => {
+  const chars = Array.from(text);
+  for (const [at, sequence] of inserts) chars.splice(at % (chars.length + 1), 0, sequence);
+  return chars.join('');
+});
+
+test('with terminal escape sequences inserted anywhere, a stream cut anywhere masks exactly as the whole text at once', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...Object.keys(RULE_SETS)),
+      escapedTextArb.chain((text) => fc.tuple(fc.constant(text), cutsArb(Buffer.byteLength(text)))),
+      (setName, [text, cuts]) => {
+        const rules = RULE_SETS[setName]!;
+        let expected: ReturnType<typeof maskWholeText>;
+        try {
+          expected = maskWholeText(rules, text);
+        } catch (error) {
+          // A payload character cut in two by the length bound: beyond what the reference models.
+          fc.pre(!String(error).includes('does not model'));
+          throw error;
+        }
+        const masker = streamMaskingFor(rules)!.open();
+        const out = streamThrough(masker, Buffer.from(text, 'utf8'), cuts);
+        assert.equal(out.toString('utf8'), expected.text);
+        const counted = Object.values(masker.takeMaskedCounts()).reduce((a, b) => a + b, 0);
+        assert.equal(counted, expected.spans);
+      },
+    ),
+    { numRuns: 1500 },
+  );
+});
+
 test('random bytes with nothing to mask come out byte for byte, however they are cut', () => {
   const rules = compile([{ name: 'emoji', patterns: ['\\x{1F600}{3}'] }], 'strict');
   fc.assert(
@@ -147,10 +210,12 @@ test('a secret inside binary output is masked and every byte around it is kept',
       fc.uint8Array({ maxLength: 500 }),
       fc.array(fc.nat(), { maxLength: 10 }),
       (before, after, positions) => {
-        const input = Buffer.concat([before, Buffer.from(` ${token} `), after]);
+        // Random bytes may end inside an escape sequence, which would take the token's first byte
+        // as its own, as a terminal would: ST (ESC \\) first brings every state back to text.
+        const input = Buffer.concat([before, Buffer.from(`\x1b\\ ${token} `), after]);
         const cuts = [...new Set(positions.map((p) => 1 + (p % (input.length - 1))))].sort((a, b) => a - b);
         const out = streamThrough(streamMaskingFor(rules)!.open(), input, cuts);
-        assert.ok(out.equals(Buffer.concat([before, Buffer.from(' **** '), after])));
+        assert.ok(out.equals(Buffer.concat([before, Buffer.from('\x1b\\ **** '), after])));
       },
     ),
     { numRuns: 200 },

@@ -42,12 +42,22 @@
  * - A custom pattern that can match every byte (both \s and \S, or (?s).) leaves no safe cut: its
  *   stream's output waits for the bound or the timer. [^\n] or [ \t] instead of . with (?s) or \s
  *   keeps output flowing line by line.
+ * - Terminal escape sequences (colour, cursor moves, titles: terminal-escapes.ts) are not text: the
+ *   finders read the stream with them taken out, so `sk_live_\x1b[01;31mABC` is one token, and
+ *   the whole text promise above is about that text. The scanner never cuts inside a sequence
+ *   (at most 256 bytes: longer ones turn back into text) and carries the state before it over to
+ *   after it; a masked span's sequences are written after its replacement (escaped-segment.ts).
+ *   A sequence's payload (OSC title, hyperlink) is a text of its own, masked on its own. A
+ *   segment without an ESC byte takes the plain path and pays nothing for this. A custom pattern
+ *   that names ESC itself never matches across a sequence.
  */
 
-import { searchSegment } from './segment-search.ts';
+import { searchPayloads, spliceEscaped, splitEscapes } from './escaped-segment.ts';
+import { applyEdits, type SegmentEdit, searchSegment } from './segment-search.ts';
 import { measure, newFeatures, type ValueFeatures } from './span-finder.ts';
 import { CutScanner } from './stream-cut-scanner.ts';
 import type { StreamMaskingPlan } from './stream-masking-plan.ts';
+import { ESC, TerminalEscapeTracker } from './terminal-escapes.ts';
 import { charBoundaryAtOrBefore } from './utf8-offsets.ts';
 
 /** Context after a forced cut: enough for the start of a token the cut split. */
@@ -72,8 +82,18 @@ export class StreamMasker {
   readonly #scanner: CutScanner;
   /** Bytes received and not released; the scanner has seen them all. Starts at a cut. */
   #held: Buffer = EMPTY;
-  /** Up to CONTEXT_BYTES of the original bytes released last, starting on a character boundary. */
+  /** Up to CONTEXT_BYTES of the text (escape sequences taken out) released last, starting on a character boundary. */
   #context: Buffer = EMPTY;
+  /**
+   * During a release: the text before `data[#contextBaseAt]`, up to CONTEXT_BYTES; the bytes of
+   * `data` from there on hold no escape sequence (a segment that held one moved the base past it).
+   */
+  #contextBase: Buffer = EMPTY;
+  #contextBaseAt = 0;
+  /** Escape sequences in the bytes released so far: where the last one left off. */
+  readonly #escapes = new TerminalEscapeTracker();
+  /** During a release: the first ESC byte at or after the segment being masked, or -1. */
+  #nextEscape = -1;
   /** The last segment ended at a forced cut: a match may have begun before the next one. */
   #afterForcedCut = false;
   /** A private key block ran on past the end of the last segment. */
@@ -161,6 +181,9 @@ export class StreamMasker {
   #release(data: Buffer, ends: readonly SegmentEnd[]): Buffer {
     const releasedEnd = ends.at(-1)?.at ?? 0;
     const out: Buffer[] = [];
+    this.#contextBase = this.#context;
+    this.#contextBaseAt = 0;
+    this.#nextEscape = data.indexOf(ESC);
     // Unchanged segments in a row are returned as one view of `data`.
     let unchangedFrom = 0;
     let start = 0;
@@ -182,12 +205,14 @@ export class StreamMasker {
     return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
-  /** The original bytes just before `data[at]`: at most `size`, from a character boundary. */
+  /** The text just before `data[at]`: at most `size` bytes, from a character boundary. */
   #contextBefore(data: Buffer, at: number, size: number): Buffer {
+    const base = this.#contextBase;
+    const plain = at - this.#contextBaseAt;
     let context: Buffer;
-    if (at >= size) context = data.subarray(at - size, at);
-    else if (this.#context.length === 0) context = data.subarray(0, at);
-    else context = Buffer.concat([this.#context.subarray(Math.max(0, this.#context.length - (size - at))), data.subarray(0, at)]);
+    if (plain >= size) context = data.subarray(at - size, at);
+    else if (base.length === 0) context = data.subarray(this.#contextBaseAt, at);
+    else context = Buffer.concat([base.subarray(Math.max(0, base.length - (size - plain))), data.subarray(this.#contextBaseAt, at)]);
     // A continuation byte at the start belongs to a character cut off by the window: drop it.
     let start = 0;
     while (start < 3 && start < context.length && (context[start]! & 0xc0) === 0x80) start++;
@@ -197,6 +222,34 @@ export class StreamMasker {
   /** The masked bytes of `data[start, end)`, or undefined when nothing in it is masked. */
   #maskSegment(data: Buffer, start: number, end: number): Buffer | undefined {
     if (end <= start) return undefined;
+    const nextEscape = this.#nextEscape;
+    if (this.#escapes.inSequence || (nextEscape >= 0 && nextEscape < end)) return this.#maskEscaped(data, start, end);
+    const edits = this.#searchText(data, start, end, data, start);
+    return edits === undefined ? undefined : applyEdits(data.subarray(start, end), edits);
+  }
+
+  /** A segment with escape sequences: the finders read its text; the sequences are written back around the masks. */
+  #maskEscaped(data: Buffer, start: number, end: number): Buffer | undefined {
+    const segment = splitEscapes(this.#escapes, data, start, end);
+    const payloads = searchPayloads(this.#plan, data, segment.payloads, this.#count);
+    const { visible } = segment;
+    const screen = this.#searchText(visible, 0, visible.length, data, start);
+    // What follows reads the text before it from here: this segment's text, not its bytes.
+    const before = this.#contextBefore(data, start, CONTEXT_BYTES);
+    const text = before.length === 0 ? visible : Buffer.concat([before, visible]);
+    this.#contextBase = Buffer.from(text.subarray(Math.max(0, text.length - CONTEXT_BYTES)));
+    this.#contextBaseAt = end;
+    this.#nextEscape = data.indexOf(ESC, end);
+    if (screen === undefined && payloads.length === 0) return undefined;
+    return spliceEscaped(data, start, end, segment, screen ?? [], payloads);
+  }
+
+  /**
+   * The masked spans of the text `bytes[start, end)`, which stands at `data[at]` in the stream (its
+   * context is the text before that); undefined when nothing in it is masked.
+   */
+  #searchText(bytes: Buffer, start: number, end: number, data: Buffer, at: number): readonly SegmentEdit[] | undefined {
+    if (end <= start) return undefined;
     const { finders } = this.#plan;
     const candidates = this.#candidates;
     // After a safe cut every match lies inside the segment, so the segment's own statistics decide
@@ -204,32 +257,32 @@ export class StreamMasker {
     // may have begun in the context, and an open key block is masked on: decide on both, below.
     const blind = this.#afterForcedCut || this.#keyBlockOpen;
     if (!blind) {
-      const features = measure(data, start, end, this.#features);
+      const features = measure(bytes, start, end, this.#features);
       let any = false;
       for (let k = 0; k < finders.length; k++) {
-        candidates[k] = finders[k]!.finder.mayMatch(features, data, start, end);
+        candidates[k] = finders[k]!.finder.mayMatch(features, bytes, start, end);
         any ||= candidates[k]!;
       }
       if (!any) return undefined;
     }
-    const context = this.#contextBefore(data, start, this.#afterForcedCut ? CONTEXT_BYTES : LAST_CHARACTER_BYTES);
-    const segment = data.subarray(start, end);
-    const bytes = context.length === 0 ? segment : Buffer.concat([context, segment]);
+    const context = this.#contextBefore(data, at, this.#afterForcedCut ? CONTEXT_BYTES : LAST_CHARACTER_BYTES);
+    const segment = bytes.subarray(start, end);
+    const searched = context.length === 0 ? segment : Buffer.concat([context, segment]);
     if (blind) {
-      const features = measure(bytes, 0, bytes.length, this.#features);
+      const features = measure(searched, 0, searched.length, this.#features);
       let any = this.#keyBlockOpen;
       for (let k = 0; k < finders.length; k++) {
-        candidates[k] = finders[k]!.finder.mayMatch(features, bytes, 0, bytes.length);
+        candidates[k] = finders[k]!.finder.mayMatch(features, searched, 0, searched.length);
         any ||= candidates[k]!;
       }
       if (!any) return undefined;
     }
     const result = searchSegment(
       this.#plan,
-      { bytes, contextLength: context.length, candidates, keyBlockOpen: this.#keyBlockOpen },
+      { bytes: searched, contextLength: context.length, candidates, keyBlockOpen: this.#keyBlockOpen },
       this.#count,
     );
     this.#keyBlockOpen = result.keyBlockOpen;
-    return result.masked;
+    return result.edits.length === 0 ? undefined : result.edits;
   }
 }

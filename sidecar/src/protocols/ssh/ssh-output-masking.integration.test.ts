@@ -4,7 +4,8 @@
  * gets a secret the whole-text masking would hide, also when the host's output arrives in many
  * channel packets that cut secrets apart; the recording holds the masked bytes, never the secret,
  * and a `masking` event with the counts; output that nothing can match (random bytes) passes byte
- * for byte.
+ * for byte. Colour is no way round it: a token that GNU grep highlights in part (its escape
+ * sequences inside the token) is masked whole.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,8 @@ const skip = SshServer.available() ? false : 'SshServer needs root (it creates u
 
 const POLICY: ApprovalPolicySpec = {
   ...TEST_POLICY,
+  // grep, for output coloured by the host.
+  rules: [...(TEST_POLICY.rules ?? []), { name: 'search', match: { ssh: { programs: ['grep'] } }, action: 'allow' }],
   masking: {
     rules: [
       { name: 'keys', detectors: ['apiKey'] },
@@ -106,6 +109,30 @@ describe('output masking over SSH', { skip }, () => {
     const leaked = secrets.filter((secret) => out.includes(secret.slice(4)));
     assert.deepEqual(leaked.slice(0, 3), [], `${leaked.length} of ${secrets.length} tokens reached the agent`);
     assert.equal(out, secrets.map((_secret, i) => `line ${i} uses **** to push\n`).join(''));
+  });
+
+  test('a token that grep --color=always highlights in part reaches neither the agent nor the recording', async () => {
+    const secret = token();
+    const file = hostFile('colour.env', `TOKEN=${secret}\nother=1\n`);
+    // The last 12 characters of a line: the highlight starts inside the token, and the command
+    // line names no part of it. sshd starts the command with a clean environment: grep's default colours.
+    const run = await runSsh(proxy, `grep --color=always -E '.{12}$' ${file}`);
+    assert.equal(run.code, 0, run.stderr);
+    const out = run.stdout.toString();
+    // Red and clear-to-end-of-line where the match began, then the reset: kept, after the mask.
+    assert.equal(out, 'TOKEN=****\x1b[01;31m\x1b[K\x1b[m\x1b[K\n');
+    await eventually('the output recorded', () => recordedOutput().includes('TOKEN=****\x1b[01;31m'));
+    const recording = readdirSync(proxy.recordingsDir)
+      .map((name) => readFileSync(join(proxy.recordingsDir, name), 'utf8'))
+      .join('');
+    const recorded = recordedOutput();
+    // Any 8 characters of the token after its prefix would be a part of it.
+    for (let at = 4; at + 8 <= secret.length; at += 4) {
+      const part = secret.slice(at, at + 8);
+      assert.ok(!out.includes(part), `the agent got ${part} of the token`);
+      assert.ok(!recorded.includes(part), `the recorded output holds ${part} of the token`);
+      assert.ok(!recording.includes(part), `the recording holds ${part} of the token`);
+    }
   });
 
   test('output no detector can match passes byte for byte', async () => {

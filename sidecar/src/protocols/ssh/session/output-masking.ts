@@ -6,6 +6,10 @@
  * core/masking/masking-transform.ts. What is masked is what the agent gets and what the recording
  * keeps: the filter sits before the recording's tap (channel-pipe.ts).
  *
+ * Colour and other terminal escape sequences the host writes (grep --color, ls --color, prompts)
+ * do not hide a secret: the stream masker reads the text through them and keeps them after a mask
+ * (contracts masking/terminal-escapes.ts, docs/adr/0031-masking-through-terminal-escapes.md).
+ *
  * Column rules have nothing to read in a byte stream; only detector and pattern rules apply. When
  * the session's policies have none, there is no filter and output is piped untouched.
  */
