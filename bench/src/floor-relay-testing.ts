@@ -73,7 +73,11 @@ export function syncDirectories(parent: string): string[] {
 /** The lines of one connection's file, parsed; [] while the file does not exist yet. */
 export function syncedLines(file: string): SyncedChunkLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
+  const text = readFileSync(file, 'utf8');
+  // Read while the relay writes: a read may see the start of a line whose end is not there yet.
+  // Only lines up to the last newline are whole.
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as SyncedChunkLine);
