@@ -82,6 +82,7 @@ after(async () => {
 });
 
 function authenticator(options: { config?: SidecarConfig; clock?: () => number; url?: string; maxCachedTokens?: number } = {}) {
+  const config = new StaticConfigSource(options.config ?? BASE_CONFIG);
   const client = new BrokerClient({
     ...broker.client,
     ...(options.url ? { url: options.url } : {}),
@@ -90,14 +91,14 @@ function authenticator(options: { config?: SidecarConfig; clock?: () => number; 
   clients.push(client);
   const tokens = new PresentedTokens();
   const auth = new BrokerAgentAuthenticator({
-    config: new StaticConfigSource(options.config ?? BASE_CONFIG),
+    config,
     broker: client,
     tokens,
     logger: createLogger({ level: 'silent' }),
     clock: options.clock ?? (() => T0),
     ...(options.maxCachedTokens ? { maxCachedTokens: options.maxCachedTokens } : {}),
   });
-  return { auth, tokens };
+  return { auth, tokens, config };
 }
 
 const tokenChecks = () => broker.callsTo(BROKER_PATHS.agentTokens).length;
@@ -174,6 +175,17 @@ describe('agent tokens', () => {
     const c = await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-main' });
     assert.equal(c, a);
     assert.equal(tokenChecks() - before, 1, 'the second session was answered from the cache');
+  });
+
+  test('a new config drops the cached answers: the next session with the token asks the broker again', async () => {
+    const { auth, config } = authenticator();
+    const before = tokenChecks();
+    await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-main' });
+    await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-main' });
+    assert.equal(tokenChecks() - before, 1);
+    config.set({ ...BASE_CONFIG });
+    await auth.authenticate({ target: ORDERS, user: 'app', token: 'token-main' });
+    assert.equal(tokenChecks() - before, 2, 'asked again after the config changed');
   });
 
   test('the cache keeps an answer a minute at most, and never past the token’s expiry', async () => {

@@ -10,7 +10,8 @@
  *   (whose clock may run behind) still said yes: a session would end the moment it started
  *   (core/session/token-expiry.ts ends sessions at their token's expiry).
  * - The broker's yes is cached per token (keyed by its SHA-256, so the cache holds no token) for a
- *   minute at most and never past the token's expiry; a no is never cached. Sessions that present
+ *   minute at most, never past the token's expiry, and never across a new config; a no is never
+ *   cached. Sessions that present
  *   the same token at once share one question to the broker.
  * - Fails closed: a broker that cannot be asked refuses the session; the agent is told to retry.
  * - The token is never part of a message or a log line; `tokens` remembers which token each
@@ -58,6 +59,10 @@ export class BrokerAgentAuthenticator implements AgentAuthenticator {
   constructor(options: BrokerAgentAuthenticatorOptions) {
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
+    // A new config means something of the pod's identities, Targets or policies changed: the
+    // broker's answers for tokens may have too (an identity's targets, its claims), so they are
+    // asked again rather than served for up to a minute more. Lives as long as the sidecar.
+    options.config.subscribe(() => this.#cache.clear());
   }
 
   requiresToken(target: TargetConfig): boolean {
