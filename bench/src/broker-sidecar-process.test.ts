@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sidecarNodeFlags } from '@airlock/contracts/sidecar-process';
-import { PostgresServer, runPsql } from '@airlock/testkit';
+import { eventually, PostgresServer, runPsql } from '@airlock/testkit';
 import { type BrokerBenchCluster, startBrokerBenchCluster } from './broker-bench-cluster.ts';
 import { BENCH_NAMESPACE, BENCH_POD, BENCH_TARGET } from './broker-bench-objects.ts';
 import { countIngested } from './broker-ingest-count.ts';
@@ -73,11 +73,21 @@ test('the broker sidecar process serves a query with the broker’s policy and t
   assert.ok(!answer.stdout.includes(email), `the email column was not masked: ${answer.stdout}`);
 
   const sessions = join(cluster.recordingsDir, BENCH_NAMESPACE, BENCH_POD);
+  // psql has its answer before the sidecar has posted the session's last records (session.close
+  // comes after the agent hung up): count only once the session is closed in the store.
+  const lines = await eventually(
+    'the session’s records up to session.close in the broker’s store',
+    () => {
+      const files = readdirSync(sessions).filter((name) => name.endsWith('.jsonl'));
+      assert.equal(files.length, 1, `one session file expected in ${sessions}: ${files.join(', ')}`);
+      const stored = readFileSync(join(sessions, files[0] ?? ''), 'utf8')
+        .trimEnd()
+        .split('\n');
+      return stored.some((line) => line.includes('"type":"session.close"')) ? stored : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
   const files = readdirSync(sessions).filter((name) => name.endsWith('.jsonl'));
-  assert.equal(files.length, 1, `one session file expected in ${sessions}: ${files.join(', ')}`);
-  const lines = readFileSync(join(sessions, files[0] ?? ''), 'utf8')
-    .trimEnd()
-    .split('\n');
   assert.ok(
     lines.some((line) => line.includes(probe)),
     `the statement is not among the ${lines.length} stored records`,
