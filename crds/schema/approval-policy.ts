@@ -1,3 +1,4 @@
+import { MAX_DELEGATION_DEPTH } from './agent-identity.ts';
 import {
   AGE_COLUMN,
   APPROVAL_SCOPES,
@@ -346,7 +347,7 @@ const spec = obj(
       'DelegationDepth',
       'Apply only to sessions this deep in a delegation chain or deeper: 0 is the agent itself, 1 a sub-agent it delegated to, and so on. Deeper sessions get every policy shallower ones get (there is no maximum), so with the strictest decision winning a sub-agent is never allowed what its parent is not. A policy with min 2 and defaultAction requireApproval holds every command of sub-sub-agents. Absent: every depth.',
       {
-        min: int('Lowest depth, inclusive.', { minimum: 0, maximum: 5 }),
+        min: int('Lowest depth, inclusive.', { minimum: 0, maximum: MAX_DELEGATION_DEPTH }),
       },
       { required: ['min'] },
     ),

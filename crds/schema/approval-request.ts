@@ -1,3 +1,4 @@
+import { MAX_DELEGATION_DEPTH } from './agent-identity.ts';
 import {
   AGE_COLUMN,
   APPROVAL_SCOPES,
@@ -54,12 +55,15 @@ const requester = obj(
       'RequesterDelegation',
       'Present when a sub-agent asks with a token delegated to it: the chain from the identity down to the sub-agent. The identity is the one whose authority was delegated.',
       {
-        depth: int('Hops from the identity: 1 for a sub-agent of the agent, 2 for its sub-agent, ...', { minimum: 1, maximum: 5 }),
+        depth: int('Hops from the identity: 1 for a sub-agent of the agent, 2 for its sub-agent, ...', {
+          minimum: 1,
+          maximum: MAX_DELEGATION_DEPTH,
+        }),
         chain: {
           ...list(
             'The sub-agents in order, from the one the agent delegated to, to the one asking; names as each delegator gave them.',
             str('A sub-agent name.', { minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),
-            5,
+            MAX_DELEGATION_DEPTH,
           ),
           minItems: 1,
         },

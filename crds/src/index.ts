@@ -1,3 +1,4 @@
+export { MAX_DELEGATION_DEPTH } from '../schema/agent-identity.ts';
 export { FINAL_PHASES, PHASE_TRANSITIONS, PHASES } from '../schema/approval-request.ts';
 export { GROUP, VERSION } from '../schema/common.ts';
 export { SOURCES } from '../schema/index.ts';

@@ -28,7 +28,7 @@ import {
   PostgresServer,
   type PsqlResult,
   podBoundToken,
-  runPsql,
+  psqlAsAgent,
   SAMPLE,
   sampleManifests,
   seedSample,
@@ -205,18 +205,8 @@ after(async () => {
   await plane?.stop();
 });
 
-/** psql as the job's agent container runs it: the sidecar from the injected env, `password` as PGPASSWORD. */
-function psqlAsJob(password: string, sql: string): Promise<PsqlResult> {
-  const env = Object.fromEntries(
-    (job.spec.containers[0].env ?? []).filter((e: Obj) => e.value !== undefined).map((e: Obj) => [e.name, e.value]),
-  );
-  return runPsql(
-    pg.binaries.psql,
-    { host: env.PGHOST, port: Number(env.PGPORT), database: 'orders', user: 'ci', sslMode: 'disable', password },
-    ['-X', '-A', '-t', '-c', sql],
-    { timeoutMs: 120_000 },
-  );
-}
+/** psql as the job's agent container runs it, `password` its token (PGPASSWORD). */
+const psqlAsJob = (password: string, sql: string): Promise<PsqlResult> => psqlAsAgent(pg, job, sql, 120_000, password);
 
 async function kubectlJson(args: string[]): Promise<Obj> {
   const result = await plane.kubectl([...args, '-o', 'json']);

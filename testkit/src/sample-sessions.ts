@@ -31,9 +31,16 @@ export async function seedSample(pg: PostgresServer): Promise<void> {
 
 /**
  * psql as the agent container of an injected pod runs it: PGHOST and PGPORT from the env the
- * webhook injected (the sidecar on the pod's loopback), any database name, no password.
+ * webhook injected (the sidecar on the pod's loopback), any database name, and no password — or
+ * `password` (PGPASSWORD) for an agent that presents its own token.
  */
-export function psqlAsAgent(pg: PostgresServer, pod: InjectedPod, sql: string, timeoutMs = 120_000): Promise<PsqlResult> {
+export function psqlAsAgent(
+  pg: PostgresServer,
+  pod: InjectedPod,
+  sql: string,
+  timeoutMs = 120_000,
+  password?: string,
+): Promise<PsqlResult> {
   const env = Object.fromEntries(
     (pod.spec?.containers?.[0]?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
   );
@@ -45,6 +52,7 @@ export function psqlAsAgent(pg: PostgresServer, pod: InjectedPod, sql: string, t
       database: 'whatever-the-agent-asks',
       user: 'agent',
       sslMode: 'disable',
+      ...(password === undefined ? {} : { password }),
     },
     ['-X', '-A', '-t', '-c', sql],
     { timeoutMs },

@@ -3,7 +3,15 @@ import { describe, test } from 'node:test';
 import type { AgentTokenRefusal } from '@airlock/contracts/broker';
 import type { AgentIdentity } from '@airlock/crds';
 import type { PodFacts } from '../identity/resolve-identity.ts';
-import { identitySettings, issuerCandidates, mappingSettings, notForThisPod, sameSettings, tokenPrincipal } from './agent-tokens-plan.ts';
+import {
+  identitySettings,
+  issuerCandidates,
+  mappingSettings,
+  notForThisPod,
+  sameSettings,
+  tokenPrincipal,
+  unverifiedIssuer,
+} from './agent-tokens-plan.ts';
 import { BrokerHttpError } from './http-io.ts';
 import { NS } from './testing/objects.ts';
 
@@ -41,6 +49,10 @@ function refusedWith(reason: AgentTokenRefusal, fn: () => unknown): BrokerHttpEr
   assert.fail(`expected a refusal ${reason}`);
 }
 
+/** As the broker does it: the unverified issuer, then the identities that name it. */
+const issuerCandidatesOf = (token: string, identities: readonly AgentIdentity[], namespace: string) =>
+  issuerCandidates(unverifiedIssuer(token), identities, namespace);
+
 describe('issuerCandidates', () => {
   const identities = [
     oidcIdentity('zeta'),
@@ -50,27 +62,27 @@ describe('issuerCandidates', () => {
   ];
 
   test('the identities naming the token’s issuer, by name', () => {
-    const names = issuerCandidates(jwt({ iss: ISSUER, sub: 'x' }), identities, NS).map((i) => i.metadata.name);
+    const names = issuerCandidatesOf(jwt({ iss: ISSUER, sub: 'x' }), identities, NS).map((i) => i.metadata.name);
     assert.deepEqual(names, ['alpha', 'zeta']);
   });
 
   test('an issuer no identity names: NoIdentity, naming the namespace and issuer, never the token', () => {
     const token = jwt({ iss: 'https://elsewhere.example', sub: 'secret-subject-value' });
-    const error = refusedWith('NoIdentity', () => issuerCandidates(token, identities, NS));
+    const error = refusedWith('NoIdentity', () => issuerCandidatesOf(token, identities, NS));
     assert.match(error.message, /no AgentIdentity in namespace agents accepts tokens from issuer "https:\/\/elsewhere\.example"/);
     for (const part of token.split('.')) assert.ok(!error.message.includes(part));
   });
 
   test('no iss claim: NoIdentity; not a JWT, or too long: Malformed', () => {
-    refusedWith('NoIdentity', () => issuerCandidates(jwt({ sub: 'x' }), identities, NS));
-    refusedWith('NoIdentity', () => issuerCandidates(jwt({ iss: 42, sub: 'x' }), identities, NS));
-    refusedWith('Malformed', () => issuerCandidates('pod-identity', identities, NS));
-    refusedWith('Malformed', () => issuerCandidates('', identities, NS));
-    refusedWith('Malformed', () => issuerCandidates(jwt({ iss: ISSUER, pad: 'x'.repeat(20_000) }), identities, NS));
+    refusedWith('NoIdentity', () => issuerCandidatesOf(jwt({ sub: 'x' }), identities, NS));
+    refusedWith('NoIdentity', () => issuerCandidatesOf(jwt({ iss: 42, sub: 'x' }), identities, NS));
+    refusedWith('Malformed', () => issuerCandidatesOf('pod-identity', identities, NS));
+    refusedWith('Malformed', () => issuerCandidatesOf('', identities, NS));
+    refusedWith('Malformed', () => issuerCandidatesOf(jwt({ iss: ISSUER, pad: 'x'.repeat(20_000) }), identities, NS));
   });
 
   test('a very long unverified issuer is clipped in the message', () => {
-    const error = refusedWith('NoIdentity', () => issuerCandidates(jwt({ iss: `https://${'a'.repeat(5000)}` }), identities, NS));
+    const error = refusedWith('NoIdentity', () => issuerCandidatesOf(jwt({ iss: `https://${'a'.repeat(5000)}` }), identities, NS));
     assert.ok(error.message.length < 600, `message of ${error.message.length} characters`);
   });
 });

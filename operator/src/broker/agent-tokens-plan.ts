@@ -25,11 +25,10 @@ export function tokenRefused(reason: AgentTokenRefusal, message: string, cause?:
 const nameOf = (identity: AgentIdentity): string => identity.metadata.name ?? '';
 
 /**
- * The identities of the namespace that name the token's (unverified) issuer, by name. Refused
- * Malformed when the token is no JWT, NoIdentity when no identity names its issuer — both before
- * anything is fetched, so a token of an unknown issuer costs nothing.
+ * The token's unverified issuer, which decides how it is verified. Refused Malformed when the token
+ * is no JWT, NoIdentity when it names no issuer — before anything is fetched.
  */
-export function issuerCandidates(token: string, identities: readonly AgentIdentity[], namespace: string): AgentIdentity[] {
+export function unverifiedIssuer(token: string): string {
   let issuer: unknown;
   try {
     if (token.length > MAX_TOKEN_LENGTH) throw new Error('too long');
@@ -47,6 +46,14 @@ export function issuerCandidates(token: string, identities: readonly AgentIdenti
       'the token names no issuer (no iss claim), so no AgentIdentity can accept it: present a token of an issuer',
     );
   }
+  return issuer;
+}
+
+/**
+ * The identities of the namespace that name `issuer` (the token's, unverified), by name. Refused
+ * NoIdentity when none does, so a token of an unknown issuer costs no fetch.
+ */
+export function issuerCandidates(issuer: string, identities: readonly AgentIdentity[], namespace: string): AgentIdentity[] {
   const candidates = identities
     .filter((identity) => identity.spec.oidc?.issuer === issuer)
     .sort((a, b) => nameOf(a).localeCompare(nameOf(b)));

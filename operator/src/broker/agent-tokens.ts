@@ -13,14 +13,13 @@
  */
 import type { AgentPrincipal } from '@airlock/contracts/broker';
 import type { AgentIdentity } from '@airlock/crds';
-import { decodeJwt } from 'jose';
 import type { Catalog } from '../catalog.ts';
 import { DELEGATION_ISSUER } from '../identity/delegation/delegated-token.ts';
 import type { DelegationKeys } from '../identity/delegation/delegation-key.ts';
 import type { TokenVerifier } from '../identity/oidc/agent-token-verifier.ts';
 import { identityForToken } from '../identity/oidc/identity-for-token.ts';
 import { OidcTokenError } from '../identity/oidc/oidc-errors.ts';
-import { MAX_TOKEN_LENGTH, type OidcIssuerSettings, type VerifiedToken } from '../identity/oidc/token-verifier.ts';
+import type { OidcIssuerSettings, VerifiedToken } from '../identity/oidc/token-verifier.ts';
 import { selectsPod } from '../identity/resolve-identity.ts';
 import {
   identitySettings,
@@ -30,6 +29,7 @@ import {
   sameSettings,
   tokenPrincipal,
   tokenRefused,
+  unverifiedIssuer,
 } from './agent-tokens-plan.ts';
 import { delegatedPrincipal } from './delegated-tokens.ts';
 import { podAccess, targetsOf } from './pod-access.ts';
@@ -58,12 +58,13 @@ export interface AcceptedAgentToken {
  */
 export async function agentPrincipal(context: AgentTokenContext, pod: AuthenticatedPod, token: string): Promise<AcceptedAgentToken> {
   const access = podAccess(context.catalog, pod);
-  if (unverifiedIssuer(token) === DELEGATION_ISSUER) {
+  const issuer = unverifiedIssuer(token);
+  if (issuer === DELEGATION_ISSUER) {
     if (context.delegationKeys === undefined) throw tokenRefused('DelegationNotAllowed', 'this broker hands out no delegated tokens');
     return delegatedPrincipal({ keys: context.delegationKeys, catalog: context.catalog, clock: context.clock }, pod, access, token);
   }
   const identities = context.catalog.identities(pod.namespace);
-  const candidates = issuerCandidates(token, identities, pod.namespace);
+  const candidates = issuerCandidates(issuer, identities, pod.namespace);
   const loose = mappingSettings(candidates);
   const claims = await verify(context.verifier, token, loose);
   const mapped = identityForToken(identities, claims);
@@ -74,16 +75,6 @@ export async function agentPrincipal(context: AgentTokenContext, pod: Authentica
   if (!selectsPod(identity, access.facts)) throw notForThisPod(identity, access.facts);
   const principal = tokenPrincipal(principalFor(pod, identity, targetsOf(access, identity)), verified, onBehalfOf);
   return { principal, identity, subject: verified.subject };
-}
-
-/** The iss of a JWT before anything is verified, to pick the way to verify it; undefined when it is no JWT (the OIDC path says so). */
-function unverifiedIssuer(token: string): unknown {
-  if (token.length > MAX_TOKEN_LENGTH) return undefined;
-  try {
-    return decodeJwt(token).iss;
-  } catch {
-    return undefined;
-  }
 }
 
 async function verify(verifier: TokenVerifier, token: string, settings: OidcIssuerSettings): Promise<VerifiedToken> {

@@ -61,8 +61,9 @@ export function applicablePolicies(
   // Decided over the whole set, as the sidecar decides: whether one policy applies may depend on
   // the others (a sub-agent gets depth policies only beside one for every depth).
   const applying = new Set<string>();
+  const namespace = principals[0]?.namespace ?? '';
+  const configs = policies.map((policy) => policyConfig(policy, namespace));
   for (const principal of principals) {
-    const configs = policies.map((policy) => policyConfig(policy, principal.namespace));
     for (const target of targets) {
       if (!(principal.targets?.includes(target.name) ?? true)) continue;
       for (const policy of policiesFor(configs, principal, target)) applying.add(policy.name);

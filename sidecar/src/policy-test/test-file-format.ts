@@ -21,7 +21,7 @@
 
 import type { Action } from '@airlock/contracts/policy';
 import { TARGET_TYPE_OF_MATCH_SECTION, TARGET_TYPES, type TargetType } from '@airlock/contracts/targets';
-import type { ValidationIssue } from '@airlock/crds';
+import { MAX_DELEGATION_DEPTH, type ValidationIssue } from '@airlock/crds';
 import { at, FieldReader, isFields, shown } from './field-reader.ts';
 
 export const POLICY_TEST_API_VERSION = 'cli.airlock.dev/v1alpha1';
@@ -30,11 +30,8 @@ export const POLICY_TEST_KIND = 'PolicyTest';
 export const DEFAULT_ACTION_RULE = 'defaultAction';
 /** The namespace of objects that name none, as `kubectl apply` without `-n` in a fresh context. */
 export const DEFAULT_NAMESPACE = 'default';
-/**
- * The deepest delegation chain the API allows (AgentIdentity `spec.delegation.maxDepth`, ADR 0030);
- * a test asks at depth 0 (the agent itself) to this. A test checks it against the CRD schema.
- */
-export const MAX_DELEGATION_DEPTH = 5;
+/** A test asks at depth 0 (the agent itself) to the deepest chain the API allows (ADR 0030). */
+export { MAX_DELEGATION_DEPTH };
 
 export const ACTIONS: readonly Action[] = ['allow', 'deny', 'requireApproval'];
 export { TARGET_TYPES, type TargetType };
